@@ -1,0 +1,136 @@
+//! Finds the files to check under the paths given on the command line.
+
+use std::path::{Path, PathBuf};
+
+use crate::ingest::FileError;
+
+/// What kind of input a file is, judged by its name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Kind {
+    /// A `.tf` file.
+    Terraform,
+    /// `terraform.tfvars` or `*.auto.tfvars`, loaded automatically for its directory.
+    AutoTfVars,
+    /// `terraform.tfvars.json` or `*.auto.tfvars.json`.
+    AutoTfVarsJson,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Found {
+    pub path: PathBuf,
+    pub kind: Kind,
+}
+
+/// Directories never descended into: tool state and dependencies.
+const SKIPPED_DIRS: &[&str] = &[".git", ".terraform", "node_modules"];
+
+pub fn classify(path: &Path) -> Option<Kind> {
+    let name = path.file_name()?.to_str()?;
+    if name.ends_with(".tf") {
+        Some(Kind::Terraform)
+    } else if name == "terraform.tfvars" || name.ends_with(".auto.tfvars") {
+        Some(Kind::AutoTfVars)
+    } else if name == "terraform.tfvars.json" || name.ends_with(".auto.tfvars.json") {
+        Some(Kind::AutoTfVarsJson)
+    } else {
+        None
+    }
+}
+
+/// Walks `paths` (files or directories), following symbolic links but not
+/// their loops, skipping hidden directories, `.terraform` and `node_modules`.
+/// The result is sorted so every run visits files in the same order.
+pub fn discover(paths: &[PathBuf]) -> (Vec<Found>, Vec<FileError>) {
+    let mut found = Vec::new();
+    let mut errors = Vec::new();
+    for root in paths {
+        if std::fs::metadata(root).is_err() && std::fs::symlink_metadata(root).is_err() {
+            errors.push(FileError::path(root, "no such file or directory".into()));
+            continue;
+        }
+        if root.is_file() {
+            if let Some(kind) = classify(root) {
+                found.push(Found { path: root.clone(), kind });
+            }
+            continue;
+        }
+        let walker = walkdir::WalkDir::new(root)
+            .follow_links(true)
+            .sort_by_file_name()
+            .into_iter()
+            .filter_entry(|e| e.depth() == 0 || !e.file_type().is_dir() || !is_skipped_dir(e.file_name().to_str().unwrap_or("")));
+        for entry in walker {
+            match entry {
+                Ok(e) if e.file_type().is_file() => {
+                    if let Some(kind) = classify(e.path()) {
+                        found.push(Found {
+                            path: e.path().to_path_buf(),
+                            kind,
+                        });
+                    }
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    let path = e.path().map(Path::to_path_buf).unwrap_or_else(|| root.clone());
+                    let message = if let Some(ancestor) = e.loop_ancestor() {
+                        format!("symbolic link loop back to {}; not followed", crate::source::display_path(ancestor))
+                    } else if let Some(io) = e.io_error() {
+                        format!("cannot read: {io}")
+                    } else {
+                        format!("cannot read: {e}")
+                    };
+                    // A broken link to something that is not an input is no error.
+                    if e.io_error().is_some_and(|io| io.kind() == std::io::ErrorKind::NotFound) && classify(&path).is_none() {
+                        continue;
+                    }
+                    errors.push(FileError::path(&path, message));
+                }
+            }
+        }
+    }
+    found.sort();
+    found.dedup();
+    (found, errors)
+}
+
+fn is_skipped_dir(name: &str) -> bool {
+    SKIPPED_DIRS.contains(&name) || name.starts_with('.')
+}
+
+/// Reads a file as UTF-8 text within `max_bytes`, or says clearly why not.
+pub fn read_text(path: &Path, max_bytes: u64) -> Result<String, String> {
+    let meta = std::fs::metadata(path).map_err(|e| format!("cannot read: {e}"))?;
+    if meta.len() > max_bytes {
+        return Err(format!(
+            "file is {} bytes, over the {} byte limit; raise it with --max-file-size",
+            meta.len(),
+            max_bytes
+        ));
+    }
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read: {e}"))?;
+    if let Some(pos) = bytes.iter().position(|b| *b == 0) {
+        let line = bytes.get(..pos).map(|b| b.iter().filter(|c| **c == b'\n').count()).unwrap_or(0) + 1;
+        return Err(format!("binary file (NUL byte on line {line}); not checked"));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        let valid = e.utf8_error().valid_up_to();
+        let prefix = e.as_bytes().get(..valid).unwrap_or_default();
+        let line = prefix.iter().filter(|c| **c == b'\n').count() + 1;
+        let col = prefix.iter().rev().take_while(|c| **c != b'\n').count() + 1;
+        format!("file is not valid UTF-8 (line {line}, column {col}); save it as UTF-8")
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classifies_terraform_inputs_by_name() {
+        assert_eq!(classify(Path::new("a/main.tf")), Some(Kind::Terraform));
+        assert_eq!(classify(Path::new("terraform.tfvars")), Some(Kind::AutoTfVars));
+        assert_eq!(classify(Path::new("x.auto.tfvars.json")), Some(Kind::AutoTfVarsJson));
+        assert_eq!(classify(Path::new("prod.tfvars")), None);
+        assert_eq!(classify(Path::new("main.tf.bak")), None);
+    }
+}

@@ -1,0 +1,597 @@
+//! Evaluates Terraform expressions (hcl-edit's AST) to [`Val`]s.
+//!
+//! What kmsguard cannot know before apply (resource attributes, data sources,
+//! variables without a value) evaluates to [`Val::Unknown`] with the reason.
+//! Genuine evaluation errors (a missing map key, a wrong type) are kept apart
+//! as [`EvalError`], because `try()` and `can()` treat them differently from
+//! unknown values, as Terraform does.
+
+use std::cell::{Cell, RefCell};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
+
+use hcl::edit::expr::{BinaryOperator, Expression, ObjectKey, TraversalOperator, UnaryOperator};
+use hcl::edit::template::{Element, Template};
+use hcl::edit::Span;
+
+use super::functions;
+use super::value::Val;
+
+/// Nesting deeper than this is refused rather than risking the stack.
+const MAX_DEPTH: usize = 128;
+/// Evaluation steps per module; past this, values become unknown.
+const MAX_STEPS: u64 = 2_000_000;
+/// Largest collection an expression may build.
+pub const MAX_COLLECTION: usize = 100_000;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct EvalError(pub String);
+
+pub type EvalResult = Result<Val, EvalError>;
+
+fn err<T>(msg: impl Into<String>) -> Result<T, EvalError> {
+    Err(EvalError(msg.into()))
+}
+
+/// Names bound while evaluating: `each`, `count`, a dynamic block's iterator,
+/// a for-expression's variables.
+#[derive(Debug, Default, Clone)]
+pub struct Scope {
+    bindings: Vec<(String, Val)>,
+}
+
+impl Scope {
+    pub fn with(&self, name: impl Into<String>, value: Val) -> Scope {
+        let mut s = self.clone();
+        s.bindings.push((name.into(), value));
+        s
+    }
+
+    fn get(&self, name: &str) -> Option<&Val> {
+        self.bindings.iter().rev().find(|(n, _)| n == name).map(|(_, v)| v)
+    }
+}
+
+/// A local value's definition: its expression and the text it was parsed from.
+pub struct LocalDef<'a> {
+    pub expr: &'a Expression,
+    pub text: Arc<str>,
+}
+
+/// Everything needed to evaluate expressions of one module.
+pub struct Evaluator<'a> {
+    pub variables: BTreeMap<String, Val>,
+    pub locals: HashMap<String, LocalDef<'a>>,
+    local_cache: RefCell<HashMap<String, Val>>,
+    local_stack: RefCell<HashSet<String>>,
+    steps: Cell<u64>,
+}
+
+impl<'a> Evaluator<'a> {
+    pub fn new(variables: BTreeMap<String, Val>, locals: HashMap<String, LocalDef<'a>>) -> Self {
+        Evaluator {
+            variables,
+            locals,
+            local_cache: RefCell::new(HashMap::new()),
+            local_stack: RefCell::new(HashSet::new()),
+            steps: Cell::new(0),
+        }
+    }
+
+    /// Evaluates `expr`, parsed from `text`, in `scope`.
+    pub fn eval(&self, expr: &Expression, text: &str, scope: &Scope) -> EvalResult {
+        self.expr(expr, text, scope, 0)
+    }
+
+    fn expr(&self, expr: &Expression, text: &str, scope: &Scope, depth: usize) -> EvalResult {
+        if depth > MAX_DEPTH {
+            return err("expression nesting is too deep to evaluate");
+        }
+        let steps = self.steps.get() + 1;
+        self.steps.set(steps);
+        if steps > MAX_STEPS {
+            return Ok(Val::unknown("the module needs more evaluation steps than kmsguard allows"));
+        }
+        let d = depth + 1;
+        match expr {
+            Expression::Null(_) => Ok(Val::Null),
+            Expression::Bool(b) => Ok(Val::Bool(*b.value())),
+            Expression::Number(n) => Ok(n.value().as_f64().map(Val::Number).unwrap_or(Val::Null)),
+            Expression::String(s) => Ok(Val::String(s.value().clone())),
+            Expression::Array(a) => {
+                let mut out = Vec::with_capacity(a.len());
+                for e in a.iter() {
+                    out.push(self.expr(e, text, scope, d)?);
+                }
+                Ok(Val::List(out))
+            }
+            Expression::Object(o) => {
+                let mut out = BTreeMap::new();
+                for (k, v) in o.iter() {
+                    let key = match k {
+                        ObjectKey::Ident(i) => i.as_str().to_string(),
+                        ObjectKey::Expression(e) => match self.expr(e, text, scope, d)? {
+                            Val::Unknown(r) => return Ok(Val::Unknown(r)),
+                            other => other.to_tf_string().ok_or_else(|| EvalError(format!("object key must be a string, not {}", other.type_name())))?,
+                        },
+                    };
+                    out.insert(key, self.expr(v.expr(), text, scope, d)?);
+                }
+                Ok(Val::Object(out))
+            }
+            Expression::StringTemplate(t) => self.template(t, text, scope, d),
+            Expression::HeredocTemplate(h) => {
+                let v = self.template(&h.template, text, scope, d)?;
+                Ok(match (v, h.indent()) {
+                    (Val::String(s), Some(indent)) => Val::String(dedent(&s, indent)),
+                    (v, _) => v,
+                })
+            }
+            Expression::Parenthesis(p) => self.expr(p.inner(), text, scope, d),
+            Expression::Variable(v) => self.root(v.as_str(), scope),
+            Expression::Conditional(c) => {
+                let cond = self.expr(&c.cond_expr, text, scope, d)?;
+                match cond {
+                    Val::Bool(true) => self.expr(&c.true_expr, text, scope, d),
+                    Val::Bool(false) => self.expr(&c.false_expr, text, scope, d),
+                    Val::Unknown(r) => {
+                        // Both branches may agree, as in `x ? "Internet" : "Internet"`.
+                        let a = self.expr(&c.true_expr, text, scope, d)?;
+                        let b = self.expr(&c.false_expr, text, scope, d)?;
+                        if a == b && !a.has_unknown() {
+                            Ok(a)
+                        } else {
+                            Ok(Val::Unknown(r))
+                        }
+                    }
+                    other => err(format!("condition must be a bool, not {}", other.type_name())),
+                }
+            }
+            Expression::FuncCall(call) => {
+                let name = call.name.name.as_str();
+                let namespaced = call.name.is_namespaced();
+                if namespaced {
+                    return Ok(Val::unknown(format!(
+                        "the provider function {} is not evaluated by kmsguard",
+                        snippet(text, expr)
+                    )));
+                }
+                // try() and can() see errors of their arguments, so they evaluate lazily.
+                match name {
+                    "try" => {
+                        let mut last = EvalError("try() needs at least one argument".into());
+                        for arg in call.args.iter() {
+                            match self.expr(arg, text, scope, d) {
+                                Ok(v) => return Ok(v),
+                                Err(e) => last = e,
+                            }
+                        }
+                        return Err(EvalError(format!("no argument of try() could be evaluated: {}", last.0)));
+                    }
+                    "can" => {
+                        return Ok(match call.args.iter().next().map(|a| self.expr(a, text, scope, d)) {
+                            Some(Ok(v)) if v.is_unknown() => v,
+                            Some(Ok(_)) => Val::Bool(true),
+                            Some(Err(_)) => Val::Bool(false),
+                            None => return err("can() needs one argument"),
+                        });
+                    }
+                    _ => {}
+                }
+                let mut args = Vec::with_capacity(call.args.len());
+                for arg in call.args.iter() {
+                    args.push(self.expr(arg, text, scope, d)?);
+                }
+                if call.args.expand_final() {
+                    match args.pop() {
+                        Some(Val::List(rest)) => args.extend(rest),
+                        Some(Val::Unknown(r)) => return Ok(Val::Unknown(r)),
+                        Some(other) => return err(format!("cannot expand {} as function arguments", other.type_name())),
+                        None => {}
+                    }
+                }
+                functions::call(name, args)
+            }
+            Expression::Traversal(t) => {
+                // var.X and local.X are resolved by name, so that only the
+                // locals actually used are evaluated (and cycles are caught).
+                let mut ops = t.operators.iter().map(|o| o.value()).peekable();
+                let mut value = match (&t.expr, ops.peek()) {
+                    (Expression::Variable(v), Some(TraversalOperator::GetAttr(attr))) if v.as_str() == "var" => {
+                        let name = attr.as_str().to_string();
+                        ops.next();
+                        match self.variables.get(&name) {
+                            Some(v) => v.clone(),
+                            None => return err(format!("there is no variable named \"{name}\" in this module")),
+                        }
+                    }
+                    (Expression::Variable(v), Some(TraversalOperator::GetAttr(attr))) if v.as_str() == "local" => {
+                        let name = attr.as_str().to_string();
+                        ops.next();
+                        self.local(&name, d)?
+                    }
+                    (Expression::Variable(v), _) if scope.get(v.as_str()).is_none() && is_reference_root(v.as_str()) => {
+                        return Ok(Val::unknown(reference_reason(&snippet(text, expr))));
+                    }
+                    (base, _) => self.expr(base, text, scope, d)?,
+                };
+                let ops: Vec<&TraversalOperator> = ops.collect();
+                value = self.traverse(value, &ops, text, scope, d)?;
+                Ok(value)
+            }
+            Expression::UnaryOp(u) => {
+                let v = self.expr(&u.expr, text, scope, d)?;
+                match (u.operator.value(), v) {
+                    (_, Val::Unknown(r)) => Ok(Val::Unknown(r)),
+                    (UnaryOperator::Not, Val::Bool(b)) => Ok(Val::Bool(!b)),
+                    (UnaryOperator::Neg, Val::Number(n)) => Ok(Val::Number(-n)),
+                    (op, v) => err(format!("cannot apply {op:?} to {}", v.type_name())),
+                }
+            }
+            Expression::BinaryOp(b) => {
+                let op = *b.operator.value();
+                let l = self.expr(&b.lhs_expr, text, scope, d)?;
+                // `false && x` and `true || x` do not need x.
+                match (op, &l) {
+                    (BinaryOperator::And, Val::Bool(false)) => return Ok(Val::Bool(false)),
+                    (BinaryOperator::Or, Val::Bool(true)) => return Ok(Val::Bool(true)),
+                    _ => {}
+                }
+                let r = self.expr(&b.rhs_expr, text, scope, d)?;
+                binary(op, l, r)
+            }
+            Expression::ForExpr(f) => {
+                let coll = self.expr(&f.intro.collection_expr, text, scope, d)?;
+                let items: Vec<(Val, Val)> = match coll {
+                    Val::Unknown(r) => return Ok(Val::Unknown(r)),
+                    Val::List(l) => l.into_iter().enumerate().map(|(i, v)| (Val::Number(i as f64), v)).collect(),
+                    Val::Object(o) => o.into_iter().map(|(k, v)| (Val::String(k), v)).collect(),
+                    other => return err(format!("for expression needs a list or map, not {}", other.type_name())),
+                };
+                let key_var = f.intro.key_var.as_ref().map(|k| k.as_str().to_string());
+                let value_var = f.intro.value_var.as_str().to_string();
+                let mut list = Vec::new();
+                let mut object: BTreeMap<String, Val> = BTreeMap::new();
+                let mut grouped: BTreeMap<String, Vec<Val>> = BTreeMap::new();
+                for (k, v) in items {
+                    let mut inner = scope.with(value_var.clone(), v);
+                    if let Some(kv) = &key_var {
+                        inner = inner.with(kv.clone(), k);
+                    }
+                    if let Some(cond) = &f.cond {
+                        match self.expr(&cond.expr, text, &inner, d)? {
+                            Val::Bool(true) => {}
+                            Val::Bool(false) => continue,
+                            Val::Unknown(r) => return Ok(Val::Unknown(r)),
+                            other => return err(format!("for expression condition must be a bool, not {}", other.type_name())),
+                        }
+                    }
+                    let value = self.expr(&f.value_expr, text, &inner, d)?;
+                    match &f.key_expr {
+                        None => list.push(value),
+                        Some(ke) => {
+                            let key = match self.expr(ke, text, &inner, d)? {
+                                Val::Unknown(r) => return Ok(Val::Unknown(r)),
+                                k => k.to_tf_string().ok_or_else(|| EvalError("for expression key must be a string".into()))?,
+                            };
+                            if f.grouping {
+                                grouped.entry(key).or_default().push(value);
+                            } else if object.insert(key.clone(), value).is_some() {
+                                return err(format!("duplicate key \"{key}\" in for expression (use ... to group)"));
+                            }
+                        }
+                    }
+                    if list.len() + object.len() + grouped.len() > MAX_COLLECTION {
+                        return Ok(Val::unknown("a for expression builds more elements than kmsguard allows"));
+                    }
+                }
+                Ok(match &f.key_expr {
+                    None => Val::List(list),
+                    Some(_) if f.grouping => Val::Object(grouped.into_iter().map(|(k, v)| (k, Val::List(v))).collect()),
+                    Some(_) => Val::Object(object),
+                })
+            }
+        }
+    }
+
+    fn root(&self, name: &str, scope: &Scope) -> EvalResult {
+        if let Some(v) = scope.get(name) {
+            return Ok(v.clone());
+        }
+        match name {
+            "var" => Ok(Val::Object(self.variables.clone())),
+            "path" => Ok(Val::unknown("path.* values depend on where Terraform runs")),
+            "terraform" => Ok(Val::unknown("terraform.workspace depends on where Terraform runs")),
+            "each" => Ok(Val::unknown("each.key and each.value are only known for a resource with for_each")),
+            "count" => Ok(Val::unknown("count.index is only known for a resource with count")),
+            other if is_reference_root(other) => Ok(Val::unknown(reference_reason(other))),
+            other => err(format!("unknown name \"{other}\"")),
+        }
+    }
+
+    fn local(&self, name: &str, depth: usize) -> EvalResult {
+        if let Some(v) = self.local_cache.borrow().get(name) {
+            return Ok(v.clone());
+        }
+        let Some(def) = self.locals.get(name) else {
+            return err(format!("there is no local value named \"{name}\" in this module"));
+        };
+        if !self.local_stack.borrow_mut().insert(name.to_string()) {
+            return Ok(Val::unknown(format!("local.{name} refers to itself through a cycle")));
+        }
+        let text = def.text.clone();
+        let result = self.expr(def.expr, &text, &Scope::default(), depth + 1);
+        self.local_stack.borrow_mut().remove(name);
+        let v = result?;
+        self.local_cache.borrow_mut().insert(name.to_string(), v.clone());
+        Ok(v)
+    }
+
+    fn traverse(&self, mut value: Val, ops: &[&TraversalOperator], text: &str, scope: &Scope, depth: usize) -> EvalResult {
+        let mut i = 0;
+        while let Some(op) = ops.get(i) {
+            if let Val::Unknown(_) = value {
+                return Ok(value);
+            }
+            match op {
+                TraversalOperator::GetAttr(attr) => value = get_attr(value, attr.as_str())?,
+                TraversalOperator::Index(e) => {
+                    let idx = self.expr(e, text, scope, depth)?;
+                    value = index(value, idx)?;
+                }
+                TraversalOperator::LegacyIndex(n) => value = index(value, Val::Number(*n.value() as f64))?,
+                TraversalOperator::AttrSplat(_) | TraversalOperator::FullSplat(_) => {
+                    let rest = ops.get(i + 1..).unwrap_or_default();
+                    let elems = match value {
+                        Val::List(l) => l,
+                        Val::Null => Vec::new(),
+                        single => vec![single],
+                    };
+                    let mut out = Vec::with_capacity(elems.len());
+                    for e in elems {
+                        out.push(self.traverse(e, rest, text, scope, depth)?);
+                    }
+                    return Ok(Val::List(out));
+                }
+            }
+            i += 1;
+        }
+        Ok(value)
+    }
+
+    fn template(&self, t: &Template, text: &str, scope: &Scope, depth: usize) -> EvalResult {
+        let mut out = String::new();
+        for el in t.iter() {
+            match el {
+                Element::Literal(s) => out.push_str(s.value()),
+                Element::Interpolation(i) => match self.expr(&i.expr, text, scope, depth)? {
+                    Val::Unknown(r) => return Ok(Val::Unknown(r)),
+                    v => match v.to_tf_string() {
+                        Some(s) => out.push_str(&s),
+                        None if v == Val::Null => return err("cannot interpolate null into a string"),
+                        None => return err(format!("cannot interpolate a {} into a string", v.type_name())),
+                    },
+                },
+                Element::Directive(_) => {
+                    return Ok(Val::unknown("template directives (%{ if } / %{ for }) are not evaluated by kmsguard"));
+                }
+            }
+            if out.len() > 1 << 20 {
+                return Ok(Val::unknown("a string template grows past 1 MiB"));
+            }
+        }
+        Ok(Val::String(out))
+    }
+}
+
+/// Roots that name another resource, a data source or a module: their
+/// attributes are only known after apply.
+fn is_reference_root(name: &str) -> bool {
+    name == "data" || name == "module" || name.contains('_')
+}
+
+fn reference_reason(text: &str) -> String {
+    let text = text.trim();
+    if text.starts_with("data.") {
+        format!("{text} is read from Azure when Terraform runs")
+    } else if text.starts_with("module.") {
+        format!("{text} is an output of another module")
+    } else {
+        format!("{text} is only known after apply")
+    }
+}
+
+/// The source text of an expression, for messages.
+pub fn snippet(text: &str, expr: &Expression) -> String {
+    expr.span()
+        .and_then(|s| text.get(s))
+        .map(|s| s.trim().to_string())
+        .unwrap_or_else(|| "an expression".into())
+}
+
+fn dedent(s: &str, indent: usize) -> String {
+    s.split_inclusive('\n')
+        .map(|line| {
+            let strip = line.chars().take(indent).take_while(|c| *c == ' ').count();
+            line.get(strip..).unwrap_or(line)
+        })
+        .collect()
+}
+
+fn get_attr(value: Val, attr: &str) -> EvalResult {
+    match value {
+        Val::Object(mut o) => match o.remove(attr) {
+            Some(v) => Ok(v),
+            None => err(format!("the value has no attribute \"{attr}\"")),
+        },
+        Val::Unknown(r) => Ok(Val::Unknown(r)),
+        Val::Null => err(format!("cannot read \"{attr}\" of null")),
+        other => err(format!("cannot read \"{attr}\" of a {}", other.type_name())),
+    }
+}
+
+fn index(value: Val, idx: Val) -> EvalResult {
+    match (value, idx) {
+        (Val::Unknown(r), _) | (_, Val::Unknown(r)) => Ok(Val::Unknown(r)),
+        (Val::List(mut l), Val::Number(n)) => {
+            if n < 0.0 || n.fract() != 0.0 || n as usize >= l.len() {
+                return err(format!("index {} is out of range for a list of {}", super::value::format_number(n), l.len()));
+            }
+            Ok(l.swap_remove(n as usize))
+        }
+        (Val::List(l), Val::String(s)) => match s.parse::<usize>() {
+            Ok(i) if i < l.len() => Ok(l.into_iter().nth(i).unwrap_or(Val::Null)),
+            _ => err(format!("cannot index a list with \"{s}\"")),
+        },
+        (Val::Object(o), k) => {
+            let key = k.to_tf_string().ok_or_else(|| EvalError("map keys are strings".into()))?;
+            get_attr(Val::Object(o), &key)
+        }
+        (v, _) => err(format!("cannot index a {}", v.type_name())),
+    }
+}
+
+fn binary(op: BinaryOperator, l: Val, r: Val) -> EvalResult {
+    use BinaryOperator as B;
+    match op {
+        B::Eq | B::NotEq => {
+            if l.has_unknown() || r.has_unknown() {
+                return Ok(l.first_unknown().or_else(|| r.first_unknown()).map(Val::Unknown).unwrap_or(Val::Null));
+            }
+            let eq = loose_eq(&l, &r);
+            Ok(Val::Bool(if op == B::Eq { eq } else { !eq }))
+        }
+        B::And | B::Or => match (l, r) {
+            (Val::Bool(a), Val::Bool(b)) => Ok(Val::Bool(if op == B::And { a && b } else { a || b })),
+            (Val::Unknown(x), Val::Bool(b)) | (Val::Bool(b), Val::Unknown(x)) => {
+                // unknown && false is false; unknown || true is true.
+                if op == B::And && !b {
+                    Ok(Val::Bool(false))
+                } else if op == B::Or && b {
+                    Ok(Val::Bool(true))
+                } else {
+                    Ok(Val::Unknown(x))
+                }
+            }
+            (Val::Unknown(x), _) | (_, Val::Unknown(x)) => Ok(Val::Unknown(x)),
+            (a, b) => err(format!("logical operators need bools, not {} and {}", a.type_name(), b.type_name())),
+        },
+        _ => {
+            let (a, b) = match (l, r) {
+                (Val::Unknown(x), _) | (_, Val::Unknown(x)) => return Ok(Val::Unknown(x)),
+                (a, b) => (to_number(&a)?, to_number(&b)?),
+            };
+            Ok(match op {
+                B::Plus => Val::Number(a + b),
+                B::Minus => Val::Number(a - b),
+                B::Mul => Val::Number(a * b),
+                B::Div if b == 0.0 => return err("division by zero"),
+                B::Div => Val::Number(a / b),
+                B::Mod if b == 0.0 => return err("modulo by zero"),
+                B::Mod => Val::Number(a % b),
+                B::Less => Val::Bool(a < b),
+                B::LessEq => Val::Bool(a <= b),
+                B::Greater => Val::Bool(a > b),
+                B::GreaterEq => Val::Bool(a >= b),
+                _ => return err("unsupported operator"),
+            })
+        }
+    }
+}
+
+/// Terraform compares a number and its string form as different values, but
+/// tfvars often carry numbers as strings; kmsguard compares by string form.
+fn loose_eq(a: &Val, b: &Val) -> bool {
+    match (a, b) {
+        (Val::Number(_), Val::String(_)) | (Val::String(_), Val::Number(_)) => a.to_tf_string() == b.to_tf_string(),
+        _ => a == b,
+    }
+}
+
+pub fn to_number(v: &Val) -> Result<f64, EvalError> {
+    match v {
+        Val::Number(n) => Ok(*n),
+        Val::String(s) => s.trim().parse().map_err(|_| EvalError(format!("\"{s}\" is not a number"))),
+        other => err(format!("expected a number, not {}", other.type_name())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn eval_with(src: &str, vars: &[(&str, Val)]) -> EvalResult {
+        let expr = hcl::edit::parser::parse_expr(src).expect("parses");
+        let ev = Evaluator::new(vars.iter().map(|(k, v)| (k.to_string(), v.clone())).collect(), HashMap::new());
+        ev.eval(&expr, src, &Scope::default())
+    }
+
+    fn eval(src: &str) -> EvalResult {
+        eval_with(src, &[])
+    }
+
+    fn s(x: &str) -> Val {
+        Val::String(x.into())
+    }
+
+    #[test]
+    fn templates_interpolate_known_values() {
+        assert_eq!(eval_with(r#""${var.ip}/32""#, &[("ip", s("20.118.99.224"))]), Ok(s("20.118.99.224/32")));
+    }
+
+    #[test]
+    fn a_variable_without_value_stays_unknown_with_its_reason() {
+        let v = eval_with(r#""${var.ip}/32""#, &[("ip", Val::unknown("var.ip has no value"))]).expect("evaluates");
+        assert_eq!(v, Val::unknown("var.ip has no value"));
+    }
+
+    #[test]
+    fn resource_attributes_are_unknown_until_apply() {
+        let v = eval("azurerm_firewall.hub.ip_configuration[0].private_ip_address").expect("evaluates");
+        assert!(matches!(&v, Val::Unknown(r) if r.contains("only known after apply")), "{v:?}");
+    }
+
+    #[test]
+    fn conditionals_pick_a_branch_or_agree_when_unknown() {
+        assert_eq!(eval(r#"true ? "Internet" : "None""#), Ok(s("Internet")));
+        let agree = eval_with(r#"var.x ? "Internet" : "Internet""#, &[("x", Val::unknown("?"))]);
+        assert_eq!(agree, Ok(s("Internet")));
+        let differ = eval_with(r#"var.x ? "Internet" : "None""#, &[("x", Val::unknown("?"))]).expect("ok");
+        assert!(differ.is_unknown());
+    }
+
+    #[test]
+    fn for_expressions_build_lists_and_maps() {
+        assert_eq!(eval(r#"[for x in ["a", "b"] : upper(x)]"#), Ok(Val::List(vec![s("A"), s("B")])));
+        let m = eval(r#"{ for k, v in { a = 1, b = 2 } : v => k if v > 1 }"#).expect("ok");
+        assert_eq!(m, Val::Object([("2".to_string(), s("b"))].into_iter().collect()));
+    }
+
+    #[test]
+    fn try_falls_back_on_errors_but_not_on_unknowns() {
+        assert_eq!(eval(r#"try({ a = 1 }.b, "fallback")"#), Ok(s("fallback")));
+        let u = eval_with(r#"try(var.x, "fallback")"#, &[("x", Val::unknown("?"))]).expect("ok");
+        assert!(u.is_unknown());
+        assert_eq!(eval(r#"can({ a = 1 }.b)"#), Ok(Val::Bool(false)));
+    }
+
+    #[test]
+    fn splats_map_over_lists() {
+        assert_eq!(eval(r#"[{ n = "a" }, { n = "b" }][*].n"#), Ok(Val::List(vec![s("a"), s("b")])));
+    }
+
+    #[test]
+    fn logic_with_unknowns_is_three_valued() {
+        let x = [("x", Val::unknown("?"))];
+        assert_eq!(eval_with("var.x && false", &x), Ok(Val::Bool(false)));
+        assert_eq!(eval_with("var.x || true", &x), Ok(Val::Bool(true)));
+        assert!(eval_with("var.x == 1", &x).expect("ok").is_unknown());
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_crash() {
+        let src = format!("{}1{}", "(".repeat(300), ")".repeat(300));
+        let r = eval(&src);
+        assert!(r.is_err(), "{r:?}");
+    }
+}

@@ -1,0 +1,261 @@
+//! The Terraform front end: `.tf` files grouped by directory into modules,
+//! their variables, locals and resources evaluated, and route tables, routes,
+//! NSGs and rules lowered into the [`Model`].
+
+mod eval;
+mod fields;
+mod functions;
+mod lower;
+pub mod value;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use hcl::edit::expr::Expression;
+use hcl::edit::structure::{Block, Body};
+use hcl::edit::Span;
+
+pub use eval::{EvalError, Evaluator, LocalDef, Scope};
+use fields::eval_or_unknown;
+use value::Val;
+
+use crate::ingest::FileError;
+use crate::model::Model;
+use crate::source::{FileId, Origin};
+
+/// Bracket nesting deeper than this is refused before parsing, so that no
+/// input can exhaust the parser's stack.
+const MAX_NESTING: usize = 256;
+
+/// A parsed HCL file (`.tf` or `.tfvars`).
+pub struct HclFile {
+    pub file: FileId,
+    pub text: Arc<str>,
+    pub body: Body,
+}
+
+/// Parses HCL text into hcl-edit's AST, which keeps byte spans.
+pub fn parse(file: FileId, text: Arc<str>) -> Result<HclFile, FileError> {
+    if let Some(offset) = too_deep(&text) {
+        return Err(FileError::at(
+            Origin::new(file, offset..offset + 1),
+            format!("brackets are nested more than {MAX_NESTING} levels deep; kmsguard does not parse this file"),
+        ));
+    }
+    match hcl::edit::parser::parse_body(&text) {
+        Ok(body) => Ok(HclFile { file, text, body }),
+        Err(e) => {
+            let offset = e.location().offset().min(text.len());
+            let message = e.message().trim().replace('\n', "; ");
+            Err(FileError::at(
+                Origin::new(file, offset..offset),
+                format!("could not parse HCL: {}", if message.is_empty() { "invalid syntax".to_string() } else { message }),
+            ))
+        }
+    }
+}
+
+/// The offset where bracket nesting first exceeds [`MAX_NESTING`], skipping
+/// strings and comments roughly (a conservative pre-check, not a parser).
+fn too_deep(text: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut depth = 0usize;
+    let mut i = 0;
+    let mut in_string = false;
+    while let Some(&b) = bytes.get(i) {
+        if in_string {
+            match b {
+                b'\\' => i += 1,
+                b'"' => in_string = false,
+                b'\n' => in_string = false,
+                _ => {}
+            }
+        } else {
+            match b {
+                b'"' => in_string = true,
+                b'#' => {
+                    while bytes.get(i).is_some_and(|c| *c != b'\n') {
+                        i += 1;
+                    }
+                }
+                b'/' if bytes.get(i + 1) == Some(&b'/') => {
+                    while bytes.get(i).is_some_and(|c| *c != b'\n') {
+                        i += 1;
+                    }
+                }
+                b'(' | b'[' | b'{' => {
+                    depth += 1;
+                    if depth > MAX_NESTING {
+                        return Some(i);
+                    }
+                }
+                b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+        }
+        i += 1;
+    }
+    None
+}
+
+/// Variable values from outside the module: `--var-file` files and `--var` flags.
+#[derive(Default)]
+pub struct VarInputs {
+    /// HCL var files, in the order given.
+    pub files: Vec<HclFile>,
+    /// JSON var files (`*.tfvars.json`), in the order given.
+    pub json_files: Vec<(FileId, serde_json::Value)>,
+    /// `--var NAME=VALUE`, in the order given.
+    pub cli: Vec<(String, String)>,
+}
+
+/// One directory's Terraform: its `.tf` files and the var files Terraform
+/// loads automatically (`terraform.tfvars`, `*.auto.tfvars`, and their JSON forms).
+pub struct TfModule<'a> {
+    pub files: Vec<&'a HclFile>,
+    pub auto_vars: Vec<&'a HclFile>,
+    pub auto_vars_json: Vec<(FileId, &'a serde_json::Value)>,
+}
+
+/// Lowers one module into the model.
+pub fn lower_module(module: &TfModule, inputs: &VarInputs) -> Model {
+    let variables = resolve_variables(module, inputs);
+    let mut locals = HashMap::new();
+    for f in &module.files {
+        for block in f.body.get_blocks("locals") {
+            for attr in block.body.attributes() {
+                locals.insert(
+                    attr.key.as_str().to_string(),
+                    LocalDef {
+                        expr: &attr.value,
+                        text: f.text.clone(),
+                    },
+                );
+            }
+        }
+    }
+    let ev = Evaluator::new(variables, locals);
+    lower::lower(&ev, module)
+}
+
+/// Variable values in Terraform's order of precedence: defaults, then
+/// `terraform.tfvars`, `*.auto.tfvars` (by name), `--var-file`, `--var`.
+fn resolve_variables(module: &TfModule, inputs: &VarInputs) -> BTreeMap<String, Val> {
+    let constant = Evaluator::new(BTreeMap::new(), HashMap::new());
+    let mut declared: BTreeMap<String, (Val, Option<String>)> = BTreeMap::new();
+    for f in &module.files {
+        for block in f.body.get_blocks("variable") {
+            let Some(name) = block.labels.first().map(|l| l.as_str().to_string()) else {
+                continue;
+            };
+            let type_text = block.body.get_attribute("type").and_then(|a| a.value.span()).and_then(|s| f.text.get(s)).map(|s| s.trim().to_string());
+            let value = match block.body.get_attribute("default") {
+                Some(d) => eval_or_unknown(&constant, &d.value, &f.text, &Scope::default()),
+                None => Val::unknown(format!(
+                    "var.{name} has no default and no value in terraform.tfvars, *.auto.tfvars, --var-file or --var"
+                )),
+            };
+            declared.insert(name, (value, type_text));
+        }
+    }
+
+    let apply_hcl = |declared: &mut BTreeMap<String, (Val, Option<String>)>, f: &HclFile| {
+        for attr in f.body.attributes() {
+            if let Some(slot) = declared.get_mut(attr.key.as_str()) {
+                slot.0 = eval_or_unknown(&constant, &attr.value, &f.text, &Scope::default());
+            }
+        }
+    };
+    let apply_json = |declared: &mut BTreeMap<String, (Val, Option<String>)>, json: &serde_json::Value| {
+        if let serde_json::Value::Object(o) = json {
+            for (k, v) in o {
+                if let Some(slot) = declared.get_mut(k) {
+                    slot.0 = value::from_json(v);
+                }
+            }
+        }
+    };
+    for f in &module.auto_vars {
+        apply_hcl(&mut declared, f);
+    }
+    for (_, json) in &module.auto_vars_json {
+        apply_json(&mut declared, json);
+    }
+    for f in &inputs.files {
+        apply_hcl(&mut declared, f);
+    }
+    for (_, json) in &inputs.json_files {
+        apply_json(&mut declared, json);
+    }
+    for (name, raw) in &inputs.cli {
+        let is_string = declared
+            .get(name)
+            .map(|(_, t)| t.as_deref().is_none_or(|t| t == "string"))
+            .unwrap_or(true);
+        let v = if is_string {
+            Val::String(raw.clone())
+        } else {
+            match hcl::edit::parser::parse_expr(raw) {
+                Ok(expr) => eval_or_unknown(&constant, &expr, raw, &Scope::default()),
+                Err(_) => Val::String(raw.clone()),
+            }
+        };
+        if let Some(slot) = declared.get_mut(name) {
+            slot.0 = v;
+        }
+    }
+    declared.into_iter().map(|(k, (v, _))| (k, v)).collect()
+}
+
+/// The byte range of a block's header (`resource "azurerm_route_table" "hub"`).
+pub(crate) fn header_span(block: &Block) -> std::ops::Range<usize> {
+    let start = block.ident.span().map(|s| s.start).unwrap_or(0);
+    let end = block
+        .labels
+        .last()
+        .and_then(|l| l.span())
+        .map(|s| s.end)
+        .or_else(|| block.ident.span().map(|s| s.end))
+        .unwrap_or(start);
+    start..end
+}
+
+/// Whether `expr` is a reference `TYPE.NAME[...].ATTR`; returns NAME and the index expression.
+pub(crate) fn reference_to<'e>(expr: &'e Expression, ty: &str, attr: &str) -> Option<(String, Option<&'e Expression>)> {
+    use hcl::edit::expr::TraversalOperator as Op;
+    let Expression::Traversal(t) = expr else {
+        return None;
+    };
+    let Expression::Variable(root) = &t.expr else {
+        return None;
+    };
+    if root.as_str() != ty {
+        return None;
+    }
+    let ops: Vec<&Op> = t.operators.iter().map(|o| o.value()).collect();
+    match ops.as_slice() {
+        [Op::GetAttr(name), Op::GetAttr(a)] if a.as_str() == attr => Some((name.as_str().to_string(), None)),
+        [Op::GetAttr(name), Op::Index(i), Op::GetAttr(a)] if a.as_str() == attr => Some((name.as_str().to_string(), Some(i))),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_errors_carry_their_offset() {
+        let text: Arc<str> = Arc::from("resource \"a\" \"b\" {\n  x = \n}\n");
+        let e = parse(FileId(0), text).err().expect("fails");
+        assert!(e.message.starts_with("could not parse HCL"), "{}", e.message);
+        assert!(e.origin.is_some());
+    }
+
+    #[test]
+    fn absurd_nesting_is_refused_before_parsing() {
+        let text: Arc<str> = Arc::from(format!("x = {}1{}", "[".repeat(10_000), "]".repeat(10_000)));
+        let e = parse(FileId(0), text).err().expect("fails");
+        assert!(e.message.contains("nested"), "{}", e.message);
+    }
+}

@@ -1,0 +1,124 @@
+//! Terraform values as kmsguard evaluates them: HCL's types plus an
+//! unknown value that carries why it is unknown.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Arc;
+
+/// An evaluated Terraform value. Lists, tuples and sets are `List`; maps and
+/// objects are `Object`, whose keys iterate in lexical order as Terraform's do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Val {
+    Null,
+    Bool(bool),
+    Number(f64),
+    String(String),
+    List(Vec<Val>),
+    Object(BTreeMap<String, Val>),
+    /// Known only after apply, or not supplied: the reason says which.
+    Unknown(Arc<str>),
+}
+
+impl Val {
+    pub fn unknown(reason: impl Into<String>) -> Val {
+        Val::Unknown(Arc::from(reason.into()))
+    }
+
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Val::Unknown(_))
+    }
+
+    /// Whether the value or anything inside it is unknown.
+    pub fn has_unknown(&self) -> bool {
+        match self {
+            Val::Unknown(_) => true,
+            Val::List(l) => l.iter().any(Val::has_unknown),
+            Val::Object(o) => o.values().any(Val::has_unknown),
+            _ => false,
+        }
+    }
+
+    /// The first unknown's reason, searching depth-first.
+    pub fn first_unknown(&self) -> Option<Arc<str>> {
+        match self {
+            Val::Unknown(r) => Some(r.clone()),
+            Val::List(l) => l.iter().find_map(Val::first_unknown),
+            Val::Object(o) => o.values().find_map(Val::first_unknown),
+            _ => None,
+        }
+    }
+
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Val::Null => "null",
+            Val::Bool(_) => "bool",
+            Val::Number(_) => "number",
+            Val::String(_) => "string",
+            Val::List(_) => "list",
+            Val::Object(_) => "object",
+            Val::Unknown(_) => "unknown",
+        }
+    }
+
+    /// The value as Terraform would convert it to a string, when that is defined.
+    pub fn to_tf_string(&self) -> Option<String> {
+        match self {
+            Val::String(s) => Some(s.clone()),
+            Val::Number(n) => Some(format_number(*n)),
+            Val::Bool(b) => Some(b.to_string()),
+            _ => None,
+        }
+    }
+}
+
+pub fn format_number(n: f64) -> String {
+    if n.fract() == 0.0 && n.abs() < 1e15 {
+        format!("{}", n as i64)
+    } else {
+        format!("{n}")
+    }
+}
+
+impl fmt::Display for Val {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Val::Null => f.write_str("null"),
+            Val::Bool(b) => write!(f, "{b}"),
+            Val::Number(n) => f.write_str(&format_number(*n)),
+            Val::String(s) => write!(f, "{s:?}"),
+            Val::List(l) => {
+                f.write_str("[")?;
+                for (i, v) in l.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{v}")?;
+                }
+                f.write_str("]")
+            }
+            Val::Object(o) => {
+                f.write_str("{")?;
+                for (i, (k, v)) in o.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{k} = {v}")?;
+                }
+                f.write_str("}")
+            }
+            Val::Unknown(_) => f.write_str("(unknown)"),
+        }
+    }
+}
+
+/// Converts JSON (from `*.tfvars.json`) into a value.
+pub fn from_json(v: &serde_json::Value) -> Val {
+    match v {
+        serde_json::Value::Null => Val::Null,
+        serde_json::Value::Bool(b) => Val::Bool(*b),
+        serde_json::Value::Number(n) => n.as_f64().map(Val::Number).unwrap_or(Val::Null),
+        serde_json::Value::String(s) => Val::String(s.clone()),
+        serde_json::Value::Array(a) => Val::List(a.iter().map(from_json).collect()),
+        serde_json::Value::Object(o) => Val::Object(o.iter().map(|(k, v)| (k.clone(), from_json(v))).collect()),
+    }
+}

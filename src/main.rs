@@ -1,0 +1,227 @@
+//! The `kmsguard` command line.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use kmsguard::policy::{Policy, Severity};
+use kmsguard::report::{self, Report};
+use kmsguard::{CheckOptions, DEFAULT_MAX_FILE_SIZE};
+
+#[derive(Parser)]
+#[command(name = "kmsguard", version, about = "Checks Azure networking code for forced tunnels and NSG rules that break Windows KMS activation, platform DNS and IMDS", long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check Terraform files and directories (default: the current directory).
+    Check(CheckArgs),
+    /// List the rules: code, name, severity and what each checks.
+    Rules {
+        /// Load a replacement policy pack from this directory.
+        #[arg(long, value_name = "DIR")]
+        policy: Option<PathBuf>,
+    },
+    /// Print a rule's documentation, with a bad and a good example.
+    Explain {
+        /// A rule code (KG101) or name (forced-tunnel-blocks-kms).
+        rule: String,
+        #[arg(long, value_name = "DIR")]
+        policy: Option<PathBuf>,
+    },
+}
+
+#[derive(clap::Args)]
+struct CheckArgs {
+    /// Files or directories to check.
+    #[arg(value_name = "PATH", default_value = ".")]
+    paths: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    format: Format,
+    /// The Azure cloud whose KMS addresses apply.
+    #[arg(long, value_enum, default_value_t = Cloud::Public)]
+    cloud: Cloud,
+    /// A Terraform variables file (HCL, or JSON when named *.json); repeatable.
+    #[arg(long = "var-file", value_name = "FILE")]
+    var_files: Vec<PathBuf>,
+    /// A Terraform variable value, NAME=VALUE; repeatable.
+    #[arg(long = "var", value_name = "NAME=VALUE", value_parser = parse_var)]
+    vars: Vec<(String, String)>,
+    /// Exit 1 when a finding at or above this severity is reported.
+    #[arg(long = "fail-on", value_enum, default_value_t = FailOn::Error)]
+    fail_on: FailOn,
+    /// Load a replacement policy pack (the *.hcl files of DIR) instead of the built-in one.
+    #[arg(long, value_name = "DIR")]
+    policy: Option<PathBuf>,
+    /// Refuse files larger than this many bytes.
+    #[arg(long = "max-file-size", value_name = "BYTES", default_value_t = DEFAULT_MAX_FILE_SIZE)]
+    max_file_size: u64,
+    /// When to colour human output.
+    #[arg(long, value_enum, default_value_t = Color::Auto)]
+    color: Color,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    Human,
+    Compact,
+    Json,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Cloud {
+    Public,
+    Usgov,
+    China,
+    Germany,
+}
+
+impl Cloud {
+    fn as_str(self) -> &'static str {
+        match self {
+            Cloud::Public => "public",
+            Cloud::Usgov => "usgov",
+            Cloud::China => "china",
+            Cloud::Germany => "germany",
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum FailOn {
+    Error,
+    Warning,
+    Note,
+    Never,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Color {
+    Auto,
+    Always,
+    Never,
+}
+
+fn parse_var(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_string(), v.to_string())),
+        _ => Err(format!("expected NAME=VALUE, got \"{s}\"")),
+    }
+}
+
+fn load_policy(dir: Option<&PathBuf>) -> Result<Policy, String> {
+    match dir {
+        Some(d) => Policy::from_dir(d).map_err(|e| e.to_string()),
+        None => Policy::embedded().map_err(|e| e.to_string()),
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Check(args) => check(args),
+        Command::Rules { policy } => match load_policy(policy.as_ref()) {
+            Ok(p) => {
+                let mut out = String::new();
+                for r in &p.rules {
+                    let status = if kmsguard::rules::IMPLEMENTED.contains(&r.code.as_str()) { "" } else { "  (documented, not checked yet)" };
+                    out.push_str(&format!("{}  {:<36} {:<8} {}{status}\n", r.code, r.name, r.severity.as_str(), r.summary));
+                }
+                print_out(&out)
+            }
+            Err(e) => fail(&e),
+        },
+        Command::Explain { rule, policy } => match load_policy(policy.as_ref()) {
+            Ok(p) => match p.rule(&rule) {
+                Some(r) => print_out(&explain(r)),
+                None => fail(&format!("no rule named \"{rule}\"; `kmsguard rules` lists them")),
+            },
+            Err(e) => fail(&e),
+        },
+    }
+}
+
+fn explain(r: &kmsguard::policy::RuleDoc) -> String {
+    let indent = |s: &str| s.trim_end().lines().map(|l| if l.is_empty() { String::new() } else { format!("  {l}") }).collect::<Vec<_>>().join("\n");
+    let mut out = format!("{} {} ({})\n", r.code, r.name, r.severity.as_str());
+    if !kmsguard::rules::IMPLEMENTED.contains(&r.code.as_str()) {
+        out.push_str("\nNot checked yet by this version of kmsguard.\n");
+    }
+    out.push_str(&format!("\nWhat it checks\n{}\n\nWhy it matters\n{}\n\nExample\n{}\n\nFix\n{}\n", indent(&r.what), indent(&r.why), indent(&r.example), indent(&r.fix)));
+    if !r.references.is_empty() {
+        out.push_str("\nReferences\n");
+        for x in &r.references {
+            out.push_str(&format!("  {x}\n"));
+        }
+    }
+    out
+}
+
+fn check(args: CheckArgs) -> ExitCode {
+    let policy = match load_policy(args.policy.as_ref()) {
+        Ok(p) => p,
+        Err(e) => return fail(&e),
+    };
+    let opts = CheckOptions {
+        paths: args.paths,
+        cloud: args.cloud.as_str().to_string(),
+        var_files: args.var_files,
+        vars: args.vars,
+        max_file_size: args.max_file_size,
+    };
+    let outcome = kmsguard::check(&opts, &policy);
+    let r = Report {
+        sources: &outcome.sources,
+        policy: &policy,
+        findings: &outcome.findings,
+        errors: &outcome.errors,
+        summary: outcome.summary.clone(),
+    };
+    let color = match args.color {
+        Color::Always => true,
+        Color::Never => false,
+        Color::Auto => std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+    };
+    let text = match args.format {
+        Format::Human => report::human::render(&r, color),
+        Format::Compact => report::compact::render(&r),
+        Format::Json => report::json::render(&r),
+    };
+    if print_out(&text) != ExitCode::SUCCESS {
+        return ExitCode::from(2);
+    }
+    if !outcome.errors.is_empty() {
+        return ExitCode::from(2);
+    }
+    let threshold = match args.fail_on {
+        FailOn::Error => Some(Severity::Error),
+        FailOn::Warning => Some(Severity::Warning),
+        FailOn::Note => Some(Severity::Note),
+        FailOn::Never => None,
+    };
+    match threshold {
+        Some(t) if outcome.findings.iter().any(|f| f.severity >= t) => ExitCode::from(1),
+        _ => ExitCode::SUCCESS,
+    }
+}
+
+fn print_out(s: &str) -> ExitCode {
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(s.as_bytes()).and_then(|_| stdout.flush()) {
+        Ok(()) => ExitCode::SUCCESS,
+        // A closed pipe (`kmsguard check | head`) is not worth a panic.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(_) => ExitCode::from(2),
+    }
+}
+
+fn fail(msg: &str) -> ExitCode {
+    eprintln!("error: {msg}");
+    ExitCode::from(2)
+}

@@ -1,0 +1,394 @@
+//! The policy pack: the data behind the rules (KMS addresses per cloud,
+//! platform service tags and their flows) and each rule's documentation.
+//!
+//! The pack is HCL in `policies/`, embedded in the binary at build time;
+//! `--policy DIR` replaces it with the `*.hcl` files of DIR, so a team can
+//! add endpoints of its own.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+use std::path::Path;
+
+use serde::Deserialize;
+
+use crate::model::Protocol;
+
+const EMBEDDED: &[(&str, &str)] = &[
+    ("policies/endpoints.hcl", include_str!("../policies/endpoints.hcl")),
+    ("policies/rules.hcl", include_str!("../policies/rules.hcl")),
+];
+
+/// Default severity of a rule; the order is the fail threshold's order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Note,
+    Warning,
+    Error,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Note => "note",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+}
+
+/// The loaded pack.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    pub endpoints: Vec<Endpoint>,
+    pub platform_services: Vec<PlatformService>,
+    pub rules: Vec<RuleDoc>,
+}
+
+/// An endpoint that must be reached from an Azure public IP, with its addresses per cloud.
+#[derive(Debug, Clone)]
+pub struct Endpoint {
+    pub id: String,
+    pub title: String,
+    pub purpose: String,
+    pub protocol: Protocol,
+    pub port: u16,
+    pub clouds: BTreeMap<String, CloudAddresses>,
+}
+
+/// One endpoint's addresses in one cloud.
+#[derive(Debug, Clone, Default)]
+pub struct CloudAddresses {
+    pub names: Vec<String>,
+    /// Addresses a forced-tunnel table must route to next hop Internet.
+    pub required: Vec<IpAddr>,
+    /// Addresses no longer in use; a route to them is harmless.
+    pub retired: Vec<IpAddr>,
+    /// Addresses printed by mistake in documentation.
+    pub typos: Vec<IpAddr>,
+}
+
+impl Endpoint {
+    /// The endpoint's addresses in `cloud`, or in `*` when it applies to every cloud.
+    pub fn addresses(&self, cloud: &str) -> Option<&CloudAddresses> {
+        self.clouds.get(cloud).or_else(|| self.clouds.get("*"))
+    }
+}
+
+/// Platform traffic that NSGs only filter when a rule names its service tag.
+#[derive(Debug, Clone)]
+pub struct PlatformService {
+    pub tag: String,
+    pub title: String,
+    pub rule: String,
+    pub address: Option<IpAddr>,
+    pub flows: Vec<(Protocol, u16)>,
+}
+
+/// A rule's code, name, default severity and documentation.
+#[derive(Debug, Clone)]
+pub struct RuleDoc {
+    pub code: String,
+    pub name: String,
+    pub severity: Severity,
+    pub summary: String,
+    pub what: String,
+    pub why: String,
+    pub example: String,
+    pub fix: String,
+    pub references: Vec<String>,
+}
+
+/// A pack that could not be loaded: which file, and what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyError {
+    pub file: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for PolicyError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "policy pack {}: {}", self.file, self.message)
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPack {
+    #[serde(default)]
+    endpoint: BTreeMap<String, RawEndpoint>,
+    #[serde(default)]
+    platform_service: BTreeMap<String, RawPlatformService>,
+    #[serde(default)]
+    rule: BTreeMap<String, RawRule>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEndpoint {
+    title: String,
+    #[serde(default)]
+    purpose: String,
+    protocol: String,
+    port: u16,
+    #[serde(default)]
+    cloud: BTreeMap<String, RawCloud>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCloud {
+    #[serde(default)]
+    names: Vec<String>,
+    #[serde(default)]
+    required: Vec<String>,
+    #[serde(default)]
+    retired: Vec<String>,
+    #[serde(default)]
+    typos: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPlatformService {
+    title: String,
+    rule: String,
+    #[serde(default)]
+    address: Option<String>,
+    flows: Vec<RawFlow>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFlow {
+    protocol: String,
+    port: u16,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRule {
+    name: String,
+    severity: Severity,
+    summary: String,
+    what: String,
+    why: String,
+    example: String,
+    fix: String,
+    #[serde(default)]
+    references: Vec<String>,
+}
+
+impl Policy {
+    /// The pack built into the binary.
+    pub fn embedded() -> Result<Policy, PolicyError> {
+        let files: Vec<(String, String)> = EMBEDDED
+            .iter()
+            .map(|(n, t)| (n.to_string(), t.to_string()))
+            .collect();
+        Policy::from_files(&files)
+    }
+
+    /// Loads every `*.hcl` file of `dir`, in name order, as a replacement pack.
+    pub fn from_dir(dir: &Path) -> Result<Policy, PolicyError> {
+        let err = |message: String| PolicyError {
+            file: dir.display().to_string(),
+            message,
+        };
+        let entries = std::fs::read_dir(dir).map_err(|e| err(format!("cannot read directory: {e}")))?;
+        let mut paths: Vec<_> = entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "hcl"))
+            .collect();
+        paths.sort();
+        if paths.is_empty() {
+            return Err(err("holds no *.hcl file".into()));
+        }
+        let mut files = Vec::new();
+        for p in paths {
+            let text = std::fs::read_to_string(&p).map_err(|e| PolicyError {
+                file: p.display().to_string(),
+                message: format!("cannot read: {e}"),
+            })?;
+            files.push((p.display().to_string(), text));
+        }
+        Policy::from_files(&files)
+    }
+
+    fn from_files(files: &[(String, String)]) -> Result<Policy, PolicyError> {
+        let mut pack = RawPack::default();
+        for (name, text) in files {
+            let raw: RawPack = hcl::from_str(text).map_err(|e| PolicyError {
+                file: name.clone(),
+                message: e.to_string(),
+            })?;
+            pack.endpoint.extend(raw.endpoint);
+            pack.platform_service.extend(raw.platform_service);
+            pack.rule.extend(raw.rule);
+        }
+        let origin = files
+            .iter()
+            .map(|(n, _)| n.as_str())
+            .collect::<Vec<_>>()
+            .join(", ");
+        let err = |message: String| PolicyError {
+            file: origin.clone(),
+            message,
+        };
+
+        let mut endpoints = Vec::new();
+        for (id, e) in pack.endpoint {
+            let protocol = Protocol::parse(&e.protocol)
+                .ok_or_else(|| err(format!("endpoint \"{id}\": unknown protocol \"{}\"", e.protocol)))?;
+            let mut clouds = BTreeMap::new();
+            for (cloud, c) in e.cloud {
+                let ips = |list: &[String], what: &str| -> Result<Vec<IpAddr>, PolicyError> {
+                    list.iter()
+                        .map(|s| {
+                            s.parse::<IpAddr>().map_err(|_| {
+                                err(format!("endpoint \"{id}\", cloud \"{cloud}\": {what} address \"{s}\" is not an IP address"))
+                            })
+                        })
+                        .collect()
+                };
+                clouds.insert(
+                    cloud.clone(),
+                    CloudAddresses {
+                        required: ips(&c.required, "required")?,
+                        retired: ips(&c.retired, "retired")?,
+                        typos: ips(&c.typos, "typo")?,
+                        names: c.names,
+                    },
+                );
+            }
+            endpoints.push(Endpoint {
+                id,
+                title: e.title,
+                purpose: e.purpose,
+                protocol,
+                port: e.port,
+                clouds,
+            });
+        }
+
+        let mut platform_services = Vec::new();
+        for (tag, p) in pack.platform_service {
+            let address = match p.address {
+                Some(a) => Some(a.parse::<IpAddr>().map_err(|_| {
+                    err(format!("platform_service \"{tag}\": \"{a}\" is not an IP address"))
+                })?),
+                None => None,
+            };
+            let mut flows = Vec::new();
+            for f in p.flows {
+                let protocol = Protocol::parse(&f.protocol).ok_or_else(|| {
+                    err(format!("platform_service \"{tag}\": unknown protocol \"{}\"", f.protocol))
+                })?;
+                flows.push((protocol, f.port));
+            }
+            platform_services.push(PlatformService {
+                tag,
+                title: p.title,
+                rule: p.rule,
+                address,
+                flows,
+            });
+        }
+
+        let rules: Vec<RuleDoc> = pack
+            .rule
+            .into_iter()
+            .map(|(code, r)| RuleDoc {
+                code,
+                name: r.name,
+                severity: r.severity,
+                summary: r.summary,
+                what: r.what,
+                why: r.why,
+                example: r.example,
+                fix: r.fix,
+                references: r.references,
+            })
+            .collect();
+        for code in crate::rules::CODES {
+            if !rules.iter().any(|r| r.code == *code) {
+                return Err(err(format!("rule {code} has no documentation block (rule \"{code}\" {{ … }})")));
+            }
+        }
+        Ok(Policy {
+            endpoints,
+            platform_services,
+            rules,
+        })
+    }
+
+    /// Finds a rule by code or name, case-insensitively.
+    pub fn rule(&self, code_or_name: &str) -> Option<&RuleDoc> {
+        self.rules.iter().find(|r| {
+            r.code.eq_ignore_ascii_case(code_or_name) || r.name.eq_ignore_ascii_case(code_or_name)
+        })
+    }
+
+    pub fn severity(&self, code: &str) -> Severity {
+        self.rule(code).map(|r| r.severity).unwrap_or(Severity::Error)
+    }
+
+    pub fn name(&self, code: &str) -> &str {
+        self.rule(code).map(|r| r.name.as_str()).unwrap_or("")
+    }
+
+    /// The clouds some endpoint knows, for validating `--cloud`.
+    pub fn clouds(&self) -> Vec<&str> {
+        let mut c: Vec<&str> = self
+            .endpoints
+            .iter()
+            .flat_map(|e| e.clouds.keys().map(|k| k.as_str()))
+            .filter(|k| *k != "*")
+            .collect();
+        c.sort();
+        c.dedup();
+        c
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_pack_loads_with_public_kms_addresses() {
+        let p = Policy::embedded().expect("embedded pack");
+        let kms = p.endpoints.iter().find(|e| e.id == "kms").expect("kms endpoint");
+        let public = kms.addresses("public").expect("public cloud");
+        let req: Vec<String> = public.required.iter().map(|a| a.to_string()).collect();
+        assert_eq!(req, ["20.118.99.224", "40.83.235.53"]);
+        assert_eq!(kms.port, 1688);
+        assert_eq!(p.clouds(), ["china", "germany", "public", "usgov"]);
+    }
+
+    #[test]
+    fn every_rule_code_is_documented() {
+        let p = Policy::embedded().expect("embedded pack");
+        for code in crate::rules::CODES {
+            let doc = p.rule(code).expect("documented");
+            assert!(!doc.what.is_empty() && !doc.fix.is_empty(), "{code}");
+        }
+        assert_eq!(p.rule("forced-tunnel-blocks-kms").map(|r| r.code.as_str()), Some("KG101"));
+    }
+
+    #[test]
+    fn a_bad_address_in_a_pack_is_a_clear_error() {
+        let files = vec![(
+            "x.hcl".to_string(),
+            r#"endpoint "lic" {
+                 title = "licence"
+                 protocol = "Tcp"
+                 port = 27000
+                 cloud "*" { required = ["not-an-ip"] }
+               }"#
+            .to_string(),
+        )];
+        let e = Policy::from_files(&files).expect_err("must fail");
+        assert!(e.message.contains("not-an-ip"), "{}", e.message);
+    }
+}

@@ -1,0 +1,83 @@
+//! Renderers. All of them read the same sorted findings; none knows which
+//! format a finding came from.
+
+pub mod compact;
+pub mod human;
+pub mod json;
+
+use crate::ingest::FileError;
+use crate::policy::{Policy, Severity};
+use crate::rules::Finding;
+use crate::source::{display_path, LineCol, SourceMap};
+
+/// Counts for the summary line and the JSON report.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Summary {
+    pub files: usize,
+    pub route_tables: usize,
+    pub nsgs: usize,
+    pub subnets: usize,
+    pub errors: usize,
+    pub warnings: usize,
+    pub notes: usize,
+}
+
+/// Everything a renderer needs.
+pub struct Report<'a> {
+    pub sources: &'a SourceMap,
+    pub policy: &'a Policy,
+    pub findings: &'a [Finding],
+    pub errors: &'a [FileError],
+    pub summary: Summary,
+}
+
+/// Where an error points, as path and position.
+pub fn error_location(sources: &SourceMap, e: &FileError) -> (String, Option<LineCol>) {
+    match (&e.origin, &e.path) {
+        (Some(o), _) => (display_path(sources.path(o.file)), Some(sources.line_col(o))),
+        (None, Some(p)) => (display_path(p), None),
+        (None, None) => ("<unknown>".into(), None),
+    }
+}
+
+/// Sorts findings by file, line, column, rule and message, so output is the same on every run.
+pub fn sort(sources: &SourceMap, findings: &mut [Finding]) {
+    findings.sort_by_cached_key(|f| {
+        let lc = sources.line_col(&f.primary.origin);
+        (display_path(sources.path(f.primary.origin.file)), lc.line, lc.column, f.code, f.message.clone(), f.resource.clone())
+    });
+}
+
+pub fn sort_errors(sources: &SourceMap, errors: &mut [FileError]) {
+    errors.sort_by_cached_key(|e| {
+        let (p, lc) = error_location(sources, e);
+        (p, lc.map(|l| (l.line, l.column)), e.message.clone())
+    });
+}
+
+pub fn count(findings: &[Finding], summary: &mut Summary) {
+    summary.errors = findings.iter().filter(|f| f.severity == Severity::Error).count();
+    summary.warnings = findings.iter().filter(|f| f.severity == Severity::Warning).count();
+    summary.notes = findings.iter().filter(|f| f.severity == Severity::Note).count();
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// "checked 4 files (3 route tables, 2 NSGs): 2 errors, 1 warning, 0 notes; 1 file could not be checked"
+pub fn summary_line(s: &Summary, file_errors: usize) -> String {
+    let mut line = format!(
+        "checked {} ({}, {}): {}, {}, {}",
+        plural(s.files, "file", "files"),
+        plural(s.route_tables, "route table", "route tables"),
+        plural(s.nsgs, "NSG", "NSGs"),
+        plural(s.errors, "error", "errors"),
+        plural(s.warnings, "warning", "warnings"),
+        plural(s.notes, "note", "notes"),
+    );
+    if file_errors > 0 {
+        line.push_str(&format!("; {} could not be checked", plural(file_errors, "problem with the input", "problems with the input")));
+    }
+    line
+}

@@ -1,0 +1,104 @@
+//! KG102 kms-route-not-internet: the winning route for a KMS address is its
+//! own /32, and it does not go to Internet.
+
+use super::routes::{breaks, describe_hop, required_routes};
+use super::{conditional_note, display_name, Context, Finding, Fix, Label};
+use crate::analysis::routing::{RouteDecision, Winner};
+
+pub const CODE: &str = "KG102";
+
+pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
+    for table in &ctx.model.route_tables {
+        let name = display_name(&table.name, &table.address);
+        for endpoint in &ctx.policy.endpoints {
+            let broken: Vec<_> = required_routes(table, endpoint, ctx.cloud)
+                .into_iter()
+                .filter_map(|ar| match ar.decision {
+                    RouteDecision::Known(er) if breaks(&er) && er.is_host_route() => Some((ar.address, er)),
+                    _ => None,
+                })
+                .collect();
+            let Some((first_addr, first)) = broken.first() else { continue };
+            let Winner::User(first_route) = &first.winner else { continue };
+            let addrs: Vec<String> = broken.iter().map(|(a, _)| a.to_string()).collect();
+            let message = format!(
+                "route table {name} sends {} traffic ({}) to {} through its own /32 route{}",
+                endpoint.title,
+                addrs.join(", "),
+                describe_hop(first),
+                conditional_note(&table.conditional)
+            );
+            let mut f = ctx.finding(
+                CODE,
+                &table.address,
+                message,
+                Label {
+                    origin: first_route.next_hop_type.origin().clone(),
+                    message: format!("the route to {first_addr} goes to {}, not Internet", first.next_hop),
+                },
+            );
+            for (addr, er) in broken.iter().skip(1) {
+                if let Winner::User(r) = &er.winner {
+                    f.related.push(Label {
+                        origin: r.next_hop_type.origin().clone(),
+                        message: format!("the route to {addr} goes to {}, not Internet", er.next_hop),
+                    });
+                }
+            }
+            f.related.push(Label {
+                origin: table.origin.clone(),
+                message: format!("route table {name}"),
+            });
+            f.fix = Some(Fix {
+                description: format!(
+                    "set the next hop of the /32 route{} to Internet and remove its next hop IP address",
+                    if addrs.len() > 1 { "s" } else { "" }
+                ),
+                snippet: None,
+            });
+            out.push(f);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::model::Model;
+    use crate::rules::testkit::*;
+
+    #[test]
+    fn flags_kms_host_route_to_the_firewall() {
+        let m = Model {
+            route_tables: vec![table(
+                "rt-hub",
+                vec![
+                    route("default", "0.0.0.0/0", "VirtualAppliance"),
+                    route("kms1", "20.118.99.224/32", "VirtualAppliance"),
+                    route("kms2", "40.83.235.53/32", "Internet"),
+                ],
+            )],
+            ..Model::default()
+        };
+        assert_eq!(codes(&m), vec!["KG102"]);
+    }
+
+    #[test]
+    fn a_host_route_to_internet_is_fine_even_without_a_default_route() {
+        let m = Model {
+            route_tables: vec![table("rt", vec![route("kms1", "20.118.99.224/32", "Internet")])],
+            ..Model::default()
+        };
+        assert_eq!(codes(&m), Vec::<&str>::new());
+    }
+
+    #[test]
+    fn next_hop_case_does_not_matter() {
+        let mut r = route("kms1", "20.118.99.224/32", "internet");
+        r.next_hop_type = known(crate::model::NextHopType::parse("INTERNET").expect("parses"));
+        let m = Model {
+            route_tables: vec![table("rt", vec![route("d", "0.0.0.0/0", "VirtualAppliance"), r, route("k2", "40.83.235.53/32", "Internet")])],
+            ..Model::default()
+        };
+        assert_eq!(codes(&m), Vec::<&str>::new());
+    }
+}

@@ -1,0 +1,56 @@
+//! KG901 unresolved-value: a value that decides another rule's verdict could
+//! not be evaluated. One note per rule per resource, pointing at the first
+//! value that blocked the verdict and saying how to supply it.
+
+use super::{Context, Finding, Fix, Label, Undecided};
+
+pub const CODE: &str = "KG901";
+
+pub fn notes(ctx: &Context, undecided: Vec<Undecided>) -> Vec<Finding> {
+    let mut out: Vec<Finding> = Vec::new();
+    for u in undecided {
+        let Some(first) = u.blockers.first() else { continue };
+        let message = format!("cannot tell {}: {}", u.question, first.reason);
+        // Two rules blocked by the same value on the same resource say it once.
+        if out.iter().any(|f| f.resource == u.resource && f.primary.origin == first.origin && f.message == message) {
+            continue;
+        }
+        let mut f = ctx.finding(
+            CODE,
+            &u.resource,
+            message,
+            Label {
+                origin: first.origin.clone(),
+                message: "this value decides the verdict".into(),
+            },
+        );
+        f.related.extend(u.blockers.iter().skip(1).map(|b| Label {
+            origin: b.origin.clone(),
+            message: b.reason.clone(),
+        }));
+        if u.resource_origin != first.origin {
+            f.related.push(Label {
+                origin: u.resource_origin.clone(),
+                message: format!("checked for {}", u.rule),
+            });
+        }
+        f.fix = Some(Fix {
+            description: how_to_supply(&first.reason),
+            snippet: None,
+        });
+        out.push(f);
+    }
+    out
+}
+
+fn how_to_supply(reason: &str) -> String {
+    if reason.contains("var.") {
+        "give the variable a value: a default, terraform.tfvars, *.auto.tfvars, --var-file FILE or --var NAME=VALUE".into()
+    } else if reason.contains("only known after apply") || reason.contains("read from Azure") {
+        "kmsguard reads code, not Azure: write the value as a literal or pass it in through a variable with a value".into()
+    } else if reason.contains("not evaluated by kmsguard") {
+        "compute the value in a variable or local that kmsguard can read, or pass it with --var".into()
+    } else {
+        "make the value a literal, or pass it in through a variable with a value".into()
+    }
+}

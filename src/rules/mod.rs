@@ -1,0 +1,123 @@
+//! The rule pack. Each rule is a small module that reads the model and the
+//! analysis and emits [`Finding`]s; its documentation lives in
+//! `policies/rules.hcl` (printed by `kmsguard explain`).
+
+pub mod fix;
+mod kg101;
+mod kg102;
+mod kg103;
+mod kg201;
+mod kg202;
+mod kg203;
+mod kg901;
+mod platform;
+mod routes;
+
+use crate::model::{Model, Unresolved};
+use crate::policy::{Policy, Severity};
+use crate::source::Origin;
+
+/// Every rule code, implemented or documented.
+pub const CODES: &[&str] = &["KG101", "KG102", "KG103", "KG104", "KG201", "KG202", "KG203", "KG204", "KG301", "KG901"];
+
+/// The rules this version checks. KG104, KG204 and KG301 need subnets,
+/// gateways and firewalls in the model, which come with the Terraform-depth work.
+pub const IMPLEMENTED: &[&str] = &["KG101", "KG102", "KG103", "KG201", "KG202", "KG203", "KG901"];
+
+/// A place in the code and what it has to do with a finding.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Label {
+    pub origin: Origin,
+    pub message: String,
+}
+
+/// What to change, and the code to add when kmsguard can write it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fix {
+    pub description: String,
+    pub snippet: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Finding {
+    pub code: &'static str,
+    pub severity: Severity,
+    pub message: String,
+    pub primary: Label,
+    pub related: Vec<Label>,
+    pub resource: String,
+    pub fix: Option<Fix>,
+}
+
+/// What the rules read.
+pub struct Context<'a> {
+    pub model: &'a Model,
+    pub policy: &'a Policy,
+    /// The cloud whose endpoint addresses apply (`public`, `usgov`, …).
+    pub cloud: &'a str,
+}
+
+impl Context<'_> {
+    fn finding(&self, code: &'static str, resource: &str, message: String, primary: Label) -> Finding {
+        Finding {
+            code,
+            severity: self.policy.severity(code),
+            message,
+            primary,
+            related: Vec::new(),
+            resource: resource.to_string(),
+            fix: None,
+        }
+    }
+}
+
+/// Runs every implemented rule over the model.
+pub fn check(ctx: &Context) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    let mut notes = Vec::new();
+    kg101::check(ctx, &mut findings, &mut notes);
+    kg102::check(ctx, &mut findings);
+    kg103::check(ctx, &mut findings);
+    kg201::check(ctx, &mut findings, &mut notes);
+    kg202::check(ctx, &mut findings, &mut notes);
+    kg203::check(ctx, &mut findings, &mut notes);
+    findings.extend(kg901::notes(ctx, notes));
+    findings
+}
+
+/// A verdict a rule could not reach, to be reported as KG901.
+#[derive(Debug, Clone)]
+pub struct Undecided {
+    pub rule: &'static str,
+    pub resource: String,
+    /// What the rule wanted to know, e.g. "where route table rt-hub sends KMS traffic".
+    pub question: String,
+    pub blockers: Vec<Unresolved>,
+    /// The resource's own place, shown beside the value that blocked the verdict.
+    pub resource_origin: Origin,
+}
+
+/// A resource's display name: its Azure name when known, else its address.
+pub fn display_name(name: &crate::model::Field<String>, address: &str) -> String {
+    name.known().cloned().unwrap_or_else(|| address.to_string())
+}
+
+/// "a and b", "a, b and c".
+pub fn and_list(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
+/// The suffix findings carry when their resource may not be created.
+fn conditional_note(cond: &Option<Unresolved>) -> String {
+    match cond {
+        Some(u) => format!(" (if it is created: {})", u.reason),
+        None => String::new(),
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod testkit;

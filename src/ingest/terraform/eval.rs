@@ -589,9 +589,32 @@ mod tests {
     }
 
     #[test]
-    fn deep_nesting_is_an_error_not_a_crash() {
-        let src = format!("{}1{}", "(".repeat(300), ")".repeat(300));
-        let r = eval(&src);
-        assert!(r.is_err(), "{r:?}");
+    fn a_long_chain_of_locals_is_an_error_not_a_crash() {
+        // hcl-edit refuses nesting past 64 levels itself; chains of locals are
+        // the only way to recurse deeper.
+        let texts: Vec<(String, Arc<str>)> = (0..400)
+            .map(|i| (format!("l{i}"), Arc::from(if i == 399 { "1".to_string() } else { format!("local.l{}", i + 1) })))
+            .collect();
+        let exprs: Vec<Expression> = texts.iter().map(|(_, t)| hcl::edit::parser::parse_expr(t).expect("parses")).collect();
+        let locals = texts
+            .iter()
+            .zip(&exprs)
+            .map(|((n, t), e)| (n.clone(), LocalDef { expr: e, text: t.clone() }))
+            .collect();
+        let ev = Evaluator::new(BTreeMap::new(), locals);
+        let start = hcl::edit::parser::parse_expr("local.l0").expect("parses");
+        assert!(ev.eval(&start, "local.l0", &Scope::default()).is_err());
+    }
+
+    #[test]
+    fn a_cycle_of_locals_is_unknown() {
+        let (ta, tb): (Arc<str>, Arc<str>) = (Arc::from("local.b"), Arc::from("local.a"));
+        let (ea, eb) = (hcl::edit::parser::parse_expr(&ta).expect("a"), hcl::edit::parser::parse_expr(&tb).expect("b"));
+        let locals = [("a".to_string(), LocalDef { expr: &ea, text: ta.clone() }), ("b".to_string(), LocalDef { expr: &eb, text: tb.clone() })]
+            .into_iter()
+            .collect();
+        let ev = Evaluator::new(BTreeMap::new(), locals);
+        let v = ev.eval(&ea, &ta, &Scope::default()).expect("evaluates");
+        assert!(matches!(&v, Val::Unknown(r) if r.contains("cycle")), "{v:?}");
     }
 }

@@ -1,0 +1,50 @@
+//! Snapshots of rendered output: what a person sees in a terminal, and the
+//! JSON contract (DESIGN.md §4).
+
+use assert_cmd::Command;
+
+fn output(args: &[&str]) -> String {
+    let out = Command::cargo_bin("kmsguard")
+        .expect("binary builds")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("NO_COLOR", "1")
+        .args(args)
+        .output()
+        .expect("runs");
+    String::from_utf8(out.stdout).expect("UTF-8 output")
+}
+
+#[test]
+fn human_forced_tunnel() {
+    insta::assert_snapshot!(output(&["check", "examples/01-forced-tunnel-broken"]));
+}
+
+#[test]
+fn human_stale_addresses() {
+    insta::assert_snapshot!(output(&["check", "examples/11-retired-and-typo-kms-addresses"]));
+}
+
+#[test]
+fn human_unresolved_variable() {
+    insta::assert_snapshot!(output(&["check", "examples/07-unresolved-variable"]));
+}
+
+#[test]
+fn json_platform_tags() {
+    insta::assert_snapshot!(output(&["check", "examples/09-nsg-denies-platform-tags", "--format", "json"]));
+}
+
+#[test]
+fn compact_all_examples() {
+    insta::assert_snapshot!(output(&["check", "examples", "--format", "compact"]));
+}
+
+#[test]
+fn rules_catalogue() {
+    insta::assert_snapshot!(output(&["rules"]));
+}
+
+#[test]
+fn explain_kg101() {
+    insta::assert_snapshot!(output(&["explain", "KG101"]));
+}

@@ -66,6 +66,9 @@ pub struct Outcome {
     pub summary: Summary,
 }
 
+/// One directory's parsed files: `.tf`, auto-loaded HCL var files, auto-loaded JSON var files.
+type ModuleFiles = (Vec<HclFile>, Vec<HclFile>, Vec<(FileId, serde_json::Value)>);
+
 enum Parsed {
     Hcl(HclFile),
     Json(FileId, serde_json::Value),
@@ -99,7 +102,7 @@ pub fn check(opts: &CheckOptions, policy: &Policy) -> Outcome {
         .collect();
 
     // Group by directory: a directory is a Terraform module.
-    let mut dirs: BTreeMap<PathBuf, (Vec<HclFile>, Vec<HclFile>, Vec<(FileId, serde_json::Value)>)> = BTreeMap::new();
+    let mut dirs: BTreeMap<PathBuf, ModuleFiles> = BTreeMap::new();
     for (i, p) in parsed {
         let Some(f) = found.get(i) else { continue };
         let dir = f.path.parent().map(Path::to_path_buf).unwrap_or_default();

@@ -130,8 +130,18 @@ fn main() -> ExitCode {
             Ok(p) => {
                 let mut out = String::new();
                 for r in &p.rules {
-                    let status = if kmsguard::rules::IMPLEMENTED.contains(&r.code.as_str()) { "" } else { "  (documented, not checked yet)" };
-                    out.push_str(&format!("{}  {:<36} {:<8} {}{status}\n", r.code, r.name, r.severity.as_str(), r.summary));
+                    let status = if kmsguard::rules::IMPLEMENTED.contains(&r.code.as_str()) {
+                        ""
+                    } else {
+                        "  (documented, not checked yet)"
+                    };
+                    out.push_str(&format!(
+                        "{}  {:<36} {:<8} {}{status}\n",
+                        r.code,
+                        r.name,
+                        r.severity.as_str(),
+                        r.summary
+                    ));
                 }
                 print_out(&out)
             }
@@ -148,12 +158,24 @@ fn main() -> ExitCode {
 }
 
 fn explain(r: &kmsguard::policy::RuleDoc) -> String {
-    let indent = |s: &str| s.trim_end().lines().map(|l| if l.is_empty() { String::new() } else { format!("  {l}") }).collect::<Vec<_>>().join("\n");
+    let indent = |s: &str| {
+        s.trim_end()
+            .lines()
+            .map(|l| if l.is_empty() { String::new() } else { format!("  {l}") })
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
     let mut out = format!("{} {} ({})\n", r.code, r.name, r.severity.as_str());
     if !kmsguard::rules::IMPLEMENTED.contains(&r.code.as_str()) {
         out.push_str("\nNot checked yet by this version of kmsguard.\n");
     }
-    out.push_str(&format!("\nWhat it checks\n{}\n\nWhy it matters\n{}\n\nExample\n{}\n\nFix\n{}\n", indent(&r.what), indent(&r.why), indent(&r.example), indent(&r.fix)));
+    out.push_str(&format!(
+        "\nWhat it checks\n{}\n\nWhy it matters\n{}\n\nExample\n{}\n\nFix\n{}\n",
+        indent(&r.what),
+        indent(&r.why),
+        indent(&r.example),
+        indent(&r.fix)
+    ));
     if !r.references.is_empty() {
         out.push_str("\nReferences\n");
         for x in &r.references {

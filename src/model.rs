@@ -400,7 +400,10 @@ mod tests {
 
     #[test]
     fn prefixes_accept_bare_addresses_and_drop_host_bits() {
-        assert_eq!(parse_prefix("20.118.99.224").map(|n| n.to_string()).as_deref(), Some("20.118.99.224/32"));
+        assert_eq!(
+            parse_prefix("20.118.99.224").map(|n| n.to_string()).as_deref(),
+            Some("20.118.99.224/32")
+        );
         assert_eq!(parse_prefix("10.1.2.3/8").map(|n| n.to_string()).as_deref(), Some("10.0.0.0/8"));
         assert_eq!(parse_prefix("AzureCloud"), None);
     }

@@ -182,10 +182,7 @@ struct RawRule {
 impl Policy {
     /// The pack built into the binary.
     pub fn embedded() -> Result<Policy, PolicyError> {
-        let files: Vec<(String, String)> = EMBEDDED
-            .iter()
-            .map(|(n, t)| (n.to_string(), t.to_string()))
-            .collect();
+        let files: Vec<(String, String)> = EMBEDDED.iter().map(|(n, t)| (n.to_string(), t.to_string())).collect();
         Policy::from_files(&files)
     }
 
@@ -226,11 +223,7 @@ impl Policy {
             pack.platform_service.extend(raw.platform_service);
             pack.rule.extend(raw.rule);
         }
-        let origin = files
-            .iter()
-            .map(|(n, _)| n.as_str())
-            .collect::<Vec<_>>()
-            .join(", ");
+        let origin = files.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().join(", ");
         let err = |message: String| PolicyError {
             file: origin.clone(),
             message,
@@ -238,15 +231,17 @@ impl Policy {
 
         let mut endpoints = Vec::new();
         for (id, e) in pack.endpoint {
-            let protocol = Protocol::parse(&e.protocol)
-                .ok_or_else(|| err(format!("endpoint \"{id}\": unknown protocol \"{}\"", e.protocol)))?;
+            let protocol =
+                Protocol::parse(&e.protocol).ok_or_else(|| err(format!("endpoint \"{id}\": unknown protocol \"{}\"", e.protocol)))?;
             let mut clouds = BTreeMap::new();
             for (cloud, c) in e.cloud {
                 let ips = |list: &[String], what: &str| -> Result<Vec<IpAddr>, PolicyError> {
                     list.iter()
                         .map(|s| {
                             s.parse::<IpAddr>().map_err(|_| {
-                                err(format!("endpoint \"{id}\", cloud \"{cloud}\": {what} address \"{s}\" is not an IP address"))
+                                err(format!(
+                                    "endpoint \"{id}\", cloud \"{cloud}\": {what} address \"{s}\" is not an IP address"
+                                ))
                             })
                         })
                         .collect()
@@ -274,16 +269,16 @@ impl Policy {
         let mut platform_services = Vec::new();
         for (tag, p) in pack.platform_service {
             let address = match p.address {
-                Some(a) => Some(a.parse::<IpAddr>().map_err(|_| {
-                    err(format!("platform_service \"{tag}\": \"{a}\" is not an IP address"))
-                })?),
+                Some(a) => Some(
+                    a.parse::<IpAddr>()
+                        .map_err(|_| err(format!("platform_service \"{tag}\": \"{a}\" is not an IP address")))?,
+                ),
                 None => None,
             };
             let mut flows = Vec::new();
             for f in p.flows {
-                let protocol = Protocol::parse(&f.protocol).ok_or_else(|| {
-                    err(format!("platform_service \"{tag}\": unknown protocol \"{}\"", f.protocol))
-                })?;
+                let protocol = Protocol::parse(&f.protocol)
+                    .ok_or_else(|| err(format!("platform_service \"{tag}\": unknown protocol \"{}\"", f.protocol)))?;
                 flows.push((protocol, f.port));
             }
             platform_services.push(PlatformService {
@@ -324,9 +319,9 @@ impl Policy {
 
     /// Finds a rule by code or name, case-insensitively.
     pub fn rule(&self, code_or_name: &str) -> Option<&RuleDoc> {
-        self.rules.iter().find(|r| {
-            r.code.eq_ignore_ascii_case(code_or_name) || r.name.eq_ignore_ascii_case(code_or_name)
-        })
+        self.rules
+            .iter()
+            .find(|r| r.code.eq_ignore_ascii_case(code_or_name) || r.name.eq_ignore_ascii_case(code_or_name))
     }
 
     pub fn severity(&self, code: &str) -> Severity {

@@ -46,11 +46,7 @@ impl SourceFile {
     pub fn new(path: PathBuf, text: Arc<str>) -> Self {
         let mut line_starts = vec![0];
         line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
-        SourceFile {
-            path,
-            text,
-            line_starts,
-        }
+        SourceFile { path, text, line_starts }
     }
 
     /// The line and column of a byte offset; offsets past the end clamp to it.
@@ -61,11 +57,7 @@ impl SourceFile {
             Err(i) => i.saturating_sub(1),
         };
         let start = self.line_starts.get(line_index).copied().unwrap_or(0);
-        let column = self
-            .text
-            .get(start..offset)
-            .map(|s| s.chars().count())
-            .unwrap_or(offset - start);
+        let column = self.text.get(start..offset).map(|s| s.chars().count()).unwrap_or(offset - start);
         LineCol {
             line: line_index + 1,
             column: column + 1,
@@ -82,24 +74,14 @@ impl SourceFile {
         let Some(start) = self.line_start(line) else {
             return "";
         };
-        let end = self
-            .line_starts
-            .get(line)
-            .copied()
-            .unwrap_or(self.text.len());
-        self.text
-            .get(start..end)
-            .unwrap_or("")
-            .trim_end_matches(['\n', '\r'])
+        let end = self.line_starts.get(line).copied().unwrap_or(self.text.len());
+        self.text.get(start..end).unwrap_or("").trim_end_matches(['\n', '\r'])
     }
 
     /// The leading white space of the line holding `offset`.
     pub fn indent_at(&self, offset: usize) -> String {
         let line = self.line_col(offset).line;
-        self.line_text(line)
-            .chars()
-            .take_while(|c| *c == ' ' || *c == '\t')
-            .collect()
+        self.line_text(line).chars().take_while(|c| *c == ' ' || *c == '\t').collect()
     }
 
     pub fn snippet(&self, span: &Range<usize>) -> &str {
@@ -125,9 +107,7 @@ impl SourceMap {
     }
 
     pub fn path(&self, id: FileId) -> &Path {
-        self.get(id)
-            .map(|f| f.path.as_path())
-            .unwrap_or(Path::new("<unknown>"))
+        self.get(id).map(|f| f.path.as_path()).unwrap_or(Path::new("<unknown>"))
     }
 
     pub fn len(&self) -> usize {

@@ -27,7 +27,11 @@ fn run(dir: &std::path::Path, extra: &[&str]) -> (Value, i32, String) {
         .output()
         .expect("runs");
     let doc: Value = serde_json::from_slice(&out.stdout).expect("JSON report even on errors");
-    (doc, out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stderr).into_owned())
+    (
+        doc,
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 fn errors(doc: &Value) -> Vec<(String, Option<u64>, String)> {
@@ -37,7 +41,13 @@ fn errors(doc: &Value) -> Vec<(String, Option<u64>, String)> {
         .iter()
         .map(|e| {
             (
-                e["file"].as_str().unwrap_or_default().rsplit('/').next().unwrap_or_default().to_string(),
+                e["file"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .rsplit('/')
+                    .next()
+                    .unwrap_or_default()
+                    .to_string(),
                 e["line"].as_u64(),
                 e["message"].as_str().unwrap_or_default().to_string(),
             )
@@ -51,7 +61,11 @@ fn a_syntax_error_is_located_and_other_files_are_still_checked() {
     fs::create_dir(d.path().join("good")).expect("mkdir");
     fs::write(d.path().join("good/main.tf"), BROKEN_TABLE).expect("write");
     fs::create_dir(d.path().join("bad")).expect("mkdir");
-    fs::write(d.path().join("bad/main.tf"), "resource \"azurerm_route_table\" \"x\" {\n  name = \n}\n").expect("write");
+    fs::write(
+        d.path().join("bad/main.tf"),
+        "resource \"azurerm_route_table\" \"x\" {\n  name = \n}\n",
+    )
+    .expect("write");
     let (doc, code, _) = run(d.path(), &[]);
     assert_eq!(code, 2);
     let errs = errors(&doc);
@@ -73,7 +87,11 @@ fn invalid_utf8_binary_and_empty_files() {
     let errs = errors(&doc);
     assert_eq!(errs.len(), 2, "{doc:#}");
     assert!(errs.iter().any(|(f, _, m)| f == "binary.tf" && m.contains("binary")), "{errs:?}");
-    assert!(errs.iter().any(|(f, _, m)| f == "latin1.tf" && m.contains("UTF-8") && m.contains("line 1")), "{errs:?}");
+    assert!(
+        errs.iter()
+            .any(|(f, _, m)| f == "latin1.tf" && m.contains("UTF-8") && m.contains("line 1")),
+        "{errs:?}"
+    );
     assert_eq!(doc["findings"].as_array().map(Vec::len), Some(1));
 }
 
@@ -113,7 +131,11 @@ fn a_symlink_loop_is_reported_not_followed_forever() {
 #[test]
 fn deep_nesting_is_refused_not_a_stack_overflow() {
     let d = tempfile::tempdir().expect("tempdir");
-    fs::write(d.path().join("deep.tf"), format!("locals {{ x = {}1{} }}\n", "[".repeat(10_000), "]".repeat(10_000))).expect("write");
+    fs::write(
+        d.path().join("deep.tf"),
+        format!("locals {{ x = {}1{} }}\n", "[".repeat(10_000), "]".repeat(10_000)),
+    )
+    .expect("write");
     let (doc, code, _) = run(d.path(), &[]);
     assert_eq!(code, 2);
     assert!(errors(&doc)[0].2.contains("nested"), "{doc:#}");
@@ -152,8 +174,16 @@ resource "something_else" "x" {
 
 #[test]
 fn bad_arguments_exit_2() {
-    let out = Command::cargo_bin("kmsguard").expect("builds").args(["check", "--cloud", "mars"]).output().expect("runs");
+    let out = Command::cargo_bin("kmsguard")
+        .expect("builds")
+        .args(["check", "--cloud", "mars"])
+        .output()
+        .expect("runs");
     assert_eq!(out.status.code(), Some(2));
-    let out = Command::cargo_bin("kmsguard").expect("builds").args(["check", "--var", "novalue"]).output().expect("runs");
+    let out = Command::cargo_bin("kmsguard")
+        .expect("builds")
+        .args(["check", "--var", "novalue"])
+        .output()
+        .expect("runs");
     assert_eq!(out.status.code(), Some(2));
 }

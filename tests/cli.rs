@@ -58,7 +58,10 @@ fn a_policy_pack_with_an_extra_endpoint() {
         .output()
         .expect("runs");
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("sends licence server traffic (203.0.113.10) to VirtualAppliance 10.0.1.4"), "{text}");
+    assert!(
+        text.contains("sends licence server traffic (203.0.113.10) to VirtualAppliance 10.0.1.4"),
+        "{text}"
+    );
     assert!(!text.contains("KMS traffic"), "{text}");
     assert_eq!(out.status.code(), Some(1));
 }
@@ -67,7 +70,15 @@ fn a_policy_pack_with_an_extra_endpoint() {
 fn a_broken_policy_pack_is_a_clear_error() {
     let d = tempfile::tempdir().expect("tempdir");
     fs::write(d.path().join("bad.hcl"), "endpoint \"x\" {\n  title = \n}\n").expect("write");
-    let out = kmsguard().args(["check", "examples/01-forced-tunnel-broken", "--policy"]).arg(d.path()).output().expect("runs");
+    let out = kmsguard()
+        .args(["check", "examples/01-forced-tunnel-broken", "--policy"])
+        .arg(d.path())
+        .output()
+        .expect("runs");
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("bad.hcl"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("bad.hcl"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

@@ -14,7 +14,12 @@ fn kmsguard() -> Command {
 
 /// (rule, file, line) of every finding, in report order, and the exit code.
 fn findings(args: &[&str]) -> (Vec<(String, String, u64)>, i32, Value) {
-    let out = kmsguard().arg("check").args(args).args(["--format", "json"]).output().expect("runs");
+    let out = kmsguard()
+        .arg("check")
+        .args(args)
+        .args(["--format", "json"])
+        .output()
+        .expect("runs");
     let doc: Value = serde_json::from_slice(&out.stdout).expect("stdout is the JSON report and nothing else");
     let list = doc["findings"]
         .as_array()
@@ -33,7 +38,10 @@ fn findings(args: &[&str]) -> (Vec<(String, String, u64)>, i32, Value) {
 
 fn expect(dir: &str, want: &[(&str, &str, u64)], exit: i32) {
     let path = format!("examples/{dir}");
-    assert!(Path::new(env!("CARGO_MANIFEST_DIR")).join(&path).join("README.md").exists(), "{dir} has a README line");
+    assert!(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join(&path).join("README.md").exists(),
+        "{dir} has a README line"
+    );
     let (got, code, doc) = findings(&[&path]);
     let want: Vec<(String, String, u64)> = want.iter().map(|(r, f, l)| (r.to_string(), format!("{path}/{f}"), *l)).collect();
     assert_eq!(got, want, "{dir}: {doc:#}");
@@ -68,14 +76,23 @@ fn standalone_routes_merge_into_their_table() {
     let f = &doc["findings"][0];
     assert!(f["message"].as_str().unwrap_or_default().contains("(40.83.235.53)"), "{f:#}");
     let snippet = f["fix"]["snippet"].as_str().unwrap_or_default();
-    assert!(snippet.starts_with("resource \"azurerm_route\""), "fix is written as a separate resource: {snippet}");
+    assert!(
+        snippet.starts_with("resource \"azurerm_route\""),
+        "fix is written as a separate resource: {snippet}"
+    );
 }
 
 #[test]
 fn variables_come_from_tfvars_and_locals() {
     expect("06-variables-and-tfvars", &[("KG101", "main.tf", 17)], 1);
     let (_, _, doc) = findings(&["examples/06-variables-and-tfvars"]);
-    assert!(doc["findings"][0]["message"].as_str().unwrap_or_default().starts_with("route table rt-prod-spoke "), "{doc:#}");
+    assert!(
+        doc["findings"][0]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("route table rt-prod-spoke "),
+        "{doc:#}"
+    );
 }
 
 #[test]
@@ -94,7 +111,10 @@ fn unresolved_variable_is_a_note() {
 #[test]
 fn var_supplies_the_missing_value() {
     let (got, _, _) = findings(&["examples/07-unresolved-variable", "--var", "next_hop_type=VirtualNetworkGateway"]);
-    assert_eq!(got, vec![("KG101".to_string(), "examples/07-unresolved-variable/main.tf".to_string(), 13)]);
+    assert_eq!(
+        got,
+        vec![("KG101".to_string(), "examples/07-unresolved-variable/main.tf".to_string(), 13)]
+    );
 }
 
 #[test]
@@ -104,7 +124,11 @@ fn dynamic_routes() {
 
 #[test]
 fn nsg_denies_platform_tags() {
-    expect("09-nsg-denies-platform-tags", &[("KG201", "main.tf", 15), ("KG202", "main.tf", 27), ("KG203", "main.tf", 39)], 1);
+    expect(
+        "09-nsg-denies-platform-tags",
+        &[("KG201", "main.tf", 15), ("KG202", "main.tf", 27), ("KG203", "main.tf", 39)],
+        1,
+    );
 }
 
 #[test]
@@ -143,7 +167,17 @@ fn whole_examples_directory_fails_the_check() {
 
 #[test]
 fn other_clouds_use_their_own_addresses() {
-    let out = kmsguard().args(["check", "examples/02-forced-tunnel-fixed", "--cloud", "usgov", "--format", "compact"]).output().expect("runs");
+    let out = kmsguard()
+        .args([
+            "check",
+            "examples/02-forced-tunnel-fixed",
+            "--cloud",
+            "usgov",
+            "--format",
+            "compact",
+        ])
+        .output()
+        .expect("runs");
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("52.126.105.2, 23.97.0.13"), "{text}");
     assert_eq!(out.status.code(), Some(1));

@@ -253,7 +253,13 @@ pub fn is_internet(addr: IpAddr) -> bool {
                 || o[0] >= 240
                 || o[0] == 0)
         }
-        IpAddr::V6(a) => !(a.is_loopback() || a.is_unspecified() || a.is_multicast() || (a.segments()[0] & 0xfe00) == 0xfc00 || (a.segments()[0] & 0xffc0) == 0xfe80),
+        IpAddr::V6(a) => {
+            !(a.is_loopback()
+                || a.is_unspecified()
+                || a.is_multicast()
+                || (a.segments()[0] & 0xfe00) == 0xfc00
+                || (a.segments()[0] & 0xffc0) == 0xfe80)
+        }
     }
 }
 

@@ -23,9 +23,7 @@ pub struct SystemRoute {
 /// Azure's default system routes, except the virtual network's own space
 /// (VnetLocal), which only matters for private addresses.
 pub fn system_routes() -> Vec<SystemRoute> {
-    let r = |p: &str, next_hop| {
-        p.parse::<IpNet>().ok().map(|prefix| SystemRoute { prefix, next_hop })
-    };
+    let r = |p: &str, next_hop| p.parse::<IpNet>().ok().map(|prefix| SystemRoute { prefix, next_hop });
     [
         r("0.0.0.0/0", NextHopType::Internet),
         r("10.0.0.0/8", NextHopType::None),

@@ -83,7 +83,11 @@ fn severity(s: Severity) -> miette::Severity {
 
 /// Renders the report. `color` picks the themed or the plain handler.
 pub fn render(r: &Report, color: bool) -> String {
-    let theme = if color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
+    let theme = if color {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
+    };
     let handler = GraphicalReportHandler::new_themed(theme).with_links(false).with_width(100);
     let mut out = String::new();
     let mut emit = |d: &Diag| {
@@ -124,7 +128,10 @@ pub fn render(r: &Report, color: bool) -> String {
 
     for f in r.findings {
         let file = f.primary.origin.file;
-        let mut labels = vec![LabeledSpan::new_primary_with_span(Some(f.primary.message.clone()), span(&f.primary.origin))];
+        let mut labels = vec![LabeledSpan::new_primary_with_span(
+            Some(f.primary.message.clone()),
+            span(&f.primary.origin),
+        )];
         let mut related = Vec::new();
         for l in &f.related {
             if l.origin.file == file {

@@ -44,7 +44,14 @@ pub fn error_location(sources: &SourceMap, e: &FileError) -> (String, Option<Lin
 pub fn sort(sources: &SourceMap, findings: &mut [Finding]) {
     findings.sort_by_cached_key(|f| {
         let lc = sources.line_col(&f.primary.origin);
-        (display_path(sources.path(f.primary.origin.file)), lc.line, lc.column, f.code, f.message.clone(), f.resource.clone())
+        (
+            display_path(sources.path(f.primary.origin.file)),
+            lc.line,
+            lc.column,
+            f.code,
+            f.message.clone(),
+            f.resource.clone(),
+        )
     });
 }
 
@@ -77,7 +84,10 @@ pub fn summary_line(s: &Summary, file_errors: usize) -> String {
         plural(s.notes, "note", "notes"),
     );
     if file_errors > 0 {
-        line.push_str(&format!("; {} could not be checked", plural(file_errors, "problem with the input", "problems with the input")));
+        line.push_str(&format!(
+            "; {} could not be checked",
+            plural(file_errors, "problem with the input", "problems with the input")
+        ));
     }
     line
 }

@@ -7,8 +7,16 @@ use crate::policy::Endpoint;
 
 /// Route names for `addrs` that do not clash with the table's own.
 fn route_names(table: &RouteTable, endpoint: &Endpoint, count: usize) -> Vec<String> {
-    let base = if endpoint.id == "kms" { "azure-kms".to_string() } else { endpoint.id.clone() };
-    let taken: Vec<String> = table.routes.iter().filter_map(|r| r.name.known().map(|n| n.to_ascii_lowercase())).collect();
+    let base = if endpoint.id == "kms" {
+        "azure-kms".to_string()
+    } else {
+        endpoint.id.clone()
+    };
+    let taken: Vec<String> = table
+        .routes
+        .iter()
+        .filter_map(|r| r.name.known().map(|n| n.to_ascii_lowercase()))
+        .collect();
     let mut names = Vec::new();
     let mut n = 1;
     while names.len() < count {

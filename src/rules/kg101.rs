@@ -51,7 +51,14 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>, notes: &mut Vec<Undecided>) 
             let scope = if addrs.len() == 1 {
                 format!("for {}", addrs.join(""))
             } else if all_same_winner {
-                format!("for {} KMS addresses", if addrs.len() == 2 { "both".to_string() } else { format!("all {}", addrs.len()) })
+                format!(
+                    "for {} KMS addresses",
+                    if addrs.len() == 2 {
+                        "both".to_string()
+                    } else {
+                        format!("all {}", addrs.len())
+                    }
+                )
             } else {
                 format!("for {}", addrs.first().cloned().unwrap_or_default())
             };
@@ -116,13 +123,19 @@ mod tests {
         let found = run(&m);
         assert_eq!(
             found,
-            vec![("KG101", "route table rt-spoke sends KMS traffic (20.118.99.224, 40.83.235.53) to VirtualAppliance 10.0.1.4".to_string())]
+            vec![(
+                "KG101",
+                "route table rt-spoke sends KMS traffic (20.118.99.224, 40.83.235.53) to VirtualAppliance 10.0.1.4".to_string()
+            )]
         );
     }
 
     #[test]
     fn flags_split_default_and_next_hop_none() {
-        let m = one_table(vec![route("low", "0.0.0.0/1", "VirtualNetworkGateway"), route("high", "128.0.0.0/1", "None")]);
+        let m = one_table(vec![
+            route("low", "0.0.0.0/1", "VirtualNetworkGateway"),
+            route("high", "128.0.0.0/1", "None"),
+        ]);
         assert_eq!(codes(&m), vec!["KG101"]);
         let m = one_table(vec![route("drop", "0.0.0.0/0", "None")]);
         assert_eq!(codes(&m), vec!["KG101"]);
@@ -140,7 +153,11 @@ mod tests {
 
     #[test]
     fn quiet_when_an_aggregate_covers_kms_with_internet() {
-        let m = one_table(vec![route("default", "0.0.0.0/0", "VirtualAppliance"), route("azure", "20.0.0.0/6", "Internet"), route("k2", "40.83.235.53/32", "Internet")]);
+        let m = one_table(vec![
+            route("default", "0.0.0.0/0", "VirtualAppliance"),
+            route("azure", "20.0.0.0/6", "Internet"),
+            route("k2", "40.83.235.53/32", "Internet"),
+        ]);
         assert_eq!(codes(&m), Vec::<&str>::new());
     }
 
@@ -152,7 +169,10 @@ mod tests {
 
     #[test]
     fn names_only_the_kms_address_still_broken() {
-        let m = one_table(vec![route("default", "0.0.0.0/0", "VirtualAppliance"), route("kms1", "20.118.99.224/32", "Internet")]);
+        let m = one_table(vec![
+            route("default", "0.0.0.0/0", "VirtualAppliance"),
+            route("kms1", "20.118.99.224/32", "Internet"),
+        ]);
         let found = run(&m);
         assert_eq!(found.len(), 1);
         assert!(found[0].1.contains("(40.83.235.53)"), "{found:?}");
@@ -171,8 +191,14 @@ mod tests {
     #[test]
     fn an_unknown_dynamic_block_makes_a_forced_tunnel_undecided() {
         let mut t = table("rt", vec![route("default", "0.0.0.0/0", "VirtualAppliance")]);
-        t.incomplete.push(crate::model::Unresolved { reason: "dynamic \"route\" iterates over var.routes, which is unknown".into(), origin: here() });
-        let m = Model { route_tables: vec![t], ..Model::default() };
+        t.incomplete.push(crate::model::Unresolved {
+            reason: "dynamic \"route\" iterates over var.routes, which is unknown".into(),
+            origin: here(),
+        });
+        let m = Model {
+            route_tables: vec![t],
+            ..Model::default()
+        };
         assert_eq!(codes(&m), vec!["KG901"]);
     }
 }

@@ -96,7 +96,14 @@ mod tests {
         let mut r = route("kms1", "20.118.99.224/32", "internet");
         r.next_hop_type = known(crate::model::NextHopType::parse("INTERNET").expect("parses"));
         let m = Model {
-            route_tables: vec![table("rt", vec![route("d", "0.0.0.0/0", "VirtualAppliance"), r, route("k2", "40.83.235.53/32", "Internet")])],
+            route_tables: vec![table(
+                "rt",
+                vec![
+                    route("d", "0.0.0.0/0", "VirtualAppliance"),
+                    r,
+                    route("k2", "40.83.235.53/32", "Internet"),
+                ],
+            )],
             ..Model::default()
         };
         assert_eq!(codes(&m), Vec::<&str>::new());

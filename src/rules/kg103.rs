@@ -33,7 +33,10 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
             let mut f = ctx.finding(
                 CODE,
                 &table.address,
-                format!("route table {name} routes {typo}, a mistyped {} address; the current addresses are {current}", endpoint.title),
+                format!(
+                    "route table {name} routes {typo}, a mistyped {} address; the current addresses are {current}",
+                    endpoint.title
+                ),
                 Label {
                     origin: (*origin).clone(),
                     message: format!("{typo} is not a {} address", endpoint.title),
@@ -70,8 +73,14 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
                 }
                 let allows_endpoint = rule.access.known() == Some(&Access::Allow)
                     && rule.direction.known() == Some(&Direction::Outbound)
-                    && rule.protocol.known().is_some_and(|p| protocol_covers(*p, endpoint.protocol) || *p == Protocol::Any)
-                    && rule.destination_ports.iter().any(|p| p.known().is_some_and(|p| p.contains(endpoint.port)));
+                    && rule
+                        .protocol
+                        .known()
+                        .is_some_and(|p| protocol_covers(*p, endpoint.protocol) || *p == Protocol::Any)
+                    && rule
+                        .destination_ports
+                        .iter()
+                        .any(|p| p.known().is_some_and(|p| p.contains(endpoint.port)));
                 let covers_current = addrs.required.iter().all(|req| {
                     rule.destinations.iter().any(|d| match d.known() {
                         Some(AddressMatch::Prefix(n)) => n.contains(req),
@@ -87,7 +96,11 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
             let Some((first, stale)) = hits.first() else { continue };
             let rule_name = first.name.known().cloned().unwrap_or_else(|| "(unnamed)".into());
             let stale_s: Vec<String> = stale.iter().map(|a| a.to_string()).collect();
-            let kind = if stale.iter().all(|a| addrs.retired.contains(a)) { "retired" } else { "stale" };
+            let kind = if stale.iter().all(|a| addrs.retired.contains(a)) {
+                "retired"
+            } else {
+                "stale"
+            };
             let mut f = ctx.finding(
                 CODE,
                 &nsg.address,
@@ -106,7 +119,10 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
                 message: format!("this rule lists {}", and_list(&s.iter().map(|a| a.to_string()).collect::<Vec<_>>())),
             }));
             f.fix = Some(Fix {
-                description: format!("allow the current {} addresses ({current}) or the AzurePlatformLKM service tag", endpoint.title),
+                description: format!(
+                    "allow the current {} addresses ({current}) or the AzurePlatformLKM service tag",
+                    endpoint.title
+                ),
                 snippet: None,
             });
             out.push(f);
@@ -122,7 +138,19 @@ mod tests {
     #[test]
     fn flags_an_allow_to_the_retired_address_only() {
         let m = Model {
-            nsgs: vec![nsg("n", vec![rule("allow-kms", 100, "Outbound", "Allow", "Tcp", &["*"], &["23.102.135.246"], &["1688"])])],
+            nsgs: vec![nsg(
+                "n",
+                vec![rule(
+                    "allow-kms",
+                    100,
+                    "Outbound",
+                    "Allow",
+                    "Tcp",
+                    &["*"],
+                    &["23.102.135.246"],
+                    &["1688"],
+                )],
+            )],
             ..Model::default()
         };
         assert_eq!(codes(&m), vec!["KG103"]);
@@ -133,7 +161,16 @@ mod tests {
         let m = Model {
             nsgs: vec![nsg(
                 "n",
-                vec![rule("allow-kms", 100, "Outbound", "Allow", "Tcp", &["*"], &["23.102.135.246", "20.118.99.224", "40.83.235.53"], &["1688"])],
+                vec![rule(
+                    "allow-kms",
+                    100,
+                    "Outbound",
+                    "Allow",
+                    "Tcp",
+                    &["*"],
+                    &["23.102.135.246", "20.118.99.224", "40.83.235.53"],
+                    &["1688"],
+                )],
             )],
             ..Model::default()
         };
@@ -145,7 +182,11 @@ mod tests {
         let m = Model {
             route_tables: vec![table(
                 "rt",
-                vec![route("d", "0.0.0.0/0", "VirtualAppliance"), route("k1", "20.118.99.244/32", "Internet"), route("k2", "40.83.235.53/32", "Internet")],
+                vec![
+                    route("d", "0.0.0.0/0", "VirtualAppliance"),
+                    route("k1", "20.118.99.244/32", "Internet"),
+                    route("k2", "40.83.235.53/32", "Internet"),
+                ],
             )],
             ..Model::default()
         };

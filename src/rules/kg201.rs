@@ -16,29 +16,63 @@ mod tests {
     use crate::rules::testkit::*;
 
     fn one_nsg(rules: Vec<crate::model::SecurityRule>) -> Model {
-        Model { nsgs: vec![nsg("nsg-app", rules)], ..Model::default() }
+        Model {
+            nsgs: vec![nsg("nsg-app", rules)],
+            ..Model::default()
+        }
     }
 
     #[test]
     fn flags_a_deny_on_the_lkm_tag() {
-        let m = one_nsg(vec![rule("deny-kms", 100, "Outbound", "Deny", "Tcp", &["*"], &["AzurePlatformLKM"], &["1688"])]);
+        let m = one_nsg(vec![rule(
+            "deny-kms",
+            100,
+            "Outbound",
+            "Deny",
+            "Tcp",
+            &["*"],
+            &["AzurePlatformLKM"],
+            &["1688"],
+        )]);
         assert_eq!(
             run(&m),
-            vec![("KG201", "NSG nsg-app blocks KMS traffic: rule deny-kms (priority 100) denies the AzurePlatformLKM service tag on TCP 1688".to_string())]
+            vec![(
+                "KG201",
+                "NSG nsg-app blocks KMS traffic: rule deny-kms (priority 100) denies the AzurePlatformLKM service tag on TCP 1688"
+                    .to_string()
+            )]
         );
     }
 
     #[test]
     fn quiet_when_the_deny_names_internet_not_the_tag() {
         // "Azure KMS and NSGs": a deny on Internet does not block platform traffic.
-        let m = one_nsg(vec![rule("deny-internet", 4000, "Outbound", "Deny", "*", &["*"], &["Internet"], &["*"])]);
+        let m = one_nsg(vec![rule(
+            "deny-internet",
+            4000,
+            "Outbound",
+            "Deny",
+            "*",
+            &["*"],
+            &["Internet"],
+            &["*"],
+        )]);
         assert_eq!(codes(&m), Vec::<&str>::new());
     }
 
     #[test]
     fn quiet_when_an_earlier_allow_of_the_tag_shadows_the_deny() {
         let m = one_nsg(vec![
-            rule("allow-kms", 100, "Outbound", "Allow", "Tcp", &["*"], &["AzurePlatformLKM"], &["1688"]),
+            rule(
+                "allow-kms",
+                100,
+                "Outbound",
+                "Allow",
+                "Tcp",
+                &["*"],
+                &["AzurePlatformLKM"],
+                &["1688"],
+            ),
             rule("deny-kms", 200, "Outbound", "Deny", "*", &["*"], &["AzurePlatformLKM"], &["*"]),
         ]);
         assert_eq!(codes(&m), Vec::<&str>::new());
@@ -56,7 +90,16 @@ mod tests {
     #[test]
     fn a_narrower_earlier_allow_does_not_shadow() {
         let m = one_nsg(vec![
-            rule("allow-kms-web", 100, "Outbound", "Allow", "Tcp", &["10.0.1.0/24"], &["AzurePlatformLKM"], &["1688"]),
+            rule(
+                "allow-kms-web",
+                100,
+                "Outbound",
+                "Allow",
+                "Tcp",
+                &["10.0.1.0/24"],
+                &["AzurePlatformLKM"],
+                &["1688"],
+            ),
             rule("deny-kms", 200, "Outbound", "Deny", "Tcp", &["*"], &["AzurePlatformLKM"], &["1688"]),
         ]);
         assert_eq!(codes(&m), vec!["KG201"]);
@@ -75,7 +118,16 @@ mod tests {
 
     #[test]
     fn a_port_range_covering_1688_counts() {
-        let m = one_nsg(vec![rule("deny-range", 100, "Outbound", "Deny", "Tcp", &["*"], &["AzurePlatformLKM"], &["1000-2000"])]);
+        let m = one_nsg(vec![rule(
+            "deny-range",
+            100,
+            "Outbound",
+            "Deny",
+            "Tcp",
+            &["*"],
+            &["AzurePlatformLKM"],
+            &["1000-2000"],
+        )]);
         assert_eq!(codes(&m), vec!["KG201"]);
     }
 

@@ -18,7 +18,19 @@ mod tests {
     #[test]
     fn flags_a_udp_only_dns_deny() {
         let m = Model {
-            nsgs: vec![nsg("n", vec![rule("deny-dns", 100, "Outbound", "Deny", "Udp", &["*"], &["AzurePlatformDNS"], &["53"])])],
+            nsgs: vec![nsg(
+                "n",
+                vec![rule(
+                    "deny-dns",
+                    100,
+                    "Outbound",
+                    "Deny",
+                    "Udp",
+                    &["*"],
+                    &["AzurePlatformDNS"],
+                    &["53"],
+                )],
+            )],
             ..Model::default()
         };
         let found = run(&m);
@@ -30,7 +42,19 @@ mod tests {
     #[test]
     fn quiet_when_the_dns_deny_names_another_tag() {
         let m = Model {
-            nsgs: vec![nsg("n", vec![rule("deny-dns", 100, "Outbound", "Deny", "*", &["*"], &["AzurePlatformIMDS"], &["53"])])],
+            nsgs: vec![nsg(
+                "n",
+                vec![rule(
+                    "deny-dns",
+                    100,
+                    "Outbound",
+                    "Deny",
+                    "*",
+                    &["*"],
+                    &["AzurePlatformIMDS"],
+                    &["53"],
+                )],
+            )],
             ..Model::default()
         };
         assert_eq!(codes(&m), Vec::<&str>::new());

@@ -18,7 +18,19 @@ mod tests {
     #[test]
     fn flags_an_imds_deny_on_port_80() {
         let m = Model {
-            nsgs: vec![nsg("n", vec![rule("deny-imds", 100, "Outbound", "Deny", "Tcp", &["*"], &["AzurePlatformIMDS"], &["80"])])],
+            nsgs: vec![nsg(
+                "n",
+                vec![rule(
+                    "deny-imds",
+                    100,
+                    "Outbound",
+                    "Deny",
+                    "Tcp",
+                    &["*"],
+                    &["AzurePlatformIMDS"],
+                    &["80"],
+                )],
+            )],
             ..Model::default()
         };
         assert_eq!(codes(&m), vec!["KG203"]);
@@ -27,7 +39,19 @@ mod tests {
     #[test]
     fn quiet_when_the_imds_deny_is_on_another_port() {
         let m = Model {
-            nsgs: vec![nsg("n", vec![rule("deny-imds", 100, "Outbound", "Deny", "Tcp", &["*"], &["AzurePlatformIMDS"], &["443"])])],
+            nsgs: vec![nsg(
+                "n",
+                vec![rule(
+                    "deny-imds",
+                    100,
+                    "Outbound",
+                    "Deny",
+                    "Tcp",
+                    &["*"],
+                    &["AzurePlatformIMDS"],
+                    &["443"],
+                )],
+            )],
             ..Model::default()
         };
         assert_eq!(codes(&m), Vec::<&str>::new());

@@ -12,7 +12,10 @@ pub fn notes(ctx: &Context, undecided: Vec<Undecided>) -> Vec<Finding> {
         let Some(first) = u.blockers.first() else { continue };
         let message = format!("cannot tell {}: {}", u.question, first.reason);
         // Two rules blocked by the same value on the same resource say it once.
-        if out.iter().any(|f| f.resource == u.resource && f.primary.origin == first.origin && f.message == message) {
+        if out
+            .iter()
+            .any(|f| f.resource == u.resource && f.primary.origin == first.origin && f.message == message)
+        {
             continue;
         }
         let mut f = ctx.finding(

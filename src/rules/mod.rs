@@ -18,7 +18,9 @@ use crate::policy::{Policy, Severity};
 use crate::source::Origin;
 
 /// Every rule code, implemented or documented.
-pub const CODES: &[&str] = &["KG101", "KG102", "KG103", "KG104", "KG201", "KG202", "KG203", "KG204", "KG301", "KG901"];
+pub const CODES: &[&str] = &[
+    "KG101", "KG102", "KG103", "KG104", "KG201", "KG202", "KG203", "KG204", "KG301", "KG901",
+];
 
 /// The rules this version checks. KG104, KG204 and KG301 need subnets,
 /// gateways and firewalls in the model, which come with the Terraform-depth work.

@@ -59,16 +59,38 @@ pub fn table(name: &str, routes: Vec<Route>) -> RouteTable {
 
 /// `rule("deny-kms", 100, "Outbound", "Deny", "Tcp", &["*"], &["AzurePlatformLKM"], &["1688"])`
 #[allow(clippy::too_many_arguments)]
-pub fn rule(name: &str, priority: u32, direction: &str, access: &str, protocol: &str, sources: &[&str], destinations: &[&str], ports: &[&str]) -> SecurityRule {
+pub fn rule(
+    name: &str,
+    priority: u32,
+    direction: &str,
+    access: &str,
+    protocol: &str,
+    sources: &[&str],
+    destinations: &[&str],
+    ports: &[&str],
+) -> SecurityRule {
     SecurityRule {
         name: known(name.into()),
         priority: known(priority),
-        direction: known(if direction == "Inbound" { Direction::Inbound } else { Direction::Outbound }),
+        direction: known(if direction == "Inbound" {
+            Direction::Inbound
+        } else {
+            Direction::Outbound
+        }),
         access: known(if access == "Allow" { Access::Allow } else { Access::Deny }),
         protocol: known(Protocol::parse(protocol).expect("valid protocol in test")),
-        sources: sources.iter().map(|s| known(AddressMatch::parse(s).expect("valid source in test"))).collect(),
-        destinations: destinations.iter().map(|s| known(AddressMatch::parse(s).expect("valid destination in test"))).collect(),
-        destination_ports: ports.iter().map(|p| known(PortRange::parse(p).expect("valid port in test"))).collect(),
+        sources: sources
+            .iter()
+            .map(|s| known(AddressMatch::parse(s).expect("valid source in test")))
+            .collect(),
+        destinations: destinations
+            .iter()
+            .map(|s| known(AddressMatch::parse(s).expect("valid destination in test")))
+            .collect(),
+        destination_ports: ports
+            .iter()
+            .map(|p| known(PortRange::parse(p).expect("valid port in test")))
+            .collect(),
         origin: here(),
         resource: None,
     }
@@ -93,7 +115,11 @@ pub fn policy() -> Policy {
 /// Runs every rule over a model in the public cloud and returns (code, message) pairs.
 pub fn run(model: &Model) -> Vec<(&'static str, String)> {
     let policy = policy();
-    let ctx = super::Context { model, policy: &policy, cloud: "public" };
+    let ctx = super::Context {
+        model,
+        policy: &policy,
+        cloud: "public",
+    };
     super::check(&ctx).into_iter().map(|f| (f.code, f.message)).collect()
 }
 

@@ -112,7 +112,9 @@ impl<'a> Evaluator<'a> {
                         ObjectKey::Ident(i) => i.as_str().to_string(),
                         ObjectKey::Expression(e) => match self.expr(e, text, scope, d)? {
                             Val::Unknown(r) => return Ok(Val::Unknown(r)),
-                            other => other.to_tf_string().ok_or_else(|| EvalError(format!("object key must be a string, not {}", other.type_name())))?,
+                            other => other
+                                .to_tf_string()
+                                .ok_or_else(|| EvalError(format!("object key must be a string, not {}", other.type_name())))?,
                         },
                     };
                     out.insert(key, self.expr(v.expr(), text, scope, d)?);
@@ -272,7 +274,9 @@ impl<'a> Evaluator<'a> {
                         Some(ke) => {
                             let key = match self.expr(ke, text, &inner, d)? {
                                 Val::Unknown(r) => return Ok(Val::Unknown(r)),
-                                k => k.to_tf_string().ok_or_else(|| EvalError("for expression key must be a string".into()))?,
+                                k => k
+                                    .to_tf_string()
+                                    .ok_or_else(|| EvalError("for expression key must be a string".into()))?,
                             };
                             if f.grouping {
                                 grouped.entry(key).or_default().push(value);
@@ -373,7 +377,9 @@ impl<'a> Evaluator<'a> {
                     },
                 },
                 Element::Directive(_) => {
-                    return Ok(Val::unknown("template directives (%{ if } / %{ for }) are not evaluated by kmsguard"));
+                    return Ok(Val::unknown(
+                        "template directives (%{ if } / %{ for }) are not evaluated by kmsguard",
+                    ));
                 }
             }
             if out.len() > 1 << 20 {
@@ -435,7 +441,11 @@ fn index(value: Val, idx: Val) -> EvalResult {
         (Val::Unknown(r), _) | (_, Val::Unknown(r)) => Ok(Val::Unknown(r)),
         (Val::List(mut l), Val::Number(n)) => {
             if n < 0.0 || n.fract() != 0.0 || n as usize >= l.len() {
-                return err(format!("index {} is out of range for a list of {}", super::value::format_number(n), l.len()));
+                return err(format!(
+                    "index {} is out of range for a list of {}",
+                    super::value::format_number(n),
+                    l.len()
+                ));
             }
             Ok(l.swap_remove(n as usize))
         }
@@ -456,7 +466,11 @@ fn binary(op: BinaryOperator, l: Val, r: Val) -> EvalResult {
     match op {
         B::Eq | B::NotEq => {
             if l.has_unknown() || r.has_unknown() {
-                return Ok(l.first_unknown().or_else(|| r.first_unknown()).map(Val::Unknown).unwrap_or(Val::Null));
+                return Ok(l
+                    .first_unknown()
+                    .or_else(|| r.first_unknown())
+                    .map(Val::Unknown)
+                    .unwrap_or(Val::Null));
             }
             let eq = loose_eq(&l, &r);
             Ok(Val::Bool(if op == B::Eq { eq } else { !eq }))
@@ -536,7 +550,10 @@ mod tests {
 
     #[test]
     fn templates_interpolate_known_values() {
-        assert_eq!(eval_with(r#""${var.ip}/32""#, &[("ip", s("20.118.99.224"))]), Ok(s("20.118.99.224/32")));
+        assert_eq!(
+            eval_with(r#""${var.ip}/32""#, &[("ip", s("20.118.99.224"))]),
+            Ok(s("20.118.99.224/32"))
+        );
     }
 
     #[test]
@@ -593,9 +610,17 @@ mod tests {
         // hcl-edit refuses nesting past 64 levels itself; chains of locals are
         // the only way to recurse deeper.
         let texts: Vec<(String, Arc<str>)> = (0..400)
-            .map(|i| (format!("l{i}"), Arc::from(if i == 399 { "1".to_string() } else { format!("local.l{}", i + 1) })))
+            .map(|i| {
+                (
+                    format!("l{i}"),
+                    Arc::from(if i == 399 { "1".to_string() } else { format!("local.l{}", i + 1) }),
+                )
+            })
             .collect();
-        let exprs: Vec<Expression> = texts.iter().map(|(_, t)| hcl::edit::parser::parse_expr(t).expect("parses")).collect();
+        let exprs: Vec<Expression> = texts
+            .iter()
+            .map(|(_, t)| hcl::edit::parser::parse_expr(t).expect("parses"))
+            .collect();
         let locals = texts
             .iter()
             .zip(&exprs)
@@ -609,10 +634,28 @@ mod tests {
     #[test]
     fn a_cycle_of_locals_is_unknown() {
         let (ta, tb): (Arc<str>, Arc<str>) = (Arc::from("local.b"), Arc::from("local.a"));
-        let (ea, eb) = (hcl::edit::parser::parse_expr(&ta).expect("a"), hcl::edit::parser::parse_expr(&tb).expect("b"));
-        let locals = [("a".to_string(), LocalDef { expr: &ea, text: ta.clone() }), ("b".to_string(), LocalDef { expr: &eb, text: tb.clone() })]
-            .into_iter()
-            .collect();
+        let (ea, eb) = (
+            hcl::edit::parser::parse_expr(&ta).expect("a"),
+            hcl::edit::parser::parse_expr(&tb).expect("b"),
+        );
+        let locals = [
+            (
+                "a".to_string(),
+                LocalDef {
+                    expr: &ea,
+                    text: ta.clone(),
+                },
+            ),
+            (
+                "b".to_string(),
+                LocalDef {
+                    expr: &eb,
+                    text: tb.clone(),
+                },
+            ),
+        ]
+        .into_iter()
+        .collect();
         let ev = Evaluator::new(BTreeMap::new(), locals);
         let v = ev.eval(&ea, &ta, &Scope::default()).expect("evaluates");
         assert!(matches!(&v, Val::Unknown(r) if r.contains("cycle")), "{v:?}");

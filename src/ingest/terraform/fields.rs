@@ -70,7 +70,10 @@ impl Fields {
     pub fn string(&self, key: &str) -> Option<Field<String>> {
         let (v, o) = self.present(key)?;
         Some(match v {
-            Val::Unknown(r) => Field::Unknown(Unresolved { reason: r.to_string(), origin: o.clone() }),
+            Val::Unknown(r) => Field::Unknown(Unresolved {
+                reason: r.to_string(),
+                origin: o.clone(),
+            }),
             v => match v.to_tf_string() {
                 Some(s) => Field::Known(s, o.clone()),
                 None => Field::Unknown(Unresolved {
@@ -102,7 +105,10 @@ impl Fields {
         };
         let one = |v: &Val| -> Option<Field<T>> {
             match v {
-                Val::Unknown(r) => Some(Field::Unknown(Unresolved { reason: r.to_string(), origin: o.clone() })),
+                Val::Unknown(r) => Some(Field::Unknown(Unresolved {
+                    reason: r.to_string(),
+                    origin: o.clone(),
+                })),
                 Val::Null => None,
                 Val::String(s) if s.is_empty() => None,
                 v => {
@@ -128,7 +134,10 @@ impl Fields {
         Some(match v {
             Val::Bool(b) => Field::Known(*b, o.clone()),
             Val::String(s) if s == "true" || s == "false" => Field::Known(s == "true", o.clone()),
-            Val::Unknown(r) => Field::Unknown(Unresolved { reason: r.to_string(), origin: o.clone() }),
+            Val::Unknown(r) => Field::Unknown(Unresolved {
+                reason: r.to_string(),
+                origin: o.clone(),
+            }),
             other => Field::Unknown(Unresolved {
                 reason: format!("{key} is a {}, not a bool", other.type_name()),
                 origin: o.clone(),

@@ -22,13 +22,37 @@ pub fn call(name: &str, args: Vec<Val>) -> EvalResult {
     // unknown elements…) handle it themselves below.
     let partial = matches!(
         name,
-        "concat" | "merge" | "coalesce" | "coalescelist" | "length" | "tolist" | "toset" | "tomap" | "flatten" | "keys" | "values" | "lookup" | "element" | "compact" | "distinct" | "one" | "contains" | "jsonencode" | "setunion" | "slice" | "reverse" | "zipmap"
+        "concat"
+            | "merge"
+            | "coalesce"
+            | "coalescelist"
+            | "length"
+            | "tolist"
+            | "toset"
+            | "tomap"
+            | "flatten"
+            | "keys"
+            | "values"
+            | "lookup"
+            | "element"
+            | "compact"
+            | "distinct"
+            | "one"
+            | "contains"
+            | "jsonencode"
+            | "setunion"
+            | "slice"
+            | "reverse"
+            | "zipmap"
     );
     if !partial {
         if let Some(r) = args.iter().find_map(Val::first_unknown) {
             return Ok(Val::Unknown(r));
         }
-    } else if let Some(r) = args.iter().find_map(|a| if let Val::Unknown(r) = a { Some(r.clone()) } else { None }) {
+    } else if let Some(r) = args
+        .iter()
+        .find_map(|a| if let Val::Unknown(r) = a { Some(r.clone()) } else { None })
+    {
         return Ok(Val::Unknown(r));
     }
 
@@ -57,7 +81,9 @@ pub fn call(name: &str, args: Vec<Val>) -> EvalResult {
         "lookup" => {
             let mut it = args.into_iter();
             let (map, key, default) = (it.next(), it.next(), it.next());
-            let key = key.and_then(|k| k.to_tf_string()).ok_or_else(|| EvalError("lookup() needs a string key".into()))?;
+            let key = key
+                .and_then(|k| k.to_tf_string())
+                .ok_or_else(|| EvalError("lookup() needs a string key".into()))?;
             match map {
                 Some(Val::Object(mut o)) => match (o.remove(&key), default) {
                     (Some(v), _) => Ok(v),
@@ -102,7 +128,10 @@ pub fn call(name: &str, args: Vec<Val>) -> EvalResult {
         },
         "tostring" => match one(args)? {
             Val::Null => Ok(Val::Null),
-            v => v.to_tf_string().map(Val::String).ok_or_else(|| EvalError(format!("cannot convert a {} to a string", v.type_name()))),
+            v => v
+                .to_tf_string()
+                .map(Val::String)
+                .ok_or_else(|| EvalError(format!("cannot convert a {} to a string", v.type_name()))),
         },
         "tonumber" => match one(args)? {
             Val::Null => Ok(Val::Null),
@@ -128,7 +157,11 @@ pub fn call(name: &str, args: Vec<Val>) -> EvalResult {
                 return err("formatlist() needs a format string");
             };
             let rest: Vec<Val> = it.collect();
-            let n = rest.iter().filter_map(|a| if let Val::List(l) = a { Some(l.len()) } else { None }).max().unwrap_or(1);
+            let n = rest
+                .iter()
+                .filter_map(|a| if let Val::List(l) = a { Some(l.len()) } else { None })
+                .max()
+                .unwrap_or(1);
             let mut out = Vec::new();
             for i in 0..n {
                 let row: Vec<Val> = rest
@@ -183,7 +216,9 @@ pub fn call(name: &str, args: Vec<Val>) -> EvalResult {
                 .split(' ')
                 .map(|w| {
                     let mut c = w.chars();
-                    c.next().map(|f| f.to_uppercase().collect::<String>() + c.as_str()).unwrap_or_default()
+                    c.next()
+                        .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
+                        .unwrap_or_default()
                 })
                 .collect::<Vec<_>>()
                 .join(" "),
@@ -216,7 +251,11 @@ pub fn call(name: &str, args: Vec<Val>) -> EvalResult {
             let len = to_number(&it.next().unwrap_or(Val::Null))? as i64;
             let chars: Vec<char> = s.chars().collect();
             let start = if off < 0 { (chars.len() as i64 + off).max(0) } else { off } as usize;
-            let end = if len < 0 { chars.len() } else { (start + len as usize).min(chars.len()) };
+            let end = if len < 0 {
+                chars.len()
+            } else {
+                (start + len as usize).min(chars.len())
+            };
             Ok(Val::String(chars.get(start..end).map(|c| c.iter().collect()).unwrap_or_default()))
         }
         "length" => match one(args)? {
@@ -251,7 +290,7 @@ pub fn call(name: &str, args: Vec<Val>) -> EvalResult {
             let mut it = args.into_iter();
             match (it.next(), it.next()) {
                 (Some(Val::List(l)), Some(v)) => {
-                    if l.iter().any(|x| *x == v) {
+                    if l.contains(&v) {
                         Ok(Val::Bool(true))
                     } else if let Some(r) = l.iter().find_map(Val::first_unknown).or_else(|| v.first_unknown()) {
                         Ok(Val::Unknown(r))
@@ -299,7 +338,11 @@ pub fn call(name: &str, args: Vec<Val>) -> EvalResult {
             other => err(format!("distinct() takes a list, not {}", other.type_name())),
         },
         "compact" => match one(args)? {
-            Val::List(l) => Ok(Val::List(l.into_iter().filter(|v| !matches!(v, Val::Null) && *v != Val::String(String::new())).collect())),
+            Val::List(l) => Ok(Val::List(
+                l.into_iter()
+                    .filter(|v| !matches!(v, Val::Null) && *v != Val::String(String::new()))
+                    .collect(),
+            )),
             other => err(format!("compact() takes a list, not {}", other.type_name())),
         },
         "reverse" => match one(args)? {
@@ -314,7 +357,9 @@ pub fn call(name: &str, args: Vec<Val>) -> EvalResult {
             match (it.next(), it.next(), it.next()) {
                 (Some(Val::List(l)), Some(a), Some(b)) => {
                     let (a, b) = (to_number(&a)? as usize, to_number(&b)? as usize);
-                    l.get(a..b).map(|s| Val::List(s.to_vec())).ok_or_else(|| EvalError("slice() indices are out of range".into()))
+                    l.get(a..b)
+                        .map(|s| Val::List(s.to_vec()))
+                        .ok_or_else(|| EvalError("slice() indices are out of range".into()))
                 }
                 _ => err("slice() takes a list and two indices"),
             }
@@ -372,14 +417,23 @@ pub fn call(name: &str, args: Vec<Val>) -> EvalResult {
             }
             let n = ((end - start) / step).ceil();
             if n > MAX_COLLECTION as f64 {
-                return Ok(Val::unknown(format!("range() would build {} elements, more than kmsguard allows", format_number(n))));
+                return Ok(Val::unknown(format!(
+                    "range() would build {} elements, more than kmsguard allows",
+                    format_number(n)
+                )));
             }
-            Ok(Val::List((0..n.max(0.0) as usize).map(|i| Val::Number(start + step * i as f64)).collect()))
+            Ok(Val::List(
+                (0..n.max(0.0) as usize).map(|i| Val::Number(start + step * i as f64)).collect(),
+            ))
         }
         "min" | "max" => {
             let nums: Result<Vec<f64>, _> = args.iter().map(to_number).collect();
             let nums = nums?;
-            let r = if name == "min" { nums.iter().cloned().fold(f64::INFINITY, f64::min) } else { nums.iter().cloned().fold(f64::NEG_INFINITY, f64::max) };
+            let r = if name == "min" {
+                nums.iter().cloned().fold(f64::INFINITY, f64::min)
+            } else {
+                nums.iter().cloned().fold(f64::NEG_INFINITY, f64::max)
+            };
             if nums.is_empty() {
                 return err(format!("{name}() needs at least one number"));
             }
@@ -454,7 +508,9 @@ fn one(args: Vec<Val>) -> EvalResult {
 
 fn string_arg(v: Option<Val>, f: &str) -> Result<String, EvalError> {
     match v {
-        Some(v) => v.to_tf_string().ok_or_else(|| EvalError(format!("{f}() expects a string, not {}", v.type_name()))),
+        Some(v) => v
+            .to_tf_string()
+            .ok_or_else(|| EvalError(format!("{f}() expects a string, not {}", v.type_name()))),
         None => err(format!("{f}() is missing an argument")),
     }
 }
@@ -468,7 +524,7 @@ fn to_set(mut l: Vec<Val>) -> Vec<Val> {
         }
     }
     if out.iter().all(|v| matches!(v, Val::String(_))) {
-        out.sort_by(|a, b| a.to_tf_string().cmp(&b.to_tf_string()));
+        out.sort_by_key(|v| v.to_tf_string());
     }
     out
 }
@@ -506,7 +562,12 @@ fn format(fmt: &str, args: &[Val]) -> Result<String, EvalError> {
             }
             _ => arg.to_tf_string().unwrap_or_else(|| arg.to_string()),
         };
-        let width: usize = spec.trim_start_matches(['-', '0']).split('.').next().and_then(|w| w.parse().ok()).unwrap_or(0);
+        let width: usize = spec
+            .trim_start_matches(['-', '0'])
+            .split('.')
+            .next()
+            .and_then(|w| w.parse().ok())
+            .unwrap_or(0);
         if spec.starts_with('-') {
             out.push_str(&format!("{text:<width$}"));
         } else if spec.starts_with('0') && verb == 'd' {
@@ -519,14 +580,21 @@ fn format(fmt: &str, args: &[Val]) -> Result<String, EvalError> {
 }
 
 fn parse_net(s: &str) -> Result<IpNet, EvalError> {
-    s.trim().parse::<IpNet>().map_err(|_| EvalError(format!("\"{s}\" is not a CIDR prefix")))
+    s.trim()
+        .parse::<IpNet>()
+        .map_err(|_| EvalError(format!("\"{s}\" is not a CIDR prefix")))
 }
 
 fn cidrhost(net: IpNet, n: f64) -> Result<IpAddr, EvalError> {
     let host_bits = u32::from(net.max_prefix_len() - net.prefix_len());
     let size: u128 = if host_bits >= 128 { u128::MAX } else { 1u128 << host_bits };
     let n = n as i128;
-    let offset: u128 = if n < 0 { size.checked_sub(n.unsigned_abs()).ok_or_else(|| EvalError("cidrhost(): host number out of range".into()))? } else { n as u128 };
+    let offset: u128 = if n < 0 {
+        size.checked_sub(n.unsigned_abs())
+            .ok_or_else(|| EvalError("cidrhost(): host number out of range".into()))?
+    } else {
+        n as u128
+    };
     if offset >= size {
         return err(format!("cidrhost(): prefix {net} has no host number {n}"));
     }
@@ -538,7 +606,11 @@ fn cidrhost(net: IpNet, n: f64) -> Result<IpAddr, EvalError> {
 
 fn cidrsubnet(net: IpNet, newbits: f64, num: f64) -> Result<IpNet, EvalError> {
     let newbits = newbits as u8;
-    let new_len = net.prefix_len().checked_add(newbits).filter(|l| *l <= net.max_prefix_len()).ok_or_else(|| EvalError(format!("cidrsubnet(): {net} cannot be extended by {newbits} bits")))?;
+    let new_len = net
+        .prefix_len()
+        .checked_add(newbits)
+        .filter(|l| *l <= net.max_prefix_len())
+        .ok_or_else(|| EvalError(format!("cidrsubnet(): {net} cannot be extended by {newbits} bits")))?;
     let num = num as u128;
     if newbits < 128 && num >= (1u128 << newbits) {
         return err(format!("cidrsubnet(): {num} does not fit in {newbits} bits"));
@@ -556,7 +628,9 @@ fn to_json(v: &Val) -> serde_json::Value {
     match v {
         Val::Null | Val::Unknown(_) => serde_json::Value::Null,
         Val::Bool(b) => serde_json::Value::Bool(*b),
-        Val::Number(n) => serde_json::Number::from_f64(*n).map(serde_json::Value::Number).unwrap_or(serde_json::Value::Null),
+        Val::Number(n) => serde_json::Number::from_f64(*n)
+            .map(serde_json::Value::Number)
+            .unwrap_or(serde_json::Value::Null),
         Val::String(s) => serde_json::Value::String(s.clone()),
         Val::List(l) => serde_json::Value::Array(l.iter().map(to_json).collect()),
         Val::Object(o) => serde_json::Value::Object(o.iter().map(|(k, v)| (k.clone(), to_json(v))).collect()),
@@ -575,13 +649,19 @@ mod tests {
     fn cidr_functions_match_terraform() {
         assert_eq!(call("cidrhost", vec![s("10.0.1.0/24"), Val::Number(4.0)]), Ok(s("10.0.1.4")));
         assert_eq!(call("cidrhost", vec![s("10.0.1.0/24"), Val::Number(-2.0)]), Ok(s("10.0.1.254")));
-        assert_eq!(call("cidrsubnet", vec![s("10.0.0.0/16"), Val::Number(8.0), Val::Number(2.0)]), Ok(s("10.0.2.0/24")));
+        assert_eq!(
+            call("cidrsubnet", vec![s("10.0.0.0/16"), Val::Number(8.0), Val::Number(2.0)]),
+            Ok(s("10.0.2.0/24"))
+        );
         assert!(call("cidrsubnet", vec![s("10.0.0.0/16"), Val::Number(8.0), Val::Number(256.0)]).is_err());
     }
 
     #[test]
     fn format_handles_common_verbs() {
-        assert_eq!(call("format", vec![s("%s/%d"), s("20.118.99.224"), Val::Number(32.0)]), Ok(s("20.118.99.224/32")));
+        assert_eq!(
+            call("format", vec![s("%s/%d"), s("20.118.99.224"), Val::Number(32.0)]),
+            Ok(s("20.118.99.224/32"))
+        );
         assert_eq!(call("format", vec![s("rt-%03d"), Val::Number(7.0)]), Ok(s("rt-007")));
     }
 
@@ -599,6 +679,9 @@ mod tests {
 
     #[test]
     fn toset_sorts_strings_and_drops_duplicates() {
-        assert_eq!(call("toset", vec![Val::List(vec![s("b"), s("a"), s("b")])]), Ok(Val::List(vec![s("a"), s("b")])));
+        assert_eq!(
+            call("toset", vec![Val::List(vec![s("b"), s("a"), s("b")])]),
+            Ok(Val::List(vec![s("a"), s("b")]))
+        );
     }
 }

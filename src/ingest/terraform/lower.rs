@@ -57,7 +57,10 @@ pub fn lower(ev: &Evaluator, module: &TfModule) -> Model {
         match r.ty {
             "azurerm_route_table" => {
                 for inst in instances(ev, r) {
-                    tables_by_name.entry(r.name).or_default().push((model.route_tables.len(), inst.key.clone()));
+                    tables_by_name
+                        .entry(r.name)
+                        .or_default()
+                        .push((model.route_tables.len(), inst.key.clone()));
                     model.route_tables.push(route_table(ev, r, inst));
                 }
             }
@@ -108,9 +111,15 @@ pub fn lower(ev: &Evaluator, module: &TfModule) -> Model {
                         resource: Some(inst.address.clone()),
                         ..lower_rule(&fields)
                     };
-                    let target = resolve_parent(ev, r, &inst, "network_security_group_name", "azurerm_network_security_group", &nsgs_by_name, |i| {
-                        model.nsgs.get(i).map(|n| &n.name)
-                    });
+                    let target = resolve_parent(
+                        ev,
+                        r,
+                        &inst,
+                        "network_security_group_name",
+                        "azurerm_network_security_group",
+                        &nsgs_by_name,
+                        |i| model.nsgs.get(i).map(|n| &n.name),
+                    );
                     match target {
                         Parent::Found(indices) => {
                             for i in indices {
@@ -173,7 +182,11 @@ fn resolve_parent<'m>(
             None => Parent::Found(candidates.iter().map(|(i, _)| *i).collect()),
             Some(index_expr) => match eval_or_unknown(ev, index_expr, text, &inst.scope) {
                 Val::Unknown(reason) => Parent::Unknown(Unresolved {
-                    reason: format!("{} belongs to {}, whose instance is unknown: {reason}", inst.address, snippet(text, &a.value)),
+                    reason: format!(
+                        "{} belongs to {}, whose instance is unknown: {reason}",
+                        inst.address,
+                        snippet(text, &a.value)
+                    ),
                     origin,
                 }),
                 key => {
@@ -204,7 +217,11 @@ fn resolve_parent<'m>(
             }
         }
         Val::Unknown(reason) => Parent::Unknown(Unresolved {
-            reason: format!("{} may belong to this {}: its {attr} is unknown ({reason})", inst.address, parent_type.trim_start_matches("azurerm_").replace('_', " ")),
+            reason: format!(
+                "{} may belong to this {}: its {attr} is unknown ({reason})",
+                inst.address,
+                parent_type.trim_start_matches("azurerm_").replace('_', " ")
+            ),
             origin,
         }),
         _ => Parent::Elsewhere,
@@ -230,7 +247,10 @@ fn instances(ev: &Evaluator, r: &ResourceBlock) -> Vec<Instance> {
                 .map(|i| Instance {
                     address: format!("{base}[{i}]"),
                     key: Some(Val::Number(i as f64)),
-                    scope: Scope::default().with("count", Val::Object([("index".to_string(), Val::Number(i as f64))].into_iter().collect())),
+                    scope: Scope::default().with(
+                        "count",
+                        Val::Object([("index".to_string(), Val::Number(i as f64))].into_iter().collect()),
+                    ),
                     conditional: None,
                 })
                 .collect(),
@@ -261,17 +281,28 @@ fn instances(ev: &Evaluator, r: &ResourceBlock) -> Vec<Instance> {
         };
         return match eval_or_unknown(ev, &fe.value, text, &Scope::default()) {
             Val::Object(o) => o.into_iter().map(|(k, v)| keyed(k, v)).collect(),
-            Val::List(l) if l.iter().all(|v| matches!(v, Val::String(_))) => {
-                l.into_iter().filter_map(|v| v.to_tf_string()).map(|k| keyed(k.clone(), Val::String(k))).collect()
-            }
+            Val::List(l) if l.iter().all(|v| matches!(v, Val::String(_))) => l
+                .into_iter()
+                .filter_map(|v| v.to_tf_string())
+                .map(|k| keyed(k.clone(), Val::String(k)))
+                .collect(),
             v => {
-                let reason = v.first_unknown().map(|r| r.to_string()).unwrap_or_else(|| format!("it is a {}", v.type_name()));
+                let reason = v
+                    .first_unknown()
+                    .map(|r| r.to_string())
+                    .unwrap_or_else(|| format!("it is a {}", v.type_name()));
                 single(
                     Some(Unresolved {
                         reason: format!("for_each = {} is unknown ({reason})", snippet(text, &fe.value)),
                         origin,
                     }),
-                    Scope::default().with("each", Val::unknown(format!("each is unknown because for_each = {} is unknown", snippet(text, &fe.value)))),
+                    Scope::default().with(
+                        "each",
+                        Val::unknown(format!(
+                            "each is unknown because for_each = {} is unknown",
+                            snippet(text, &fe.value)
+                        )),
+                    ),
                 )
             }
         };
@@ -306,7 +337,9 @@ fn nested_blocks<'b>(
         if b.ident.as_str() != "dynamic" || b.labels.first().map(|l| l.as_str()) != Some(ident) {
             continue;
         }
-        let Some(content) = b.body.get_blocks("content").next() else { continue };
+        let Some(content) = b.body.get_blocks("content").next() else {
+            continue;
+        };
         let iterator = b
             .body
             .get_attribute("iterator")
@@ -323,7 +356,10 @@ fn nested_blocks<'b>(
             Val::Null => Vec::new(),
             Val::Unknown(reason) => {
                 incomplete.push(Unresolved {
-                    reason: format!("dynamic \"{ident}\" iterates over {}, which is unknown: {reason}", snippet(&file.text, &fe.value)),
+                    reason: format!(
+                        "dynamic \"{ident}\" iterates over {}, which is unknown: {reason}",
+                        snippet(&file.text, &fe.value)
+                    ),
                     origin,
                 });
                 continue;
@@ -339,7 +375,11 @@ fn nested_blocks<'b>(
         let content_origin = Origin::new(file.file, content.span().unwrap_or(span.clone()));
         for (k, v) in items {
             // Sets iterate with key = value.
-            let key = if matches!(k, Val::Number(_)) && matches!(v, Val::String(_)) && is_set_like(&fe.value) { v.clone() } else { k };
+            let key = if matches!(k, Val::Number(_)) && matches!(v, Val::String(_)) && is_set_like(&fe.value) {
+                v.clone()
+            } else {
+                k
+            };
             let it = Val::Object([("key".to_string(), key), ("value".to_string(), v)].into_iter().collect());
             out.push((&content.body, scope.with(iterator.clone(), it), content_origin.clone()));
         }
@@ -359,7 +399,13 @@ fn attribute_list(ev: &Evaluator, body: &Body, key: &str, file: &HclFile, scope:
     };
     let origin = Origin::new(file.file, attr.value.span().unwrap_or(0..0));
     if let Expression::Array(items) = &attr.value {
-        return (items.iter().map(|e| Fields::from_expr(ev, e, &file.text, file.file, scope)).collect(), Vec::new());
+        return (
+            items
+                .iter()
+                .map(|e| Fields::from_expr(ev, e, &file.text, file.file, scope))
+                .collect(),
+            Vec::new(),
+        );
     }
     match eval_or_unknown(ev, &attr.value, &file.text, scope) {
         Val::List(l) => (l.into_iter().map(|v| Fields::from_value(v, origin.clone())).collect(), Vec::new()),
@@ -389,12 +435,19 @@ fn route_table(ev: &Evaluator, r: &ResourceBlock, inst: Instance) -> RouteTable 
         .map(|(body, scope, origin)| lower_route(&Fields::from_body(ev, body, &r.file.text, r.file.file, scope, origin.clone())))
         .collect();
     let (listed, more_incomplete) = attribute_list(ev, &r.block.body, "route", r.file, &inst.scope);
-    let style = if r.block.body.get_attribute("route").is_some() { RouteStyle::AttributeList } else { RouteStyle::Inline };
+    let style = if r.block.body.get_attribute("route").is_some() {
+        RouteStyle::AttributeList
+    } else {
+        RouteStyle::Inline
+    };
     routes.extend(listed.iter().map(lower_route));
     incomplete.extend(more_incomplete);
 
     // `disable_bgp_route_propagation` (azurerm ≤ 3) and `bgp_route_propagation_enabled` (azurerm 4).
-    let propagate = match (fields.bool("bgp_route_propagation_enabled"), fields.bool("disable_bgp_route_propagation")) {
+    let propagate = match (
+        fields.bool("bgp_route_propagation_enabled"),
+        fields.bool("disable_bgp_route_propagation"),
+    ) {
         (Some(f), _) => f,
         (None, Some(Field::Known(d, o))) => Field::Known(!d, o),
         (None, Some(u)) => u,
@@ -441,7 +494,11 @@ fn lower_route(f: &Fields) -> Route {
             )
             .unwrap_or_else(|| missing(f, "address_prefix")),
         next_hop_type: f
-            .parsed("next_hop_type", NextHopType::parse, "a next hop type (VirtualNetworkGateway, VnetLocal, Internet, VirtualAppliance, None)")
+            .parsed(
+                "next_hop_type",
+                NextHopType::parse,
+                "a next hop type (VirtualNetworkGateway, VnetLocal, Internet, VirtualAppliance, None)",
+            )
             .unwrap_or_else(|| missing(f, "next_hop_type")),
         next_hop_ip: f.string("next_hop_in_ip_address"),
         origin: f.origin.clone(),
@@ -474,7 +531,11 @@ fn lower_rule(f: &Fields) -> SecurityRule {
     let addresses = |single: &str, plural: &str, asgs: &str| {
         let mut v = f.list(single, AddressMatch::parse, "an address prefix or service tag");
         v.extend(f.list(plural, AddressMatch::parse, "an address prefix or service tag"));
-        v.extend(f.list(asgs, |s| Some(AddressMatch::ApplicationSecurityGroup(s.to_string())), "an application security group id"));
+        v.extend(f.list(
+            asgs,
+            |s| Some(AddressMatch::ApplicationSecurityGroup(s.to_string())),
+            "an application security group id",
+        ));
         v
     };
     let mut ports = f.list("destination_port_range", PortRange::parse, "a port or port range");
@@ -482,7 +543,11 @@ fn lower_rule(f: &Fields) -> SecurityRule {
     SecurityRule {
         name: f.string("name").unwrap_or_else(|| missing(f, "name")),
         priority: f
-            .parsed("priority", |s| s.parse::<f64>().ok().filter(|p| p.fract() == 0.0 && *p >= 0.0).map(|p| p as u32), "a whole number")
+            .parsed(
+                "priority",
+                |s| s.parse::<f64>().ok().filter(|p| p.fract() == 0.0 && *p >= 0.0).map(|p| p as u32),
+                "a whole number",
+            )
             .unwrap_or_else(|| missing(f, "priority")),
         direction: f
             .parsed(
@@ -506,9 +571,19 @@ fn lower_rule(f: &Fields) -> SecurityRule {
                 "Allow or Deny",
             )
             .unwrap_or_else(|| missing(f, "access")),
-        protocol: f.parsed("protocol", Protocol::parse, "a protocol").unwrap_or_else(|| missing(f, "protocol")),
-        sources: addresses("source_address_prefix", "source_address_prefixes", "source_application_security_group_ids"),
-        destinations: addresses("destination_address_prefix", "destination_address_prefixes", "destination_application_security_group_ids"),
+        protocol: f
+            .parsed("protocol", Protocol::parse, "a protocol")
+            .unwrap_or_else(|| missing(f, "protocol")),
+        sources: addresses(
+            "source_address_prefix",
+            "source_address_prefixes",
+            "source_application_security_group_ids",
+        ),
+        destinations: addresses(
+            "destination_address_prefix",
+            "destination_address_prefixes",
+            "destination_application_security_group_ids",
+        ),
         destination_ports: ports,
         origin: f.origin.clone(),
         resource: None,
@@ -525,5 +600,9 @@ fn missing<T>(f: &Fields, key: &str) -> Field<T> {
 /// The leading white space of the line holding `offset`.
 fn indent_at(text: &str, offset: usize) -> String {
     let start = text.get(..offset).and_then(|t| t.rfind('\n')).map(|i| i + 1).unwrap_or(0);
-    text.get(start..).unwrap_or("").chars().take_while(|c| *c == ' ' || *c == '\t').collect()
+    text.get(start..)
+        .unwrap_or("")
+        .chars()
+        .take_while(|c| *c == ' ' || *c == '\t')
+        .collect()
 }

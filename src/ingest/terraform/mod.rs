@@ -49,7 +49,14 @@ pub fn parse(file: FileId, text: Arc<str>) -> Result<HclFile, FileError> {
             let message = e.message().trim().replace('\n', "; ");
             Err(FileError::at(
                 Origin::new(file, offset..offset),
-                format!("could not parse HCL: {}", if message.is_empty() { "invalid syntax".to_string() } else { message }),
+                format!(
+                    "could not parse HCL: {}",
+                    if message.is_empty() {
+                        "invalid syntax".to_string()
+                    } else {
+                        message
+                    }
+                ),
             ))
         }
     }
@@ -148,7 +155,12 @@ fn resolve_variables(module: &TfModule, inputs: &VarInputs) -> BTreeMap<String, 
             let Some(name) = block.labels.first().map(|l| l.as_str().to_string()) else {
                 continue;
             };
-            let type_text = block.body.get_attribute("type").and_then(|a| a.value.span()).and_then(|s| f.text.get(s)).map(|s| s.trim().to_string());
+            let type_text = block
+                .body
+                .get_attribute("type")
+                .and_then(|a| a.value.span())
+                .and_then(|s| f.text.get(s))
+                .map(|s| s.trim().to_string());
             let value = match block.body.get_attribute("default") {
                 Some(d) => eval_or_unknown(&constant, &d.value, &f.text, &Scope::default()),
                 None => Val::unknown(format!(

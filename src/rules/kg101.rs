@@ -96,8 +96,21 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>, notes: &mut Vec<Undecided>) 
                 });
             }
             let addresses: Vec<std::net::IpAddr> = broken.iter().map(|(a, _)| *a).collect();
+            let through_appliance = broken
+                .iter()
+                .any(|(_, er)| er.next_hop == crate::model::NextHopType::VirtualAppliance);
+            let alternative = if through_appliance {
+                // Azure Firewall SNATs to its own public IP, which KMS accepts.
+                format!(
+                    " (or, if the appliance is an Azure Firewall, allow TCP {} to {} in its network rules)",
+                    endpoint.port,
+                    and_list(&addrs)
+                )
+            } else {
+                String::new()
+            };
             f.fix = Some(Fix {
-                description: format!("add /32 routes with next hop Internet for {}", and_list(&addrs)),
+                description: format!("add /32 routes with next hop Internet for {}{alternative}", and_list(&addrs)),
                 snippet: Some(fix::add_routes(table, endpoint, &addresses)),
             });
             out.push(f);

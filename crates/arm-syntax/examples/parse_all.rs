@@ -17,8 +17,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use kmsguard_arm_syntax::{
-    classify_string, is_deployment_template, is_parameters_file, line_col, parse_json, Expr,
-    ExprKind, JsonKind, StringValue,
+    classify_string, is_deployment_template, is_parameters_file, line_col, parse_json, Expr, ExprKind, JsonKind, StringValue,
 };
 
 #[derive(Default)]
@@ -66,12 +65,7 @@ fn main() -> ExitCode {
     if show_stats {
         println!(
             "json files: {}, not json: {}, parameter files: {}, literal strings: {} ({} escaped as [[...], {} others starting with [)",
-            stats.json_files,
-            stats.json_errors,
-            stats.parameter_files,
-            stats.literals,
-            stats.escaped_literals,
-            stats.bracket_literals
+            stats.json_files, stats.json_errors, stats.parameter_files, stats.literals, stats.escaped_literals, stats.bracket_literals
         );
         println!("max expression height: {}", stats.max_height);
         println!("forms:");
@@ -104,11 +98,7 @@ fn collect_json_files(root: &Path, out: &mut Vec<PathBuf>) {
             if let Ok(entries) = std::fs::read_dir(&path) {
                 stack.extend(entries.flatten().map(|e| e.path()));
             }
-        } else if meta.is_file()
-            && path
-                .extension()
-                .is_some_and(|e| e.eq_ignore_ascii_case("json"))
-        {
+        } else if meta.is_file() && path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json")) {
             out.push(path);
         }
     }
@@ -188,15 +178,9 @@ fn record(expr: &Expr, stats: &mut Stats) -> usize {
     match &expr.kind {
         ExprKind::String(_) | ExprKind::Integer(_) => 1,
         ExprKind::Call { name, args } => {
-            *stats
-                .functions
-                .entry(name.to_ascii_lowercase())
-                .or_default() += 1;
+            *stats.functions.entry(name.to_ascii_lowercase()).or_default() += 1;
             if name.contains('.') {
-                *stats
-                    .forms
-                    .entry("user-defined (namespaced) call")
-                    .or_default() += 1;
+                *stats.forms.entry("user-defined (namespaced) call").or_default() += 1;
             }
             1 + args.iter().map(|a| record(a, stats)).max().unwrap_or(0)
         }
@@ -205,10 +189,7 @@ fn record(expr: &Expr, stats: &mut Stats) -> usize {
                 target.kind,
                 ExprKind::Call { .. } | ExprKind::Property { .. } | ExprKind::Index { .. }
             ) {
-                *stats
-                    .forms
-                    .entry("property access on a literal")
-                    .or_default() += 1;
+                *stats.forms.entry("property access on a literal").or_default() += 1;
             }
             1 + record(target, stats)
         }
@@ -221,15 +202,8 @@ fn record(expr: &Expr, stats: &mut Stats) -> usize {
             }
             match index.kind {
                 ExprKind::String(_) => *stats.forms.entry("index with a string").or_default() += 1,
-                ExprKind::Integer(_) => {
-                    *stats.forms.entry("index with an integer").or_default() += 1
-                }
-                _ => {
-                    *stats
-                        .forms
-                        .entry("index with a computed value")
-                        .or_default() += 1
-                }
+                ExprKind::Integer(_) => *stats.forms.entry("index with an integer").or_default() += 1,
+                _ => *stats.forms.entry("index with a computed value").or_default() += 1,
             }
             1 + record(target, stats).max(record(index, stats))
         }

@@ -74,8 +74,7 @@ impl Expr {
 
     /// Whether this is a call to `name` (compared case-insensitively, as ARM does).
     pub fn is_call_to(&self, name: &str) -> bool {
-        self.as_call()
-            .is_some_and(|(n, _)| n.eq_ignore_ascii_case(name))
+        self.as_call().is_some_and(|(n, _)| n.eq_ignore_ascii_case(name))
     }
 
     /// The decoded text, if this is a string literal.
@@ -155,10 +154,7 @@ fn parse_at(src: &str, base: usize) -> Result<Expr, ParseError> {
     match next.tok {
         Tok::Eof => Ok(expr),
         _ => Err(ParseError::new(
-            format!(
-                "unexpected {} after the end of the expression",
-                next.tok.describe()
-            ),
+            format!("unexpected {} after the end of the expression", next.tok.describe()),
             next.span.clone(),
         )),
     }
@@ -243,10 +239,7 @@ fn lex(src: &str, base: usize) -> Result<Vec<Token>, ParseError> {
                     }
                 }
                 let Some(end) = closed else {
-                    return Err(ParseError::new(
-                        "unterminated string literal",
-                        start..base + src.len(),
-                    ));
+                    return Err(ParseError::new("unterminated string literal", start..base + src.len()));
                 };
                 tokens.push(Token {
                     tok: Tok::Str(value),
@@ -264,10 +257,7 @@ fn lex(src: &str, base: usize) -> Result<Vec<Token>, ParseError> {
                 }
                 let text = src.get(i..end).unwrap_or_default();
                 if text == "-" {
-                    return Err(ParseError::new(
-                        "expected a digit after '-'",
-                        start..start + 1,
-                    ));
+                    return Err(ParseError::new("expected a digit after '-'", start..start + 1));
                 }
                 // A decimal point followed by a digit: a decimal number.
                 let mut lookahead = chars.clone();
@@ -286,9 +276,9 @@ fn lex(src: &str, base: usize) -> Result<Vec<Token>, ParseError> {
                         ));
                     }
                 }
-                let value = text.parse::<i64>().map_err(|_| {
-                    ParseError::new("integer literal does not fit in 64 bits", start..base + end)
-                })?;
+                let value = text
+                    .parse::<i64>()
+                    .map_err(|_| ParseError::new("integer literal does not fit in 64 bits", start..base + end))?;
                 tokens.push(Token {
                     tok: Tok::Integer(value),
                     span: start..base + end,
@@ -356,18 +346,12 @@ impl Parser {
     }
 
     fn too_deep(span: Span) -> ParseError {
-        ParseError::new(
-            format!("expression nesting is deeper than the limit of {MAX_DEPTH}"),
-            span,
-        )
+        ParseError::new(format!("expression nesting is deeper than the limit of {MAX_DEPTH}"), span)
     }
 
     fn expected(&self, what: &str) -> ParseError {
         let next = self.peek();
-        ParseError::new(
-            format!("expected {what} but found {}", next.tok.describe()),
-            next.span,
-        )
+        ParseError::new(format!("expected {what} but found {}", next.tok.describe()), next.span)
     }
 
     /// Parses one expression. `nesting` counts the enclosing brackets and
@@ -472,10 +456,7 @@ impl Parser {
                 _ => String::new(),
             };
             return Err(ParseError::new(
-                format!(
-                    "expected '(' after function name '{name}' but found {}{hint}",
-                    open.tok.describe()
-                ),
+                format!("expected '(' after function name '{name}' but found {}{hint}", open.tok.describe()),
                 open.span,
             ));
         }

@@ -79,22 +79,15 @@ pub fn parse_json(source: &str) -> Result<Json, ParseError> {
         allow_non_finite_numbers: false,
         allow_extended_string_escapes: false,
     };
-    let parsed = jsonc_parser::parse_to_ast(text, &CollectOptions::default(), &options)
-        .map_err(convert_error)?;
+    let parsed = jsonc_parser::parse_to_ast(text, &CollectOptions::default(), &options).map_err(convert_error)?;
     match parsed.value {
         Some(value) => convert(&value, 0),
-        None => Err(ParseError::new(
-            "expected a json value",
-            source.len()..source.len(),
-        )),
+        None => Err(ParseError::new("expected a json value", source.len()..source.len())),
     }
 }
 
 fn depth_error(span: Span) -> ParseError {
-    ParseError::new(
-        format!("json nesting is deeper than the limit of {MAX_DEPTH}"),
-        span,
-    )
+    ParseError::new(format!("json nesting is deeper than the limit of {MAX_DEPTH}"), span)
 }
 
 fn convert_error(err: jsonc_parser::errors::ParseError) -> ParseError {
@@ -176,9 +169,7 @@ fn eq_ignore_case(a: &str, b: &str) -> bool {
     if a.is_ascii() && b.is_ascii() {
         return a.eq_ignore_ascii_case(b);
     }
-    a.chars()
-        .flat_map(char::to_lowercase)
-        .eq(b.chars().flat_map(char::to_lowercase))
+    a.chars().flat_map(char::to_lowercase).eq(b.chars().flat_map(char::to_lowercase))
 }
 
 impl Json {
@@ -190,9 +181,7 @@ impl Json {
 
     /// The member named `key` (case-insensitive), with its key span.
     pub fn member(&self, key: &str) -> Option<&Member> {
-        self.as_object()?
-            .iter()
-            .find(|m| eq_ignore_case(&m.key, key))
+        self.as_object()?.iter().find(|m| eq_ignore_case(&m.key, key))
     }
 
     /// The decoded string, if this is a string.
@@ -276,9 +265,7 @@ impl Json {
     /// If this is not a string, returns the whole value's span.
     pub fn string_source_span(&self, source: &str, content: Span) -> Span {
         match &self.kind {
-            JsonKind::String(decoded) => {
-                map_string_span_checked(source, &self.span, content, Some(decoded.len()))
-            }
+            JsonKind::String(decoded) => map_string_span_checked(source, &self.span, content, Some(decoded.len())),
             _ => self.span.clone(),
         }
     }
@@ -300,20 +287,12 @@ pub fn map_string_span(source: &str, literal: &Span, content: Span) -> Span {
     map_string_span_checked(source, literal, content, None)
 }
 
-fn map_string_span_checked(
-    source: &str,
-    literal: &Span,
-    content: Span,
-    expected_len: Option<usize>,
-) -> Span {
+fn map_string_span_checked(source: &str, literal: &Span, content: Span, expected_len: Option<usize>) -> Span {
     let whole = literal.clone();
     let Some(raw) = source.get(literal.start..literal.end) else {
         return whole;
     };
-    let Some(inner) = raw
-        .strip_prefix('"')
-        .and_then(|rest| rest.strip_suffix('"'))
-    else {
+    let Some(inner) = raw.strip_prefix('"').and_then(|rest| rest.strip_suffix('"')) else {
         return whole;
     };
     if content.start > content.end {
@@ -323,10 +302,7 @@ fn map_string_span_checked(
     let mut start = None;
     let mut end = None;
     let mut decoded = 0usize;
-    let mut units = Units {
-        text: inner,
-        pos: 0,
-    };
+    let mut units = Units { text: inner, pos: 0 };
     loop {
         let unit = match units.next_unit() {
             Ok(Some(unit)) => unit,

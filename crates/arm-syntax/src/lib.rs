@@ -76,9 +76,7 @@ mod expr;
 mod json;
 
 pub use expr::{classify_string, parse_expression, split_namespace, Expr, ExprKind, StringValue};
-pub use json::{
-    is_deployment_template, is_parameters_file, map_string_span, parse_json, Json, JsonKind, Member,
-};
+pub use json::{is_deployment_template, is_parameters_file, map_string_span, parse_json, Json, JsonKind, Member};
 
 /// A byte range into a source text.
 pub type Span = std::ops::Range<usize>;

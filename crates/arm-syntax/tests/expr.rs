@@ -1,6 +1,5 @@
 use kmsguard_arm_syntax::{
-    classify_string, parse_expression, parse_json, split_namespace, Expr, ExprKind, ParseError,
-    StringValue, MAX_DEPTH,
+    classify_string, parse_expression, parse_json, split_namespace, Expr, ExprKind, ParseError, StringValue, MAX_DEPTH,
 };
 
 /// Parses a whole JSON string value (brackets included) that must be an expression.
@@ -26,14 +25,8 @@ fn assert_well_formed(err: &ParseError, s: &str) {
     let first = err.message.chars().next().unwrap_or('x');
     assert!(!first.is_uppercase(), "{:?}", err.message);
     assert!(!err.message.ends_with('.'), "{:?}", err.message);
-    assert!(
-        err.span.start <= err.span.end && err.span.end <= s.len(),
-        "{err:?} in {s:?}"
-    );
-    assert!(
-        s.get(err.span.clone()).is_some(),
-        "{err:?} not on char boundaries of {s:?}"
-    );
+    assert!(err.span.start <= err.span.end && err.span.end <= s.len(), "{err:?} in {s:?}");
+    assert!(s.get(err.span.clone()).is_some(), "{err:?} not on char boundaries of {s:?}");
 }
 
 /// A compact rendering of the tree: calls as `name(a, b)`, strings quoted.
@@ -73,18 +66,12 @@ fn concat_of_literal_and_parameter_call() {
 
 #[test]
 fn double_open_bracket_escapes_a_literal() {
-    assert_eq!(
-        classify_string("[[notAnExpr]"),
-        Ok(StringValue::Literal("[notAnExpr]".into()))
-    );
+    assert_eq!(classify_string("[[notAnExpr]"), Ok(StringValue::Literal("[notAnExpr]".into())));
     assert_eq!(
         classify_string("[[parameters('effect')]"),
         Ok(StringValue::Literal("[parameters('effect')]".into()))
     );
-    assert_eq!(
-        classify_string("[[]"),
-        Ok(StringValue::Literal("[]".into()))
-    );
+    assert_eq!(classify_string("[[]"), Ok(StringValue::Literal("[]".into())));
 }
 
 #[test]
@@ -100,11 +87,7 @@ fn strings_that_are_not_bracketed_stay_literal_unchanged() {
         "[concat('a')] ",
         "abc]",
     ] {
-        assert_eq!(
-            classify_string(s),
-            Ok(StringValue::Literal(s.into())),
-            "{s:?}"
-        );
+        assert_eq!(classify_string(s), Ok(StringValue::Literal(s.into())), "{s:?}");
     }
 }
 
@@ -148,10 +131,7 @@ fn index_by_copy_index_then_property() {
 fn property_of_reference_to_resource_id() {
     let s = "[reference(resourceId('Microsoft.Network/routeTables', 'rt')).id]";
     let e = expression(s);
-    assert_eq!(
-        show(&e),
-        "reference(resourceId(\"Microsoft.Network/routeTables\", \"rt\")).id"
-    );
+    assert_eq!(show(&e), "reference(resourceId(\"Microsoft.Network/routeTables\", \"rt\")).id");
     let s = "[reference('x').outputs.id.value]";
     assert_eq!(show(&expression(s)), "reference(\"x\").outputs.id.value");
 }
@@ -165,10 +145,7 @@ fn if_equals_with_a_negative_integer() {
     assert_eq!(at(s, &args(&e)[2]), "-2");
     let err = error("[f(-9223372036854775809)]");
     assert_eq!(err.span, 3..23);
-    assert_eq!(
-        args(&expression("[f(-9223372036854775808)]"))[0].as_integer(),
-        Some(i64::MIN)
-    );
+    assert_eq!(args(&expression("[f(-9223372036854775808)]"))[0].as_integer(), Some(i64::MIN));
 }
 
 #[test]
@@ -188,10 +165,7 @@ fn user_defined_function_keeps_its_namespace() {
 #[test]
 fn lambda_is_an_ordinary_call() {
     let e = expression("[map(range(0, 3), lambda('x', add(lambdaVariables('x'), 1)))]");
-    assert_eq!(
-        show(&e),
-        "map(range(0, 3), lambda(\"x\", add(lambdaVariables(\"x\"), 1)))"
-    );
+    assert_eq!(show(&e), "map(range(0, 3), lambda(\"x\", add(lambdaVariables(\"x\"), 1)))");
 }
 
 #[test]
@@ -199,10 +173,7 @@ fn whitespace_and_newlines_between_tokens_are_allowed() {
     let s = "[ concat (\n\t'a' ,\r\n  parameters( 'p' ) )  . length [ 0 ] ]";
     let e = expression(s);
     assert_eq!(show(&e), "concat(\"a\", parameters(\"p\")).length[0]");
-    assert_eq!(
-        at(s, &e),
-        "concat (\n\t'a' ,\r\n  parameters( 'p' ) )  . length [ 0 ]"
-    );
+    assert_eq!(at(s, &e), "concat (\n\t'a' ,\r\n  parameters( 'p' ) )  . length [ 0 ]");
 }
 
 #[test]
@@ -216,15 +187,9 @@ fn brackets_and_parentheses_inside_string_literals_are_characters() {
 
 #[test]
 fn true_false_and_null_are_function_calls() {
-    assert_eq!(
-        show(&expression("[if(true(), null(), false())]")),
-        "if(true(), null(), false())"
-    );
+    assert_eq!(show(&expression("[if(true(), null(), false())]")), "if(true(), null(), false())");
     let err = error("[if(true, 1, 2)]");
-    assert!(
-        err.message.contains("'true'") && err.message.contains("true()"),
-        "{err:?}"
-    );
+    assert!(err.message.contains("'true'") && err.message.contains("true()"), "{err:?}");
     assert_eq!(err.span, 8..9); // the ',' where '(' was expected
     let err = error("[null]");
     assert_eq!(err.span, 5..5);
@@ -288,11 +253,7 @@ fn malformed_expressions_report_where_the_problem_is() {
         ("[parameters('a')[0 1]]", 19..20, "expected ']'"),
         ("[parameters('a').]", 17..17, "property name after '.'"),
         ("[parameters('a').'b']", 17..20, "property name after '.'"),
-        (
-            "[parameters]",
-            11..11,
-            "expected '(' after function name 'parameters'",
-        ),
+        ("[parameters]", 11..11, "expected '(' after function name 'parameters'"),
         ("[a.b.c()]", 4..5, "expected '(' after function name 'a.b'"),
         ("[(1)]", 1..2, "expected an expression"),
         ("[concat('é', ~)]", 14..15, "unexpected character '~'"),
@@ -300,10 +261,7 @@ fn malformed_expressions_report_where_the_problem_is() {
     for (s, span, needle) in cases {
         let err = error(s);
         assert_eq!(&err.span, span, "{s}: {err:?}");
-        assert!(
-            err.message.contains(needle),
-            "{s}: {err:?} lacks {needle:?}"
-        );
+        assert!(err.message.contains(needle), "{s}: {err:?} lacks {needle:?}");
     }
 }
 
@@ -348,10 +306,7 @@ fn nesting_up_to_the_limit_parses() {
 fn expression_spans_map_back_to_json_source_through_escapes() {
     let src = r#"{"name": "[concat('caf\u00e9 \"x\"', parameters('p'))]"}"#;
     let root = parse_json(src).unwrap_or_else(|e| panic!("{e:?}"));
-    let value = root
-        .get("name")
-        .cloned()
-        .unwrap_or_else(|| panic!("no name"));
+    let value = root.get("name").cloned().unwrap_or_else(|| panic!("no name"));
     let e = expression(value.as_str().unwrap_or_default());
     let param = &args(&e)[1];
     let mapped = value.string_source_span(src, param.span.clone());
@@ -362,10 +317,7 @@ fn expression_spans_map_back_to_json_source_through_escapes() {
     // An error span maps as well.
     let broken = r#"{"name": "[concat(\"a\")]"}"#;
     let root = parse_json(broken).unwrap_or_else(|e| panic!("{e:?}"));
-    let value = root
-        .get("name")
-        .cloned()
-        .unwrap_or_else(|| panic!("no name"));
+    let value = root.get("name").cloned().unwrap_or_else(|| panic!("no name"));
     let err = error(value.as_str().unwrap_or_default());
     assert_eq!(&broken[value.string_source_span(broken, err.span)], r#"\""#);
 }
@@ -449,8 +401,5 @@ fn random_mutations_of_sample_expressions_never_panic() {
             }
         }
     }
-    assert!(
-        errors > 2_000 && parsed > 2_000,
-        "{errors} errors, {parsed} parsed"
-    );
+    assert!(errors > 2_000 && parsed > 2_000, "{errors} errors, {parsed} parsed");
 }

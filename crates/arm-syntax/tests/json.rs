@@ -1,7 +1,4 @@
-use kmsguard_arm_syntax::{
-    is_deployment_template, is_parameters_file, map_string_span, parse_json, Json, JsonKind,
-    ParseError, MAX_DEPTH,
-};
+use kmsguard_arm_syntax::{is_deployment_template, is_parameters_file, map_string_span, parse_json, Json, JsonKind, ParseError, MAX_DEPTH};
 
 fn parse(src: &str) -> Json {
     match parse_json(src) {
@@ -25,16 +22,8 @@ fn text<'a>(src: &'a str, span: &std::ops::Range<usize>) -> &'a str {
 fn assert_well_formed(err: &ParseError, src: &str) {
     assert!(!err.message.is_empty());
     let first = err.message.chars().next().unwrap_or('x');
-    assert!(
-        !first.is_uppercase(),
-        "message not lowercase: {:?}",
-        err.message
-    );
-    assert!(
-        !err.message.ends_with('.'),
-        "trailing period: {:?}",
-        err.message
-    );
+    assert!(!first.is_uppercase(), "message not lowercase: {:?}", err.message);
+    assert!(!err.message.ends_with('.'), "trailing period: {:?}", err.message);
     assert!(err.span.start <= err.span.end, "{err:?}");
     assert!(err.span.end <= src.len(), "{err:?} beyond {}", src.len());
 }
@@ -49,18 +38,9 @@ fn object_member_key_and_value_spans_point_at_their_source_text() {
     assert_eq!(members[0].key, "name");
     assert_eq!(text(src, &members[0].key_span), "\"name\"");
     assert_eq!(text(src, &members[0].value.span), "\"rt\"");
-    assert_eq!(
-        text(src, &members[1].value.span),
-        "{ \"a\": [1, true, null] }"
-    );
-    let array = root
-        .get("props")
-        .and_then(|p| p.get("a"))
-        .map(|a| a.span.clone());
-    assert_eq!(
-        array.map(|s| text(src, &s).to_string()),
-        Some("[1, true, null]".into())
-    );
+    assert_eq!(text(src, &members[1].value.span), "{ \"a\": [1, true, null] }");
+    let array = root.get("props").and_then(|p| p.get("a")).map(|a| a.span.clone());
+    assert_eq!(array.map(|s| text(src, &s).to_string()), Some("[1, true, null]".into()));
     let items = root
         .get("props")
         .and_then(|p| p.get("a"))
@@ -83,28 +63,15 @@ fn number_keeps_its_raw_text() {
         .filter_map(Json::as_number_text)
         .collect();
     assert_eq!(numbers, ["-1.5e3", "10", "0.25"]);
-    assert_eq!(
-        root.as_array()
-            .and_then(|a| a.get(1))
-            .and_then(Json::as_i64),
-        Some(10)
-    );
-    assert_eq!(
-        root.as_array()
-            .and_then(|a| a.first())
-            .and_then(Json::as_i64),
-        None
-    );
+    assert_eq!(root.as_array().and_then(|a| a.get(1)).and_then(Json::as_i64), Some(10));
+    assert_eq!(root.as_array().and_then(|a| a.first()).and_then(Json::as_i64), None);
 }
 
 #[test]
 fn line_and_block_comments_are_accepted_and_spans_skip_them() {
     let src = "// header\n{ /* a */ \"k\" /* b */ : /* c */ 1 // tail\n}\n/* end */";
     let root = parse(src);
-    assert_eq!(
-        text(src, &root.span),
-        "{ /* a */ \"k\" /* b */ : /* c */ 1 // tail\n}"
-    );
+    assert_eq!(text(src, &root.span), "{ /* a */ \"k\" /* b */ : /* c */ 1 // tail\n}");
     let member = root.member("k").cloned();
     let member = member.unwrap_or_else(|| panic!("no member k"));
     assert_eq!(text(src, &member.key_span), "\"k\"");
@@ -123,16 +90,8 @@ fn unterminated_block_comment_is_an_error_at_the_comment() {
 #[test]
 fn trailing_commas_are_accepted_in_arrays_and_objects() {
     let root = parse("{\"a\": [1, 2,], \"b\": {\"c\": 3,},}");
-    assert_eq!(
-        root.get("a").and_then(Json::as_array).map(<[Json]>::len),
-        Some(2)
-    );
-    assert_eq!(
-        root.get("b")
-            .and_then(|b| b.get("c"))
-            .and_then(Json::as_i64),
-        Some(3)
-    );
+    assert_eq!(root.get("a").and_then(Json::as_array).map(<[Json]>::len), Some(2));
+    assert_eq!(root.get("b").and_then(|b| b.get("c")).and_then(Json::as_i64), Some(3));
 }
 
 #[test]
@@ -141,9 +100,7 @@ fn get_matches_keys_case_insensitively() {
     assert!(root.get("parameters").is_some());
     assert!(root.get("PARAMETERS").is_some());
     assert_eq!(
-        root.get("parameters")
-            .and_then(|p| p.get("VNETNAME"))
-            .and_then(Json::as_i64),
+        root.get("parameters").and_then(|p| p.get("VNETNAME")).and_then(Json::as_i64),
         Some(1)
     );
     assert_eq!(root.get("état").and_then(Json::as_i64), Some(2));
@@ -177,11 +134,7 @@ fn string_escapes_are_decoded_and_spans_cover_the_literal() {
 
 #[test]
 fn invalid_string_escapes_are_errors_at_the_escape() {
-    for (src, at) in [
-        (r#"["ab\x41"]"#, 4),
-        (r#"["\ud800"]"#, 2),
-        (r#"["\u12"]"#, 2),
-    ] {
+    for (src, at) in [(r#"["ab\x41"]"#, 4), (r#"["\ud800"]"#, 2), (r#"["\u12"]"#, 2)] {
         let err = parse_err(src);
         assert_well_formed(&err, src);
         assert_eq!(err.span.start, at, "{src}: {err:?}");
@@ -217,10 +170,7 @@ fn string_content_offsets_map_back_to_source_through_escapes() {
     // Out of range: the whole literal.
     assert_eq!(map(0..content.len() + 1), value.span);
     // The free function works on key spans too.
-    let key_span = root
-        .member("k")
-        .map(|m| m.key_span.clone())
-        .unwrap_or_default();
+    let key_span = root.member("k").map(|m| m.key_span.clone()).unwrap_or_default();
     assert_eq!(text(src, &map_string_span(src, &key_span, 0..1)), "k");
     // A span that is not a string literal falls back to itself.
     assert_eq!(map_string_span(src, &(0..3), 0..1), 0..3);
@@ -232,10 +182,7 @@ fn byte_order_mark_is_skipped_and_spans_still_index_the_original_text() {
     let src = "\u{feff}{\"$schema\": \"x\"}";
     let root = parse(src);
     assert_eq!(text(src, &root.span), "{\"$schema\": \"x\"}");
-    let key = root
-        .member("$schema")
-        .map(|m| m.key_span.clone())
-        .unwrap_or_default();
+    let key = root.member("$schema").map(|m| m.key_span.clone()).unwrap_or_default();
     assert_eq!(text(src, &key), "\"$schema\"");
 }
 
@@ -268,15 +215,7 @@ fn errors_are_located_at_the_offending_token() {
 
 #[test]
 fn json5_extensions_are_rejected() {
-    for src in [
-        "{'a': 1}",
-        "{a: 1}",
-        "[0x1F]",
-        "[+1]",
-        "[NaN]",
-        "[.5]",
-        "[\"\\x41\"]",
-    ] {
+    for src in ["{'a': 1}", "{a: 1}", "[0x1F]", "[+1]", "[NaN]", "[.5]", "[\"\\x41\"]"] {
         let err = parse_err(src);
         assert_well_formed(&err, src);
     }
@@ -325,15 +264,11 @@ fn schema_detection_recognises_template_and_parameter_files() {
         assert!(is_deployment_template(&root), "{schema}");
         assert!(!is_parameters_file(&root), "{schema}");
     }
-    let params = template(
-        "https://schema.management.azure.com/schemas/2019-04-01/deploymentParameters.json#",
-    );
+    let params = template("https://schema.management.azure.com/schemas/2019-04-01/deploymentParameters.json#");
     assert!(is_parameters_file(&params));
     assert!(!is_deployment_template(&params));
     // Case-insensitive key, too.
-    assert!(is_deployment_template(&parse(
-        "{\"$SCHEMA\": \"deploymentTemplate.json\"}"
-    )));
+    assert!(is_deployment_template(&parse("{\"$SCHEMA\": \"deploymentTemplate.json\"}")));
     for other in [
         "{}",
         "[]",
@@ -350,10 +285,7 @@ fn walk_visits_every_value_in_document_order() {
     let root = parse("{\"a\": [1, {\"b\": 2}], \"c\": 3}");
     let mut seen = Vec::new();
     root.walk(|v| seen.push(v.kind_name()));
-    assert_eq!(
-        seen,
-        ["object", "array", "number", "object", "number", "number"]
-    );
+    assert_eq!(seen, ["object", "array", "number", "object", "number", "number"]);
 }
 
 const TEMPLATE: &str = r#"{
@@ -402,8 +334,7 @@ impl XorShift {
 #[test]
 fn random_mutations_of_a_template_never_panic() {
     const ALPHABET: &[char] = &[
-        '{', '}', '[', ']', '"', '\\', ',', ':', '/', '*', '\n', ' ', 'u', '0', 'e', '-', '.',
-        '\'', 'é', '\u{feff}', 'n', 't', 'f',
+        '{', '}', '[', ']', '"', '\\', ',', ':', '/', '*', '\n', ' ', 'u', '0', 'e', '-', '.', '\'', 'é', '\u{feff}', 'n', 't', 'f',
     ];
     let mut rng = XorShift(0x9E37_79B9_7F4A_7C15);
     let original: Vec<char> = TEMPLATE.chars().collect();

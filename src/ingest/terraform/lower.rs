@@ -254,13 +254,11 @@ fn instances(ev: &Evaluator, r: &ResourceBlock) -> Vec<Instance> {
                     conditional: None,
                 })
                 .collect(),
-            Val::Unknown(reason) => single(
-                Some(Unresolved {
-                    reason: format!("count = {} is unknown ({reason})", snippet(text, &count.value)),
-                    origin,
-                }),
-                Scope::default(),
-            ),
+            Val::Unknown(reason) => {
+                let why = format!("count = {} is unknown ({reason})", snippet(text, &count.value));
+                let index = Val::Object([("index".to_string(), Val::unknown(why.clone()))].into_iter().collect());
+                single(Some(Unresolved { reason: why, origin }), Scope::default().with("count", index))
+            }
             other => single(
                 Some(Unresolved {
                     reason: format!("count = {} is {other}, not a whole number", snippet(text, &count.value)),

@@ -397,3 +397,172 @@ pub fn describe_ports(ports: &[Field<PortRange>]) -> String {
         .collect();
     parts.join(", ")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::testkit::*;
+
+    fn flow(dest: &str, protocol: Protocol, port: u16) -> Flow {
+        Flow {
+            direction: Direction::Outbound,
+            protocol,
+            destination: dest.parse().expect("ip"),
+            port,
+            platform_tag: None,
+            platform_allowance: true,
+            destination_in_virtual_network: false,
+        }
+    }
+
+    fn kms_platform() -> Flow {
+        Flow {
+            platform_tag: Some("AzurePlatformLKM".into()),
+            ..flow("20.118.99.224", Protocol::Tcp, 1688)
+        }
+    }
+
+    fn decided_by(v: &Verdict) -> String {
+        match v {
+            Verdict::Allow(Decider::Rule(r)) => format!("allow {}", r.name.known().cloned().unwrap_or_default()),
+            Verdict::Deny(Decider::Rule(r)) => format!("deny {}", r.name.known().cloned().unwrap_or_default()),
+            Verdict::Allow(Decider::Default(d)) => format!("allow {d}"),
+            Verdict::Deny(Decider::Default(d)) => format!("deny {d}"),
+            Verdict::Allow(Decider::Platform) => "allow platform".into(),
+            Verdict::Deny(Decider::Platform) => "deny platform".into(),
+            Verdict::Unknown(_) => "unknown".into(),
+        }
+    }
+
+    #[test]
+    fn lower_priority_number_wins_whatever_the_order_written() {
+        let n = nsg(
+            "n",
+            vec![
+                rule("deny", 200, "Outbound", "Deny", "Tcp", &["*"], &["*"], &["443"]),
+                rule("allow", 100, "Outbound", "Allow", "Tcp", &["*"], &["Internet"], &["443"]),
+            ],
+        );
+        assert_eq!(decided_by(&evaluate(&n, &flow("8.8.8.8", Protocol::Tcp, 443))), "allow allow");
+    }
+
+    #[test]
+    fn port_ranges_and_lists_match() {
+        let n = nsg(
+            "n",
+            vec![rule("r", 100, "Outbound", "Deny", "Tcp", &["*"], &["*"], &["22", "1000-2000"])],
+        );
+        assert_eq!(decided_by(&evaluate(&n, &flow("8.8.8.8", Protocol::Tcp, 1688))), "deny r");
+        assert_eq!(decided_by(&evaluate(&n, &flow("8.8.8.8", Protocol::Tcp, 22))), "deny r");
+        assert_eq!(
+            decided_by(&evaluate(&n, &flow("8.8.8.8", Protocol::Tcp, 2001))),
+            "allow AllowInternetOutBound"
+        );
+    }
+
+    #[test]
+    fn protocols_and_direction_must_match() {
+        let n = nsg(
+            "n",
+            vec![
+                rule("udp", 100, "Outbound", "Deny", "Udp", &["*"], &["*"], &["*"]),
+                rule("in", 110, "Inbound", "Deny", "*", &["*"], &["*"], &["*"]),
+            ],
+        );
+        assert_eq!(
+            decided_by(&evaluate(&n, &flow("8.8.8.8", Protocol::Tcp, 53))),
+            "allow AllowInternetOutBound"
+        );
+        assert_eq!(decided_by(&evaluate(&n, &flow("8.8.8.8", Protocol::Udp, 53))), "deny udp");
+    }
+
+    #[test]
+    fn internet_tag_and_prefixes_match_by_address() {
+        let n = nsg(
+            "n",
+            vec![
+                rule("prefix", 100, "Outbound", "Deny", "*", &["*"], &["20.118.99.0/24"], &["*"]),
+                rule("internet", 200, "Outbound", "Allow", "*", &["*"], &["Internet"], &["*"]),
+            ],
+        );
+        assert_eq!(
+            decided_by(&evaluate(&n, &flow("20.118.99.224", Protocol::Tcp, 1688))),
+            "deny prefix"
+        );
+        assert_eq!(
+            decided_by(&evaluate(&n, &flow("40.83.235.53", Protocol::Tcp, 1688))),
+            "allow internet"
+        );
+        // Private addresses are not in the Internet tag; the default rules decide.
+        assert_eq!(
+            decided_by(&evaluate(&n, &flow("10.0.0.5", Protocol::Tcp, 1688))),
+            "deny DenyAllOutBound"
+        );
+    }
+
+    #[test]
+    fn platform_traffic_ignores_rules_that_do_not_name_its_tag() {
+        let n = nsg("n", vec![rule("deny-all", 100, "Outbound", "Deny", "*", &["*"], &["*"], &["*"])]);
+        assert_eq!(decided_by(&evaluate(&n, &kms_platform())), "allow platform");
+        let n = nsg(
+            "n",
+            vec![rule(
+                "deny-lkm",
+                100,
+                "Outbound",
+                "Deny",
+                "Tcp",
+                &["*"],
+                &["AzurePlatformLKM"],
+                &["1688"],
+            )],
+        );
+        assert_eq!(decided_by(&evaluate(&n, &kms_platform())), "deny deny-lkm");
+    }
+
+    #[test]
+    fn without_the_platform_allowance_every_rule_applies() {
+        // Under a custom default route the KMS allowance is off.
+        let n = nsg(
+            "n",
+            vec![rule("deny-internet", 4000, "Outbound", "Deny", "*", &["*"], &["Internet"], &["*"])],
+        );
+        let f = Flow {
+            platform_allowance: false,
+            ..kms_platform()
+        };
+        assert_eq!(decided_by(&evaluate(&n, &f)), "deny deny-internet");
+    }
+
+    #[test]
+    fn an_undecided_rule_that_agrees_with_the_outcome_does_not_matter() {
+        let mut maybe = rule("maybe", 100, "Outbound", "Allow", "Tcp", &["*"], &["*"], &["443"]);
+        maybe.destinations = vec![unknown("var.dest has no value")];
+        let n = nsg("n", vec![maybe.clone()]);
+        // Unknown destination, but both outcomes allow port 443 to the internet.
+        assert_eq!(
+            decided_by(&evaluate(&n, &flow("8.8.8.8", Protocol::Tcp, 443))),
+            "allow AllowInternetOutBound"
+        );
+        maybe.access = known(Access::Deny);
+        let n = nsg("n", vec![maybe]);
+        assert_eq!(decided_by(&evaluate(&n, &flow("8.8.8.8", Protocol::Tcp, 443))), "unknown");
+    }
+
+    #[test]
+    fn virtual_network_tag_follows_the_flow() {
+        let n = nsg(
+            "n",
+            vec![rule("deny-vnet", 100, "Outbound", "Deny", "*", &["*"], &["VirtualNetwork"], &["*"])],
+        );
+        let inside = Flow {
+            destination_in_virtual_network: true,
+            ..flow("20.118.99.224", Protocol::Tcp, 1688)
+        };
+        assert_eq!(decided_by(&evaluate(&n, &inside)), "deny deny-vnet");
+        assert_eq!(
+            decided_by(&evaluate(&n, &flow("20.118.99.224", Protocol::Tcp, 1688))),
+            "allow AllowInternetOutBound"
+        );
+    }
+}

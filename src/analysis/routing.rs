@@ -142,3 +142,89 @@ fn service_tag_unknown(route: &Route, tag: &str) -> Unresolved {
         origin: route.address_prefix.origin().clone(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::testkit::*;
+
+    fn hop(t: &RouteTable, addr: &str) -> Option<(String, NextHopType)> {
+        match effective_route(t, addr.parse().expect("ip")) {
+            RouteDecision::Known(er) => Some((er.prefix.to_string(), er.next_hop)),
+            RouteDecision::Unknown(_) => None,
+        }
+    }
+
+    #[test]
+    fn longest_prefix_wins() {
+        let t = table(
+            "t",
+            vec![
+                route("default", "0.0.0.0/0", "VirtualAppliance"),
+                route("azure", "20.0.0.0/8", "Internet"),
+                route("host", "20.118.99.224/32", "VirtualNetworkGateway"),
+            ],
+        );
+        assert_eq!(
+            hop(&t, "20.118.99.224"),
+            Some(("20.118.99.224/32".into(), NextHopType::VirtualNetworkGateway))
+        );
+        assert_eq!(hop(&t, "20.1.2.3"), Some(("20.0.0.0/8".into(), NextHopType::Internet)));
+        assert_eq!(hop(&t, "40.83.235.53"), Some(("0.0.0.0/0".into(), NextHopType::VirtualAppliance)));
+    }
+
+    #[test]
+    fn a_user_route_beats_a_system_route_of_equal_length() {
+        let t = table("t", vec![route("default", "0.0.0.0/0", "VirtualAppliance")]);
+        assert_eq!(hop(&t, "8.8.8.8"), Some(("0.0.0.0/0".into(), NextHopType::VirtualAppliance)));
+    }
+
+    #[test]
+    fn system_routes_apply_without_user_routes() {
+        let t = table("t", vec![]);
+        assert_eq!(hop(&t, "20.118.99.224"), Some(("0.0.0.0/0".into(), NextHopType::Internet)));
+        assert_eq!(hop(&t, "10.1.2.3"), Some(("10.0.0.0/8".into(), NextHopType::None)));
+        assert_eq!(hop(&t, "100.64.0.1"), Some(("100.64.0.0/10".into(), NextHopType::None)));
+    }
+
+    #[test]
+    fn host_bits_in_a_prefix_are_dropped() {
+        let t = table(
+            "t",
+            vec![route("odd", "20.118.99.1/24", "Internet"), route("d", "0.0.0.0/0", "None")],
+        );
+        assert_eq!(hop(&t, "20.118.99.224"), Some(("20.118.99.0/24".into(), NextHopType::Internet)));
+    }
+
+    #[test]
+    fn an_unknown_prefix_blocks_only_broader_decisions() {
+        let mut maybe = route("maybe", "1.2.3.4/32", "Internet");
+        maybe.address_prefix = unknown("var.prefix has no value");
+        let t = table("t", vec![route("default", "0.0.0.0/0", "VirtualAppliance"), maybe.clone()]);
+        assert_eq!(hop(&t, "20.118.99.224"), None);
+        // A host route cannot be beaten, whatever the unknown prefix is.
+        let t = table("t", vec![route("k", "20.118.99.224/32", "Internet"), maybe]);
+        assert_eq!(hop(&t, "20.118.99.224"), Some(("20.118.99.224/32".into(), NextHopType::Internet)));
+    }
+
+    #[test]
+    fn a_service_tag_prefix_is_unknown_reach() {
+        let t = table(
+            "t",
+            vec![
+                route("default", "0.0.0.0/0", "VirtualAppliance"),
+                route("storage", "Storage", "Internet"),
+            ],
+        );
+        match effective_route(&t, "20.118.99.224".parse().expect("ip")) {
+            RouteDecision::Unknown(why) => assert!(why[0].reason.contains("service tag Storage"), "{why:?}"),
+            other => panic!("expected unknown, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn ipv6_defaults_go_to_internet() {
+        let t = table("t", vec![route("v4", "0.0.0.0/0", "None")]);
+        assert_eq!(hop(&t, "2001:db8::1"), Some(("::/0".into(), NextHopType::Internet)));
+    }
+}

@@ -140,7 +140,7 @@ fn deny_internet_does_not_block_kms() {
 fn retired_and_typo_addresses() {
     expect(
         "11-retired-and-typo-kms-addresses",
-        &[("KG103", "main.tf", 6), ("KG101", "main.tf", 26), ("KG103", "main.tf", 33)],
+        &[("KG103", "main.tf", 15), ("KG101", "main.tf", 26), ("KG103", "main.tf", 33)],
         1,
     );
 }

@@ -94,6 +94,16 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
                 }
             }
             let Some((first, stale)) = hits.first() else { continue };
+            // Point at the destination entry that names the stale address.
+            let stale_origin = |r: &SecurityRule, stale: &[IpAddr]| {
+                r.destinations
+                    .iter()
+                    .find_map(|d| match d {
+                        Field::Known(AddressMatch::Prefix(n), o) if stale.contains(&n.addr()) => Some(o.clone()),
+                        _ => None,
+                    })
+                    .unwrap_or_else(|| r.origin.clone())
+            };
             let rule_name = first.name.known().cloned().unwrap_or_else(|| "(unnamed)".into());
             let stale_s: Vec<String> = stale.iter().map(|a| a.to_string()).collect();
             let kind = if stale.iter().all(|a| addrs.retired.contains(a)) {
@@ -110,12 +120,12 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
                     and_list(&stale_s)
                 ),
                 Label {
-                    origin: first.origin.clone(),
+                    origin: stale_origin(first, stale),
                     message: format!("this rule lists {}", and_list(&stale_s)),
                 },
             );
             f.related.extend(hits.iter().skip(1).map(|(r, s)| Label {
-                origin: r.origin.clone(),
+                origin: stale_origin(r, s),
                 message: format!("this rule lists {}", and_list(&s.iter().map(|a| a.to_string()).collect::<Vec<_>>())),
             }));
             f.fix = Some(Fix {

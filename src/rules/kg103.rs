@@ -46,6 +46,10 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
                 origin: (*o).clone(),
                 message: format!("{a} is not a {} address", endpoint.title),
             }));
+            f.related.push(Label {
+                origin: table.origin.clone(),
+                message: format!("route table {name}"),
+            });
             f.fix = Some(Fix {
                 description: format!("route the current {} addresses instead: {current}", endpoint.title),
                 snippet: None,
@@ -128,6 +132,10 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
                 origin: stale_origin(r, s),
                 message: format!("this rule lists {}", and_list(&s.iter().map(|a| a.to_string()).collect::<Vec<_>>())),
             }));
+            f.related.push(Label {
+                origin: nsg.origin.clone(),
+                message: format!("NSG {name}"),
+            });
             f.fix = Some(Fix {
                 description: format!(
                     "allow the current {} addresses ({current}) or the AzurePlatformLKM service tag",

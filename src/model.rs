@@ -81,6 +81,10 @@ pub struct Authoring {
     /// The expression that names the table from another resource, e.g.
     /// `azurerm_route_table.hub` (Terraform) or `rt` (Bicep).
     pub reference: String,
+    /// The start of the line where new routes go (after the last route,
+    /// before the closing bracket, or after the table's own block), as an
+    /// empty range.
+    pub insert_at: Option<Origin>,
 }
 
 /// A route table (`azurerm_route_table`, `Microsoft.Network/routeTables`).

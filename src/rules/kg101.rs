@@ -112,6 +112,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>, notes: &mut Vec<Undecided>) 
             f.fix = Some(Fix {
                 description: format!("add /32 routes with next hop Internet for {}{alternative}", and_list(&addrs)),
                 snippet: Some(fix::add_routes(table, endpoint, &addresses)),
+                insert_at: table.authoring.insert_at.clone(),
             });
             out.push(f);
         }

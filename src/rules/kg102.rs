@@ -55,6 +55,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
                     if addrs.len() > 1 { "s" } else { "" }
                 ),
                 snippet: None,
+                insert_at: None,
             });
             out.push(f);
         }

@@ -53,6 +53,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
             f.fix = Some(Fix {
                 description: format!("route the current {} addresses instead: {current}", endpoint.title),
                 snippet: None,
+                insert_at: None,
             });
             out.push(f);
         }
@@ -142,6 +143,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
                     endpoint.title
                 ),
                 snippet: None,
+                insert_at: None,
             });
             out.push(f);
         }

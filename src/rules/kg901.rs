@@ -40,6 +40,7 @@ pub fn notes(ctx: &Context, undecided: Vec<Undecided>) -> Vec<Finding> {
         f.fix = Some(Fix {
             description: how_to_supply(&first.reason),
             snippet: None,
+            insert_at: None,
         });
         out.push(f);
     }

@@ -38,6 +38,8 @@ pub struct Label {
 pub struct Fix {
     pub description: String,
     pub snippet: Option<String>,
+    /// Where the snippet is inserted: an empty range at the start of a line.
+    pub insert_at: Option<Origin>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

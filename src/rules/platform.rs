@@ -70,6 +70,7 @@ pub fn check(ctx: &Context, code: &'static str, tag: &str, out: &mut Vec<Finding
                 service.tag
             ),
             snippet: None,
+                insert_at: None,
         });
         out.push(f);
     }

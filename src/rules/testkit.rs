@@ -53,6 +53,7 @@ pub fn table(name: &str, routes: Vec<Route>) -> RouteTable {
             style: RouteStyle::Inline,
             indent: "  ".into(),
             reference: format!("azurerm_route_table.{name}"),
+            insert_at: None,
         },
     }
 }

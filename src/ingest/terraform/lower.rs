@@ -460,6 +460,14 @@ fn route_table(ev: &Evaluator, r: &ResourceBlock, inst: Instance) -> RouteTable 
             None => indent_at(text, header_span(r.block).start) + "  ",
         },
     };
+    // New routes go after the last route block, or before the closing
+    // bracket of the attribute list, or before the table's closing brace.
+    let block_span = r.block.span().unwrap_or(0..0);
+    let insert_at = match (blocks.last(), r.block.body.get_attribute("route").and_then(|a| a.value.span())) {
+        (Some((_, _, o)), _) => line_after(text, o.span.end),
+        (None, Some(list)) => line_start(text, list.end.saturating_sub(1)),
+        (None, None) => line_start(text, block_span.end.saturating_sub(1)),
+    };
     RouteTable {
         address: inst.address,
         name: fields.string("name").unwrap_or_else(|| missing(&fields, "name")),
@@ -473,6 +481,7 @@ fn route_table(ev: &Evaluator, r: &ResourceBlock, inst: Instance) -> RouteTable 
             style,
             indent,
             reference: format!("{}.{}", r.ty, r.name),
+            insert_at: Some(Origin::new(r.file.file, insert_at..insert_at)),
         },
     }
 }
@@ -603,4 +612,17 @@ fn indent_at(text: &str, offset: usize) -> String {
         .chars()
         .take_while(|c| *c == ' ' || *c == '\t')
         .collect()
+}
+
+/// The start of the line holding `offset`.
+fn line_start(text: &str, offset: usize) -> usize {
+    text.get(..offset).and_then(|t| t.rfind('\n')).map(|i| i + 1).unwrap_or(0)
+}
+
+/// The start of the line after the one holding `offset`.
+fn line_after(text: &str, offset: usize) -> usize {
+    text.get(offset..)
+        .and_then(|t| t.find('\n'))
+        .map(|i| offset + i + 1)
+        .unwrap_or(text.len())
 }

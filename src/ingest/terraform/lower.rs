@@ -53,6 +53,8 @@ pub fn lower(ev: &Evaluator, module: &TfModule) -> Model {
     // declared routes and rules can find them.
     let mut tables_by_name: BTreeMap<&str, Vec<(usize, Option<Val>)>> = BTreeMap::new();
     let mut nsgs_by_name: BTreeMap<&str, Vec<(usize, Option<Val>)>> = BTreeMap::new();
+    // Where a separate route resource goes: after the table's own block.
+    let mut after_table: Vec<Origin> = Vec::new();
     for r in &resources {
         match r.ty {
             "azurerm_route_table" => {
@@ -62,6 +64,8 @@ pub fn lower(ev: &Evaluator, module: &TfModule) -> Model {
                         .or_default()
                         .push((model.route_tables.len(), inst.key.clone()));
                     model.route_tables.push(route_table(ev, r, inst));
+                    let end = line_after(&r.file.text, r.block.span().map(|s| s.end).unwrap_or(0));
+                    after_table.push(Origin::new(r.file.file, end..end));
                 }
             }
             "azurerm_network_security_group" => {
@@ -142,9 +146,10 @@ pub fn lower(ev: &Evaluator, module: &TfModule) -> Model {
     }
 
     // A table whose routes are all separate resources gets its fix as one too.
-    for t in &mut model.route_tables {
+    for (t, after) in model.route_tables.iter_mut().zip(after_table) {
         if t.authoring.style == RouteStyle::Inline && !t.routes.is_empty() && t.routes.iter().all(|r| r.resource.is_some()) {
             t.authoring.style = RouteStyle::Separate;
+            t.authoring.insert_at = Some(after);
         }
     }
     model

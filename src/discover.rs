@@ -13,6 +13,12 @@ pub enum Kind {
     AutoTfVars,
     /// `terraform.tfvars.json` or `*.auto.tfvars.json`.
     AutoTfVarsJson,
+    /// Any other `.json`: an ARM template or parameters file if its `$schema` says so.
+    Json,
+    /// A `.bicep` file.
+    Bicep,
+    /// A `.bicepparam` file.
+    BicepParam,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -32,6 +38,12 @@ pub fn classify(path: &Path) -> Option<Kind> {
         Some(Kind::AutoTfVars)
     } else if name == "terraform.tfvars.json" || name.ends_with(".auto.tfvars.json") {
         Some(Kind::AutoTfVarsJson)
+    } else if name.ends_with(".json") {
+        Some(Kind::Json)
+    } else if name.ends_with(".bicep") {
+        Some(Kind::Bicep)
+    } else if name.ends_with(".bicepparam") {
+        Some(Kind::BicepParam)
     } else {
         None
     }
@@ -131,6 +143,8 @@ mod tests {
         assert_eq!(classify(Path::new("terraform.tfvars")), Some(Kind::AutoTfVars));
         assert_eq!(classify(Path::new("x.auto.tfvars.json")), Some(Kind::AutoTfVarsJson));
         assert_eq!(classify(Path::new("prod.tfvars")), None);
+        assert_eq!(classify(Path::new("azuredeploy.json")), Some(Kind::Json));
+        assert_eq!(classify(Path::new("main.bicep")), Some(Kind::Bicep));
         assert_eq!(classify(Path::new("main.tf.bak")), None);
     }
 }

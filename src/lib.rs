@@ -22,6 +22,7 @@ use std::sync::Arc;
 use rayon::prelude::*;
 
 use discover::Kind;
+use ingest::arm::ArmDoc;
 use ingest::terraform::{self, HclFile, TfModule, VarInputs};
 use ingest::FileError;
 use model::Model;
@@ -41,6 +42,8 @@ pub struct CheckOptions {
     pub cloud: String,
     pub var_files: Vec<PathBuf>,
     pub vars: Vec<(String, String)>,
+    /// ARM parameters files (`--parameters`), applied to every template.
+    pub parameters: Vec<PathBuf>,
     pub max_file_size: u64,
 }
 
@@ -51,6 +54,7 @@ impl Default for CheckOptions {
             cloud: "public".into(),
             var_files: Vec::new(),
             vars: Vec::new(),
+            parameters: Vec::new(),
             max_file_size: DEFAULT_MAX_FILE_SIZE,
         }
     }
@@ -66,12 +70,23 @@ pub struct Outcome {
     pub summary: Summary,
 }
 
-/// One directory's parsed files: `.tf`, auto-loaded HCL var files, auto-loaded JSON var files.
-type ModuleFiles = (Vec<HclFile>, Vec<HclFile>, Vec<(FileId, serde_json::Value)>);
+/// One directory's parsed inputs.
+#[derive(Default)]
+struct DirFiles {
+    tf: Vec<HclFile>,
+    /// `terraform.tfvars` and `*.auto.tfvars`.
+    auto_vars: Vec<HclFile>,
+    auto_vars_json: Vec<(FileId, serde_json::Value)>,
+    /// ARM templates and parameters files.
+    arm: Vec<ArmDoc>,
+}
 
 enum Parsed {
     Hcl(HclFile),
     Json(FileId, serde_json::Value),
+    Arm(ArmDoc),
+    /// Valid JSON that is not ARM: skipped silently.
+    Skipped,
 }
 
 /// Runs discovery, parsing, lowering, analysis and the rules.
@@ -101,32 +116,47 @@ pub fn check(opts: &CheckOptions, policy: &Policy) -> Outcome {
         })
         .collect();
 
-    // Group by directory: a directory is a Terraform module.
-    let mut dirs: BTreeMap<PathBuf, ModuleFiles> = BTreeMap::new();
+    // Group by directory: a directory is a Terraform module, and the place
+    // where an ARM template finds its parameters file.
+    let mut files_checked = 0;
+    let mut dirs: BTreeMap<PathBuf, DirFiles> = BTreeMap::new();
     for (i, p) in parsed {
         let Some(f) = found.get(i) else { continue };
         let dir = f.path.parent().map(Path::to_path_buf).unwrap_or_default();
         let entry = dirs.entry(dir).or_default();
+        if !matches!(p, Ok(Parsed::Skipped)) {
+            files_checked += 1;
+        }
         match (p, f.kind) {
-            (Ok(Parsed::Hcl(h)), Kind::Terraform) => entry.0.push(h),
-            (Ok(Parsed::Hcl(h)), _) => entry.1.push(h),
-            (Ok(Parsed::Json(id, v)), _) => entry.2.push((id, v)),
+            (Ok(Parsed::Hcl(h)), Kind::Terraform) => entry.tf.push(h),
+            (Ok(Parsed::Hcl(h)), _) => entry.auto_vars.push(h),
+            (Ok(Parsed::Json(id, v)), _) => entry.auto_vars_json.push((id, v)),
+            (Ok(Parsed::Arm(doc)), _) => entry.arm.push(doc),
+            (Ok(Parsed::Skipped), _) => {}
             (Err(e), _) => errors.push(e),
         }
     }
 
     let inputs = load_var_inputs(opts, &mut sources, &mut errors);
+    let arm_params = load_arm_parameters(opts, &mut sources, &mut errors);
 
     let models: Vec<Model> = dirs
         .par_iter()
-        .filter(|(_, (tf, _, _))| !tf.is_empty())
-        .map(|(_, (tf, auto, auto_json))| {
-            let module = TfModule {
-                files: tf.iter().collect(),
-                auto_vars: auto.iter().collect(),
-                auto_vars_json: auto_json.iter().map(|(id, v)| (*id, v)).collect(),
-            };
-            terraform::lower_module(&module, &inputs)
+        .flat_map_iter(|(_, d)| {
+            let mut out = Vec::new();
+            if !d.tf.is_empty() {
+                let module = TfModule {
+                    files: d.tf.iter().collect(),
+                    auto_vars: d.auto_vars.iter().collect(),
+                    auto_vars_json: d.auto_vars_json.iter().map(|(id, v)| (*id, v)).collect(),
+                };
+                out.push(terraform::lower_module(&module, &inputs));
+            }
+            for t in d.arm.iter().filter(|t| t.is_template) {
+                let beside = arm_parameters_beside(t, &d.arm, &sources);
+                out.push(ingest::arm::lower(t, arm_params.last().or(beside)));
+            }
+            out
         })
         .collect();
     let mut model = Model::default();
@@ -134,6 +164,7 @@ pub fn check(opts: &CheckOptions, policy: &Policy) -> Outcome {
         model.route_tables.extend(m.route_tables);
         model.nsgs.extend(m.nsgs);
         model.subnets.extend(m.subnets);
+        model.unchecked.extend(m.unchecked);
     }
 
     let ctx = rules::Context {
@@ -145,7 +176,7 @@ pub fn check(opts: &CheckOptions, policy: &Policy) -> Outcome {
     report::sort(&sources, &mut findings);
     report::sort_errors(&sources, &mut errors);
     let mut summary = Summary {
-        files: sources.len(),
+        files: files_checked,
         route_tables: model.route_tables.len(),
         nsgs: model.nsgs.len(),
         subnets: model.subnets.len(),
@@ -164,8 +195,49 @@ pub fn check(opts: &CheckOptions, policy: &Policy) -> Outcome {
 fn parse_one(kind: Option<Kind>, id: FileId, text: Arc<str>, sources: &SourceMap) -> Result<Parsed, FileError> {
     match kind {
         Some(Kind::AutoTfVarsJson) => parse_json(id, &text, sources).map(|v| Parsed::Json(id, v)),
+        Some(Kind::Json) => ingest::arm::parse(id, text).map(|d| d.map(Parsed::Arm).unwrap_or(Parsed::Skipped)),
+        // Bicep plugs in here with its own front end.
+        Some(Kind::Bicep) | Some(Kind::BicepParam) => Ok(Parsed::Skipped),
         _ => terraform::parse(id, text).map(Parsed::Hcl),
     }
+}
+
+/// `X.parameters.json` beside the template `X.json`.
+fn arm_parameters_beside<'a>(template: &ArmDoc, docs: &'a [ArmDoc], sources: &SourceMap) -> Option<&'a ArmDoc> {
+    let stem = sources.path(template.file).file_stem()?.to_str()?.to_ascii_lowercase();
+    let want = format!("{stem}.parameters.json");
+    docs.iter().find(|d| {
+        !d.is_template
+            && sources
+                .path(d.file)
+                .file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.eq_ignore_ascii_case(&want))
+    })
+}
+
+/// `--parameters FILE`: an ARM parameters file applied to every template checked.
+fn load_arm_parameters(opts: &CheckOptions, sources: &mut SourceMap, errors: &mut Vec<FileError>) -> Vec<ArmDoc> {
+    let mut out = Vec::new();
+    for path in &opts.parameters {
+        let text = match discover::read_text(path, opts.max_file_size) {
+            Ok(t) => Arc::<str>::from(t),
+            Err(m) => {
+                errors.push(FileError::path(path, m));
+                continue;
+            }
+        };
+        let id = sources.add(path.clone(), text.clone());
+        match ingest::arm::parse(id, text) {
+            Ok(Some(doc)) if !doc.is_template => out.push(doc),
+            Ok(_) => errors.push(FileError::path(
+                path,
+                "is not an ARM parameters file (its $schema must be deploymentParameters.json)".into(),
+            )),
+            Err(e) => errors.push(e),
+        }
+    }
+    out
 }
 
 fn parse_json(id: FileId, text: &str, sources: &SourceMap) -> Result<serde_json::Value, FileError> {

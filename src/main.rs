@@ -53,6 +53,9 @@ struct CheckArgs {
     /// A Terraform variable value, NAME=VALUE; repeatable.
     #[arg(long = "var", value_name = "NAME=VALUE", value_parser = parse_var)]
     vars: Vec<(String, String)>,
+    /// An ARM parameters file applied to the templates checked (default: X.parameters.json beside X.json).
+    #[arg(long = "parameters", value_name = "FILE")]
+    parameters: Vec<PathBuf>,
     /// Exit 1 when a finding at or above this severity is reported.
     #[arg(long = "fail-on", value_enum, default_value_t = FailOn::Error)]
     fail_on: FailOn,
@@ -195,6 +198,7 @@ fn check(args: CheckArgs) -> ExitCode {
         cloud: args.cloud.as_str().to_string(),
         var_files: args.var_files,
         vars: args.vars,
+        parameters: args.parameters,
         max_file_size: args.max_file_size,
     };
     let outcome = kmsguard::check(&opts, &policy);

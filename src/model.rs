@@ -360,6 +360,10 @@ pub struct Model {
     /// Subnets seen in the code; associations come with the Terraform-depth and
     /// Bicep/ARM front ends.
     pub subnets: Vec<Subnet>,
+    /// Code kmsguard could not follow (a linked template, a registry module),
+    /// with the address of the resource or module that refers to it; reported
+    /// as KG901 notes.
+    pub unchecked: Vec<(String, Unresolved)>,
 }
 
 /// A subnet and the route table and NSG associated with it.

@@ -1,7 +1,10 @@
 //! Front ends: each reads one format and lowers it into the [`Model`].
 //! Only Terraform lives here so far; Bicep and ARM plug in beside it.
 
+pub mod arm;
+pub mod azure;
 pub mod terraform;
+pub mod value;
 
 use std::path::{Path, PathBuf};
 

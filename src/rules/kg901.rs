@@ -8,6 +8,24 @@ pub const CODE: &str = "KG901";
 
 pub fn notes(ctx: &Context, undecided: Vec<Undecided>) -> Vec<Finding> {
     let mut out: Vec<Finding> = Vec::new();
+    // Code kmsguard could not follow at all: whatever it holds is unchecked.
+    for (resource, u) in &ctx.model.unchecked {
+        let mut f = ctx.finding(
+            CODE,
+            resource,
+            format!("{resource} is not checked: {}", u.reason),
+            Label {
+                origin: u.origin.clone(),
+                message: "kmsguard does not follow this".into(),
+            },
+        );
+        f.fix = Some(Fix {
+            description: "check the referenced code separately, or inline it".into(),
+            snippet: None,
+            insert_at: None,
+        });
+        out.push(f);
+    }
     for u in undecided {
         let Some(first) = u.blockers.first() else { continue };
         let message = format!("cannot tell {}: {}", u.question, first.reason);

@@ -15,14 +15,13 @@ use hcl::edit::template::{Element, Template};
 use hcl::edit::Span;
 
 use super::functions;
-use super::value::Val;
+use crate::ingest::value::Val;
 
 /// Nesting deeper than this is refused rather than risking the stack.
 const MAX_DEPTH: usize = 128;
 /// Evaluation steps per module; past this, values become unknown.
 const MAX_STEPS: u64 = 2_000_000;
-/// Largest collection an expression may build.
-pub const MAX_COLLECTION: usize = 100_000;
+pub use crate::ingest::value::MAX_COLLECTION;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct EvalError(pub String);
@@ -443,7 +442,7 @@ fn index(value: Val, idx: Val) -> EvalResult {
             if n < 0.0 || n.fract() != 0.0 || n as usize >= l.len() {
                 return err(format!(
                     "index {} is out of range for a list of {}",
-                    super::value::format_number(n),
+                    crate::ingest::value::format_number(n),
                     l.len()
                 ));
             }

@@ -10,7 +10,7 @@ use hcl::edit::structure::Body;
 use hcl::edit::Span;
 
 use super::eval::{snippet, Evaluator, Scope};
-use super::value::Val;
+use crate::ingest::value::Val;
 use crate::model::{Field, Unresolved};
 use crate::source::{FileId, Origin};
 

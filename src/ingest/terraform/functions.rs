@@ -8,7 +8,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use ipnet::IpNet;
 
 use super::eval::{to_number, EvalError, EvalResult, MAX_COLLECTION};
-use super::value::{format_number, Val};
+use crate::ingest::value::{format_number, Val};
 
 fn err<T>(msg: impl Into<String>) -> Result<T, EvalError> {
     Err(EvalError(msg.into()))
@@ -490,7 +490,7 @@ pub fn call(name: &str, args: Vec<Val>) -> EvalResult {
         "jsondecode" => {
             let s = string_arg(args.into_iter().next(), "jsondecode")?;
             serde_json::from_str::<serde_json::Value>(&s)
-                .map(|j| super::value::from_json(&j))
+                .map(|j| crate::ingest::value::from_json(&j))
                 .map_err(|e| EvalError(format!("jsondecode(): {e}")))
         }
         "sensitive" | "nonsensitive" => one(args),

@@ -8,8 +8,8 @@ use hcl::edit::Span;
 
 use super::eval::{snippet, Evaluator, Scope};
 use super::fields::{eval_or_unknown, Fields};
-use super::value::Val;
 use super::{header_span, reference_to, HclFile, TfModule};
+use crate::ingest::value::Val;
 use crate::model::{
     Access, AddressMatch, Authoring, Dialect, Direction, Field, Model, NextHopType, Nsg, PortRange, Protocol, Route, RoutePrefix,
     RouteStyle, RouteTable, SecurityRule, Unresolved,

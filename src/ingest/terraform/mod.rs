@@ -6,7 +6,6 @@ mod eval;
 mod fields;
 mod functions;
 mod lower;
-pub mod value;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -15,9 +14,9 @@ use hcl::edit::expr::Expression;
 use hcl::edit::structure::{Block, Body};
 use hcl::edit::Span;
 
+use crate::ingest::value::{self, Val};
 pub use eval::{EvalError, Evaluator, LocalDef, Scope};
 use fields::eval_or_unknown;
-use value::Val;
 
 use crate::ingest::FileError;
 use crate::model::Model;

@@ -1,9 +1,12 @@
-//! Terraform values as kmsguard evaluates them: HCL's types plus an
-//! unknown value that carries why it is unknown.
+//! Values as kmsguard evaluates them, for every front end: JSON's types
+//! plus an unknown value that carries why it is unknown.
 
 use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
+
+/// Largest collection an expression or loop may build.
+pub const MAX_COLLECTION: usize = 100_000;
 
 /// An evaluated Terraform value. Lists, tuples and sets are `List`; maps and
 /// objects are `Object`, whose keys iterate in lexical order as Terraform's do.

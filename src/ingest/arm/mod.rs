@@ -1,0 +1,450 @@
+//! The ARM front end: deployment templates (JSON whose `$schema` is a
+//! deploymentTemplate) with their parameters, variables, copy loops,
+//! conditions, child resources and nested deployments, lowered through the
+//! REST-shape lowering shared with Bicep.
+
+mod eval;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use kmsguard_arm_syntax::{is_deployment_template, is_parameters_file, parse_json, Json, JsonKind};
+
+pub use eval::Scope;
+
+use crate::ingest::azure::{self, Node, NodeKind, Resource};
+use crate::ingest::value::Val;
+use crate::ingest::FileError;
+use crate::model::{Dialect, Field, Model, Unresolved};
+use crate::source::{FileId, Origin};
+
+/// Nested deployments deeper than this are not followed.
+const MAX_NESTED_DEPLOYMENTS: usize = 8;
+
+/// A JSON file that is an ARM template or parameters file.
+pub struct ArmDoc {
+    pub file: FileId,
+    pub text: Arc<str>,
+    pub root: Json,
+    pub is_template: bool,
+}
+
+/// Parses a `.json` file; `Ok(None)` when it is valid JSON but neither a
+/// template nor a parameters file (it is skipped silently).
+pub fn parse(file: FileId, text: Arc<str>) -> Result<Option<ArmDoc>, FileError> {
+    let root = parse_json(&text).map_err(|e| {
+        let at = e.span.start.min(text.len());
+        FileError::at(
+            Origin::new(file, at..e.span.end.clamp(at, text.len())),
+            format!("could not parse JSON: {}", e.message),
+        )
+    })?;
+    let is_template = is_deployment_template(&root);
+    if !is_template && !is_parameters_file(&root) {
+        return Ok(None);
+    }
+    Ok(Some(ArmDoc {
+        file,
+        text,
+        root,
+        is_template,
+    }))
+}
+
+/// Lowers a template, under the values of `params` when given, else its defaults.
+pub fn lower(template: &ArmDoc, params: Option<&ArmDoc>) -> Model {
+    let mut values = BTreeMap::new();
+    if let Some(p) = params.and_then(|p| p.root.get("parameters")).and_then(Json::as_object) {
+        let literal = Scope::new(BTreeMap::new(), None, 0);
+        for m in p {
+            let v = match (m.value.get("value"), m.value.get("reference")) {
+                (Some(v), _) => literal.json(v),
+                (None, Some(_)) => Val::unknown(format!("parameter {} comes from Key Vault at deployment", m.key)),
+                (None, None) => continue,
+            };
+            values.insert(m.key.to_ascii_lowercase(), v);
+        }
+    }
+    let mut walker = Walker {
+        file: template.file,
+        text: &template.text,
+        model: Model::default(),
+        children: Vec::new(),
+    };
+    let scope = template_scope(&template.root, values, 0);
+    walker.template(&template.root, &scope, 0);
+    walker.finish()
+}
+
+/// The scope of a template: its parameters (given values, else defaults,
+/// else unknown) and its variables.
+fn template_scope(root: &Json, given: BTreeMap<String, Val>, depth: usize) -> Scope<'_> {
+    let mut params = given;
+    let declared = root.get("parameters").and_then(Json::as_object).unwrap_or_default();
+    // Defaults may refer to other parameters: evaluate them after the given values.
+    for m in declared {
+        let key = m.key.to_ascii_lowercase();
+        if params.contains_key(&key) {
+            continue;
+        }
+        let v = match m.value.get("defaultValue") {
+            Some(d) => Scope::new(params.clone(), None, depth).json(d),
+            None => Val::unknown(format!(
+                "parameter {} has no default and no value in a parameters file (pass one with --parameters FILE)",
+                m.key
+            )),
+        };
+        params.insert(key, v);
+    }
+    Scope::new(params, root.get("variables"), depth)
+}
+
+/// A separately declared child route or rule, attached to its parent by name.
+struct Child {
+    parent_type: &'static str,
+    parent_name: Val,
+    is_route: bool,
+    address: String,
+    node: Node,
+    origin: Origin,
+}
+
+struct Walker<'t> {
+    file: FileId,
+    text: &'t str,
+    model: Model,
+    children: Vec<Child>,
+}
+
+impl<'t> Walker<'t> {
+    fn origin(&self, j: &Json) -> Origin {
+        Origin::new(self.file, j.span.clone())
+    }
+
+    fn template(&mut self, root: &Json, scope: &Scope, depth: usize) {
+        let Some(resources) = root.get("resources") else { return };
+        let list: Vec<&Json> = match &resources.kind {
+            JsonKind::Array(items) => items.iter().collect(),
+            // languageVersion 2.0: resources keyed by symbolic name.
+            JsonKind::Object(members) => members.iter().map(|m| &m.value).collect(),
+            _ => Vec::new(),
+        };
+        for r in list {
+            self.resource(r, scope, None, depth);
+        }
+    }
+
+    /// One resource declaration, expanded over its copy loop.
+    fn resource(&mut self, r: &Json, scope: &Scope, parent: Option<(&str, &Val)>, depth: usize) {
+        if r.get("existing").and_then(Json::as_bool) == Some(true) {
+            return;
+        }
+        let Some(copy) = r.get("copy").filter(|c| matches!(c.kind, JsonKind::Object(_))) else {
+            self.instance(r, scope, parent, None, depth);
+            return;
+        };
+        let name = copy.get("name").and_then(Json::as_str).unwrap_or("copy").to_string();
+        match copy.get("count").map(|c| scope.json(c)) {
+            Some(Val::Number(n)) if n >= 0.0 && n <= crate::ingest::value::MAX_COLLECTION as f64 => {
+                for i in 0..n as usize {
+                    self.instance(r, &scope.with_copy(&name, i), parent, None, depth);
+                }
+            }
+            other => {
+                let reason = match other {
+                    Some(Val::Unknown(r)) => format!("the copy count is unknown ({r})"),
+                    _ => "the copy count is not a number kmsguard can use".to_string(),
+                };
+                let origin = copy.get("count").map(|c| self.origin(c)).unwrap_or_else(|| self.origin(copy));
+                self.instance(r, scope, parent, Some(Unresolved { reason, origin }), depth);
+            }
+        }
+    }
+
+    fn instance(&mut self, r: &Json, scope: &Scope, parent: Option<(&str, &Val)>, mut conditional: Option<Unresolved>, depth: usize) {
+        if let Some(cond) = r.get("condition") {
+            match scope.json(cond) {
+                Val::Bool(false) => return,
+                Val::Bool(true) => {}
+                Val::Unknown(reason) => {
+                    conditional = Some(Unresolved {
+                        reason: format!("its condition is unknown ({reason})"),
+                        origin: self.origin(cond),
+                    })
+                }
+                _ => {}
+            }
+        }
+        let Some(ty) = r.get("type").and_then(Json::as_str) else { return };
+        let name = r.get("name").map(|n| scope.json(n)).unwrap_or(Val::Null);
+        let (full_type, full_name) = match parent {
+            Some((pt, pn)) if !ty.contains('/') || !ty.contains('.') => (
+                format!("{pt}/{ty}"),
+                match (pn.to_tf_string(), name.to_tf_string()) {
+                    (Some(a), Some(b)) => Val::String(format!("{a}/{b}")),
+                    _ => Val::unknown("the child resource's parent name is unknown"),
+                },
+            ),
+            _ => (ty.to_string(), name.clone()),
+        };
+        let lower_type = full_type.to_ascii_lowercase();
+        let lower_type = lower_type.split('@').next().unwrap_or_default().to_string();
+        let origin = self.origin(r);
+        let name_text = full_name
+            .to_tf_string()
+            .unwrap_or_else(|| r.get("name").and_then(Json::as_str).unwrap_or("?").to_string());
+        let address = format!("{full_type}/{name_text}");
+        let name_field = |n: &Val| match n {
+            Val::Unknown(reason) => Field::Unknown(Unresolved {
+                reason: reason.to_string(),
+                origin: r.get("name").map(|j| self.origin(j)).unwrap_or_else(|| origin.clone()),
+            }),
+            v => Field::Known(
+                v.to_tf_string().unwrap_or_default(),
+                r.get("name").map(|j| self.origin(j)).unwrap_or_else(|| origin.clone()),
+            ),
+        };
+
+        match lower_type.as_str() {
+            "microsoft.network/routetables" | "microsoft.network/networksecuritygroups" => {
+                let body = self.node(r, scope, 0);
+                let res = Resource {
+                    address,
+                    name: name_field(&full_name),
+                    body,
+                    origin: origin.clone(),
+                    conditional: conditional.clone(),
+                    dialect: Dialect::Arm,
+                    authoring: self.authoring(r, &full_name),
+                };
+                if lower_type.ends_with("routetables") {
+                    self.model.route_tables.push(azure::route_table(res));
+                } else {
+                    self.model.nsgs.push(azure::nsg(res));
+                }
+            }
+            "microsoft.network/routetables/routes" | "microsoft.network/networksecuritygroups/securityrules" => {
+                let is_route = lower_type.ends_with("routes");
+                // The child's own name is the last segment of "parent/child".
+                let (parent_name, own_name) = match full_name.to_tf_string() {
+                    Some(n) => match n.rsplit_once('/') {
+                        Some((p, c)) => (Val::String(p.to_string()), Val::String(c.to_string())),
+                        None => (Val::unknown(format!("{n} does not name its parent")), Val::String(n)),
+                    },
+                    None => (full_name.clone(), full_name.clone()),
+                };
+                let mut node = self.node(r, scope, 0);
+                if let NodeKind::Object(props) = &mut node.kind {
+                    props.retain(|(k, _)| !k.eq_ignore_ascii_case("name"));
+                    let name_origin = r.get("name").map(|j| self.origin(j)).unwrap_or_else(|| origin.clone());
+                    props.push(("name".into(), Node::value(own_name, name_origin)));
+                }
+                self.children.push(Child {
+                    parent_type: if is_route { "route table" } else { "NSG" },
+                    parent_name,
+                    is_route,
+                    address,
+                    node,
+                    origin,
+                });
+            }
+            "microsoft.resources/deployments" => self.nested_deployment(r, scope, &address, depth),
+            _ => {}
+        }
+
+        if let Some(JsonKind::Array(children)) = r.get("resources").map(|c| &c.kind) {
+            for c in children {
+                self.resource(c, scope, Some((&full_type, &full_name)), depth);
+            }
+        }
+    }
+
+    fn nested_deployment(&mut self, r: &Json, scope: &Scope, address: &str, depth: usize) {
+        let Some(props) = r.get("properties") else { return };
+        let Some(inner) = props.get("template") else {
+            if let Some(link) = props.get("templateLink") {
+                self.model.unchecked.push((
+                    address.to_string(),
+                    Unresolved {
+                        reason: "its linked template (templateLink) is not read by kmsguard".into(),
+                        origin: self.origin(link),
+                    },
+                ));
+            }
+            return;
+        };
+        if depth >= MAX_NESTED_DEPLOYMENTS {
+            self.model.unchecked.push((
+                address.to_string(),
+                Unresolved {
+                    reason: format!("nested deployments deeper than {MAX_NESTED_DEPLOYMENTS} levels are not followed"),
+                    origin: self.origin(r),
+                },
+            ));
+            return;
+        }
+        let inner_scope = props
+            .get("expressionEvaluationOptions")
+            .and_then(|o| o.get("scope"))
+            .and_then(Json::as_str)
+            .is_some_and(|s| s.eq_ignore_ascii_case("inner"));
+        if inner_scope {
+            let mut given = BTreeMap::new();
+            if let Some(ps) = props.get("parameters").and_then(Json::as_object) {
+                for m in ps {
+                    if let Some(v) = m.value.get("value") {
+                        given.insert(m.key.to_ascii_lowercase(), scope.json(v));
+                    }
+                }
+            }
+            let s = template_scope(inner, given, depth + 1);
+            self.template(inner, &s, depth + 1);
+        } else {
+            // Outer scope (the default): the nested template's expressions see the parent's values.
+            self.template(inner, scope, depth + 1);
+        }
+    }
+
+    /// Evaluates a JSON subtree into a [`Node`], keeping a place per literal
+    /// property and expanding property copy loops (`"copy": [ … ]`).
+    fn node(&self, j: &Json, scope: &Scope, depth: usize) -> Node {
+        let origin = self.origin(j);
+        if depth > 64 {
+            return Node::value(Val::unknown("the resource nests too deeply to evaluate"), origin);
+        }
+        match &j.kind {
+            JsonKind::Object(members) => {
+                let mut props = Vec::new();
+                for m in members {
+                    if m.key.eq_ignore_ascii_case("copy") {
+                        if let JsonKind::Array(loops) = &m.value.kind {
+                            for l in loops {
+                                if let Some((name, node)) = self.property_copy(l, scope, depth) {
+                                    props.push((name, node));
+                                }
+                            }
+                            continue;
+                        }
+                    }
+                    props.push((m.key.clone(), self.node(&m.value, scope, depth + 1)));
+                }
+                Node {
+                    kind: NodeKind::Object(props),
+                    origin,
+                }
+            }
+            JsonKind::Array(items) => Node {
+                kind: NodeKind::List(items.iter().map(|i| self.node(i, scope, depth + 1)).collect()),
+                origin,
+            },
+            _ => Node::value(scope.json(j), origin),
+        }
+    }
+
+    /// A property copy loop: `{ "name": "routes", "count": n, "input": { … } }`.
+    fn property_copy(&self, l: &Json, scope: &Scope, depth: usize) -> Option<(String, Node)> {
+        let name = l.get("name").and_then(Json::as_str)?.to_string();
+        let input = l.get("input")?;
+        let origin = self.origin(l);
+        let node = match l.get("count").map(|c| scope.json(c)) {
+            Some(Val::Number(n)) if n >= 0.0 && n <= crate::ingest::value::MAX_COLLECTION as f64 => Node {
+                kind: NodeKind::List(
+                    (0..n as usize)
+                        .map(|i| self.node(input, &scope.with_copy(&name, i), depth + 1))
+                        .collect(),
+                ),
+                origin,
+            },
+            Some(Val::Unknown(r)) => Node::value(Val::unknown(format!("the copy count of {name} is unknown ({r})")), origin),
+            _ => Node::value(
+                Val::unknown(format!("the copy count of {name} is not a number kmsguard can use")),
+                origin,
+            ),
+        };
+        Some((name, node))
+    }
+
+    /// How a fix is written into this template: a route object before the
+    /// first existing route, indented like it.
+    fn authoring(&self, r: &Json, name: &Val) -> crate::model::Authoring {
+        let first_route = r
+            .get("properties")
+            .and_then(|p| p.get("routes"))
+            .and_then(Json::as_array)
+            .and_then(|a| a.first());
+        let (indent, insert_at) = match first_route {
+            Some(f) => {
+                let start = line_start(self.text, f.span.start);
+                (indent_at(self.text, f.span.start), Some(Origin::new(self.file, start..start)))
+            }
+            None => (indent_at(self.text, r.span.start) + "      ", None),
+        };
+        let reference = format!(
+            "[resourceId('Microsoft.Network/routeTables', '{}')]",
+            name.to_tf_string().unwrap_or_else(|| "…".into())
+        );
+        azure::inline_authoring(Dialect::Arm, indent, reference, insert_at)
+    }
+
+    /// Attaches child routes and rules to their parents by name.
+    fn finish(mut self) -> Model {
+        for c in std::mem::take(&mut self.children) {
+            let resource = Some(c.address.clone());
+            match c.parent_name.to_tf_string() {
+                Some(parent) => {
+                    if c.is_route {
+                        let route = azure::route(&c.node, resource);
+                        for t in self
+                            .model
+                            .route_tables
+                            .iter_mut()
+                            .filter(|t| t.name.known().is_some_and(|n| n.eq_ignore_ascii_case(&parent)))
+                        {
+                            t.routes.push(route.clone());
+                        }
+                    } else {
+                        let rule = azure::security_rule(&c.node, resource);
+                        for n in self
+                            .model
+                            .nsgs
+                            .iter_mut()
+                            .filter(|n| n.name.known().is_some_and(|x| x.eq_ignore_ascii_case(&parent)))
+                        {
+                            n.rules.push(rule.clone());
+                        }
+                    }
+                }
+                None => {
+                    let why = Unresolved {
+                        reason: format!("{} may belong to this {}: its parent's name is unknown", c.address, c.parent_type),
+                        origin: c.origin.clone(),
+                    };
+                    if c.is_route {
+                        self.model.route_tables.iter_mut().for_each(|t| t.incomplete.push(why.clone()));
+                    } else {
+                        self.model.nsgs.iter_mut().for_each(|n| n.incomplete.push(why.clone()));
+                    }
+                }
+            }
+        }
+        for t in &mut self.model.route_tables {
+            if !t.routes.is_empty() && t.routes.iter().all(|r| r.resource.is_some()) {
+                t.authoring.style = crate::model::RouteStyle::Separate;
+            }
+        }
+        self.model
+    }
+}
+
+fn line_start(text: &str, offset: usize) -> usize {
+    text.get(..offset).and_then(|t| t.rfind('\n')).map(|i| i + 1).unwrap_or(0)
+}
+
+fn indent_at(text: &str, offset: usize) -> String {
+    let start = line_start(text, offset);
+    text.get(start..)
+        .unwrap_or("")
+        .chars()
+        .take_while(|c| *c == ' ' || *c == '\t')
+        .collect()
+}

@@ -1,0 +1,346 @@
+//! Azure's REST shape, shared by the ARM and Bicep front ends (and azapi
+//! later): a resource is `{ name, properties: { … } }`, with routes under
+//! `properties.routes` and NSG rules under `properties.securityRules`.
+//!
+//! Front ends evaluate a resource body into a [`Node`] tree — literal
+//! objects keep a place per property, evaluated expressions share the
+//! expression's place — and this module lowers it into the model.
+//! Property names are matched case-insensitively, as Azure matches them.
+
+use crate::ingest::value::Val;
+use crate::model::{
+    Access, AddressMatch, Authoring, Dialect, Direction, Field, NextHopType, Nsg, PortRange, Protocol, Route, RoutePrefix, RouteStyle,
+    RouteTable, SecurityRule, Unresolved,
+};
+use crate::source::Origin;
+
+/// A value with the place it was written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Node {
+    pub kind: NodeKind,
+    pub origin: Origin,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum NodeKind {
+    /// A scalar, an unknown, or a composite produced by an expression.
+    Value(Val),
+    /// An object written out in the source, each property with its own place.
+    Object(Vec<(String, Node)>),
+    /// An array written out in the source.
+    List(Vec<Node>),
+}
+
+impl Node {
+    pub fn value(v: Val, origin: Origin) -> Node {
+        Node {
+            kind: NodeKind::Value(v),
+            origin,
+        }
+    }
+
+    /// A property, case-insensitively.
+    pub fn get(&self, key: &str) -> Option<Node> {
+        match &self.kind {
+            NodeKind::Object(props) => props
+                .iter()
+                .rev()
+                .find(|(k, _)| k.eq_ignore_ascii_case(key))
+                .map(|(_, v)| v.clone()),
+            NodeKind::Value(Val::Object(o)) => o
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(key))
+                .map(|(_, v)| Node::value(v.clone(), self.origin.clone())),
+            NodeKind::Value(Val::Unknown(r)) => Some(Node::value(Val::Unknown(r.clone()), self.origin.clone())),
+            _ => None,
+        }
+    }
+
+    /// A property that is present and not null.
+    pub fn present(&self, key: &str) -> Option<Node> {
+        self.get(key).filter(|n| n.kind != NodeKind::Value(Val::Null))
+    }
+
+    /// The elements of an array, or why they are not known.
+    pub fn items(&self) -> Result<Vec<Node>, Unresolved> {
+        match &self.kind {
+            NodeKind::List(l) => Ok(l.clone()),
+            NodeKind::Value(Val::List(l)) => Ok(l.iter().map(|v| Node::value(v.clone(), self.origin.clone())).collect()),
+            NodeKind::Value(Val::Null) => Ok(Vec::new()),
+            NodeKind::Value(Val::Unknown(r)) => Err(Unresolved {
+                reason: r.to_string(),
+                origin: self.origin.clone(),
+            }),
+            _ => Err(Unresolved {
+                reason: "expected an array".into(),
+                origin: self.origin.clone(),
+            }),
+        }
+    }
+
+    /// Converts the tree back to a plain value (for expressions that read it).
+    pub fn to_val(&self) -> Val {
+        match &self.kind {
+            NodeKind::Value(v) => v.clone(),
+            NodeKind::Object(props) => Val::Object(props.iter().map(|(k, v)| (k.clone(), v.to_val())).collect()),
+            NodeKind::List(l) => Val::List(l.iter().map(Node::to_val).collect()),
+        }
+    }
+
+    fn string(&self, key: &str) -> Field<String> {
+        match &self.kind {
+            NodeKind::Value(Val::Unknown(r)) => Field::Unknown(Unresolved {
+                reason: r.to_string(),
+                origin: self.origin.clone(),
+            }),
+            NodeKind::Value(v) => match v.to_tf_string() {
+                Some(s) => Field::Known(s, self.origin.clone()),
+                None => Field::Unknown(Unresolved {
+                    reason: format!("{key} is a {}, not a string", v.type_name()),
+                    origin: self.origin.clone(),
+                }),
+            },
+            _ => Field::Unknown(Unresolved {
+                reason: format!("{key} is not a string"),
+                origin: self.origin.clone(),
+            }),
+        }
+    }
+}
+
+fn missing<T>(key: &str, origin: &Origin) -> Field<T> {
+    Field::Unknown(Unresolved {
+        reason: format!("{key} is not set"),
+        origin: origin.clone(),
+    })
+}
+
+fn string_prop(node: &Node, key: &str) -> Option<Field<String>> {
+    node.present(key).map(|n| n.string(key))
+}
+
+fn parsed<T>(node: &Node, key: &str, parse: impl Fn(&str) -> Option<T>, what: &str) -> Field<T> {
+    match string_prop(node, key) {
+        None => missing(key, &node.origin),
+        Some(Field::Known(s, o)) => match parse(&s) {
+            Some(v) => Field::Known(v, o),
+            None => Field::Unknown(Unresolved {
+                reason: format!("{key} \"{s}\" is not {what}"),
+                origin: o,
+            }),
+        },
+        Some(Field::Unknown(u)) => Field::Unknown(u),
+    }
+}
+
+/// A string property or an array property, one field per entry.
+fn list_prop<T>(node: &Node, key: &str, parse: impl Fn(&str) -> Option<T>, what: &str) -> Vec<Field<T>> {
+    let Some(n) = node.present(key) else { return Vec::new() };
+    let one = |item: &Node| -> Option<Field<T>> {
+        match &item.kind {
+            NodeKind::Value(Val::Null) => None,
+            NodeKind::Value(Val::String(s)) if s.is_empty() => None,
+            _ => Some(match item.string(key) {
+                Field::Known(s, o) => match parse(&s) {
+                    Some(v) => Field::Known(v, o),
+                    None => Field::Unknown(Unresolved {
+                        reason: format!("{key} entry \"{s}\" is not {what}"),
+                        origin: o,
+                    }),
+                },
+                Field::Unknown(u) => Field::Unknown(u),
+            }),
+        }
+    };
+    match n.items() {
+        Ok(items) if matches!(n.kind, NodeKind::List(_) | NodeKind::Value(Val::List(_))) => items.iter().filter_map(one).collect(),
+        Ok(_) | Err(_) => one(&n).into_iter().collect(),
+    }
+}
+
+/// Application security groups: `[{ id: … }]`.
+fn asgs(node: &Node, key: &str) -> Vec<Field<AddressMatch>> {
+    let Some(n) = node.present(key) else { return Vec::new() };
+    match n.items() {
+        Ok(items) => items
+            .iter()
+            .map(|i| match i.present("id").map(|id| id.string("id")) {
+                Some(Field::Known(s, o)) => Field::Known(AddressMatch::ApplicationSecurityGroup(s), o),
+                Some(Field::Unknown(u)) => Field::Unknown(u),
+                None => Field::Known(AddressMatch::ApplicationSecurityGroup("(unnamed)".into()), i.origin.clone()),
+            })
+            .collect(),
+        Err(u) => vec![Field::Unknown(u)],
+    }
+}
+
+/// A resource found by a front end, before lowering.
+pub struct Resource {
+    pub address: String,
+    pub name: Field<String>,
+    /// The whole resource body (`{ name, properties, … }`).
+    pub body: Node,
+    /// Where the resource is declared; table-level findings point here.
+    pub origin: Origin,
+    pub conditional: Option<Unresolved>,
+    pub dialect: Dialect,
+    /// How fixes are written (indent, reference, insertion point).
+    pub authoring: Authoring,
+}
+
+/// A route from `{ name, properties: { addressPrefix, nextHopType, nextHopIpAddress } }`.
+pub fn route(item: &Node, resource: Option<String>) -> Route {
+    let props = item
+        .get("properties")
+        .unwrap_or_else(|| Node::value(Val::Null, item.origin.clone()));
+    Route {
+        name: string_prop(item, "name").unwrap_or_else(|| missing("name", &item.origin)),
+        address_prefix: parsed(
+            &props,
+            "addressPrefix",
+            |s| match crate::model::parse_prefix(s) {
+                Some(n) => Some(RoutePrefix::Net(n)),
+                None if crate::model::is_service_tag_name(s) => Some(RoutePrefix::ServiceTag(s.to_string())),
+                None => None,
+            },
+            "an address prefix or a service tag",
+        ),
+        next_hop_type: parsed(&props, "nextHopType", NextHopType::parse, "a next hop type"),
+        next_hop_ip: string_prop(&props, "nextHopIpAddress"),
+        origin: item.origin.clone(),
+        resource,
+    }
+}
+
+pub fn route_table(res: Resource) -> RouteTable {
+    let props = res
+        .body
+        .get("properties")
+        .unwrap_or_else(|| Node::value(Val::Null, res.origin.clone()));
+    let mut routes = Vec::new();
+    let mut incomplete = Vec::new();
+    if let Some(list) = props.present("routes") {
+        match list.items() {
+            Ok(items) => routes.extend(items.iter().map(|i| route(i, None))),
+            Err(u) => incomplete.push(Unresolved {
+                reason: format!("the routes are unknown: {}", u.reason),
+                origin: u.origin,
+            }),
+        }
+    }
+    let propagate = match props.present("disableBgpRoutePropagation") {
+        None => Field::Known(true, res.origin.clone()),
+        Some(n) => match &n.kind {
+            NodeKind::Value(Val::Bool(b)) => Field::Known(!b, n.origin.clone()),
+            NodeKind::Value(Val::String(s)) if s.eq_ignore_ascii_case("true") || s.eq_ignore_ascii_case("false") => {
+                Field::Known(!s.eq_ignore_ascii_case("true"), n.origin.clone())
+            }
+            _ => Field::Unknown(Unresolved {
+                reason: "disableBgpRoutePropagation is unknown".into(),
+                origin: n.origin.clone(),
+            }),
+        },
+    };
+    RouteTable {
+        address: res.address,
+        name: res.name,
+        origin: res.origin,
+        routes,
+        incomplete,
+        propagate_gateway_routes: propagate,
+        conditional: res.conditional,
+        authoring: res.authoring,
+    }
+}
+
+/// An NSG rule from `{ name, properties: { priority, direction, access, protocol, … } }`.
+pub fn security_rule(item: &Node, resource: Option<String>) -> SecurityRule {
+    let props = item
+        .get("properties")
+        .unwrap_or_else(|| Node::value(Val::Null, item.origin.clone()));
+    let addresses = |single: &str, plural: &str, asg: &str| {
+        let mut v = list_prop(&props, single, AddressMatch::parse, "an address prefix or service tag");
+        v.extend(list_prop(&props, plural, AddressMatch::parse, "an address prefix or service tag"));
+        v.extend(asgs(&props, asg));
+        v
+    };
+    let mut ports = list_prop(&props, "destinationPortRange", PortRange::parse, "a port or port range");
+    ports.extend(list_prop(&props, "destinationPortRanges", PortRange::parse, "a port or port range"));
+    SecurityRule {
+        name: string_prop(item, "name").unwrap_or_else(|| missing("name", &item.origin)),
+        priority: parsed(
+            &props,
+            "priority",
+            |s| s.parse::<f64>().ok().filter(|p| p.fract() == 0.0 && *p >= 0.0).map(|p| p as u32),
+            "a whole number",
+        ),
+        direction: parsed(
+            &props,
+            "direction",
+            |s| match s.to_ascii_lowercase().as_str() {
+                "inbound" => Some(Direction::Inbound),
+                "outbound" => Some(Direction::Outbound),
+                _ => None,
+            },
+            "Inbound or Outbound",
+        ),
+        access: parsed(
+            &props,
+            "access",
+            |s| match s.to_ascii_lowercase().as_str() {
+                "allow" => Some(Access::Allow),
+                "deny" => Some(Access::Deny),
+                _ => None,
+            },
+            "Allow or Deny",
+        ),
+        protocol: parsed(&props, "protocol", Protocol::parse, "a protocol"),
+        sources: addresses("sourceAddressPrefix", "sourceAddressPrefixes", "sourceApplicationSecurityGroups"),
+        destinations: addresses(
+            "destinationAddressPrefix",
+            "destinationAddressPrefixes",
+            "destinationApplicationSecurityGroups",
+        ),
+        destination_ports: ports,
+        origin: item.origin.clone(),
+        resource,
+    }
+}
+
+pub fn nsg(res: Resource) -> Nsg {
+    let props = res
+        .body
+        .get("properties")
+        .unwrap_or_else(|| Node::value(Val::Null, res.origin.clone()));
+    let mut rules = Vec::new();
+    let mut incomplete = Vec::new();
+    if let Some(list) = props.present("securityRules") {
+        match list.items() {
+            Ok(items) => rules.extend(items.iter().map(|i| security_rule(i, None))),
+            Err(u) => incomplete.push(Unresolved {
+                reason: format!("the security rules are unknown: {}", u.reason),
+                origin: u.origin,
+            }),
+        }
+    }
+    Nsg {
+        address: res.address,
+        name: res.name,
+        origin: res.origin,
+        rules,
+        incomplete,
+        conditional: res.conditional,
+        dialect: res.dialect,
+    }
+}
+
+/// The authoring hint for a REST-shaped table whose routes sit in `properties.routes`.
+pub fn inline_authoring(dialect: Dialect, indent: String, reference: String, insert_at: Option<Origin>) -> Authoring {
+    Authoring {
+        dialect,
+        style: RouteStyle::Inline,
+        indent,
+        reference,
+        insert_at,
+    }
+}

@@ -23,6 +23,7 @@ use rayon::prelude::*;
 
 use discover::Kind;
 use ingest::arm::ArmDoc;
+use ingest::bicep::BicepFile;
 use ingest::terraform::{self, HclFile, TfModule, VarInputs};
 use ingest::FileError;
 use model::Model;
@@ -85,6 +86,7 @@ enum Parsed {
     Hcl(HclFile),
     Json(FileId, serde_json::Value),
     Arm(ArmDoc),
+    Bicep(BicepFile),
     /// Valid JSON that is not ARM: skipped silently.
     Skipped,
 }
@@ -120,6 +122,8 @@ pub fn check(opts: &CheckOptions, policy: &Policy) -> Outcome {
     // where an ARM template finds its parameters file.
     let mut files_checked = 0;
     let mut dirs: BTreeMap<PathBuf, DirFiles> = BTreeMap::new();
+    // Bicep modules cross directories, so Bicep files are lowered together.
+    let mut bicep_files: Vec<BicepFile> = Vec::new();
     for (i, p) in parsed {
         let Some(f) = found.get(i) else { continue };
         let dir = f.path.parent().map(Path::to_path_buf).unwrap_or_default();
@@ -132,6 +136,7 @@ pub fn check(opts: &CheckOptions, policy: &Policy) -> Outcome {
             (Ok(Parsed::Hcl(h)), _) => entry.auto_vars.push(h),
             (Ok(Parsed::Json(id, v)), _) => entry.auto_vars_json.push((id, v)),
             (Ok(Parsed::Arm(doc)), _) => entry.arm.push(doc),
+            (Ok(Parsed::Bicep(b)), _) => bicep_files.push(b),
             (Ok(Parsed::Skipped), _) => {}
             (Err(e), _) => errors.push(e),
         }
@@ -160,7 +165,7 @@ pub fn check(opts: &CheckOptions, policy: &Policy) -> Outcome {
         })
         .collect();
     let mut model = Model::default();
-    for m in models {
+    for m in models.into_iter().chain(ingest::bicep::lower_all(&bicep_files)) {
         model.route_tables.extend(m.route_tables);
         model.nsgs.extend(m.nsgs);
         model.subnets.extend(m.subnets);
@@ -196,8 +201,10 @@ fn parse_one(kind: Option<Kind>, id: FileId, text: Arc<str>, sources: &SourceMap
     match kind {
         Some(Kind::AutoTfVarsJson) => parse_json(id, &text, sources).map(|v| Parsed::Json(id, v)),
         Some(Kind::Json) => ingest::arm::parse(id, text).map(|d| d.map(Parsed::Arm).unwrap_or(Parsed::Skipped)),
-        // Bicep plugs in here with its own front end.
-        Some(Kind::Bicep) | Some(Kind::BicepParam) => Ok(Parsed::Skipped),
+        Some(Kind::Bicep) | Some(Kind::BicepParam) => {
+            let path = sources.path(id).to_path_buf();
+            ingest::bicep::parse(id, text, &path).map(Parsed::Bicep)
+        }
         _ => terraform::parse(id, text).map(Parsed::Hcl),
     }
 }

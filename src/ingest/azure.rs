@@ -344,3 +344,64 @@ pub fn inline_authoring(dialect: Dialect, indent: String, reference: String, ins
         insert_at,
     }
 }
+
+/// A route or NSG rule declared as its own resource, attached to its parent
+/// by the parent's name once every resource of the template is known.
+pub struct ChildResource {
+    /// "route table" or "NSG", for messages.
+    pub parent_type: &'static str,
+    pub parent_name: Val,
+    pub is_route: bool,
+    pub address: String,
+    /// The child's body, with `name` set to its own (last) name segment.
+    pub node: Node,
+    pub origin: Origin,
+}
+
+/// Attaches separately declared routes and rules to their tables and NSGs.
+/// A child whose parent name is unknown might belong to any of them, so
+/// each is marked incomplete rather than guessed.
+pub fn attach_children(model: &mut crate::model::Model, children: Vec<ChildResource>) {
+    for c in children {
+        let resource = Some(c.address.clone());
+        match c.parent_name.to_tf_string() {
+            Some(parent) => {
+                if c.is_route {
+                    let r = route(&c.node, resource);
+                    for t in model
+                        .route_tables
+                        .iter_mut()
+                        .filter(|t| t.name.known().is_some_and(|n| n.eq_ignore_ascii_case(&parent)))
+                    {
+                        t.routes.push(r.clone());
+                    }
+                } else {
+                    let rule = security_rule(&c.node, resource);
+                    for n in model
+                        .nsgs
+                        .iter_mut()
+                        .filter(|n| n.name.known().is_some_and(|x| x.eq_ignore_ascii_case(&parent)))
+                    {
+                        n.rules.push(rule.clone());
+                    }
+                }
+            }
+            None => {
+                let why = Unresolved {
+                    reason: format!("{} may belong to this {}: its parent's name is unknown", c.address, c.parent_type),
+                    origin: c.origin.clone(),
+                };
+                if c.is_route {
+                    model.route_tables.iter_mut().for_each(|t| t.incomplete.push(why.clone()));
+                } else {
+                    model.nsgs.iter_mut().for_each(|n| n.incomplete.push(why.clone()));
+                }
+            }
+        }
+    }
+    for t in &mut model.route_tables {
+        if !t.routes.is_empty() && t.routes.iter().all(|r| r.resource.is_some()) {
+            t.authoring.style = RouteStyle::Separate;
+        }
+    }
+}

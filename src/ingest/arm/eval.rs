@@ -230,7 +230,7 @@ fn copy_variable(scope: &Scope, vars: &Json, name: &str, depth: usize) -> Option
 }
 
 /// The template functions that network templates commonly use.
-fn call_function(lname: &str, name: &str, args: Vec<Val>) -> Val {
+pub(crate) fn call_function(lname: &str, name: &str, args: Vec<Val>) -> Val {
     // Functions that can work with partly unknown arrays and objects.
     let partial = matches!(
         lname,

@@ -3,7 +3,7 @@
 //! conditions, child resources and nested deployments, lowered through the
 //! REST-shape lowering shared with Bicep.
 
-mod eval;
+pub(crate) mod eval;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -99,21 +99,11 @@ fn template_scope(root: &Json, given: BTreeMap<String, Val>, depth: usize) -> Sc
     Scope::new(params, root.get("variables"), depth)
 }
 
-/// A separately declared child route or rule, attached to its parent by name.
-struct Child {
-    parent_type: &'static str,
-    parent_name: Val,
-    is_route: bool,
-    address: String,
-    node: Node,
-    origin: Origin,
-}
-
 struct Walker<'t> {
     file: FileId,
     text: &'t str,
     model: Model,
-    children: Vec<Child>,
+    children: Vec<azure::ChildResource>,
 }
 
 impl<'t> Walker<'t> {
@@ -239,7 +229,7 @@ impl<'t> Walker<'t> {
                     let name_origin = r.get("name").map(|j| self.origin(j)).unwrap_or_else(|| origin.clone());
                     props.push(("name".into(), Node::value(own_name, name_origin)));
                 }
-                self.children.push(Child {
+                self.children.push(azure::ChildResource {
                     parent_type: if is_route { "route table" } else { "NSG" },
                     parent_name,
                     is_route,
@@ -386,61 +376,17 @@ impl<'t> Walker<'t> {
         azure::inline_authoring(Dialect::Arm, indent, reference, insert_at)
     }
 
-    /// Attaches child routes and rules to their parents by name.
     fn finish(mut self) -> Model {
-        for c in std::mem::take(&mut self.children) {
-            let resource = Some(c.address.clone());
-            match c.parent_name.to_tf_string() {
-                Some(parent) => {
-                    if c.is_route {
-                        let route = azure::route(&c.node, resource);
-                        for t in self
-                            .model
-                            .route_tables
-                            .iter_mut()
-                            .filter(|t| t.name.known().is_some_and(|n| n.eq_ignore_ascii_case(&parent)))
-                        {
-                            t.routes.push(route.clone());
-                        }
-                    } else {
-                        let rule = azure::security_rule(&c.node, resource);
-                        for n in self
-                            .model
-                            .nsgs
-                            .iter_mut()
-                            .filter(|n| n.name.known().is_some_and(|x| x.eq_ignore_ascii_case(&parent)))
-                        {
-                            n.rules.push(rule.clone());
-                        }
-                    }
-                }
-                None => {
-                    let why = Unresolved {
-                        reason: format!("{} may belong to this {}: its parent's name is unknown", c.address, c.parent_type),
-                        origin: c.origin.clone(),
-                    };
-                    if c.is_route {
-                        self.model.route_tables.iter_mut().for_each(|t| t.incomplete.push(why.clone()));
-                    } else {
-                        self.model.nsgs.iter_mut().for_each(|n| n.incomplete.push(why.clone()));
-                    }
-                }
-            }
-        }
-        for t in &mut self.model.route_tables {
-            if !t.routes.is_empty() && t.routes.iter().all(|r| r.resource.is_some()) {
-                t.authoring.style = crate::model::RouteStyle::Separate;
-            }
-        }
+        azure::attach_children(&mut self.model, std::mem::take(&mut self.children));
         self.model
     }
 }
 
-fn line_start(text: &str, offset: usize) -> usize {
+pub(crate) fn line_start(text: &str, offset: usize) -> usize {
     text.get(..offset).and_then(|t| t.rfind('\n')).map(|i| i + 1).unwrap_or(0)
 }
 
-fn indent_at(text: &str, offset: usize) -> String {
+pub(crate) fn indent_at(text: &str, offset: usize) -> String {
     let start = line_start(text, offset);
     text.get(start..)
         .unwrap_or("")

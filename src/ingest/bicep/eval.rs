@@ -1,0 +1,456 @@
+//! Evaluates Bicep expressions. Bicep compiles to ARM's template functions,
+//! so the function library is ARM's; Bicep adds operators, lambdas, loops
+//! and symbolic references to parameters, variables and resources.
+
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use kmsguard_bicep_syntax::{BinaryOp, Expr, ExprKind, ObjectMemberKind, PropertyKeyKind, StringPart, UnaryOp};
+
+use crate::ingest::arm::eval::call_function;
+use crate::ingest::value::{Val, MAX_COLLECTION};
+
+const MAX_DEPTH: usize = 96;
+
+/// What a symbolic resource name evaluates to: `rt.name`, `rt.id`, `rt.properties…`.
+#[derive(Debug, Clone)]
+pub struct Symbol {
+    pub ty: String,
+    pub name: Val,
+    pub properties: Val,
+}
+
+/// The declarations of one Bicep file being evaluated.
+pub struct Evaluator<'a> {
+    pub params: BTreeMap<String, Val>,
+    pub vars: HashMap<String, &'a Expr>,
+    pub resources: HashMap<String, Symbol>,
+    var_cache: RefCell<HashMap<String, Val>>,
+    var_stack: RefCell<HashSet<String>>,
+}
+
+/// Loop and lambda variables.
+#[derive(Debug, Default, Clone)]
+pub struct Scope {
+    bindings: Vec<(String, Val)>,
+}
+
+impl Scope {
+    pub fn with(&self, name: &str, v: Val) -> Scope {
+        let mut s = self.clone();
+        s.bindings.push((name.to_string(), v));
+        s
+    }
+
+    fn get(&self, name: &str) -> Option<&Val> {
+        self.bindings.iter().rev().find(|(n, _)| n == name).map(|(_, v)| v)
+    }
+}
+
+impl<'a> Evaluator<'a> {
+    pub fn new(params: BTreeMap<String, Val>, vars: HashMap<String, &'a Expr>) -> Self {
+        Evaluator {
+            params,
+            vars,
+            resources: HashMap::new(),
+            var_cache: RefCell::new(HashMap::new()),
+            var_stack: RefCell::new(HashSet::new()),
+        }
+    }
+
+    pub fn eval(&self, e: &Expr, scope: &Scope) -> Val {
+        self.expr(e, scope, 0)
+    }
+
+    fn expr(&self, e: &Expr, scope: &Scope, depth: usize) -> Val {
+        if depth > MAX_DEPTH {
+            return Val::unknown("the expression nests too deeply to evaluate");
+        }
+        let d = depth + 1;
+        match &e.kind {
+            ExprKind::String(parts) => self.string(parts, scope, d),
+            ExprKind::MultilineString(s) => Val::String(s.clone()),
+            ExprKind::Integer(i) => Val::Number(*i as f64),
+            ExprKind::Bool(b) => Val::Bool(*b),
+            ExprKind::Null => Val::Null,
+            ExprKind::Ident(id) => self.ident(&id.name, scope, d),
+            ExprKind::Array(items) => {
+                let mut out = Vec::new();
+                for item in items {
+                    match &item.kind {
+                        kmsguard_bicep_syntax::ArrayItemKind::Value(v) => out.push(self.expr(v, scope, d)),
+                        kmsguard_bicep_syntax::ArrayItemKind::Spread(v) => match self.expr(v, scope, d) {
+                            Val::List(l) => out.extend(l),
+                            Val::Unknown(r) => return Val::Unknown(r),
+                            _ => return Val::unknown("only arrays can be spread into an array"),
+                        },
+                    }
+                }
+                Val::List(out)
+            }
+            ExprKind::Object(members) => {
+                let mut out = BTreeMap::new();
+                for m in members {
+                    match &m.kind {
+                        ObjectMemberKind::Property { key, value } => {
+                            let Some(k) = self.key(key, scope, d) else {
+                                return Val::unknown("an object key is unknown");
+                            };
+                            out.insert(k, self.expr(value, scope, d));
+                        }
+                        ObjectMemberKind::Spread(v) => match self.expr(v, scope, d) {
+                            Val::Object(o) => out.extend(o),
+                            Val::Unknown(r) => return Val::Unknown(r),
+                            _ => return Val::unknown("only objects can be spread into an object"),
+                        },
+                        ObjectMemberKind::Resource { .. } => {}
+                    }
+                }
+                Val::Object(out)
+            }
+            ExprKind::Property { base, name, safe } => match self.expr(base, scope, d) {
+                Val::Object(o) => o
+                    .iter()
+                    .find(|(k, _)| k.eq_ignore_ascii_case(&name.name))
+                    .map(|(_, v)| v.clone())
+                    .unwrap_or_else(|| {
+                        if *safe {
+                            Val::Null
+                        } else {
+                            Val::unknown(format!("the value has no property {}", name.name))
+                        }
+                    }),
+                Val::Null if *safe => Val::Null,
+                Val::Unknown(r) => Val::Unknown(r),
+                other => Val::unknown(format!("cannot read {} of a {}", name.name, other.type_name())),
+            },
+            ExprKind::Index {
+                base,
+                index,
+                safe,
+                from_end,
+            } => {
+                let b = self.expr(base, scope, d);
+                let i = self.expr(index, scope, d);
+                match (b, i) {
+                    (Val::Unknown(r), _) | (_, Val::Unknown(r)) => Val::Unknown(r),
+                    (Val::Null, _) if *safe => Val::Null,
+                    (Val::List(l), Val::Number(n)) => {
+                        let idx = if *from_end {
+                            l.len().checked_sub(n as usize)
+                        } else {
+                            Some(n as usize)
+                        };
+                        idx.and_then(|i| l.get(i).cloned()).unwrap_or_else(|| {
+                            if *safe {
+                                Val::Null
+                            } else {
+                                Val::unknown("the index is out of range")
+                            }
+                        })
+                    }
+                    (Val::Object(o), k) => {
+                        let key = k.to_tf_string().unwrap_or_default();
+                        o.iter()
+                            .find(|(kk, _)| kk.eq_ignore_ascii_case(&key))
+                            .map(|(_, v)| v.clone())
+                            .unwrap_or_else(|| {
+                                if *safe {
+                                    Val::Null
+                                } else {
+                                    Val::unknown(format!("the object has no property {key}"))
+                                }
+                            })
+                    }
+                    (b, _) => Val::unknown(format!("cannot index a {}", b.type_name())),
+                }
+            }
+            ExprKind::Call { target, name, args } => self.call(target.as_deref(), &name.name, args, scope, d),
+            ExprKind::ResourceAccess { name, .. } => self.ident(&name.name, scope, d),
+            ExprKind::Unary { op, operand } => match (op, self.expr(operand, scope, d)) {
+                (_, Val::Unknown(r)) => Val::Unknown(r),
+                (UnaryOp::Not, Val::Bool(b)) => Val::Bool(!b),
+                (UnaryOp::Neg, Val::Number(n)) => Val::Number(-n),
+                _ => Val::unknown("the operator does not apply to this value"),
+            },
+            ExprKind::NonNull(inner) | ExprKind::Paren(inner) => self.expr(inner, scope, d),
+            ExprKind::Binary { op, lhs, rhs } => self.binary(*op, lhs, rhs, scope, d),
+            ExprKind::Ternary { cond, then, otherwise } => match self.expr(cond, scope, d) {
+                Val::Bool(true) => self.expr(then, scope, d),
+                Val::Bool(false) => self.expr(otherwise, scope, d),
+                Val::Unknown(r) => {
+                    let (a, b) = (self.expr(then, scope, d), self.expr(otherwise, scope, d));
+                    if a == b && !a.has_unknown() {
+                        a
+                    } else {
+                        Val::Unknown(r)
+                    }
+                }
+                _ => Val::unknown("the condition is not a bool"),
+            },
+            ExprKind::Lambda { .. } => Val::unknown("a lambda is only evaluated inside map(), filter() and similar"),
+            ExprKind::For {
+                item,
+                index,
+                iterable,
+                body,
+            } => {
+                let items = match self.expr(iterable, scope, d) {
+                    Val::List(l) => l,
+                    Val::Unknown(r) => return Val::Unknown(r),
+                    other => return Val::unknown(format!("a for loop needs an array, not a {}", other.type_name())),
+                };
+                if items.len() > MAX_COLLECTION {
+                    return Val::unknown("the loop has more elements than kmsguard allows");
+                }
+                let mut out = Vec::new();
+                for (i, v) in items.into_iter().enumerate() {
+                    let mut s = scope.with(&item.name, v);
+                    if let Some(ix) = index {
+                        s = s.with(&ix.name, Val::Number(i as f64));
+                    }
+                    match &body.kind {
+                        ExprKind::If { cond, body } => match self.expr(cond, &s, d) {
+                            Val::Bool(true) => out.push(self.expr(body, &s, d)),
+                            Val::Bool(false) => {}
+                            Val::Unknown(r) => return Val::Unknown(r),
+                            _ => return Val::unknown("a loop filter is not a bool"),
+                        },
+                        _ => out.push(self.expr(body, &s, d)),
+                    }
+                }
+                Val::List(out)
+            }
+            ExprKind::If { body, .. } => self.expr(body, scope, d),
+        }
+    }
+
+    pub fn string(&self, parts: &[StringPart], scope: &Scope, depth: usize) -> Val {
+        let mut out = String::new();
+        for p in parts {
+            match p {
+                StringPart::Text { value, .. } => out.push_str(value),
+                StringPart::Interpolation(e) => match self.expr(e, scope, depth) {
+                    Val::Unknown(r) => return Val::Unknown(r),
+                    v => match v.to_tf_string() {
+                        Some(s) => out.push_str(&s),
+                        None => out.push_str(&v.to_string()),
+                    },
+                },
+            }
+        }
+        Val::String(out)
+    }
+
+    pub fn key(&self, key: &kmsguard_bicep_syntax::PropertyKey, scope: &Scope, depth: usize) -> Option<String> {
+        match &key.kind {
+            PropertyKeyKind::Ident(s) => Some(s.clone()),
+            PropertyKeyKind::String(parts) => self.string(parts, scope, depth).to_tf_string(),
+        }
+    }
+
+    fn ident(&self, name: &str, scope: &Scope, depth: usize) -> Val {
+        if let Some(v) = scope.get(name) {
+            return v.clone();
+        }
+        if let Some(v) = self.params.get(name) {
+            return v.clone();
+        }
+        if self.vars.contains_key(name) {
+            return self.var(name, depth);
+        }
+        if let Some(r) = self.resources.get(name) {
+            return resource_value(r);
+        }
+        Val::unknown(format!("{name} is not known to kmsguard"))
+    }
+
+    fn var(&self, name: &str, depth: usize) -> Val {
+        if let Some(v) = self.var_cache.borrow().get(name) {
+            return v.clone();
+        }
+        let Some(e) = self.vars.get(name).copied() else {
+            return Val::unknown(format!("variable {name} is not declared"));
+        };
+        if !self.var_stack.borrow_mut().insert(name.to_string()) {
+            return Val::unknown(format!("variable {name} refers to itself through a cycle"));
+        }
+        let v = self.expr(e, &Scope::default(), depth + 1);
+        self.var_stack.borrow_mut().remove(name);
+        self.var_cache.borrow_mut().insert(name.to_string(), v.clone());
+        v
+    }
+
+    fn binary(&self, op: BinaryOp, lhs: &Expr, rhs: &Expr, scope: &Scope, d: usize) -> Val {
+        let l = self.expr(lhs, scope, d);
+        match (op, &l) {
+            (BinaryOp::And, Val::Bool(false)) => return Val::Bool(false),
+            (BinaryOp::Or, Val::Bool(true)) => return Val::Bool(true),
+            (BinaryOp::Coalesce, v) if *v != Val::Null && !v.is_unknown() => return l,
+            _ => {}
+        }
+        let r = self.expr(rhs, scope, d);
+        if op == BinaryOp::Coalesce {
+            return if l == Val::Null { r } else { l };
+        }
+        if let (Val::Unknown(x), _) | (_, Val::Unknown(x)) = (&l, &r) {
+            if let (BinaryOp::And, Val::Bool(false)) | (BinaryOp::Or, Val::Bool(true)) = (op, &r) {
+                return r;
+            }
+            return Val::Unknown(x.clone());
+        }
+        let num = |v: &Val| if let Val::Number(n) = v { Some(*n) } else { None };
+        match op {
+            BinaryOp::Equals => Val::Bool(l == r),
+            BinaryOp::NotEquals => Val::Bool(l != r),
+            BinaryOp::EqualsInsensitive | BinaryOp::NotEqualsInsensitive => {
+                let eq = match (&l, &r) {
+                    (Val::String(a), Val::String(b)) => a.eq_ignore_ascii_case(b),
+                    _ => l == r,
+                };
+                Val::Bool(if op == BinaryOp::EqualsInsensitive { eq } else { !eq })
+            }
+            BinaryOp::And | BinaryOp::Or => match (&l, &r) {
+                (Val::Bool(a), Val::Bool(b)) => Val::Bool(if op == BinaryOp::And { *a && *b } else { *a || *b }),
+                _ => Val::unknown("logical operators need bools"),
+            },
+            BinaryOp::Add => match (&l, &r) {
+                (Val::Number(a), Val::Number(b)) => Val::Number(a + b),
+                _ => Val::unknown("+ needs numbers"),
+            },
+            _ => match (num(&l), num(&r)) {
+                (Some(a), Some(b)) => match op {
+                    BinaryOp::Subtract => Val::Number(a - b),
+                    BinaryOp::Multiply => Val::Number(a * b),
+                    BinaryOp::Divide if b != 0.0 => Val::Number((a / b).trunc()),
+                    BinaryOp::Modulo if b != 0.0 => Val::Number(a % b),
+                    BinaryOp::Less => Val::Bool(a < b),
+                    BinaryOp::LessEqual => Val::Bool(a <= b),
+                    BinaryOp::Greater => Val::Bool(a > b),
+                    BinaryOp::GreaterEqual => Val::Bool(a >= b),
+                    _ => Val::unknown("the operation is not defined for these values"),
+                },
+                _ => Val::unknown("the operator needs numbers"),
+            },
+        }
+    }
+
+    fn call(&self, target: Option<&Expr>, name: &str, args: &[Expr], scope: &Scope, d: usize) -> Val {
+        // `sys.` and `az.` are namespaces; any other target is a resource or an import.
+        if let Some(t) = target {
+            let ns = match &t.kind {
+                ExprKind::Ident(i) => i.name.as_str(),
+                _ => "",
+            };
+            if ns != "sys" && ns != "az" {
+                return Val::unknown(format!("{name}() on {ns} is evaluated at deployment or comes from an import"));
+            }
+        }
+        let lname = name.to_ascii_lowercase();
+        // Higher-order functions evaluate their lambda per element.
+        if matches!(
+            lname.as_str(),
+            "map" | "filter" | "sort" | "reduce" | "toobject" | "groupby" | "mapvalues"
+        ) {
+            return self.higher_order(&lname, args, scope, d);
+        }
+        let vals: Vec<Val> = args.iter().map(|a| self.expr(a, scope, d)).collect();
+        match lname.as_str() {
+            "items" => match vals.first() {
+                Some(Val::Object(o)) => Val::List(
+                    o.iter()
+                        .map(|(k, v)| {
+                            Val::Object(
+                                [("key".to_string(), Val::String(k.clone())), ("value".to_string(), v.clone())]
+                                    .into_iter()
+                                    .collect(),
+                            )
+                        })
+                        .collect(),
+                ),
+                Some(Val::Unknown(r)) => Val::Unknown(r.clone()),
+                _ => Val::unknown("items() needs an object"),
+            },
+            "flatten" => match vals.first() {
+                Some(Val::List(l)) => Val::List(
+                    l.iter()
+                        .flat_map(|v| if let Val::List(x) = v { x.clone() } else { vec![v.clone()] })
+                        .collect(),
+                ),
+                Some(Val::Unknown(r)) => Val::Unknown(r.clone()),
+                _ => Val::unknown("flatten() needs an array"),
+            },
+            "tryget" => {
+                let mut v = vals.first().cloned().unwrap_or(Val::Null);
+                for k in vals.iter().skip(1) {
+                    v = match (v, k) {
+                        (Val::Object(o), k) => k.to_tf_string().and_then(|k| o.get(&k).cloned()).unwrap_or(Val::Null),
+                        (Val::List(l), Val::Number(n)) => l.get(*n as usize).cloned().unwrap_or(Val::Null),
+                        (Val::Unknown(r), _) => Val::Unknown(r),
+                        _ => Val::Null,
+                    };
+                }
+                v
+            }
+            "loadtextcontent" | "loadjsoncontent" | "loadfileasbase64" | "loadyamlcontent" => {
+                Val::unknown(format!("{name}() reads another file, which kmsguard does not load"))
+            }
+            _ => call_function(&lname, name, vals),
+        }
+    }
+
+    fn higher_order(&self, lname: &str, args: &[Expr], scope: &Scope, d: usize) -> Val {
+        let coll = args.first().map(|a| self.expr(a, scope, d)).unwrap_or(Val::Null);
+        let Some(ExprKind::Lambda { params, body }) = args.get(1).map(|a| &a.kind) else {
+            return Val::unknown(format!("{lname}() needs a lambda"));
+        };
+        let items = match coll {
+            Val::List(l) => l,
+            Val::Object(o) if lname == "mapvalues" => o.into_values().collect(),
+            Val::Unknown(r) => return Val::Unknown(r),
+            _ => return Val::unknown(format!("{lname}() needs an array")),
+        };
+        let p0 = params.first().map(|p| p.name.as_str()).unwrap_or("_");
+        let apply = |v: &Val, i: usize| {
+            let mut s = scope.with(p0, v.clone());
+            if let Some(p1) = params.get(1) {
+                s = s.with(&p1.name, Val::Number(i as f64));
+            }
+            self.expr(body, &s, d)
+        };
+        match lname {
+            "map" => Val::List(items.iter().enumerate().map(|(i, v)| apply(v, i)).collect()),
+            "filter" => {
+                let mut out = Vec::new();
+                for (i, v) in items.iter().enumerate() {
+                    match apply(v, i) {
+                        Val::Bool(true) => out.push(v.clone()),
+                        Val::Bool(false) => {}
+                        Val::Unknown(r) => return Val::Unknown(r),
+                        _ => return Val::unknown("filter() needs a bool lambda"),
+                    }
+                }
+                Val::List(out)
+            }
+            _ => Val::unknown(format!("{lname}() is not evaluated by kmsguard")),
+        }
+    }
+}
+
+/// A resource symbol as an expression sees it.
+pub fn resource_value(r: &Symbol) -> Val {
+    let id = match r.name.to_tf_string() {
+        Some(n) => Val::String(format!("/providers/{}/{}", r.ty, n)),
+        None => Val::unknown("the resource id is only known at deployment"),
+    };
+    Val::Object(
+        [
+            ("name".to_string(), r.name.clone()),
+            ("id".to_string(), id),
+            ("type".to_string(), Val::String(r.ty.clone())),
+            ("properties".to_string(), r.properties.clone()),
+        ]
+        .into_iter()
+        .collect(),
+    )
+}

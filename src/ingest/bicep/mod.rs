@@ -1,0 +1,622 @@
+//! The Bicep front end: `.bicep` templates (params, vars, resources with
+//! conditions, loops, nested children and `parent:`, local modules) and
+//! `.bicepparam` files, evaluated natively — no Bicep CLI — and lowered
+//! through the REST-shape lowering shared with ARM.
+
+mod eval;
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
+
+use kmsguard_bicep_syntax::{ArrayItemKind, Expr, ExprKind, ObjectMemberKind, Program, ResourceDecl, StatementKind, UsingTarget};
+
+use eval::{Evaluator, Scope, Symbol};
+
+use crate::ingest::arm::{indent_at, line_start};
+use crate::ingest::azure::{self, ChildResource, Node, NodeKind, Resource};
+use crate::ingest::value::{Val, MAX_COLLECTION};
+use crate::ingest::FileError;
+use crate::model::{Dialect, Field, Model, Unresolved};
+use crate::source::{FileId, Origin};
+
+/// Modules nested deeper than this are not followed (and a module that
+/// calls itself stops here).
+const MAX_MODULE_DEPTH: usize = 8;
+
+/// A parsed `.bicep` or `.bicepparam` file.
+pub struct BicepFile {
+    pub file: FileId,
+    pub text: Arc<str>,
+    pub path: PathBuf,
+    pub program: Program,
+}
+
+pub fn parse(file: FileId, text: Arc<str>, path: &Path) -> Result<BicepFile, FileError> {
+    match kmsguard_bicep_syntax::parse(&text) {
+        Ok(program) => Ok(BicepFile {
+            file,
+            text,
+            path: path.to_path_buf(),
+            program,
+        }),
+        Err(e) => {
+            let start = e.span.start.min(text.len());
+            Err(FileError::at(
+                Origin::new(file, start..e.span.end.clamp(start, text.len())),
+                format!("could not parse Bicep: {}", e.message),
+            ))
+        }
+    }
+}
+
+/// Lexically normalised path, so `./a/../b.bicep` and `b.bicep` match.
+fn normalise(p: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !out.pop() {
+                    out.push("..");
+                }
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}
+
+fn relative_to(file: &Path, target: &str) -> PathBuf {
+    normalise(&file.parent().unwrap_or(Path::new("")).join(target))
+}
+
+/// A local module path, or `None` for a registry / template-spec reference.
+fn local_module(path: &str) -> Option<&str> {
+    let lower = path.to_ascii_lowercase();
+    if lower.starts_with("br:") || lower.starts_with("br/") || lower.starts_with("ts:") || lower.starts_with("ts/") {
+        None
+    } else {
+        Some(path)
+    }
+}
+
+/// Lowers every Bicep template that is not used as a module by another one:
+/// under each `.bicepparam` that targets it, or under its defaults.
+pub fn lower_all(files: &[BicepFile]) -> Vec<Model> {
+    let by_path: HashMap<PathBuf, &BicepFile> = files
+        .iter()
+        .filter(|f| !is_param_file(f))
+        .map(|f| (normalise(&f.path), f))
+        .collect();
+    let mut used_as_module: Vec<PathBuf> = Vec::new();
+    for f in by_path.values() {
+        for s in &f.program.statements {
+            if let StatementKind::Module(m) = &s.kind {
+                if let Some(p) = m.path.as_literal_string().as_deref().and_then(local_module) {
+                    used_as_module.push(relative_to(&f.path, p));
+                }
+            }
+        }
+    }
+    let mut param_sets: HashMap<PathBuf, Vec<&BicepFile>> = HashMap::new();
+    for f in files.iter().filter(|f| is_param_file(f)) {
+        for s in &f.program.statements {
+            if let StatementKind::Using(u) = &s.kind {
+                if let UsingTarget::Path(p) = &u.target {
+                    if let Some(p) = p.as_literal_string() {
+                        param_sets.entry(relative_to(&f.path, &p)).or_default().push(f);
+                    }
+                }
+            }
+        }
+    }
+    let mut roots: Vec<&BicepFile> = by_path
+        .iter()
+        .filter(|(p, _)| !used_as_module.contains(p))
+        .map(|(_, f)| *f)
+        .collect();
+    roots.sort_by_key(|f| f.file);
+    let mut out = Vec::new();
+    for root in roots {
+        let ctx = Ctx { by_path: &by_path };
+        match param_sets.get(&normalise(&root.path)) {
+            Some(sets) => {
+                for set in sets {
+                    let given = bicepparam_values(set);
+                    out.push(ctx.lower(root, given, "", None, 0));
+                }
+            }
+            None => out.push(ctx.lower(root, BTreeMap::new(), "", None, 0)),
+        }
+    }
+    out
+}
+
+fn is_param_file(f: &BicepFile) -> bool {
+    f.path.extension().is_some_and(|e| e == "bicepparam")
+}
+
+/// The `param x = …` values of a `.bicepparam` file.
+fn bicepparam_values(f: &BicepFile) -> BTreeMap<String, Val> {
+    let vars: HashMap<String, &Expr> = f
+        .program
+        .statements
+        .iter()
+        .filter_map(|s| match &s.kind {
+            StatementKind::Var(v) => Some((v.name.name.clone(), &v.value)),
+            _ => None,
+        })
+        .collect();
+    let ev = Evaluator::new(BTreeMap::new(), vars);
+    let mut out = BTreeMap::new();
+    for s in &f.program.statements {
+        if let StatementKind::Param(p) = &s.kind {
+            if let Some(d) = &p.default {
+                out.insert(p.name.name.clone(), ev.eval(d, &Scope::default()));
+            }
+        }
+    }
+    out
+}
+
+struct Ctx<'a> {
+    by_path: &'a HashMap<PathBuf, &'a BicepFile>,
+}
+
+/// One instance of a resource or module declaration: its body, the scope its
+/// loop binds, its address suffix, and whether it may not be deployed.
+struct Instance<'e> {
+    body: &'e Expr,
+    scope: Scope,
+    suffix: String,
+    conditional: Option<Unresolved>,
+}
+
+impl Ctx<'_> {
+    fn lower(&self, f: &BicepFile, given: BTreeMap<String, Val>, prefix: &str, conditional: Option<Unresolved>, depth: usize) -> Model {
+        let mut w = Walker {
+            f,
+            model: Model::default(),
+            children: Vec::new(),
+            prefix: prefix.to_string(),
+            conditional,
+        };
+        let ev = self.evaluator(f, given);
+        w.resources(&ev);
+        self.modules(&mut w, &ev, depth);
+        azure::attach_children(&mut w.model, std::mem::take(&mut w.children));
+        w.model
+    }
+
+    fn evaluator<'b>(&self, f: &'b BicepFile, given: BTreeMap<String, Val>) -> Evaluator<'b> {
+        let vars: HashMap<String, &Expr> = f
+            .program
+            .statements
+            .iter()
+            .filter_map(|s| match &s.kind {
+                StatementKind::Var(v) => Some((v.name.name.clone(), &v.value)),
+                _ => None,
+            })
+            .collect();
+        let mut params = BTreeMap::new();
+        for s in &f.program.statements {
+            let StatementKind::Param(p) = &s.kind else { continue };
+            let name = p.name.name.clone();
+            let v = match (given.get(&name), &p.default) {
+                (Some(v), _) => v.clone(),
+                (None, Some(d)) => Evaluator::new(params.clone(), vars.clone()).eval(d, &Scope::default()),
+                (None, None) => Val::unknown(format!("parameter {name} has no default and no value in a .bicepparam file")),
+            };
+            params.insert(name, v);
+        }
+        let mut ev = Evaluator::new(params, vars);
+        // Resource symbols, so that `rt.name` and `parent: rt` resolve.
+        for s in &f.program.statements {
+            if let StatementKind::Resource(r) = &s.kind {
+                let (ty, _) = split_type(&r.resource_type);
+                let body = resource_body(&r.value);
+                let name = body
+                    .and_then(|b| property(b, "name"))
+                    .map(|n| ev.eval(n, &Scope::default()))
+                    .unwrap_or(Val::Null);
+                let properties = body
+                    .and_then(|b| property(b, "properties"))
+                    .map(|p| ev.eval(p, &Scope::default()))
+                    .unwrap_or(Val::Null);
+                ev.resources.insert(r.name.name.clone(), Symbol { ty, name, properties });
+            }
+        }
+        ev
+    }
+
+    fn modules(&self, w: &mut Walker, ev: &Evaluator, depth: usize) {
+        for s in &w.f.program.statements {
+            let StatementKind::Module(m) = &s.kind else { continue };
+            let origin = Origin::new(w.f.file, m.path.span.clone());
+            let address = format!("{}{}", w.prefix, m.name.name);
+            let Some(path) = m.path.as_literal_string() else { continue };
+            let Some(local) = local_module(&path) else {
+                w.model.unchecked.push((
+                    address,
+                    Unresolved {
+                        reason: format!("the module {path} comes from a registry or template spec, which kmsguard does not fetch"),
+                        origin,
+                    },
+                ));
+                continue;
+            };
+            let Some(target) = self.by_path.get(&relative_to(&w.f.path, local)) else {
+                w.model.unchecked.push((
+                    address,
+                    Unresolved {
+                        reason: format!("the module {path} is not among the files checked; include its directory"),
+                        origin,
+                    },
+                ));
+                continue;
+            };
+            if depth >= MAX_MODULE_DEPTH {
+                w.model.unchecked.push((
+                    address,
+                    Unresolved {
+                        reason: format!("modules nested deeper than {MAX_MODULE_DEPTH} levels are not followed"),
+                        origin,
+                    },
+                ));
+                continue;
+            }
+            for inst in instances(ev, &m.value, w.f.file, &w.conditional) {
+                let given: BTreeMap<String, Val> = match property(inst.body, "params") {
+                    Some(p) => match ev.eval(p, &inst.scope) {
+                        Val::Object(o) => o,
+                        _ => BTreeMap::new(),
+                    },
+                    None => BTreeMap::new(),
+                };
+                let prefix = format!("{address}{}.", inst.suffix);
+                let model = self.lower(target, given, &prefix, inst.conditional.clone(), depth + 1);
+                w.model.route_tables.extend(model.route_tables);
+                w.model.nsgs.extend(model.nsgs);
+                w.model.subnets.extend(model.subnets);
+                w.model.unchecked.extend(model.unchecked);
+            }
+        }
+    }
+}
+
+struct Walker<'f> {
+    f: &'f BicepFile,
+    model: Model,
+    children: Vec<ChildResource>,
+    prefix: String,
+    conditional: Option<Unresolved>,
+}
+
+impl Walker<'_> {
+    fn origin(&self, span: &std::ops::Range<usize>) -> Origin {
+        Origin::new(self.f.file, span.clone())
+    }
+
+    fn resources(&mut self, ev: &Evaluator) {
+        let f = self.f;
+        for s in &f.program.statements {
+            if let StatementKind::Resource(r) = &s.kind {
+                self.resource(ev, r, s.span.clone(), None, &Scope::default());
+            }
+        }
+    }
+
+    fn resource(&mut self, ev: &Evaluator, r: &ResourceDecl, span: std::ops::Range<usize>, parent: Option<(&str, &Val)>, outer: &Scope) {
+        let (ty, _) = split_type(&r.resource_type);
+        let full_type = match parent {
+            Some((pt, _)) if !ty.contains('.') => format!("{pt}/{ty}"),
+            _ => ty.clone(),
+        };
+        let insts = instances_in(ev, &r.value, self.f.file, &self.conditional, outer);
+        for inst in insts {
+            let name = property(inst.body, "name").map(|n| ev.eval(n, &inst.scope)).unwrap_or(Val::Null);
+            // `parent: sym` names the parent explicitly.
+            let parent_name = match property(inst.body, "parent") {
+                Some(p) => match ev.eval(p, &inst.scope) {
+                    Val::Object(o) => o.get("name").cloned(),
+                    _ => None,
+                },
+                None => parent.map(|(_, n)| n.clone()),
+            };
+            let address = format!("{}{}{}", self.prefix, r.name.name, inst.suffix);
+            let lower = full_type.to_ascii_lowercase();
+            let is_child_route = lower.ends_with("routetables/routes") || (parent_name.is_some() && lower == "routes");
+            let is_child_rule =
+                lower.ends_with("networksecuritygroups/securityrules") || (parent_name.is_some() && lower == "securityrules");
+            if !r.existing {
+                if lower == "microsoft.network/routetables" || lower == "microsoft.network/networksecuritygroups" {
+                    let body = self.node(ev, inst.body, &inst.scope, 0);
+                    let name_field = self.name_field(inst.body, &name);
+                    let res = Resource {
+                        address: address.clone(),
+                        name: name_field,
+                        body,
+                        origin: self.origin(&r.name.span),
+                        conditional: inst.conditional.clone(),
+                        dialect: Dialect::Bicep,
+                        authoring: self.authoring(inst.body, &r.name.name),
+                    };
+                    if lower.ends_with("routetables") {
+                        self.model.route_tables.push(azure::route_table(res));
+                    } else {
+                        self.model.nsgs.push(azure::nsg(res));
+                    }
+                } else if is_child_route || is_child_rule {
+                    let (parent_val, own) = match (&parent_name, name.to_tf_string()) {
+                        (Some(p), Some(n)) => (p.clone(), Val::String(n)),
+                        // The older form names the child "table/route".
+                        (None, Some(n)) => match n.rsplit_once('/') {
+                            Some((p, c)) => (Val::String(p.into()), Val::String(c.into())),
+                            None => (Val::unknown(format!("{n} does not name its parent")), Val::String(n)),
+                        },
+                        (_, None) => (parent_name.clone().unwrap_or(Val::Null), name.clone()),
+                    };
+                    let mut node = self.node(ev, inst.body, &inst.scope, 0);
+                    if let NodeKind::Object(props) = &mut node.kind {
+                        props.retain(|(k, _)| !k.eq_ignore_ascii_case("name"));
+                        let o = property(inst.body, "name")
+                            .map(|e| self.origin(&e.span))
+                            .unwrap_or_else(|| self.origin(&span));
+                        props.push(("name".into(), Node::value(own, o)));
+                    }
+                    self.children.push(ChildResource {
+                        parent_type: if is_child_route { "route table" } else { "NSG" },
+                        parent_name: parent_val,
+                        is_route: is_child_route,
+                        address: address.clone(),
+                        node,
+                        origin: self.origin(&span),
+                    });
+                }
+            }
+            // Children declared inside the body.
+            if let ExprKind::Object(members) = &inst.body.kind {
+                for m in members {
+                    if let ObjectMemberKind::Resource { decl, .. } = &m.kind {
+                        self.resource(ev, decl, m.span.clone(), Some((&full_type, &name)), &inst.scope);
+                    }
+                }
+            }
+        }
+    }
+
+    fn name_field(&self, body: &Expr, name: &Val) -> Field<String> {
+        let o = property(body, "name")
+            .map(|e| self.origin(&e.span))
+            .unwrap_or_else(|| self.origin(&body.span));
+        match name {
+            Val::Unknown(r) => Field::Unknown(Unresolved {
+                reason: r.to_string(),
+                origin: o,
+            }),
+            v => match v.to_tf_string() {
+                Some(s) => Field::Known(s, o),
+                None => Field::Unknown(Unresolved {
+                    reason: "the name is not a string".into(),
+                    origin: o,
+                }),
+            },
+        }
+    }
+
+    /// Evaluates a resource body into a [`Node`], keeping a place per property
+    /// written out in the source and expanding `[for …]` loops element by element.
+    fn node(&self, ev: &Evaluator, e: &Expr, scope: &Scope, depth: usize) -> Node {
+        let origin = self.origin(&e.span);
+        if depth > 64 {
+            return Node::value(Val::unknown("the resource nests too deeply to evaluate"), origin);
+        }
+        match &e.kind {
+            ExprKind::Object(members) => {
+                let mut props = Vec::new();
+                for m in members {
+                    match &m.kind {
+                        ObjectMemberKind::Property { key, value } => {
+                            if let Some(k) = ev.key(key, scope, 0) {
+                                props.push((k, self.node(ev, value, scope, depth + 1)));
+                            }
+                        }
+                        ObjectMemberKind::Spread(v) => {
+                            if let Val::Object(o) = ev.eval(v, scope) {
+                                let so = self.origin(&v.span);
+                                props.extend(o.into_iter().map(|(k, v)| (k, Node::value(v, so.clone()))));
+                            }
+                        }
+                        ObjectMemberKind::Resource { .. } => {}
+                    }
+                }
+                Node {
+                    kind: NodeKind::Object(props),
+                    origin,
+                }
+            }
+            ExprKind::Array(items) => {
+                let mut out = Vec::new();
+                for i in items {
+                    match &i.kind {
+                        ArrayItemKind::Value(v) => out.push(self.node(ev, v, scope, depth + 1)),
+                        ArrayItemKind::Spread(v) => match ev.eval(v, scope) {
+                            Val::List(l) => out.extend(l.into_iter().map(|x| Node::value(x, self.origin(&v.span)))),
+                            other => return Node::value(other, origin),
+                        },
+                    }
+                }
+                Node {
+                    kind: NodeKind::List(out),
+                    origin,
+                }
+            }
+            ExprKind::For {
+                item,
+                index,
+                iterable,
+                body,
+            } => {
+                let items = match ev.eval(iterable, scope) {
+                    Val::List(l) if l.len() <= MAX_COLLECTION => l,
+                    Val::Unknown(r) => return Node::value(Val::Unknown(r), origin),
+                    _ => return Node::value(Val::unknown("the loop does not iterate over an array kmsguard can read"), origin),
+                };
+                let mut out = Vec::new();
+                for (i, v) in items.into_iter().enumerate() {
+                    let mut s = scope.with(&item.name, v);
+                    if let Some(ix) = index {
+                        s = s.with(&ix.name, Val::Number(i as f64));
+                    }
+                    match &body.kind {
+                        ExprKind::If { cond, body } => match ev.eval(cond, &s) {
+                            Val::Bool(true) => out.push(self.node(ev, body, &s, depth + 1)),
+                            Val::Bool(false) => {}
+                            other => {
+                                return Node::value(
+                                    if other.is_unknown() {
+                                        other
+                                    } else {
+                                        Val::unknown("a loop filter is not a bool")
+                                    },
+                                    origin,
+                                )
+                            }
+                        },
+                        _ => out.push(self.node(ev, body, &s, depth + 1)),
+                    }
+                }
+                Node {
+                    kind: NodeKind::List(out),
+                    origin,
+                }
+            }
+            ExprKind::Paren(inner) => self.node(ev, inner, scope, depth + 1),
+            ExprKind::Ternary { cond, then, otherwise } => match ev.eval(cond, scope) {
+                Val::Bool(true) => self.node(ev, then, scope, depth + 1),
+                Val::Bool(false) => self.node(ev, otherwise, scope, depth + 1),
+                _ => Node::value(ev.eval(e, scope), origin),
+            },
+            _ => Node::value(ev.eval(e, scope), origin),
+        }
+    }
+
+    /// A fix goes before the first route of a written-out `routes` array.
+    fn authoring(&self, body: &Expr, symbol: &str) -> crate::model::Authoring {
+        let first = property(body, "properties")
+            .and_then(|p| property(p, "routes"))
+            .and_then(|r| match &r.kind {
+                ExprKind::Array(items) => items.first(),
+                _ => None,
+            });
+        let text = &self.f.text;
+        let (indent, insert_at) = match first {
+            Some(i) => {
+                let start = line_start(text, i.span.start);
+                (indent_at(text, i.span.start), Some(Origin::new(self.f.file, start..start)))
+            }
+            None => (indent_at(text, body.span.start) + "      ", None),
+        };
+        azure::inline_authoring(Dialect::Bicep, indent, symbol.to_string(), insert_at)
+    }
+}
+
+/// The object body of a resource or module value (`{…}`, `if (…) {…}`, `[for …: {…}]`).
+fn resource_body(value: &Expr) -> Option<&Expr> {
+    match &value.kind {
+        ExprKind::Object(_) => Some(value),
+        ExprKind::If { body, .. } => resource_body(body),
+        ExprKind::For { body, .. } => resource_body(body),
+        ExprKind::Paren(inner) => resource_body(inner),
+        _ => None,
+    }
+}
+
+/// A property of an object literal, by name (case-insensitive).
+fn property<'e>(obj: &'e Expr, name: &str) -> Option<&'e Expr> {
+    let ExprKind::Object(members) = &obj.kind else { return None };
+    members.iter().rev().find_map(|m| match &m.kind {
+        ObjectMemberKind::Property { key, value } if key.literal_name().is_some_and(|k| k.eq_ignore_ascii_case(name)) => Some(value),
+        _ => None,
+    })
+}
+
+/// `'Microsoft.Network/routeTables@2023-04-01'` → (type, api version).
+fn split_type(e: &Expr) -> (String, Option<String>) {
+    let s = e.as_literal_string().unwrap_or_default();
+    match s.split_once('@') {
+        Some((t, v)) => (t.to_string(), Some(v.to_string())),
+        None => (s, None),
+    }
+}
+
+fn instances<'e>(ev: &Evaluator, value: &'e Expr, file: FileId, outer: &Option<Unresolved>) -> Vec<Instance<'e>> {
+    instances_in(ev, value, file, outer, &Scope::default())
+}
+
+/// Expands `if (…)` and `[for …]` on a resource or module declaration.
+fn instances_in<'e>(ev: &Evaluator, value: &'e Expr, file: FileId, outer: &Option<Unresolved>, scope: &Scope) -> Vec<Instance<'e>> {
+    let single = |body: &'e Expr, scope: Scope, conditional: Option<Unresolved>| Instance {
+        body,
+        scope,
+        suffix: String::new(),
+        conditional: conditional.or_else(|| outer.clone()),
+    };
+    match &value.kind {
+        ExprKind::If { cond, body } => match ev.eval(cond, scope) {
+            Val::Bool(false) => Vec::new(),
+            Val::Bool(true) => instances_in(ev, body, file, outer, scope),
+            v => {
+                let reason = match v {
+                    Val::Unknown(r) => format!("its condition is unknown ({r})"),
+                    _ => "its condition is not a bool".into(),
+                };
+                let c = Some(Unresolved {
+                    reason,
+                    origin: Origin::new(file, cond.span.clone()),
+                });
+                instances_in(ev, body, file, &c, scope)
+            }
+        },
+        ExprKind::For {
+            item,
+            index,
+            iterable,
+            body,
+        } => match ev.eval(iterable, scope) {
+            Val::List(l) if l.len() <= MAX_COLLECTION => {
+                let mut out = Vec::new();
+                for (i, v) in l.into_iter().enumerate() {
+                    let mut s = scope.with(&item.name, v);
+                    if let Some(ix) = index {
+                        s = s.with(&ix.name, Val::Number(i as f64));
+                    }
+                    for mut inst in instances_in(ev, body, file, outer, &s) {
+                        inst.suffix = format!("[{i}]{}", inst.suffix);
+                        out.push(inst);
+                    }
+                }
+                out
+            }
+            v => {
+                let reason = match v {
+                    Val::Unknown(r) => format!("its loop is over an unknown collection ({r})"),
+                    _ => "its loop is not over an array kmsguard can read".into(),
+                };
+                let c = Some(Unresolved {
+                    reason,
+                    origin: Origin::new(file, iterable.span.clone()),
+                });
+                let s = scope.with(&item.name, Val::unknown("the loop's collection is unknown"));
+                match resource_body(body) {
+                    Some(b) => vec![single(b, s, c)],
+                    None => Vec::new(),
+                }
+            }
+        },
+        ExprKind::Object(_) => vec![single(value, scope.clone(), None)],
+        ExprKind::Paren(inner) => instances_in(ev, inner, file, outer, scope),
+        _ => Vec::new(),
+    }
+}

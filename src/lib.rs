@@ -179,6 +179,10 @@ pub fn check(opts: &CheckOptions, policy: &Policy) -> Outcome {
     };
     let mut findings = rules::check(&ctx);
     report::sort(&sources, &mut findings);
+    // The same code deployed several times (one template under several
+    // .bicepparam files, a module called twice alike) is one finding.
+    findings
+        .dedup_by(|a, b| a.code == b.code && a.primary.origin == b.primary.origin && a.message == b.message && a.resource == b.resource);
     report::sort_errors(&sources, &mut errors);
     let mut summary = Summary {
         files: files_checked,

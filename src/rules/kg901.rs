@@ -9,7 +9,13 @@ pub const CODE: &str = "KG901";
 pub fn notes(ctx: &Context, undecided: Vec<Undecided>) -> Vec<Finding> {
     let mut out: Vec<Finding> = Vec::new();
     // Code kmsguard could not follow at all: whatever it holds is unchecked.
+    let mut seen: Vec<(&str, &crate::source::Origin)> = Vec::new();
     for (resource, u) in &ctx.model.unchecked {
+        // A module called from several deployments is unchecked once.
+        if seen.contains(&(u.reason.as_str(), &u.origin)) {
+            continue;
+        }
+        seen.push((u.reason.as_str(), &u.origin));
         let mut f = ctx.finding(
             CODE,
             resource,
@@ -26,16 +32,36 @@ pub fn notes(ctx: &Context, undecided: Vec<Undecided>) -> Vec<Finding> {
         });
         out.push(f);
     }
+    // Rules blocked by the same value on the same resource say it once.
+    let mut merged: Vec<(Undecided, Vec<&'static str>)> = Vec::new();
     for u in undecided {
         let Some(first) = u.blockers.first() else { continue };
-        let message = format!("cannot tell {}: {}", u.question, first.reason);
-        // Two rules blocked by the same value on the same resource say it once.
-        if out
-            .iter()
-            .any(|f| f.resource == u.resource && f.primary.origin == first.origin && f.message == message)
-        {
-            continue;
+        let same = merged.iter_mut().find(|(m, _)| {
+            m.resource == u.resource
+                && m.blockers
+                    .first()
+                    .is_some_and(|b| b.origin == first.origin && b.reason == first.reason)
+        });
+        match same {
+            Some((_, rules)) => {
+                if !rules.contains(&u.rule) {
+                    rules.push(u.rule);
+                }
+            }
+            None => {
+                let rule = u.rule;
+                merged.push((u, vec![rule]));
+            }
         }
+    }
+    for (u, rules) in merged {
+        let Some(first) = u.blockers.first() else { continue };
+        let also = if rules.len() > 1 {
+            format!(" (and likewise for {})", rules.get(1..).unwrap_or_default().join(", "))
+        } else {
+            String::new()
+        };
+        let message = format!("cannot tell {}{also}: {}", u.question, first.reason);
         let mut f = ctx.finding(
             CODE,
             &u.resource,

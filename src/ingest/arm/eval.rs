@@ -24,6 +24,8 @@ pub struct Scope<'a> {
     var_stack: RefCell<HashSet<String>>,
     /// Active copy loops, innermost last: (loop name, index).
     pub copies: Vec<(String, usize)>,
+    /// Lambda variables bound by map(), filter() and friends, innermost last.
+    lambdas: Vec<(String, Val)>,
     pub depth: usize,
 }
 
@@ -35,8 +37,16 @@ impl<'a> Scope<'a> {
             var_cache: RefCell::new(BTreeMap::new()),
             var_stack: RefCell::new(HashSet::new()),
             copies: Vec::new(),
+            lambdas: Vec::new(),
             depth,
         }
+    }
+
+    fn with_lambda(&self, bindings: Vec<(String, Val)>) -> Scope<'a> {
+        let mut s = self.with_copy("", 0);
+        s.copies.pop();
+        s.lambdas.extend(bindings);
+        s
     }
 
     /// The same scope inside one more copy loop iteration.
@@ -50,6 +60,7 @@ impl<'a> Scope<'a> {
             var_cache: RefCell::new(BTreeMap::new()),
             var_stack: RefCell::new(HashSet::new()),
             copies,
+            lambdas: self.lambdas.clone(),
             depth: self.depth,
         }
     }
@@ -179,6 +190,48 @@ impl<'a> Scope<'a> {
                     _ => Val::unknown("if() needs a bool condition"),
                 };
             }
+            "lambdavariables" => {
+                let Some(Val::String(v)) = args.first().map(|a| self.expr(a, depth)) else {
+                    return Val::unknown("lambdaVariables() needs a name");
+                };
+                return self
+                    .lambdas
+                    .iter()
+                    .rev()
+                    .find(|(n, _)| n.eq_ignore_ascii_case(&v))
+                    .map(|(_, x)| x.clone())
+                    .unwrap_or_else(|| Val::unknown(format!("lambdaVariables('{v}') is used outside its lambda")));
+            }
+            "map" | "filter" => {
+                let coll = args.first().map(|a| self.expr(a, depth)).unwrap_or(Val::Null);
+                let Some((params, body)) = args.get(1).and_then(lambda_parts) else {
+                    return Val::unknown(format!("{name}() needs a lambda"));
+                };
+                let items = match coll {
+                    Val::List(l) => l,
+                    Val::Unknown(r) => return Val::Unknown(r),
+                    other => return Val::unknown(format!("{name}() needs an array, not a {}", other.type_name())),
+                };
+                let mut out = Vec::new();
+                for (i, item) in items.into_iter().enumerate() {
+                    let mut b = vec![(params.first().cloned().unwrap_or_default(), item.clone())];
+                    if let Some(p) = params.get(1) {
+                        b.push((p.clone(), Val::Number(i as f64)));
+                    }
+                    let v = self.with_lambda(b).expr(body, depth);
+                    if lname == "map" {
+                        out.push(v);
+                    } else {
+                        match v {
+                            Val::Bool(true) => out.push(item),
+                            Val::Bool(false) => {}
+                            Val::Unknown(r) => return Val::Unknown(r),
+                            _ => return Val::unknown("filter() needs a bool lambda"),
+                        }
+                    }
+                }
+                return Val::List(out);
+            }
             "reference" | "list" | "listkeys" | "listsecrets" => {
                 return Val::unknown(format!("{name}() is read from Azure during the deployment"));
             }
@@ -207,6 +260,17 @@ impl<'a> Scope<'a> {
         self.var_cache.borrow_mut().insert(key, v.clone());
         v
     }
+}
+
+/// `lambda('x', 'i', body)`: the parameter names and the body.
+fn lambda_parts(e: &Expr) -> Option<(Vec<String>, &Expr)> {
+    let ExprKind::Call { name, args } = &e.kind else { return None };
+    if !name.eq_ignore_ascii_case("lambda") {
+        return None;
+    }
+    let (body, names) = args.split_last()?;
+    let names: Option<Vec<String>> = names.iter().map(|n| n.as_str().map(String::from)).collect();
+    Some((names?, body))
 }
 
 /// A variable defined by a variables-level `copy` loop.
@@ -512,12 +576,118 @@ pub(crate) fn call_function(lname: &str, name: &str, args: Vec<Val>) -> Val {
                 None => Val::unknown(format!("{name}() could not be read")),
             }
         }
+        "tryget" => {
+            // What Bicep's `.?` compiles to: a missing property or index is null.
+            let mut v = args.first().cloned().unwrap_or(Val::Null);
+            for k in args.iter().skip(1) {
+                v = match (v, k) {
+                    (Val::Object(o), k) => k
+                        .to_tf_string()
+                        .and_then(|k| o.iter().find(|(kk, _)| kk.eq_ignore_ascii_case(&k)).map(|(_, x)| x.clone()))
+                        .unwrap_or(Val::Null),
+                    (Val::List(l), Val::Number(n)) => l.get(*n as usize).cloned().unwrap_or(Val::Null),
+                    (Val::Unknown(r), _) => Val::Unknown(r),
+                    _ => Val::Null,
+                };
+            }
+            v
+        }
+        "items" => match args.first() {
+            Some(Val::Object(o)) => Val::List(
+                o.iter()
+                    .map(|(k, v)| {
+                        Val::Object(
+                            [("key".to_string(), Val::String(k.clone())), ("value".to_string(), v.clone())]
+                                .into_iter()
+                                .collect(),
+                        )
+                    })
+                    .collect(),
+            ),
+            _ => Val::unknown("items() needs an object"),
+        },
+        "objectkeys" => match args.first() {
+            Some(Val::Object(o)) => Val::List(o.keys().map(|k| Val::String(k.clone())).collect()),
+            _ => Val::unknown("objectKeys() needs an object"),
+        },
+        "substring" => match (str_arg(0), num_arg(1)) {
+            (Some(s), Some(start)) => {
+                let chars: Vec<char> = s.chars().collect();
+                let start = (start.max(0.0) as usize).min(chars.len());
+                let len = num_arg(2).map(|l| l.max(0.0) as usize).unwrap_or(chars.len() - start);
+                Val::String(
+                    chars
+                        .get(start..(start + len).min(chars.len()))
+                        .map(|c| c.iter().collect())
+                        .unwrap_or_default(),
+                )
+            }
+            _ => Val::unknown("substring() needs a string and a start index"),
+        },
+        "padleft" => match (str_arg(0), num_arg(1)) {
+            (Some(s), Some(w)) => {
+                let pad = str_arg(2).and_then(|p| p.chars().next()).unwrap_or(' ');
+                let missing = (w.max(0.0) as usize).saturating_sub(s.chars().count());
+                Val::String(std::iter::repeat_n(pad, missing).chain(s.chars()).collect())
+            }
+            _ => Val::unknown("padLeft() needs a string and a width"),
+        },
+        "indexof" | "lastindexof" => match (args.first(), args.get(1)) {
+            (Some(Val::String(s)), Some(v)) => {
+                let needle = v.to_tf_string().unwrap_or_default().to_lowercase();
+                let hay = s.to_lowercase();
+                let pos = if lname == "indexof" {
+                    hay.find(&needle)
+                } else {
+                    hay.rfind(&needle)
+                };
+                Val::Number(
+                    pos.map(|p| hay.get(..p).map(|x| x.chars().count()).unwrap_or(0) as f64)
+                        .unwrap_or(-1.0),
+                )
+            }
+            (Some(Val::List(l)), Some(v)) => {
+                let pos = if lname == "indexof" {
+                    l.iter().position(|x| loose_eq(x, v))
+                } else {
+                    l.iter().rposition(|x| loose_eq(x, v))
+                };
+                Val::Number(pos.map(|p| p as f64).unwrap_or(-1.0))
+            }
+            _ => Val::unknown(format!("{name}() needs a string or array and a value")),
+        },
+        "cidrsubnet" => match (str_arg(0), num_arg(1), num_arg(2)) {
+            (Some(net), Some(len), Some(index)) => cidr_subnet(&net, len, index),
+            _ => Val::unknown("cidrSubnet() needs a prefix, a prefix length and an index"),
+        },
         "resourcegroup" => deployment_object("resourceGroup()"),
         "subscription" => deployment_object("subscription()"),
         "deployment" => deployment_object("deployment()"),
         "tenant" | "managementgroup" => deployment_object(&format!("{name}()")),
         "environment" => deployment_object("environment()"),
         _ => Val::unknown(format!("the template function {name}() is not evaluated by kmsguard")),
+    }
+}
+
+/// ARM's `cidrSubnet(network, newPrefixLength, index)`.
+fn cidr_subnet(net: &str, len: f64, index: f64) -> Val {
+    let Ok(net) = net.trim().parse::<ipnet::Ipv4Net>() else {
+        return Val::unknown(format!("cidrSubnet(): {net} is not an IPv4 prefix kmsguard can split"));
+    };
+    let new_len = len as u8;
+    if new_len < net.prefix_len() || new_len > 32 || index < 0.0 {
+        return Val::unknown("cidrSubnet(): the prefix length or index is out of range");
+    }
+    let count = 1u64 << (new_len - net.prefix_len());
+    let index = index as u64;
+    if index >= count {
+        return Val::unknown("cidrSubnet(): the index is out of range");
+    }
+    let size = 1u64 << (32 - new_len);
+    let start = u64::from(u32::from(net.network())) + index * size;
+    match ipnet::Ipv4Net::new(std::net::Ipv4Addr::from(start as u32), new_len) {
+        Ok(n) => Val::String(n.to_string()),
+        Err(_) => Val::unknown("cidrSubnet(): the result is not a prefix"),
     }
 }
 
@@ -638,5 +808,11 @@ mod tests {
         assert_eq!(eval("[length(createArray(1, 2, 3))]", &[]), Val::Number(3.0));
         assert_eq!(eval("[union(createObject('a', 1), createObject('b', 2)).b]", &[]), Val::Number(2.0));
         assert_eq!(eval("[contains(createArray('a'), 'a')]", &[]), Val::Bool(true));
+        assert_eq!(eval("[tryGet(createObject('a', 1), 'b')]", &[]), Val::Null);
+        assert_eq!(
+            eval("[map(createArray(1, 2), lambda('x', add(lambdaVariables('x'), 10)))]", &[]),
+            Val::List(vec![Val::Number(11.0), Val::Number(12.0)])
+        );
+        assert_eq!(eval("[cidrSubnet('10.144.0.0/20', 24, 2)]", &[]), s("10.144.2.0/24"));
     }
 }

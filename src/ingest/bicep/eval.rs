@@ -380,18 +380,6 @@ impl<'a> Evaluator<'a> {
                 Some(Val::Unknown(r)) => Val::Unknown(r.clone()),
                 _ => Val::unknown("flatten() needs an array"),
             },
-            "tryget" => {
-                let mut v = vals.first().cloned().unwrap_or(Val::Null);
-                for k in vals.iter().skip(1) {
-                    v = match (v, k) {
-                        (Val::Object(o), k) => k.to_tf_string().and_then(|k| o.get(&k).cloned()).unwrap_or(Val::Null),
-                        (Val::List(l), Val::Number(n)) => l.get(*n as usize).cloned().unwrap_or(Val::Null),
-                        (Val::Unknown(r), _) => Val::Unknown(r),
-                        _ => Val::Null,
-                    };
-                }
-                v
-            }
             "loadtextcontent" | "loadjsoncontent" | "loadfileasbase64" | "loadyamlcontent" => {
                 Val::unknown(format!("{name}() reads another file, which kmsguard does not load"))
             }

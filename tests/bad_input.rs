@@ -187,3 +187,83 @@ fn bad_arguments_exit_2() {
         .expect("runs");
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn invalid_bicep_and_json_are_located_errors_and_other_files_are_still_checked() {
+    let d = tempfile::tempdir().expect("tempdir");
+    fs::write(
+        d.path().join("bad.bicep"),
+        "param x string\nresource rt 'Microsoft.Network/routeTables@2023-04-01' = {\n  name: 'rt'\n  properties: {\n",
+    )
+    .expect("write");
+    fs::write(
+        d.path().join("bad.json"),
+        "{\n  \"$schema\": \"https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#\",\n  \"resources\": [\n",
+    )
+    .expect("write");
+    fs::write(d.path().join("ok.tf"), BROKEN_TABLE).expect("write");
+    let (doc, code, _) = run(d.path(), &[]);
+    assert_eq!(code, 2);
+    let errs = errors(&doc);
+    assert_eq!(errs.len(), 2, "{doc:#}");
+    assert!(
+        errs.iter()
+            .any(|(f, l, m)| f == "bad.bicep" && l.is_some() && m.starts_with("could not parse Bicep")),
+        "{errs:?}"
+    );
+    assert!(
+        errs.iter()
+            .any(|(f, l, m)| f == "bad.json" && l.is_some() && m.starts_with("could not parse JSON")),
+        "{errs:?}"
+    );
+    assert_eq!(doc["findings"].as_array().map(Vec::len), Some(1));
+}
+
+#[test]
+fn json_that_is_not_arm_is_skipped_silently() {
+    let d = tempfile::tempdir().expect("tempdir");
+    fs::write(
+        d.path().join("package.json"),
+        "{ \"name\": \"x\", // comment\n \"version\": \"1.0.0\" }",
+    )
+    .expect("write");
+    fs::write(d.path().join("settings.json"), "[1, 2, 3]").expect("write");
+    let (doc, code, _) = run(d.path(), &[]);
+    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(doc["summary"]["files"], 0);
+}
+
+#[test]
+fn deep_nesting_in_bicep_and_json_is_refused_not_a_stack_overflow() {
+    let d = tempfile::tempdir().expect("tempdir");
+    fs::write(
+        d.path().join("deep.bicep"),
+        format!("var x = {}1{}\n", "[".repeat(10_000), "]".repeat(10_000)),
+    )
+    .expect("write");
+    fs::write(d.path().join("deep.json"), format!("{}1{}", "[".repeat(10_000), "]".repeat(10_000))).expect("write");
+    let (doc, code, _) = run(d.path(), &[]);
+    assert_eq!(code, 2);
+    assert_eq!(errors(&doc).len(), 2, "{doc:#}");
+}
+
+#[test]
+fn a_bicep_module_that_calls_itself_stops() {
+    let d = tempfile::tempdir().expect("tempdir");
+    fs::write(
+        d.path().join("loop.bicep"),
+        "param depth int = 0\nmodule again './loop.bicep' = {\n  name: 'again'\n  params: { depth: depth + 1 }\n}\n",
+    )
+    .expect("write");
+    fs::write(d.path().join("main.bicep"), "module first './loop.bicep' = {\n  name: 'first'\n}\n").expect("write");
+    let (doc, code, _) = run(d.path(), &[]);
+    assert_eq!(code, 0, "{doc:#}");
+    assert!(
+        doc["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .any(|f| f["message"].as_str().unwrap_or_default().contains("nested deeper")),
+        "{doc:#}"
+    );
+}

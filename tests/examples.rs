@@ -1,5 +1,5 @@
 //! Runs the binary on every shipped example and asserts the exact findings
-//! (rule, file, line) and exit code.
+//! (rule, file, line) and exit code, in Terraform, Bicep and ARM.
 
 use std::path::Path;
 
@@ -12,8 +12,10 @@ fn kmsguard() -> Command {
     c
 }
 
+type Found = Vec<(String, String, u64)>;
+
 /// (rule, file, line) of every finding, in report order, and the exit code.
-fn findings(args: &[&str]) -> (Vec<(String, String, u64)>, i32, Value) {
+fn findings(args: &[&str]) -> (Found, i32, Value) {
     let out = kmsguard()
         .arg("check")
         .args(args)
@@ -43,7 +45,7 @@ fn expect(dir: &str, want: &[(&str, &str, u64)], exit: i32) {
         "{dir} has a README line"
     );
     let (got, code, doc) = findings(&[&path]);
-    let want: Vec<(String, String, u64)> = want.iter().map(|(r, f, l)| (r.to_string(), format!("{path}/{f}"), *l)).collect();
+    let want: Found = want.iter().map(|(r, f, l)| (r.to_string(), format!("{path}/{f}"), *l)).collect();
     assert_eq!(got, want, "{dir}: {doc:#}");
     assert_eq!(code, exit, "{dir} exit code");
     assert_eq!(doc["errors"].as_array().map(Vec::len), Some(0), "{dir}: {doc:#}");
@@ -51,7 +53,15 @@ fn expect(dir: &str, want: &[(&str, &str, u64)], exit: i32) {
 
 #[test]
 fn broken_forced_tunnel() {
-    expect("01-forced-tunnel-broken", &[("KG101", "main.tf", 8)], 1);
+    expect(
+        "01-forced-tunnel-broken",
+        &[
+            ("KG101", "azuredeploy.json", 15),
+            ("KG101", "main.bicep", 11),
+            ("KG101", "main.tf", 8),
+        ],
+        1,
+    );
 }
 
 #[test]
@@ -71,8 +81,16 @@ fn next_hop_none() {
 
 #[test]
 fn standalone_routes_merge_into_their_table() {
-    expect("05-standalone-routes", &[("KG101", "main.tf", 12)], 1);
-    let (_, _, doc) = findings(&["examples/05-standalone-routes"]);
+    expect(
+        "05-standalone-routes",
+        &[
+            ("KG101", "azuredeploy.json", 18),
+            ("KG101", "main.bicep", 13),
+            ("KG101", "main.tf", 12),
+        ],
+        1,
+    );
+    let (_, _, doc) = findings(&["examples/05-standalone-routes/main.tf"]);
     let f = &doc["findings"][0];
     assert!(f["message"].as_str().unwrap_or_default().contains("(40.83.235.53)"), "{f:#}");
     let snippet = f["fix"]["snippet"].as_str().unwrap_or_default();
@@ -83,34 +101,54 @@ fn standalone_routes_merge_into_their_table() {
 }
 
 #[test]
-fn variables_come_from_tfvars_and_locals() {
-    expect("06-variables-and-tfvars", &[("KG101", "main.tf", 17)], 1);
-    let (_, _, doc) = findings(&["examples/06-variables-and-tfvars"]);
-    assert!(
-        doc["findings"][0]["message"]
-            .as_str()
-            .unwrap_or_default()
-            .starts_with("route table rt-prod-spoke "),
-        "{doc:#}"
+fn variables_come_from_tfvars_bicepparam_and_parameters_files() {
+    expect(
+        "06-variables-and-tfvars",
+        &[
+            ("KG101", "azuredeploy.json", 23),
+            ("KG101", "main.bicep", 18),
+            ("KG101", "main.tf", 17),
+        ],
+        1,
     );
+    let (_, _, doc) = findings(&["examples/06-variables-and-tfvars"]);
+    for f in doc["findings"].as_array().expect("findings") {
+        assert!(
+            f["message"].as_str().unwrap_or_default().starts_with("route table rt-prod-spoke "),
+            "{f:#}"
+        );
+    }
 }
 
 #[test]
 fn var_flag_overrides_tfvars() {
-    let (got, code, _) = findings(&["examples/06-variables-and-tfvars", "--var", "egress_next_hop=Internet"]);
-    assert_eq!((got, code), (vec![], 0));
+    let (got, _, _) = findings(&["examples/06-variables-and-tfvars", "--var", "egress_next_hop=Internet"]);
+    assert!(got.iter().all(|(_, f, _)| !f.ends_with(".tf")), "{got:?}");
+    assert_eq!(got.len(), 2, "the Bicep and ARM twins still deploy the forced tunnel: {got:?}");
 }
 
 #[test]
 fn unresolved_variable_is_a_note() {
-    expect("07-unresolved-variable", &[("KG901", "main.tf", 14)], 0);
-    let (got, code, _) = findings(&["examples/07-unresolved-variable", "--fail-on", "note"]);
+    expect(
+        "07-unresolved-variable",
+        &[
+            ("KG901", "azuredeploy.json", 19),
+            ("KG901", "main.bicep", 13),
+            ("KG901", "main.tf", 14),
+        ],
+        0,
+    );
+    let (got, code, _) = findings(&["examples/07-unresolved-variable/main.tf", "--fail-on", "note"]);
     assert_eq!((got.len(), code), (1, 1));
 }
 
 #[test]
 fn var_supplies_the_missing_value() {
-    let (got, _, _) = findings(&["examples/07-unresolved-variable", "--var", "next_hop_type=VirtualNetworkGateway"]);
+    let (got, _, _) = findings(&[
+        "examples/07-unresolved-variable/main.tf",
+        "--var",
+        "next_hop_type=VirtualNetworkGateway",
+    ]);
     assert_eq!(
         got,
         vec![("KG101".to_string(), "examples/07-unresolved-variable/main.tf".to_string(), 13)]
@@ -118,15 +156,33 @@ fn var_supplies_the_missing_value() {
 }
 
 #[test]
-fn dynamic_routes() {
-    expect("08-dynamic-routes", &[("KG102", "main.tf", 21)], 1);
+fn dynamic_routes_copy_loops_and_bicep_for() {
+    expect(
+        "08-dynamic-routes",
+        &[
+            ("KG102", "azuredeploy.json", 27),
+            ("KG102", "main.bicep", 17),
+            ("KG102", "main.tf", 21),
+        ],
+        1,
+    );
 }
 
 #[test]
 fn nsg_denies_platform_tags() {
     expect(
         "09-nsg-denies-platform-tags",
-        &[("KG201", "main.tf", 15), ("KG202", "main.tf", 27), ("KG203", "main.tf", 39)],
+        &[
+            ("KG201", "azuredeploy.json", 22),
+            ("KG202", "azuredeploy.json", 35),
+            ("KG203", "azuredeploy.json", 54),
+            ("KG201", "main.bicep", 16),
+            ("KG202", "main.bicep", 29),
+            ("KG203", "main.bicep", 45),
+            ("KG201", "main.tf", 15),
+            ("KG202", "main.tf", 27),
+            ("KG203", "main.tf", 39),
+        ],
         1,
     );
 }
@@ -140,7 +196,14 @@ fn deny_internet_does_not_block_kms() {
 fn retired_and_typo_addresses() {
     expect(
         "11-retired-and-typo-kms-addresses",
-        &[("KG103", "main.tf", 15), ("KG101", "main.tf", 26), ("KG103", "main.tf", 33)],
+        &[
+            ("KG103", "main.bicep", 16),
+            ("KG101", "main.bicep", 31),
+            ("KG103", "main.bicep", 39),
+            ("KG103", "main.tf", 15),
+            ("KG101", "main.tf", 26),
+            ("KG103", "main.tf", 33),
+        ],
         1,
     );
 }
@@ -154,15 +217,99 @@ fn attribute_form() {
 
 #[test]
 fn commented_out_routes_do_not_count() {
-    expect("13-commented-out-fix", &[("KG101", "main.tf", 8)], 1);
+    expect("13-commented-out-fix", &[("KG101", "main.bicep", 9), ("KG101", "main.tf", 8)], 1);
+}
+
+#[test]
+fn bicep_modules_follow_local_paths_and_report_registry_ones() {
+    expect(
+        "14-bicep-modules",
+        &[("KG901", "main.bicep", 24), ("KG101", "modules/route-table.bicep", 9)],
+        1,
+    );
+    let (_, _, doc) = findings(&["examples/14-bicep-modules"]);
+    assert_eq!(doc["findings"][1]["resource"], "spokeRouteTables[1].routeTable", "{doc:#}");
+    assert!(doc["findings"][1]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .starts_with("route table rt-spoke-b "));
+}
+
+#[test]
+fn arm_parameters_file_beside_the_template_is_applied() {
+    // Without azuredeploy.parameters.json the template's defaults say Internet.
+    let d = tempfile::tempdir().expect("tempdir");
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/06-variables-and-tfvars/azuredeploy.json"),
+        d.path().join("azuredeploy.json"),
+    )
+    .expect("copy");
+    let dir = d.path().to_str().expect("utf-8 path");
+    let (got, code, _) = findings(&[dir]);
+    assert_eq!((got, code), (vec![], 0));
+    let (got, _, _) = findings(&[dir, "--parameters", "examples/06-variables-and-tfvars/azuredeploy.parameters.json"]);
+    assert_eq!(got.len(), 1);
+}
+
+/// One scenario written in Terraform, Bicep and ARM gives the same rules
+/// with the same messages; only files, lines and resource addresses differ.
+#[test]
+fn terraform_bicep_and_arm_twins_agree() {
+    let dirs = [
+        "01-forced-tunnel-broken",
+        "02-forced-tunnel-fixed",
+        "05-standalone-routes",
+        "06-variables-and-tfvars",
+        "07-unresolved-variable",
+        "08-dynamic-routes",
+        "09-nsg-denies-platform-tags",
+        "10-nsg-denies-internet-kms-still-works",
+        "11-retired-and-typo-kms-addresses",
+        "13-commented-out-fix",
+    ];
+    for dir in dirs {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples").join(dir);
+        let names: Vec<String> = std::fs::read_dir(&root)
+            .expect("dir")
+            .filter_map(|e| e.ok()?.file_name().to_str().map(String::from))
+            .collect();
+        assert!(
+            names.iter().any(|n| n.ends_with(".bicep")) && names.iter().any(|n| n.ends_with(".tf")),
+            "{dir} has twins"
+        );
+        let (_, _, doc) = findings(&[&format!("examples/{dir}")]);
+        let mut by_language: std::collections::BTreeMap<&str, Vec<(String, String)>> = Default::default();
+        for f in doc["findings"].as_array().expect("findings") {
+            let file = f["file"].as_str().unwrap_or_default();
+            let language = if file.ends_with(".tf") {
+                "terraform"
+            } else if file.ends_with(".bicep") {
+                "bicep"
+            } else {
+                "arm"
+            };
+            let rule = f["rule"].as_str().unwrap_or_default().to_string();
+            // KG901 names the unknown value in the language's own terms.
+            let message = if rule == "KG901" {
+                String::new()
+            } else {
+                f["message"].as_str().unwrap_or_default().to_string()
+            };
+            by_language.entry(language).or_default().push((rule, message));
+        }
+        let terraform = by_language.get("terraform").cloned().unwrap_or_default();
+        for (language, got) in &by_language {
+            assert_eq!(got, &terraform, "{dir}: {language} disagrees with terraform");
+        }
+    }
 }
 
 #[test]
 fn whole_examples_directory_fails_the_check() {
     let (got, code, doc) = findings(&["examples"]);
     assert_eq!(code, 1);
-    assert!(got.len() >= 15, "{doc:#}");
-    assert_eq!(doc["summary"]["files"].as_u64(), Some(15));
+    assert!(got.len() >= 30, "{doc:#}");
+    assert_eq!(doc["summary"]["files"].as_u64(), Some(36));
 }
 
 #[test]

@@ -179,7 +179,12 @@ impl<'t> Walker<'t> {
         };
         let lower_type = full_type.to_ascii_lowercase();
         let lower_type = lower_type.split('@').next().unwrap_or_default().to_string();
-        let origin = self.origin(r);
+        // The resource's `"name": …` line stands for the resource, as a
+        // Bicep symbol or a Terraform block header does.
+        let origin = match r.member("name") {
+            Some(m) => Origin::new(self.file, m.key_span.start..m.value.span.end),
+            None => self.origin(r),
+        };
         let name_text = full_name
             .to_tf_string()
             .unwrap_or_else(|| r.get("name").and_then(Json::as_str).unwrap_or("?").to_string());

@@ -366,16 +366,34 @@ pub struct Model {
     pub unchecked: Vec<(String, Unresolved)>,
 }
 
-/// A subnet and the route table and NSG associated with it.
+/// A subnet and the route table and NSG associated with it, by id (or by
+/// any reference that ends in the resource's name).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Subnet {
     pub address: String,
     pub name: Field<String>,
     pub origin: Origin,
-    /// Index into [`Model::route_tables`].
-    pub route_table: Option<usize>,
-    /// Index into [`Model::nsgs`].
-    pub nsg: Option<usize>,
+    pub route_table_id: Option<Field<String>>,
+    pub nsg_id: Option<Field<String>>,
+}
+
+impl Model {
+    /// The route table a subnet's association points at, matched by the last
+    /// segment of the id (the table's name).
+    pub fn route_table_of(&self, subnet: &Subnet) -> Option<&RouteTable> {
+        let id = subnet.route_table_id.as_ref()?.known()?;
+        let name = id.trim_end_matches('/').rsplit('/').next()?;
+        self.route_tables
+            .iter()
+            .find(|t| t.name.known().is_some_and(|n| n.eq_ignore_ascii_case(name)))
+    }
+
+    /// The subnets associated with `table`.
+    pub fn subnets_of<'a>(&'a self, table: &'a RouteTable) -> impl Iterator<Item = &'a Subnet> + 'a {
+        self.subnets
+            .iter()
+            .filter(move |s| self.route_table_of(s).is_some_and(|t| std::ptr::eq(t, table)))
+    }
 }
 
 /// Parses an IPv4/IPv6 prefix, taking a bare address as a host prefix and

@@ -309,7 +309,7 @@ fn whole_examples_directory_fails_the_check() {
     let (got, code, doc) = findings(&["examples"]);
     assert_eq!(code, 1);
     assert!(got.len() >= 30, "{doc:#}");
-    assert_eq!(doc["summary"]["files"].as_u64(), Some(36));
+    assert_eq!(doc["summary"]["files"].as_u64(), Some(38));
 }
 
 #[test]
@@ -337,4 +337,36 @@ fn output_is_byte_identical_across_runs() {
         let b = kmsguard().args(["check", "examples", "--format", format]).output().expect("runs");
         assert_eq!(a.stdout, b.stdout, "{format}");
     }
+}
+
+#[test]
+fn subnets_using_a_broken_table_are_related_locations() {
+    expect(
+        "15-vnet-subnets",
+        &[("KG101", "azuredeploy.json", 14), ("KG101", "main.bicep", 9)],
+        1,
+    );
+    let (_, _, doc) = findings(&["examples/15-vnet-subnets"]);
+    let related = |i: usize| -> Vec<(u64, String)> {
+        doc["findings"][i]["related"]
+            .as_array()
+            .expect("related")
+            .iter()
+            .map(|r| {
+                (
+                    r["line"].as_u64().unwrap_or_default(),
+                    r["message"].as_str().unwrap_or_default().to_string(),
+                )
+            })
+            .collect()
+    };
+    assert!(
+        related(0).contains(&(28, "subnet snet-app uses this route table".into())),
+        "{doc:#}"
+    );
+    let bicep = related(1);
+    assert!(bicep.contains(&(28, "subnet snet-app uses this route table".into())), "{doc:#}");
+    assert!(bicep.contains(&(37, "subnet snet-data uses this route table".into())), "{doc:#}");
+    assert!(!bicep.iter().any(|(_, m)| m.contains("snet-free")), "{doc:#}");
+    assert_eq!(doc["summary"]["subnets"], 4);
 }

@@ -10,7 +10,7 @@
 use crate::ingest::value::Val;
 use crate::model::{
     Access, AddressMatch, Authoring, Dialect, Direction, Field, NextHopType, Nsg, PortRange, Protocol, Route, RoutePrefix, RouteStyle,
-    RouteTable, SecurityRule, Unresolved,
+    RouteTable, SecurityRule, Subnet, Unresolved,
 };
 use crate::source::Origin;
 
@@ -403,5 +403,40 @@ pub fn attach_children(model: &mut crate::model::Model, children: Vec<ChildResou
         if !t.routes.is_empty() && t.routes.iter().all(|r| r.resource.is_some()) {
             t.authoring.style = RouteStyle::Separate;
         }
+    }
+}
+
+/// A subnet from `{ name, properties: { routeTable: { id }, networkSecurityGroup: { id } } }`.
+pub fn subnet(item: &Node, address: String) -> Subnet {
+    let props = item
+        .get("properties")
+        .unwrap_or_else(|| Node::value(Val::Null, item.origin.clone()));
+    let id_of = |key: &str| props.present(key).and_then(|n| n.present("id")).map(|id| id.string("id"));
+    Subnet {
+        address,
+        name: string_prop(item, "name").unwrap_or_else(|| missing("name", &item.origin)),
+        origin: item.origin.clone(),
+        route_table_id: id_of("routeTable"),
+        nsg_id: id_of("networkSecurityGroup"),
+    }
+}
+
+/// The subnets of a virtual network (`properties.subnets`).
+pub fn vnet_subnets(vnet: &Node, vnet_address: &str) -> Vec<Subnet> {
+    let Some(list) = vnet.get("properties").and_then(|p| p.present("subnets")) else {
+        return Vec::new();
+    };
+    match list.items() {
+        Ok(items) => items
+            .iter()
+            .map(|i| {
+                let name = i
+                    .present("name")
+                    .and_then(|n| n.to_val().to_tf_string())
+                    .unwrap_or_else(|| "?".into());
+                subnet(i, format!("{vnet_address}/subnets/{name}"))
+            })
+            .collect(),
+        Err(_) => Vec::new(),
     }
 }

@@ -89,6 +89,12 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>, notes: &mut Vec<Undecided>) 
                     }
                 }
             }
+            for subnet in ctx.model.subnets_of(table) {
+                f.related.push(Label {
+                    origin: subnet.origin.clone(),
+                    message: format!("subnet {} uses this route table", display_name(&subnet.name, &subnet.address)),
+                });
+            }
             if let Some(c) = &table.conditional {
                 f.related.push(Label {
                     origin: c.origin.clone(),

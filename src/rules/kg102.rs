@@ -49,6 +49,12 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
                 origin: table.origin.clone(),
                 message: format!("route table {name}"),
             });
+            for subnet in ctx.model.subnets_of(table) {
+                f.related.push(Label {
+                    origin: subnet.origin.clone(),
+                    message: format!("subnet {} uses this route table", display_name(&subnet.name, &subnet.address)),
+                });
+            }
             f.fix = Some(Fix {
                 description: format!(
                     "set the next hop of the /32 route{} to Internet and remove its next hop IP address",

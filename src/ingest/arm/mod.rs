@@ -243,6 +243,21 @@ impl<'t> Walker<'t> {
                     origin,
                 });
             }
+            "microsoft.network/virtualnetworks" => {
+                let body = self.node(r, scope, 0);
+                self.model.subnets.extend(azure::vnet_subnets(&body, &address));
+            }
+            "microsoft.network/virtualnetworks/subnets" => {
+                let mut body = self.node(r, scope, 0);
+                if let NodeKind::Object(props) = &mut body.kind {
+                    let own = full_name.to_tf_string().and_then(|n| n.rsplit('/').next().map(String::from));
+                    if let Some(own) = own {
+                        props.retain(|(k, _)| !k.eq_ignore_ascii_case("name"));
+                        props.push(("name".into(), Node::value(Val::String(own), origin.clone())));
+                    }
+                }
+                self.model.subnets.push(azure::subnet(&body, address.clone()));
+            }
             "microsoft.resources/deployments" => self.nested_deployment(r, scope, &address, depth),
             _ => {}
         }

@@ -347,6 +347,12 @@ impl Walker<'_> {
                     } else {
                         self.model.nsgs.push(azure::nsg(res));
                     }
+                } else if lower == "microsoft.network/virtualnetworks" {
+                    let body = self.node(ev, inst.body, &inst.scope, 0);
+                    self.model.subnets.extend(azure::vnet_subnets(&body, &address));
+                } else if lower.ends_with("virtualnetworks/subnets") || (parent.is_some() && lower == "subnets") {
+                    let body = self.node(ev, inst.body, &inst.scope, 0);
+                    self.model.subnets.push(azure::subnet(&body, address.clone()));
                 } else if is_child_route || is_child_rule {
                     let (parent_val, own) = match (&parent_name, name.to_tf_string()) {
                         (Some(p), Some(n)) => (p.clone(), Val::String(n)),

@@ -228,6 +228,8 @@ fn json_that_is_not_arm_is_skipped_silently() {
     )
     .expect("write");
     fs::write(d.path().join("settings.json"), "[1, 2, 3]").expect("write");
+    fs::write(d.path().join("envoy.log.json"), "{\"a\": 1}\n{\"a\": 2}\n").expect("write");
+    fs::write(d.path().join("broken.json"), "{ \"not\": ").expect("write");
     let (doc, code, _) = run(d.path(), &[]);
     assert_eq!(code, 0, "{doc:#}");
     assert_eq!(doc["summary"]["files"], 0);
@@ -241,7 +243,15 @@ fn deep_nesting_in_bicep_and_json_is_refused_not_a_stack_overflow() {
         format!("var x = {}1{}\n", "[".repeat(10_000), "]".repeat(10_000)),
     )
     .expect("write");
-    fs::write(d.path().join("deep.json"), format!("{}1{}", "[".repeat(10_000), "]".repeat(10_000))).expect("write");
+    fs::write(
+        d.path().join("deep.json"),
+        format!(
+            "{{\"$schema\": \"https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#\", \"x\": {}1{}}}",
+            "[".repeat(10_000),
+            "]".repeat(10_000)
+        ),
+    )
+    .expect("write");
     let (doc, code, _) = run(d.path(), &[]);
     assert_eq!(code, 2);
     assert_eq!(errors(&doc).len(), 2, "{doc:#}");

@@ -32,13 +32,19 @@ pub struct ArmDoc {
 /// Parses a `.json` file; `Ok(None)` when it is valid JSON but neither a
 /// template nor a parameters file (it is skipped silently).
 pub fn parse(file: FileId, text: Arc<str>) -> Result<Option<ArmDoc>, FileError> {
-    let root = parse_json(&text).map_err(|e| {
-        let at = e.span.start.min(text.len());
-        FileError::at(
-            Origin::new(file, at..e.span.end.clamp(at, text.len())),
-            format!("could not parse JSON: {}", e.message),
-        )
-    })?;
+    let root = match parse_json(&text) {
+        Ok(root) => root,
+        // Repositories hold all kinds of JSON (logs, fixtures, JSON lines);
+        // only a file that says it is a template is an error when it is broken.
+        Err(_) if !names_arm_schema(&text) => return Ok(None),
+        Err(e) => {
+            let at = e.span.start.min(text.len());
+            return Err(FileError::at(
+                Origin::new(file, at..e.span.end.clamp(at, text.len())),
+                format!("could not parse JSON: {}", e.message),
+            ));
+        }
+    };
     let is_template = is_deployment_template(&root);
     if !is_template && !is_parameters_file(&root) {
         return Ok(None);
@@ -49,6 +55,12 @@ pub fn parse(file: FileId, text: Arc<str>) -> Result<Option<ArmDoc>, FileError> 
         root,
         is_template,
     }))
+}
+
+/// Whether the start of a file names an ARM template or parameters schema.
+fn names_arm_schema(text: &str) -> bool {
+    let head: String = text.chars().take(4096).collect::<String>().to_ascii_lowercase();
+    head.contains("deploymenttemplate.json") || head.contains("deploymentparameters.json")
 }
 
 /// Lowers a template, under the values of `params` when given, else its defaults.

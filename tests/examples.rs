@@ -309,7 +309,7 @@ fn whole_examples_directory_fails_the_check() {
     let (got, code, doc) = findings(&["examples"]);
     assert_eq!(code, 1);
     assert!(got.len() >= 30, "{doc:#}");
-    assert_eq!(doc["summary"]["files"].as_u64(), Some(38));
+    assert_eq!(doc["summary"]["files"].as_u64(), Some(39));
 }
 
 #[test]
@@ -369,4 +369,16 @@ fn subnets_using_a_broken_table_are_related_locations() {
     assert!(bicep.contains(&(37, "subnet snet-data uses this route table".into())), "{doc:#}");
     assert!(!bicep.iter().any(|(_, m)| m.contains("snet-free")), "{doc:#}");
     assert_eq!(doc["summary"]["subnets"], 4);
+}
+
+#[test]
+fn arm_nested_deployments_pass_parameters_and_conditions_down() {
+    expect("16-arm-nested-deployment", &[("KG101", "azuredeploy.json", 24)], 1);
+    let (_, _, doc) = findings(&["examples/16-arm-nested-deployment"]);
+    let message = doc["findings"][0]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("if it is created: its condition is unknown"), "{message}");
+    assert!(
+        message.contains("VirtualAppliance 10.0.0.4"),
+        "the inner parameter came from the outer template: {message}"
+    );
 }

@@ -4,8 +4,9 @@
 //! `uniqueString()`, `utcNow()`…) are unknown with the reason; an expression
 //! that cannot be parsed is unknown too, never a guess.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, HashSet};
+use std::rc::Rc;
 
 use kmsguard_arm_syntax::{classify_string, Expr, ExprKind, Json, JsonKind, StringValue};
 
@@ -13,6 +14,8 @@ use crate::ingest::value::{format_number, Val};
 
 /// Nesting deeper than this (variables referring to variables…) is refused.
 const MAX_DEPTH: usize = 64;
+/// Evaluation steps per template; past this, values become unknown.
+const MAX_STEPS: u64 = 5_000_000;
 
 /// Parameters, variables and copy indexes of one template scope.
 pub struct Scope<'a> {
@@ -20,8 +23,12 @@ pub struct Scope<'a> {
     pub parameters: BTreeMap<String, Val>,
     /// The template's `variables` object.
     pub variables: Option<&'a Json>,
-    var_cache: RefCell<BTreeMap<String, Val>>,
-    var_stack: RefCell<HashSet<String>>,
+    // Shared by every copy and lambda scope of the template: variables cannot
+    // depend on a resource's copy index, so one evaluation serves them all.
+    var_cache: Rc<RefCell<BTreeMap<String, Val>>>,
+    var_stack: Rc<RefCell<HashSet<String>>>,
+    /// Evaluation steps left for the whole template.
+    budget: Rc<Cell<u64>>,
     /// Active copy loops, innermost last: (loop name, index).
     pub copies: Vec<(String, usize)>,
     /// Lambda variables bound by map(), filter() and friends, innermost last.
@@ -34,8 +41,9 @@ impl<'a> Scope<'a> {
         Scope {
             parameters,
             variables,
-            var_cache: RefCell::new(BTreeMap::new()),
-            var_stack: RefCell::new(HashSet::new()),
+            var_cache: Rc::new(RefCell::new(BTreeMap::new())),
+            var_stack: Rc::new(RefCell::new(HashSet::new())),
+            budget: Rc::new(Cell::new(MAX_STEPS)),
             copies: Vec::new(),
             lambdas: Vec::new(),
             depth,
@@ -56,9 +64,9 @@ impl<'a> Scope<'a> {
         Scope {
             parameters: self.parameters.clone(),
             variables: self.variables,
-            // Variables do not depend on resource copy loops; share nothing to stay simple.
-            var_cache: RefCell::new(BTreeMap::new()),
-            var_stack: RefCell::new(HashSet::new()),
+            var_cache: self.var_cache.clone(),
+            var_stack: self.var_stack.clone(),
+            budget: self.budget.clone(),
             copies,
             lambdas: self.lambdas.clone(),
             depth: self.depth,
@@ -98,6 +106,11 @@ impl<'a> Scope<'a> {
         if depth > MAX_DEPTH {
             return Val::unknown("the expression nests too deeply to evaluate");
         }
+        let left = self.budget.get();
+        if left == 0 {
+            return Val::unknown("the template needs more evaluation steps than kmsguard allows");
+        }
+        self.budget.set(left - 1);
         let d = depth + 1;
         match &e.kind {
             ExprKind::String(s) => Val::String(s.clone()),

@@ -80,6 +80,7 @@ pub fn lower(template: &ArmDoc, params: Option<&ArmDoc>) -> Model {
     let mut walker = Walker {
         file: template.file,
         text: &template.text,
+        inherited: None,
         model: Model::default(),
         children: Vec::new(),
     };
@@ -101,6 +102,8 @@ fn template_scope(root: &Json, given: BTreeMap<String, Val>, depth: usize) -> Sc
         }
         let v = match m.value.get("defaultValue") {
             Some(d) => Scope::new(params.clone(), None, depth).json(d),
+            // A nullable parameter without a value is null.
+            None if m.value.get("nullable").and_then(Json::as_bool) == Some(true) => Val::Null,
             None => Val::unknown(format!(
                 "parameter {} has no default and no value in a parameters file (pass one with --parameters FILE)",
                 m.key
@@ -114,6 +117,8 @@ fn template_scope(root: &Json, given: BTreeMap<String, Val>, depth: usize) -> Sc
 struct Walker<'t> {
     file: FileId,
     text: &'t str,
+    /// Set while inside a nested deployment that may not be deployed.
+    inherited: Option<Unresolved>,
     model: Model,
     children: Vec<azure::ChildResource>,
 }
@@ -177,6 +182,7 @@ impl<'t> Walker<'t> {
                 _ => {}
             }
         }
+        let conditional = conditional.or_else(|| self.inherited.clone());
         let Some(ty) = r.get("type").and_then(Json::as_str) else { return };
         let name = r.get("name").map(|n| scope.json(n)).unwrap_or(Val::Null);
         let (full_type, full_name) = match parent {
@@ -270,7 +276,11 @@ impl<'t> Walker<'t> {
                 }
                 self.model.subnets.push(azure::subnet(&body, address.clone()));
             }
-            "microsoft.resources/deployments" => self.nested_deployment(r, scope, &address, depth),
+            "microsoft.resources/deployments" => {
+                let outer = std::mem::replace(&mut self.inherited, conditional.clone());
+                self.nested_deployment(r, scope, &address, depth);
+                self.inherited = outer;
+            }
             _ => {}
         }
 

@@ -206,6 +206,14 @@ impl Ctx<'_> {
             let v = match (given.get(&name), &p.default) {
                 (Some(v), _) => v.clone(),
                 (None, Some(d)) => Evaluator::new(params.clone(), vars.clone()).eval(d, &Scope::default()),
+                // `param x type?` is optional: without a value it is null.
+                (None, None)
+                    if p.ty
+                        .as_ref()
+                        .is_some_and(|t| matches!(t.kind, kmsguard_bicep_syntax::TypeExprKind::Nullable(_))) =>
+                {
+                    Val::Null
+                }
                 (None, None) => Val::unknown(format!("parameter {name} has no default and no value in a .bicepparam file")),
             };
             params.insert(name, v);

@@ -169,6 +169,7 @@ pub fn check(opts: &CheckOptions, policy: &Policy) -> Outcome {
         model.route_tables.extend(m.route_tables);
         model.nsgs.extend(m.nsgs);
         model.subnets.extend(m.subnets);
+        model.nics.extend(m.nics);
         model.unchecked.extend(m.unchecked);
     }
 

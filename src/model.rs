@@ -69,6 +69,8 @@ pub enum RouteStyle {
     AttributeList,
     /// Separate route resources (`azurerm_route`, `Microsoft.Network/routeTables/routes`).
     Separate,
+    /// Routes inside an azapi resource's `body` (HCL objects in the REST shape).
+    AzapiBody,
 }
 
 /// What a fix needs to know to be written in the file's own style.
@@ -360,32 +362,72 @@ pub struct Model {
     /// Subnets seen in the code; associations come with the Terraform-depth and
     /// Bicep/ARM front ends.
     pub subnets: Vec<Subnet>,
+    pub nics: Vec<NetworkInterface>,
     /// Code kmsguard could not follow (a linked template, a registry module),
     /// with the address of the resource or module that refers to it; reported
     /// as KG901 notes.
     pub unchecked: Vec<(String, Unresolved)>,
 }
 
-/// A subnet and the route table and NSG associated with it, by id (or by
-/// any reference that ends in the resource's name).
+/// How one resource refers to another: by Azure resource id (Bicep, ARM,
+/// literal ids) or by the front end's own address (a Terraform reference
+/// such as `azurerm_route_table.hub`), with the place the reference is written.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Link {
+    Id(Field<String>),
+    Address(String, Origin),
+}
+
+impl Link {
+    pub fn origin(&self) -> &Origin {
+        match self {
+            Link::Id(f) => f.origin(),
+            Link::Address(_, o) => o,
+        }
+    }
+
+    /// Whether this link points at a resource with `address` and Azure `name`.
+    fn points_at(&self, address: &str, name: &Field<String>) -> bool {
+        match self {
+            Link::Address(a, _) => a == address,
+            Link::Id(Field::Known(id, _)) => {
+                let last = id.trim_end_matches('/').rsplit('/').next().unwrap_or_default();
+                name.known().is_some_and(|n| n.eq_ignore_ascii_case(last))
+            }
+            Link::Id(Field::Unknown(_)) => false,
+        }
+    }
+}
+
+/// A subnet and the route table and NSG associated with it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Subnet {
     pub address: String,
     pub name: Field<String>,
     pub origin: Origin,
-    pub route_table_id: Option<Field<String>>,
-    pub nsg_id: Option<Field<String>>,
+    pub route_table: Option<Link>,
+    pub nsg: Option<Link>,
+}
+
+/// A network interface: its subnet and its own NSG.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NetworkInterface {
+    pub address: String,
+    pub name: Field<String>,
+    pub origin: Origin,
+    pub subnets: Vec<Link>,
+    pub nsg: Option<Link>,
 }
 
 impl Model {
-    /// The route table a subnet's association points at, matched by the last
-    /// segment of the id (the table's name).
     pub fn route_table_of(&self, subnet: &Subnet) -> Option<&RouteTable> {
-        let id = subnet.route_table_id.as_ref()?.known()?;
-        let name = id.trim_end_matches('/').rsplit('/').next()?;
-        self.route_tables
-            .iter()
-            .find(|t| t.name.known().is_some_and(|n| n.eq_ignore_ascii_case(name)))
+        let link = subnet.route_table.as_ref()?;
+        self.route_tables.iter().find(|t| link.points_at(&t.address, &t.name))
+    }
+
+    pub fn nsg_of(&self, link: Option<&Link>) -> Option<&Nsg> {
+        let link = link?;
+        self.nsgs.iter().find(|n| link.points_at(&n.address, &n.name))
     }
 
     /// The subnets associated with `table`.
@@ -393,6 +435,13 @@ impl Model {
         self.subnets
             .iter()
             .filter(move |s| self.route_table_of(s).is_some_and(|t| std::ptr::eq(t, table)))
+    }
+
+    /// The network interfaces in `subnet`.
+    pub fn nics_in<'a>(&'a self, subnet: &'a Subnet) -> impl Iterator<Item = &'a NetworkInterface> + 'a {
+        self.nics
+            .iter()
+            .filter(move |n| n.subnets.iter().any(|l| l.points_at(&subnet.address, &subnet.name)))
     }
 }
 

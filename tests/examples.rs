@@ -309,7 +309,7 @@ fn whole_examples_directory_fails_the_check() {
     let (got, code, doc) = findings(&["examples"]);
     assert_eq!(code, 1);
     assert!(got.len() >= 30, "{doc:#}");
-    assert_eq!(doc["summary"]["files"].as_u64(), Some(39));
+    assert_eq!(doc["summary"]["files"].as_u64(), Some(42));
 }
 
 #[test]
@@ -381,4 +381,30 @@ fn arm_nested_deployments_pass_parameters_and_conditions_down() {
         message.contains("VirtualAppliance 10.0.0.4"),
         "the inner parameter came from the outer template: {message}"
     );
+}
+
+#[test]
+fn nsg_deny_blocks_kms_under_a_forced_tunnel() {
+    expect("17-forced-tunnel-nsg-blocks-kms", &[("KG204", "main.tf", 31)], 1);
+    let (_, _, doc) = findings(&["examples/17-forced-tunnel-nsg-blocks-kms"]);
+    let related: Vec<String> = doc["findings"][0]["related"]
+        .as_array()
+        .expect("related")
+        .iter()
+        .map(|r| r["message"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert!(
+        related.contains(&"subnet snet-app has a custom 0.0.0.0/0 route".to_string()),
+        "{related:?}"
+    );
+}
+
+#[test]
+fn an_allow_ahead_of_the_deny_keeps_kms_working() {
+    expect("18-forced-tunnel-nsg-allows-kms", &[], 0);
+}
+
+#[test]
+fn azapi_route_tables_and_routes() {
+    expect("19-azapi-route-table", &[("KG101", "main.tf", 14)], 1);
 }

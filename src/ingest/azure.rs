@@ -9,8 +9,8 @@
 
 use crate::ingest::value::Val;
 use crate::model::{
-    Access, AddressMatch, Authoring, Dialect, Direction, Field, NextHopType, Nsg, PortRange, Protocol, Route, RoutePrefix, RouteStyle,
-    RouteTable, SecurityRule, Subnet, Unresolved,
+    Access, AddressMatch, Authoring, Dialect, Direction, Field, Link, NextHopType, Nsg, PortRange, Protocol, Route, RoutePrefix,
+    RouteStyle, RouteTable, SecurityRule, Subnet, Unresolved,
 };
 use crate::source::Origin;
 
@@ -411,13 +411,13 @@ pub fn subnet(item: &Node, address: String) -> Subnet {
     let props = item
         .get("properties")
         .unwrap_or_else(|| Node::value(Val::Null, item.origin.clone()));
-    let id_of = |key: &str| props.present(key).and_then(|n| n.present("id")).map(|id| id.string("id"));
+    let id_of = |key: &str| props.present(key).and_then(|n| n.present("id")).map(|id| Link::Id(id.string("id")));
     Subnet {
         address,
         name: string_prop(item, "name").unwrap_or_else(|| missing("name", &item.origin)),
         origin: item.origin.clone(),
-        route_table_id: id_of("routeTable"),
-        nsg_id: id_of("networkSecurityGroup"),
+        route_table: id_of("routeTable"),
+        nsg: id_of("networkSecurityGroup"),
     }
 }
 

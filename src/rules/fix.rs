@@ -62,6 +62,11 @@ pub fn add_routes(table: &RouteTable, endpoint: &Endpoint, addrs: &[IpAddr]) -> 
                     "resource \"azurerm_route\" \"{label}\" {{\n  name                = \"{name}\"\n  resource_group_name = {reference}.resource_group_name\n  route_table_name    = {reference}.name\n  address_prefix      = \"{prefix}\"\n  next_hop_type       = \"Internet\"\n}}\n"
                 ));
             }
+            (Dialect::Terraform, RouteStyle::AzapiBody) => {
+                out.push_str(&format!(
+                    "{ind}{{\n{ind}  name = \"{name}\"\n{ind}  properties = {{\n{ind}    addressPrefix = \"{prefix}\"\n{ind}    nextHopType   = \"Internet\"\n{ind}  }}\n{ind}}},\n"
+                ));
+            }
             (Dialect::Bicep, _) => {
                 out.push_str(&format!(
                     "{ind}{{\n{ind}  name: '{name}'\n{ind}  properties: {{\n{ind}    addressPrefix: '{prefix}'\n{ind}    nextHopType: 'Internet'\n{ind}  }}\n{ind}}}\n"

@@ -9,6 +9,7 @@ mod kg103;
 mod kg201;
 mod kg202;
 mod kg203;
+mod kg204;
 mod kg901;
 mod platform;
 mod routes;
@@ -22,9 +23,9 @@ pub const CODES: &[&str] = &[
     "KG101", "KG102", "KG103", "KG104", "KG201", "KG202", "KG203", "KG204", "KG301", "KG901",
 ];
 
-/// The rules this version checks. KG104, KG204 and KG301 need subnets,
-/// gateways and firewalls in the model, which come with the Terraform-depth work.
-pub const IMPLEMENTED: &[&str] = &["KG101", "KG102", "KG103", "KG201", "KG202", "KG203", "KG901"];
+/// The rules this version checks. KG104 and KG301 need gateways and
+/// firewalls in the model, which come with the Terraform-depth work.
+pub const IMPLEMENTED: &[&str] = &["KG101", "KG102", "KG103", "KG201", "KG202", "KG203", "KG204", "KG901"];
 
 /// A place in the code and what it has to do with a finding.
 #[derive(Debug, Clone, PartialEq)]
@@ -85,6 +86,7 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
     kg201::check(ctx, &mut findings, &mut notes);
     kg202::check(ctx, &mut findings, &mut notes);
     kg203::check(ctx, &mut findings, &mut notes);
+    kg204::check(ctx, &mut findings, &mut notes);
     findings.extend(kg901::notes(ctx, notes));
     findings
 }

@@ -287,6 +287,7 @@ impl Ctx<'_> {
                 w.model.route_tables.extend(model.route_tables);
                 w.model.nsgs.extend(model.nsgs);
                 w.model.subnets.extend(model.subnets);
+                w.model.nics.extend(model.nics);
                 w.model.unchecked.extend(model.unchecked);
             }
         }

@@ -9,10 +9,11 @@ use hcl::edit::Span;
 use super::eval::{snippet, Evaluator, Scope};
 use super::fields::{eval_or_unknown, Fields};
 use super::{header_span, reference_to, HclFile, TfModule};
+use crate::ingest::azure::{self, Node};
 use crate::ingest::value::Val;
 use crate::model::{
-    Access, AddressMatch, Authoring, Dialect, Direction, Field, Model, NextHopType, Nsg, PortRange, Protocol, Route, RoutePrefix,
-    RouteStyle, RouteTable, SecurityRule, Unresolved,
+    Access, AddressMatch, Authoring, Dialect, Direction, Field, Link, Model, NetworkInterface, NextHopType, Nsg, PortRange, Protocol,
+    Route, RoutePrefix, RouteStyle, RouteTable, SecurityRule, Subnet, Unresolved,
 };
 use crate::source::Origin;
 
@@ -55,6 +56,8 @@ pub fn lower(ev: &Evaluator, module: &TfModule) -> Model {
     let mut nsgs_by_name: BTreeMap<&str, Vec<(usize, Option<Val>)>> = BTreeMap::new();
     // Where a separate route resource goes: after the table's own block.
     let mut after_table: Vec<Origin> = Vec::new();
+    // azapi routes and rules, attached to their parent by `parent_id`.
+    let mut azapi_children: Vec<(Link, bool, Route, SecurityRule)> = Vec::new();
     for r in &resources {
         match r.ty {
             "azurerm_route_table" => {
@@ -66,6 +69,68 @@ pub fn lower(ev: &Evaluator, module: &TfModule) -> Model {
                     model.route_tables.push(route_table(ev, r, inst));
                     let end = line_after(&r.file.text, r.block.span().map(|s| s.end).unwrap_or(0));
                     after_table.push(Origin::new(r.file.file, end..end));
+                }
+            }
+            "azurerm_subnet" => {
+                for inst in instances(ev, r) {
+                    let fields = resource_fields(ev, r, &inst);
+                    model.subnets.push(Subnet {
+                        address: inst.address,
+                        name: fields.string("name").unwrap_or_else(|| missing(&fields, "name")),
+                        origin: fields.origin.clone(),
+                        route_table: None,
+                        nsg: None,
+                    });
+                }
+            }
+            "azurerm_virtual_network" => {
+                for inst in instances(ev, r) {
+                    let (blocks, _) = nested_blocks(ev, &r.block.body, "subnet", r.file, &inst.scope);
+                    for (body, scope, origin) in blocks {
+                        let f = Fields::from_body(ev, body, &r.file.text, r.file.file, &scope, origin);
+                        let name = f.string("name").unwrap_or_else(|| missing(&f, "name"));
+                        let label = name.known().cloned().unwrap_or_else(|| "?".into());
+                        // azurerm 4 names the table on the subnet block; azurerm 3 names the NSG.
+                        let route_table = body
+                            .get_attribute("route_table_id")
+                            .map(|a| link_of(ev, &a.value, "azurerm_route_table", r.file, &scope));
+                        let nsg = body
+                            .get_attribute("security_group")
+                            .or_else(|| body.get_attribute("network_security_group_id"))
+                            .map(|a| link_of(ev, &a.value, "azurerm_network_security_group", r.file, &scope));
+                        model.subnets.push(Subnet {
+                            address: format!("{}.subnet[{label:?}]", inst.address),
+                            name,
+                            origin: f.origin.clone(),
+                            route_table,
+                            nsg,
+                        });
+                    }
+                }
+            }
+            "azurerm_network_interface" => {
+                for inst in instances(ev, r) {
+                    let fields = resource_fields(ev, r, &inst);
+                    let (blocks, _) = nested_blocks(ev, &r.block.body, "ip_configuration", r.file, &inst.scope);
+                    let subnets = blocks
+                        .iter()
+                        .filter_map(|(body, scope, _)| {
+                            body.get_attribute("subnet_id")
+                                .map(|a| link_of(ev, &a.value, "azurerm_subnet", r.file, scope))
+                        })
+                        .collect();
+                    model.nics.push(NetworkInterface {
+                        address: inst.address,
+                        name: fields.string("name").unwrap_or_else(|| missing(&fields, "name")),
+                        origin: fields.origin.clone(),
+                        subnets,
+                        nsg: None,
+                    });
+                }
+            }
+            "azapi_resource" | "azapi_update_resource" => {
+                for inst in instances(ev, r) {
+                    azapi(ev, r, inst, &mut model, &mut azapi_children);
                 }
             }
             "azurerm_network_security_group" => {
@@ -108,6 +173,58 @@ pub fn lower(ev: &Evaluator, module: &TfModule) -> Model {
                     }
                 }
             }
+            "azurerm_subnet_route_table_association" | "azurerm_subnet_network_security_group_association" => {
+                for inst in instances(ev, r) {
+                    let Some(subnet) = r
+                        .block
+                        .body
+                        .get_attribute("subnet_id")
+                        .map(|a| link_of(ev, &a.value, "azurerm_subnet", r.file, &inst.scope))
+                    else {
+                        continue;
+                    };
+                    let is_table = r.ty == "azurerm_subnet_route_table_association";
+                    let (attr, target) = if is_table {
+                        ("route_table_id", "azurerm_route_table")
+                    } else {
+                        ("network_security_group_id", "azurerm_network_security_group")
+                    };
+                    let Some(link) = r
+                        .block
+                        .body
+                        .get_attribute(attr)
+                        .map(|a| link_of(ev, &a.value, target, r.file, &inst.scope))
+                    else {
+                        continue;
+                    };
+                    for sn in model.subnets.iter_mut().filter(|sn| links_to(&subnet, &sn.address, &sn.name)) {
+                        if is_table {
+                            sn.route_table = Some(link.clone());
+                        } else {
+                            sn.nsg = Some(link.clone());
+                        }
+                    }
+                }
+            }
+            "azurerm_network_interface_security_group_association" => {
+                for inst in instances(ev, r) {
+                    let (Some(nic), Some(nsg)) = (
+                        r.block
+                            .body
+                            .get_attribute("network_interface_id")
+                            .map(|a| link_of(ev, &a.value, "azurerm_network_interface", r.file, &inst.scope)),
+                        r.block
+                            .body
+                            .get_attribute("network_security_group_id")
+                            .map(|a| link_of(ev, &a.value, "azurerm_network_security_group", r.file, &inst.scope)),
+                    ) else {
+                        continue;
+                    };
+                    for n in model.nics.iter_mut().filter(|n| links_to(&nic, &n.address, &n.name)) {
+                        n.nsg = Some(nsg.clone());
+                    }
+                }
+            }
             "azurerm_network_security_rule" => {
                 for inst in instances(ev, r) {
                     let fields = resource_fields(ev, r, &inst);
@@ -142,6 +259,18 @@ pub fn lower(ev: &Evaluator, module: &TfModule) -> Model {
                 }
             }
             _ => {}
+        }
+    }
+
+    for (parent, is_route, route, rule) in azapi_children {
+        if is_route {
+            for t in model.route_tables.iter_mut().filter(|t| links_to(&parent, &t.address, &t.name)) {
+                t.routes.push(route.clone());
+            }
+        } else {
+            for n in model.nsgs.iter_mut().filter(|n| links_to(&parent, &n.address, &n.name)) {
+                n.rules.push(rule.clone());
+            }
         }
     }
 
@@ -630,4 +759,174 @@ fn line_after(text: &str, offset: usize) -> usize {
         .and_then(|t| t.find('\n'))
         .map(|i| offset + i + 1)
         .unwrap_or(text.len())
+}
+
+/// A reference to another resource's id: by address when it is written as
+/// `TYPE.NAME[KEY].id`, else by the id's value.
+fn link_of(ev: &Evaluator, expr: &Expression, ty: &str, file: &HclFile, scope: &Scope) -> Link {
+    let origin = Origin::new(file.file, expr.span().unwrap_or(0..0));
+    for target in [ty, "azapi_resource"] {
+        if let Some((name, index)) = reference_to(expr, target, "id") {
+            let mut address = format!("{target}.{name}");
+            if let Some(ix) = index {
+                match eval_or_unknown(ev, ix, &file.text, scope) {
+                    Val::String(k) => address.push_str(&format!("[{k:?}]")),
+                    Val::Number(n) => address.push_str(&format!("[{}]", crate::ingest::value::format_number(n))),
+                    _ => {}
+                }
+            }
+            return Link::Address(address, origin);
+        }
+    }
+    Link::Id(match eval_or_unknown(ev, expr, &file.text, scope) {
+        Val::String(s) => Field::Known(s, origin),
+        Val::Unknown(r) => Field::Unknown(Unresolved {
+            reason: r.to_string(),
+            origin,
+        }),
+        other => Field::Unknown(Unresolved {
+            reason: format!("the id is a {}, not a string", other.type_name()),
+            origin,
+        }),
+    })
+}
+
+/// Whether a link names the resource with this address and Azure name.
+fn links_to(link: &Link, address: &str, name: &Field<String>) -> bool {
+    match link {
+        // An instance-less reference (`azurerm_subnet.a.id`) matches every instance's base address.
+        Link::Address(a, _) => a == address || address.strip_prefix(a.as_str()).is_some_and(|rest| rest.starts_with('[')),
+        Link::Id(Field::Known(id, _)) => {
+            let last = id.trim_end_matches('/').rsplit('/').next().unwrap_or_default();
+            name.known().is_some_and(|n| n.eq_ignore_ascii_case(last))
+        }
+        Link::Id(Field::Unknown(_)) => false,
+    }
+}
+
+/// `azapi_resource` of the network types kmsguard models, with `body` as an
+/// HCL object or `jsonencode(…)` (Azure Verified Modules use both).
+fn azapi(ev: &Evaluator, r: &ResourceBlock, inst: Instance, model: &mut Model, children: &mut Vec<(Link, bool, Route, SecurityRule)>) {
+    let fields = resource_fields(ev, r, &inst);
+    let Some(Field::Known(ty, _)) = fields.string("type") else { return };
+    let ty = ty.split('@').next().unwrap_or_default().to_ascii_lowercase();
+    let origin = fields.origin.clone();
+    // The body: an object written out (each property keeps its line), an
+    // evaluated object, or a JSON string from jsonencode().
+    if let Some(attr) = r
+        .block
+        .body
+        .get_attribute("body")
+        .filter(|a| matches!(a.value, Expression::Object(_)))
+    {
+        let mut body = hcl_node(ev, &attr.value, r.file, &inst.scope, 0);
+        let name = fields.string("name").unwrap_or_else(|| missing(&fields, "name"));
+        if let (crate::ingest::azure::NodeKind::Object(props), Some(n)) = (&mut body.kind, name.known()) {
+            if !props.iter().any(|(k, _)| k == "name") {
+                props.push(("name".into(), Node::value(Val::String(n.clone()), origin.clone())));
+            }
+        }
+        return azapi_lower(ev, r, inst, model, children, body, name, origin, &ty);
+    }
+    let body_val = match fields.present("body").map(|(v, _)| v.clone()) {
+        Some(Val::String(s)) => serde_json::from_str::<serde_json::Value>(&s)
+            .map(|j| crate::ingest::value::from_json(&j))
+            .unwrap_or_else(|_| Val::unknown("the azapi body is not valid JSON")),
+        Some(v) => v,
+        None => Val::Null,
+    };
+    let body_origin = fields.present("body").map(|(_, o)| o.clone()).unwrap_or_else(|| origin.clone());
+    let name = fields.string("name").unwrap_or_else(|| missing(&fields, "name"));
+    let mut body = Node::value(body_val, body_origin);
+    if let crate::ingest::azure::NodeKind::Value(Val::Object(o)) = &mut body.kind {
+        if let Some(n) = name.known() {
+            o.entry("name".to_string()).or_insert(Val::String(n.clone()));
+        }
+    }
+    azapi_lower(ev, r, inst, model, children, body, name, origin, &ty);
+}
+
+#[allow(clippy::too_many_arguments)]
+fn azapi_lower(
+    ev: &Evaluator,
+    r: &ResourceBlock,
+    inst: Instance,
+    model: &mut Model,
+    children: &mut Vec<(Link, bool, Route, SecurityRule)>,
+    body: Node,
+    name: Field<String>,
+    origin: Origin,
+    ty: &str,
+) {
+    let parent = r
+        .block
+        .body
+        .get_attribute("parent_id")
+        .map(|a| link_of(ev, &a.value, "azapi_resource", r.file, &inst.scope));
+    let resource = azure::Resource {
+        address: inst.address.clone(),
+        name: name.clone(),
+        body: body.clone(),
+        origin: origin.clone(),
+        conditional: inst.conditional.clone(),
+        dialect: Dialect::Terraform,
+        authoring: Authoring {
+            dialect: Dialect::Terraform,
+            style: RouteStyle::AzapiBody,
+            indent: indent_at(&r.file.text, header_span(r.block).start) + "      ",
+            reference: format!("{}.{}", r.ty, r.name),
+            insert_at: None,
+        },
+    };
+    match ty {
+        "microsoft.network/routetables" => model.route_tables.push(azure::route_table(resource)),
+        "microsoft.network/networksecuritygroups" => model.nsgs.push(azure::nsg(resource)),
+        "microsoft.network/routetables/routes" | "microsoft.network/networksecuritygroups/securityrules" => {
+            if let Some(p) = parent {
+                let is_route = ty.ends_with("routes");
+                children.push((
+                    p,
+                    is_route,
+                    azure::route(&body, Some(inst.address.clone())),
+                    azure::security_rule(&body, Some(inst.address)),
+                ));
+            }
+        }
+        "microsoft.network/virtualnetworks/subnets" => model.subnets.push(azure::subnet(&body, inst.address)),
+        "microsoft.network/virtualnetworks" => model.subnets.extend(azure::vnet_subnets(&body, &inst.address)),
+        _ => {}
+    }
+}
+
+/// An HCL expression as a [`Node`]: object and tuple literals keep a place
+/// per element; anything else is evaluated.
+fn hcl_node(ev: &Evaluator, expr: &Expression, file: &HclFile, scope: &Scope, depth: usize) -> Node {
+    let origin = Origin::new(file.file, expr.span().unwrap_or(0..0));
+    if depth > 64 {
+        return Node::value(Val::unknown("the body nests too deeply to evaluate"), origin);
+    }
+    match expr {
+        Expression::Object(obj) => {
+            let mut props = Vec::new();
+            for (k, v) in obj.iter() {
+                let key = match k {
+                    hcl::edit::expr::ObjectKey::Ident(i) => i.as_str().to_string(),
+                    hcl::edit::expr::ObjectKey::Expression(e) => match eval_or_unknown(ev, e, &file.text, scope) {
+                        Val::String(s) => s,
+                        _ => continue,
+                    },
+                };
+                props.push((key, hcl_node(ev, v.expr(), file, scope, depth + 1)));
+            }
+            Node {
+                kind: crate::ingest::azure::NodeKind::Object(props),
+                origin,
+            }
+        }
+        Expression::Array(items) => Node {
+            kind: crate::ingest::azure::NodeKind::List(items.iter().map(|e| hcl_node(ev, e, file, scope, depth + 1)).collect()),
+            origin,
+        },
+        _ => Node::value(eval_or_unknown(ev, expr, &file.text, scope), origin),
+    }
 }

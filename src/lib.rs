@@ -39,8 +39,10 @@ pub const DEFAULT_MAX_FILE_SIZE: u64 = 16 * 1024 * 1024;
 #[derive(Debug, Clone)]
 pub struct CheckOptions {
     pub paths: Vec<PathBuf>,
-    /// The cloud whose KMS addresses apply: `public`, `usgov`, `china`, `germany`.
-    pub cloud: String,
+    /// The cloud whose KMS addresses apply (`public`, `usgov`, `china`,
+    /// `germany`) everywhere; `None` lets a provider's `environment` decide,
+    /// defaulting to `public`.
+    pub cloud: Option<String>,
     pub var_files: Vec<PathBuf>,
     pub vars: Vec<(String, String)>,
     /// ARM parameters files (`--parameters`), applied to every template.
@@ -52,7 +54,7 @@ impl Default for CheckOptions {
     fn default() -> Self {
         CheckOptions {
             paths: vec![PathBuf::from(".")],
-            cloud: "public".into(),
+            cloud: None,
             var_files: Vec::new(),
             vars: Vec::new(),
             parameters: Vec::new(),
@@ -176,7 +178,8 @@ pub fn check(opts: &CheckOptions, policy: &Policy) -> Outcome {
     let ctx = rules::Context {
         model: &model,
         policy,
-        cloud: &opts.cloud,
+        cloud: opts.cloud.as_deref().unwrap_or("public"),
+        cloud_forced: opts.cloud.is_some(),
     };
     let mut findings = rules::check(&ctx);
     report::sort(&sources, &mut findings);

@@ -44,9 +44,9 @@ struct CheckArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     format: Format,
-    /// The Azure cloud whose KMS addresses apply.
-    #[arg(long, value_enum, default_value_t = Cloud::Public)]
-    cloud: Cloud,
+    /// The Azure cloud whose KMS addresses apply [default: the azurerm provider's environment, else public].
+    #[arg(long, value_enum)]
+    cloud: Option<Cloud>,
     /// A Terraform variables file (HCL, or JSON when named *.json); repeatable.
     #[arg(long = "var-file", value_name = "FILE")]
     var_files: Vec<PathBuf>,
@@ -195,7 +195,7 @@ fn check(args: CheckArgs) -> ExitCode {
     };
     let opts = CheckOptions {
         paths: args.paths,
-        cloud: args.cloud.as_str().to_string(),
+        cloud: args.cloud.map(|c| c.as_str().to_string()),
         var_files: args.var_files,
         vars: args.vars,
         parameters: args.parameters,

@@ -106,6 +106,8 @@ pub struct RouteTable {
     /// Set when the resource itself may or may not be created (an unknown `count`).
     pub conditional: Option<Unresolved>,
     pub authoring: Authoring,
+    /// The cloud the code says it deploys to (a provider's `environment`), if it says.
+    pub cloud: Option<String>,
 }
 
 /// One user-defined route.
@@ -190,6 +192,8 @@ pub struct Nsg {
     pub incomplete: Vec<Unresolved>,
     pub conditional: Option<Unresolved>,
     pub dialect: Dialect,
+    /// The cloud the code says it deploys to, if it says.
+    pub cloud: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

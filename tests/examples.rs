@@ -309,7 +309,7 @@ fn whole_examples_directory_fails_the_check() {
     let (got, code, doc) = findings(&["examples"]);
     assert_eq!(code, 1);
     assert!(got.len() >= 30, "{doc:#}");
-    assert_eq!(doc["summary"]["files"].as_u64(), Some(42));
+    assert_eq!(doc["summary"]["files"].as_u64(), Some(43));
 }
 
 #[test]
@@ -407,4 +407,19 @@ fn an_allow_ahead_of_the_deny_keeps_kms_working() {
 #[test]
 fn azapi_route_tables_and_routes() {
     expect("19-azapi-route-table", &[("KG101", "main.tf", 14)], 1);
+}
+
+#[test]
+fn the_azurerm_provider_environment_picks_the_cloud_unless_cloud_is_given() {
+    expect("20-usgov-provider", &[("KG101", "main.tf", 13)], 1);
+    let (_, _, doc) = findings(&["examples/20-usgov-provider"]);
+    assert!(
+        doc["findings"][0]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("(52.126.105.2, 23.97.0.13)"),
+        "{doc:#}"
+    );
+    let (got, code, _) = findings(&["examples/20-usgov-provider", "--cloud", "public"]);
+    assert_eq!((got, code), (vec![], 0));
 }

@@ -250,6 +250,7 @@ pub fn route_table(res: Resource) -> RouteTable {
         propagate_gateway_routes: propagate,
         conditional: res.conditional,
         authoring: res.authoring,
+        cloud: None,
     }
 }
 
@@ -331,6 +332,7 @@ pub fn nsg(res: Resource) -> Nsg {
         incomplete,
         conditional: res.conditional,
         dialect: res.dialect,
+        cloud: None,
     }
 }
 

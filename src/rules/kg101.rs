@@ -11,7 +11,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>, notes: &mut Vec<Undecided>) 
     for table in &ctx.model.route_tables {
         let name = display_name(&table.name, &table.address);
         for endpoint in &ctx.policy.endpoints {
-            let routes = required_routes(table, endpoint, ctx.cloud);
+            let routes = required_routes(table, endpoint, ctx.cloud_for(&table.cloud));
             let mut broken = Vec::new();
             let mut blockers = Vec::new();
             let mut undecided_addrs = Vec::new();

@@ -11,7 +11,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
     for table in &ctx.model.route_tables {
         let name = display_name(&table.name, &table.address);
         for endpoint in &ctx.policy.endpoints {
-            let broken: Vec<_> = required_routes(table, endpoint, ctx.cloud)
+            let broken: Vec<_> = required_routes(table, endpoint, ctx.cloud_for(&table.cloud))
                 .into_iter()
                 .filter_map(|ar| match ar.decision {
                     RouteDecision::Known(er) if breaks(&er) && er.is_host_route() => Some((ar.address, er)),

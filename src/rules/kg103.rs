@@ -12,14 +12,15 @@ pub const CODE: &str = "KG103";
 
 pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
     for endpoint in &ctx.policy.endpoints {
-        let Some(addrs) = endpoint.addresses(ctx.cloud) else { continue };
-        if addrs.retired.is_empty() && addrs.typos.is_empty() {
-            continue;
-        }
         let is_host = |net: &ipnet::IpNet, list: &[IpAddr]| net.prefix_len() == net.max_prefix_len() && list.contains(&net.addr());
-        let current = and_list(&addrs.required.iter().map(|a| a.to_string()).collect::<Vec<_>>());
+        let current_of =
+            |addrs: &crate::policy::CloudAddresses| and_list(&addrs.required.iter().map(|a| a.to_string()).collect::<Vec<_>>());
 
         for table in &ctx.model.route_tables {
+            let Some(addrs) = endpoint.addresses(ctx.cloud_for(&table.cloud)) else {
+                continue;
+            };
+            let current = current_of(addrs);
             let typo_routes: Vec<_> = table
                 .routes
                 .iter()
@@ -59,6 +60,10 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
         }
 
         for nsg in &ctx.model.nsgs {
+            let Some(addrs) = endpoint.addresses(ctx.cloud_for(&nsg.cloud)) else {
+                continue;
+            };
+            let current = current_of(addrs);
             let name = display_name(&nsg.name, &nsg.address);
             let mut hits: Vec<(&SecurityRule, Vec<IpAddr>)> = Vec::new();
             for rule in &nsg.rules {

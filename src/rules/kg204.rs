@@ -38,7 +38,9 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>, notes: &mut Vec<Undecided>) 
             continue;
         }
         for endpoint in &ctx.policy.endpoints {
-            let Some(addrs) = endpoint.addresses(ctx.cloud) else { continue };
+            let Some(addrs) = endpoint.addresses(ctx.cloud_for(&table.cloud)) else {
+                continue;
+            };
             for (nsg, holder) in &nsgs {
                 let mut denied = Vec::new();
                 for addr in &addrs.required {

@@ -58,8 +58,21 @@ pub struct Finding {
 pub struct Context<'a> {
     pub model: &'a Model,
     pub policy: &'a Policy,
-    /// The cloud whose endpoint addresses apply (`public`, `usgov`, …).
+    /// The cloud whose endpoint addresses apply (`public`, `usgov`, …) where
+    /// the code does not say.
     pub cloud: &'a str,
+    /// Set by `--cloud`: the cloud applies even where the code names another.
+    pub cloud_forced: bool,
+}
+
+impl<'a> Context<'a> {
+    /// The cloud for a resource: `--cloud` if given, else what the code says, else the default.
+    pub fn cloud_for(&self, declared: &'a Option<String>) -> &'a str {
+        match declared {
+            Some(c) if !self.cloud_forced => c.as_str(),
+            _ => self.cloud,
+        }
+    }
 }
 
 impl Context<'_> {

@@ -55,6 +55,7 @@ pub fn table(name: &str, routes: Vec<Route>) -> RouteTable {
             reference: format!("azurerm_route_table.{name}"),
             insert_at: None,
         },
+        cloud: None,
     }
 }
 
@@ -106,6 +107,7 @@ pub fn nsg(name: &str, rules: Vec<SecurityRule>) -> Nsg {
         incomplete: Vec::new(),
         conditional: None,
         dialect: Dialect::Terraform,
+        cloud: None,
     }
 }
 
@@ -120,6 +122,7 @@ pub fn run(model: &Model) -> Vec<(&'static str, String)> {
         model,
         policy: &policy,
         cloud: "public",
+        cloud_forced: false,
     };
     super::check(&ctx).into_iter().map(|f| (f.code, f.message)).collect()
 }

@@ -274,6 +274,12 @@ pub fn lower(ev: &Evaluator, module: &TfModule) -> Model {
         }
     }
 
+    // `provider "azurerm" { environment = "usgovernment" }` picks the cloud.
+    if let Some(cloud) = provider_cloud(ev, module) {
+        model.route_tables.iter_mut().for_each(|t| t.cloud = Some(cloud.clone()));
+        model.nsgs.iter_mut().for_each(|n| n.cloud = Some(cloud.clone()));
+    }
+
     // A table whose routes are all separate resources gets its fix as one too.
     for (t, after) in model.route_tables.iter_mut().zip(after_table) {
         if t.authoring.style == RouteStyle::Inline && !t.routes.is_empty() && t.routes.iter().all(|r| r.resource.is_some()) {
@@ -610,6 +616,7 @@ fn route_table(ev: &Evaluator, r: &ResourceBlock, inst: Instance) -> RouteTable 
         incomplete,
         propagate_gateway_routes: propagate,
         conditional: inst.conditional,
+        cloud: None,
         authoring: Authoring {
             dialect: Dialect::Terraform,
             style,
@@ -665,6 +672,7 @@ fn nsg(ev: &Evaluator, r: &ResourceBlock, inst: Instance) -> Nsg {
         incomplete,
         conditional: inst.conditional,
         dialect: Dialect::Terraform,
+        cloud: None,
     }
 }
 
@@ -929,4 +937,35 @@ fn hcl_node(ev: &Evaluator, expr: &Expression, file: &HclFile, scope: &Scope, de
         },
         _ => Node::value(eval_or_unknown(ev, expr, &file.text, scope), origin),
     }
+}
+
+/// The cloud named by the module's `azurerm` provider (`environment`), when
+/// every azurerm provider block that names one agrees.
+fn provider_cloud(ev: &Evaluator, module: &TfModule) -> Option<String> {
+    let mut found: Option<String> = None;
+    for f in &module.files {
+        for block in f.body.get_blocks("provider") {
+            if block.labels.first().map(|l| l.as_str()) != Some("azurerm") {
+                continue;
+            }
+            let Some(attr) = block.body.get_attribute("environment") else {
+                continue;
+            };
+            let Val::String(env) = eval_or_unknown(ev, &attr.value, &f.text, &Scope::default()) else {
+                continue;
+            };
+            let cloud = match env.to_ascii_lowercase().as_str() {
+                "public" => "public",
+                "usgovernment" => "usgov",
+                "china" => "china",
+                "german" => "germany",
+                _ => continue,
+            };
+            match &found {
+                Some(c) if c != cloud => return None,
+                _ => found = Some(cloud.to_string()),
+            }
+        }
+    }
+    found
 }

@@ -1,0 +1,1 @@
+enable_kms_routes = false

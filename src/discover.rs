@@ -100,9 +100,57 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<Found>, Vec<FileError>) {
             }
         }
     }
+    // Modules installed by `terraform init` live under .terraform, which the
+    // walk skips; the ones a root module's modules.json lists are inputs too.
+    let mut installed = Vec::new();
+    let mut roots: Vec<PathBuf> = found
+        .iter()
+        .filter(|f| f.kind == Kind::Terraform)
+        .filter_map(|f| f.path.parent().map(Path::to_path_buf))
+        .collect();
+    roots.sort();
+    roots.dedup();
+    for root in roots {
+        for (_, dir) in installed_modules(&root) {
+            let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+            let mut files: Vec<PathBuf> = entries
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| classify(p) == Some(Kind::Terraform))
+                .collect();
+            files.sort();
+            installed.extend(files.into_iter().map(|path| Found {
+                path,
+                kind: Kind::Terraform,
+            }));
+        }
+    }
+    found.extend(installed);
     found.sort();
     found.dedup();
     (found, errors)
+}
+
+/// The modules `terraform init` installed for the root module in `root`:
+/// module key (`hub`, `hub.spokes`) → directory, from `.terraform/modules/modules.json`.
+pub fn installed_modules(root: &Path) -> Vec<(String, PathBuf)> {
+    let manifest = root.join(".terraform").join("modules").join("modules.json");
+    let Ok(text) = read_text(&manifest, 16 * 1024 * 1024) else {
+        return Vec::new();
+    };
+    let Ok(json) = serde_json::from_str::<serde_json::Value>(&text) else {
+        return Vec::new();
+    };
+    let Some(modules) = json.get("Modules").and_then(|m| m.as_array()) else {
+        return Vec::new();
+    };
+    modules
+        .iter()
+        .filter_map(|m| {
+            let key = m.get("Key")?.as_str()?;
+            let dir = m.get("Dir")?.as_str()?;
+            (!key.is_empty()).then(|| (key.to_string(), crate::source::normalise(&root.join(dir))))
+        })
+        .collect()
 }
 
 fn is_skipped_dir(name: &str) -> bool {

@@ -147,25 +147,36 @@ pub fn check(opts: &CheckOptions, policy: &Policy) -> Outcome {
     let inputs = load_var_inputs(opts, &mut sources, &mut errors);
     let arm_params = load_arm_parameters(opts, &mut sources, &mut errors);
 
-    let models: Vec<Model> = dirs
-        .par_iter()
-        .flat_map_iter(|(_, d)| {
-            let mut out = Vec::new();
-            if !d.tf.is_empty() {
-                let module = TfModule {
-                    files: d.tf.iter().collect(),
-                    auto_vars: d.auto_vars.iter().collect(),
-                    auto_vars_json: d.auto_vars_json.iter().map(|(id, v)| (*id, v)).collect(),
-                };
-                out.push(terraform::lower_module(&module, &inputs));
-            }
-            for t in d.arm.iter().filter(|t| t.is_template) {
-                let beside = arm_parameters_beside(t, &d.arm, &sources);
-                out.push(ingest::arm::lower(t, arm_params.last().or(beside)));
-            }
-            out
-        })
-        .collect();
+    // Terraform: each directory is a module; the ones no other directory
+    // calls are roots, lowered with the modules they call.
+    let tf_modules = terraform::ModuleSet::new(
+        dirs.iter()
+            .filter(|(_, d)| !d.tf.is_empty())
+            .map(|(dir, d)| {
+                (
+                    dir.clone(),
+                    TfModule {
+                        files: d.tf.iter().collect(),
+                        auto_vars: d.auto_vars.iter().collect(),
+                        auto_vars_json: d.auto_vars_json.iter().map(|(id, v)| (*id, v)).collect(),
+                    },
+                )
+            })
+            .collect(),
+    );
+    let roots = tf_modules.roots();
+    let mut models: Vec<Model> = roots.par_iter().map(|dir| tf_modules.lower_root(dir, &inputs)).collect();
+    models.extend(
+        dirs.par_iter()
+            .flat_map_iter(|(_, d)| {
+                d.arm
+                    .iter()
+                    .filter(|t| t.is_template)
+                    .map(|t| ingest::arm::lower(t, arm_params.last().or(arm_parameters_beside(t, &d.arm, &sources))))
+                    .collect::<Vec<_>>()
+            })
+            .collect::<Vec<_>>(),
+    );
     let mut model = Model::default();
     for m in models.into_iter().chain(ingest::bicep::lower_all(&bicep_files)) {
         model.route_tables.extend(m.route_tables);

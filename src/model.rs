@@ -108,6 +108,8 @@ pub struct RouteTable {
     pub authoring: Authoring,
     /// The cloud the code says it deploys to (a provider's `environment`), if it says.
     pub cloud: Option<String>,
+    /// The module calls that deploy this table, outermost first.
+    pub called_from: Vec<Origin>,
 }
 
 /// One user-defined route.
@@ -194,6 +196,8 @@ pub struct Nsg {
     pub dialect: Dialect,
     /// The cloud the code says it deploys to, if it says.
     pub cloud: Option<String>,
+    /// The module calls that deploy this NSG, outermost first.
+    pub called_from: Vec<Origin>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -131,6 +131,24 @@ impl SourceMap {
     }
 }
 
+/// A lexically normalised path: `a/./b/../c` is `a/c`. Nothing is read
+/// from disk, so a symbolic link is never followed here.
+pub fn normalise(p: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                if !out.pop() {
+                    out.push("..");
+                }
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}
+
 /// Renders a path with forward slashes so reports are the same on every OS.
 pub fn display_path(path: &Path) -> String {
     let s = path.to_string_lossy();

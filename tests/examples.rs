@@ -309,7 +309,7 @@ fn whole_examples_directory_fails_the_check() {
     let (got, code, doc) = findings(&["examples"]);
     assert_eq!(code, 1);
     assert!(got.len() >= 30, "{doc:#}");
-    assert_eq!(doc["summary"]["files"].as_u64(), Some(46));
+    assert_eq!(doc["summary"]["files"].as_u64(), Some(48));
 }
 
 #[test]
@@ -446,4 +446,43 @@ fn count_gated_routes_follow_the_flag() {
     let (got, code, _) = findings(&[d.path().to_str().expect("utf-8 path")]);
     assert_eq!(got.iter().map(|(r, _, _)| r.as_str()).collect::<Vec<_>>(), vec!["KG901"]);
     assert_eq!(code, 0);
+}
+
+#[test]
+fn terraform_modules_take_their_inputs_and_list_the_call_site() {
+    expect(
+        "23-terraform-module",
+        &[("KG901", "main.tf", 23), ("KG101", "modules/spoke/main.tf", 20)],
+        1,
+    );
+    let (_, _, doc) = findings(&["examples/23-terraform-module"]);
+    let f = &doc["findings"][1];
+    assert_eq!(f["resource"], "module.spoke[\"data\"].azurerm_route_table.this", "{doc:#}");
+    let related: Vec<(String, u64, String)> = f["related"]
+        .as_array()
+        .expect("related")
+        .iter()
+        .map(|r| {
+            (
+                r["file"].as_str().unwrap_or_default().to_string(),
+                r["line"].as_u64().unwrap_or_default(),
+                r["message"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    assert!(
+        related.contains(&(
+            "examples/23-terraform-module/main.tf".into(),
+            13,
+            "deployed through this module call".into()
+        )),
+        "{related:?}"
+    );
+    assert!(
+        doc["findings"][0]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("run terraform init"),
+        "{doc:#}"
+    );
 }

@@ -251,6 +251,7 @@ pub fn route_table(res: Resource) -> RouteTable {
         conditional: res.conditional,
         authoring: res.authoring,
         cloud: None,
+        called_from: Vec::new(),
     }
 }
 
@@ -333,6 +334,7 @@ pub fn nsg(res: Resource) -> Nsg {
         conditional: res.conditional,
         dialect: res.dialect,
         cloud: None,
+        called_from: Vec::new(),
     }
 }
 

@@ -101,6 +101,22 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
     kg203::check(ctx, &mut findings, &mut notes);
     kg204::check(ctx, &mut findings, &mut notes);
     findings.extend(kg901::notes(ctx, notes));
+    // A resource deployed through module calls lists them, outermost first.
+    let mut sites: std::collections::HashMap<&str, &[Origin]> = std::collections::HashMap::new();
+    for t in &ctx.model.route_tables {
+        sites.insert(t.address.as_str(), &t.called_from);
+    }
+    for n in &ctx.model.nsgs {
+        sites.insert(n.address.as_str(), &n.called_from);
+    }
+    for f in &mut findings {
+        if let Some(calls) = sites.get(f.resource.as_str()) {
+            f.related.extend(calls.iter().map(|o| Label {
+                origin: o.clone(),
+                message: "deployed through this module call".into(),
+            }));
+        }
+    }
     findings
 }
 

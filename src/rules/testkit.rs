@@ -56,6 +56,7 @@ pub fn table(name: &str, routes: Vec<Route>) -> RouteTable {
             insert_at: None,
         },
         cloud: None,
+        called_from: Vec::new(),
     }
 }
 
@@ -108,6 +109,7 @@ pub fn nsg(name: &str, rules: Vec<SecurityRule>) -> Nsg {
         conditional: None,
         dialect: Dialect::Terraform,
         cloud: None,
+        called_from: Vec::new(),
     }
 }
 

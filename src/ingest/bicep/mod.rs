@@ -6,7 +6,7 @@
 mod eval;
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use kmsguard_bicep_syntax::{ArrayItemKind, Expr, ExprKind, ObjectMemberKind, Program, ResourceDecl, StatementKind, UsingTarget};
@@ -18,7 +18,7 @@ use crate::ingest::azure::{self, ChildResource, Node, NodeKind, Resource};
 use crate::ingest::value::{Val, MAX_COLLECTION};
 use crate::ingest::FileError;
 use crate::model::{Dialect, Field, Model, Unresolved};
-use crate::source::{FileId, Origin};
+use crate::source::{normalise, FileId, Origin};
 
 /// Modules nested deeper than this are not followed (and a module that
 /// calls itself stops here).
@@ -48,23 +48,6 @@ pub fn parse(file: FileId, text: Arc<str>, path: &Path) -> Result<BicepFile, Fil
             ))
         }
     }
-}
-
-/// Lexically normalised path, so `./a/../b.bicep` and `b.bicep` match.
-fn normalise(p: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for c in p.components() {
-        match c {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                if !out.pop() {
-                    out.push("..");
-                }
-            }
-            other => out.push(other.as_os_str()),
-        }
-    }
-    out
 }
 
 fn relative_to(file: &Path, target: &str) -> PathBuf {

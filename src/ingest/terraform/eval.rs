@@ -60,6 +60,8 @@ pub struct LocalDef<'a> {
 /// Everything needed to evaluate expressions of one module.
 pub struct Evaluator<'a> {
     pub variables: BTreeMap<String, Val>,
+    /// Outputs of the module calls evaluated so far, by call name.
+    pub modules: BTreeMap<String, Val>,
     pub locals: HashMap<String, LocalDef<'a>>,
     local_cache: RefCell<HashMap<String, Val>>,
     local_stack: RefCell<HashSet<String>>,
@@ -70,6 +72,7 @@ impl<'a> Evaluator<'a> {
     pub fn new(variables: BTreeMap<String, Val>, locals: HashMap<String, LocalDef<'a>>) -> Self {
         Evaluator {
             variables,
+            modules: BTreeMap::new(),
             locals,
             local_cache: RefCell::new(HashMap::new()),
             local_stack: RefCell::new(HashSet::new()),
@@ -205,6 +208,13 @@ impl<'a> Evaluator<'a> {
                             Some(v) => v.clone(),
                             None => return err(format!("there is no variable named \"{name}\" in this module")),
                         }
+                    }
+                    (Expression::Variable(v), Some(TraversalOperator::GetAttr(attr)))
+                        if v.as_str() == "module" && self.modules.contains_key(attr.as_str()) =>
+                    {
+                        let v = self.modules.get(attr.as_str()).cloned().unwrap_or(Val::Null);
+                        ops.next();
+                        v
                     }
                     (Expression::Variable(v), Some(TraversalOperator::GetAttr(attr))) if v.as_str() == "local" => {
                         let name = attr.as_str().to_string();

@@ -19,19 +19,20 @@ use crate::source::Origin;
 
 /// One instance of a resource block: its address and the names `count` or
 /// `for_each` bind.
-struct Instance {
-    address: String,
+pub(super) struct Instance {
+    pub address: String,
     /// The instance key, to match references like `azurerm_route_table.x["a"]`.
-    key: Option<Val>,
-    scope: Scope,
-    conditional: Option<Unresolved>,
+    pub key: Option<Val>,
+    pub scope: Scope,
+    pub conditional: Option<Unresolved>,
 }
 
-struct ResourceBlock<'a> {
-    ty: &'a str,
-    name: &'a str,
-    block: &'a Block,
-    file: &'a HclFile,
+pub(super) struct ResourceBlock<'a> {
+    /// The resource type, or `module` for a module call.
+    pub ty: &'a str,
+    pub name: &'a str,
+    pub block: &'a Block,
+    pub file: &'a HclFile,
 }
 
 pub fn lower(ev: &Evaluator, module: &TfModule) -> Model {
@@ -369,7 +370,7 @@ fn resolve_parent<'m>(
 }
 
 /// Expands `count` and `for_each` into instances.
-fn instances(ev: &Evaluator, r: &ResourceBlock) -> Vec<Instance> {
+pub(super) fn instances(ev: &Evaluator, r: &ResourceBlock) -> Vec<Instance> {
     let base = format!("{}.{}", r.ty, r.name);
     let text = &r.file.text;
     let single = |conditional: Option<Unresolved>, scope: Scope| {
@@ -617,6 +618,7 @@ fn route_table(ev: &Evaluator, r: &ResourceBlock, inst: Instance) -> RouteTable 
         propagate_gateway_routes: propagate,
         conditional: inst.conditional,
         cloud: None,
+        called_from: Vec::new(),
         authoring: Authoring {
             dialect: Dialect::Terraform,
             style,
@@ -673,6 +675,7 @@ fn nsg(ev: &Evaluator, r: &ResourceBlock, inst: Instance) -> Nsg {
         conditional: inst.conditional,
         dialect: Dialect::Terraform,
         cloud: None,
+        called_from: Vec::new(),
     }
 }
 

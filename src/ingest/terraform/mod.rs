@@ -6,6 +6,7 @@ mod eval;
 mod fields;
 mod functions;
 mod lower;
+mod modules;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -17,9 +18,9 @@ use hcl::edit::Span;
 use crate::ingest::value::{self, Val};
 pub use eval::{EvalError, Evaluator, LocalDef, Scope};
 use fields::eval_or_unknown;
+pub use modules::ModuleSet;
 
 use crate::ingest::FileError;
-use crate::model::Model;
 use crate::source::{FileId, Origin};
 
 /// Bracket nesting deeper than this is refused before parsing, so that no
@@ -123,30 +124,9 @@ pub struct TfModule<'a> {
     pub auto_vars_json: Vec<(FileId, &'a serde_json::Value)>,
 }
 
-/// Lowers one module into the model.
-pub fn lower_module(module: &TfModule, inputs: &VarInputs) -> Model {
-    let variables = resolve_variables(module, inputs);
-    let mut locals = HashMap::new();
-    for f in &module.files {
-        for block in f.body.get_blocks("locals") {
-            for attr in block.body.attributes() {
-                locals.insert(
-                    attr.key.as_str().to_string(),
-                    LocalDef {
-                        expr: &attr.value,
-                        text: f.text.clone(),
-                    },
-                );
-            }
-        }
-    }
-    let ev = Evaluator::new(variables, locals);
-    lower::lower(&ev, module)
-}
-
 /// Variable values in Terraform's order of precedence: defaults, then
 /// `terraform.tfvars`, `*.auto.tfvars` (by name), `--var-file`, `--var`.
-fn resolve_variables(module: &TfModule, inputs: &VarInputs) -> BTreeMap<String, Val> {
+pub(crate) fn resolve_variables(module: &TfModule, inputs: &VarInputs) -> BTreeMap<String, Val> {
     let constant = Evaluator::new(BTreeMap::new(), HashMap::new());
     let mut declared: BTreeMap<String, (Val, Option<String>)> = BTreeMap::new();
     for f in &module.files {

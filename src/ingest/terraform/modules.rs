@@ -1,0 +1,338 @@
+//! Terraform module calls: a `module` block is lowered as its source
+//! directory with the inputs it passes, under the address prefix
+//! `module.NAME[KEY].`, and its outputs become `module.NAME.x` in the caller.
+//!
+//! Local sources (`./…`, `../…`) are directories among the files checked.
+//! Registry and git sources are read where `terraform init` installed them
+//! (`.terraform/modules/modules.json` of the root module); otherwise the call
+//! is reported as not checked (KG901), never guessed.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use hcl::edit::expr::Expression;
+use hcl::edit::Span;
+
+use super::eval::{Evaluator, LocalDef, Scope};
+use super::fields::eval_or_unknown;
+use super::lower::{self, instances, ResourceBlock};
+use super::{resolve_variables, TfModule, VarInputs};
+use crate::ingest::value::Val;
+use crate::model::{Link, Model, Unresolved};
+use crate::source::{normalise, Origin};
+
+/// Module calls nested deeper than this are not followed.
+const MAX_DEPTH: usize = 8;
+
+/// Arguments of a module block that are not inputs.
+const META: &[&str] = &["source", "version", "count", "for_each", "providers", "depends_on"];
+
+/// Every Terraform directory checked, by path.
+pub struct ModuleSet<'a> {
+    pub modules: BTreeMap<PathBuf, TfModule<'a>>,
+    /// Per root directory: installed module key → directory (`terraform init`).
+    installed: HashMap<PathBuf, Vec<(String, PathBuf)>>,
+}
+
+impl<'a> ModuleSet<'a> {
+    pub fn new(modules: BTreeMap<PathBuf, TfModule<'a>>) -> Self {
+        let installed = modules.keys().map(|d| (d.clone(), crate::discover::installed_modules(d))).collect();
+        ModuleSet { modules, installed }
+    }
+
+    /// Directories that no other checked directory calls as a module.
+    pub fn roots(&self) -> Vec<&PathBuf> {
+        let mut called: HashSet<PathBuf> = HashSet::new();
+        for (dir, m) in &self.modules {
+            for (_, source, _) in module_blocks(m) {
+                if is_local(&source) {
+                    called.insert(normalise(&dir.join(&source)));
+                }
+            }
+            for (_, d) in self.installed.get(dir).into_iter().flatten() {
+                called.insert(d.clone());
+            }
+        }
+        self.modules.keys().filter(|d| !called.contains(&normalise(d))).collect()
+    }
+
+    /// Lowers a root module and every module it calls.
+    pub fn lower_root(&self, dir: &Path, inputs: &VarInputs) -> Model {
+        let Some(m) = self.modules.get(dir) else { return Model::default() };
+        let mut stack = vec![normalise(dir)];
+        self.lower_call(
+            m,
+            None,
+            inputs,
+            &Call {
+                prefix: String::new(),
+                key: String::new(),
+                root: dir.to_path_buf(),
+                sites: Vec::new(),
+            },
+            &mut stack,
+        )
+        .0
+    }
+
+    fn find(&self, dir: &Path) -> Option<&TfModule<'a>> {
+        let want = normalise(dir);
+        self.modules.iter().find(|(d, _)| normalise(d) == want).map(|(_, m)| m)
+    }
+
+    /// Lowers one module instance; returns its model and its outputs.
+    fn lower_call(
+        &self,
+        m: &TfModule,
+        given: Option<BTreeMap<String, Val>>,
+        inputs: &VarInputs,
+        call: &Call,
+        stack: &mut Vec<PathBuf>,
+    ) -> (Model, Val) {
+        // tfvars and --var apply to the root module only; a called module gets its inputs.
+        let variables = match given {
+            None => resolve_variables(m, inputs),
+            Some(given) => {
+                let mut v = resolve_variables(m, &VarInputs::default());
+                for (k, val) in &mut v {
+                    match given.get(k) {
+                        Some(g) => *val = g.clone(),
+                        None if matches!(val, Val::Unknown(_)) => {
+                            *val = Val::unknown(format!("the module call passes no value for var.{k}, which has no default"))
+                        }
+                        None => {}
+                    }
+                }
+                v
+            }
+        };
+        let mut locals = HashMap::new();
+        for f in &m.files {
+            for block in f.body.get_blocks("locals") {
+                for attr in block.body.attributes() {
+                    locals.insert(
+                        attr.key.as_str().to_string(),
+                        LocalDef {
+                            expr: &attr.value,
+                            text: f.text.clone(),
+                        },
+                    );
+                }
+            }
+        }
+        let mut ev = Evaluator::new(variables, locals);
+        let mut model = Model::default();
+
+        for (block, source, file) in module_blocks(m) {
+            let name = block.labels.first().map(|l| l.as_str()).unwrap_or_default();
+            let source_origin = Origin::new(
+                file.file,
+                block
+                    .body
+                    .get_attribute("source")
+                    .and_then(|a| a.value.span())
+                    .unwrap_or_else(|| super::header_span(block)),
+            );
+            let address = format!("{}module.{name}", call.prefix);
+            let key = if call.key.is_empty() {
+                name.to_string()
+            } else {
+                format!("{}.{name}", call.key)
+            };
+            let dir = if is_local(&source) {
+                m.files.first().and_then(|f| Some(normalise(&self.dir_of(f.file)?.join(&source))))
+            } else {
+                self.installed
+                    .get(&call.root)
+                    .and_then(|list| list.iter().find(|(k, _)| *k == key).map(|(_, d)| d.clone()))
+            };
+            let unchecked = |reason: String| {
+                (
+                    address.clone(),
+                    Unresolved {
+                        reason,
+                        origin: source_origin.clone(),
+                    },
+                )
+            };
+            let Some(dir) = dir else {
+                model.unchecked.push(unchecked(format!(
+                    "the module source {source} is not a local path and .terraform/modules/modules.json does not list it; run terraform init so kmsguard can read it"
+                )));
+                continue;
+            };
+            let Some(child) = self.find(&dir) else {
+                model.unchecked.push(unchecked(format!(
+                    "the module directory {} is not among the files checked",
+                    crate::source::display_path(&dir)
+                )));
+                continue;
+            };
+            if stack.len() > MAX_DEPTH || stack.contains(&dir) {
+                model.unchecked.push(unchecked(
+                    "the module calls itself, or calls are nested too deeply to follow".into(),
+                ));
+                continue;
+            }
+            let rb = ResourceBlock {
+                ty: "module",
+                name,
+                block,
+                file,
+            };
+            let mut outputs: Vec<(Option<Val>, Val)> = Vec::new();
+            for inst in instances(&ev, &rb) {
+                let mut given = BTreeMap::new();
+                for attr in block.body.attributes() {
+                    let k = attr.key.as_str();
+                    if !META.contains(&k) {
+                        given.insert(k.to_string(), eval_or_unknown(&ev, &attr.value, &file.text, &inst.scope));
+                    }
+                }
+                let mut sites = call.sites.clone();
+                sites.push(Origin::new(file.file, super::header_span(block)));
+                let child_call = Call {
+                    prefix: format!("{}{}.", call.prefix, inst.address),
+                    key: key.clone(),
+                    root: call.root.clone(),
+                    sites,
+                };
+                stack.push(dir.clone());
+                let (mut child_model, out) = self.lower_call(child, Some(given), inputs, &child_call, stack);
+                stack.pop();
+                if let Some(c) = &inst.conditional {
+                    for t in &mut child_model.route_tables {
+                        t.conditional.get_or_insert_with(|| c.clone());
+                    }
+                    for n in &mut child_model.nsgs {
+                        n.conditional.get_or_insert_with(|| c.clone());
+                    }
+                }
+                merge(&mut model, child_model);
+                outputs.push((inst.key, out));
+            }
+            // `module.x` is an object, a list (count) or a map (for_each) of outputs.
+            let value = match outputs.as_slice() {
+                [(None, out)] => out.clone(),
+                _ if outputs.iter().all(|(k, _)| matches!(k, Some(Val::Number(_)))) => {
+                    Val::List(outputs.into_iter().map(|(_, o)| o).collect())
+                }
+                _ => Val::Object(outputs.into_iter().filter_map(|(k, o)| Some((k?.to_tf_string()?, o))).collect()),
+            };
+            ev.modules.insert(name.to_string(), value);
+        }
+
+        let mut own = lower::lower(&ev, m);
+        prefix_addresses(&mut own, &call.prefix);
+        for t in &mut own.route_tables {
+            t.called_from = call.sites.clone();
+        }
+        for n in &mut own.nsgs {
+            n.called_from = call.sites.clone();
+        }
+        merge(&mut model, own);
+
+        let mut outputs = BTreeMap::new();
+        for f in &m.files {
+            for block in f.body.get_blocks("output") {
+                let (Some(label), Some(value)) = (block.labels.first(), block.body.get_attribute("value")) else {
+                    continue;
+                };
+                outputs.insert(
+                    label.as_str().to_string(),
+                    eval_or_unknown(&ev, &value.value, &f.text, &Scope::default()),
+                );
+            }
+        }
+        (model, Val::Object(outputs))
+    }
+
+    fn dir_of(&self, file: crate::source::FileId) -> Option<PathBuf> {
+        self.modules
+            .iter()
+            .find(|(_, m)| m.files.iter().any(|f| f.file == file))
+            .map(|(d, _)| d.clone())
+    }
+}
+
+/// Where a module instance sits: its address prefix, its key in
+/// modules.json, its root directory, and the chain of calls to it.
+struct Call {
+    prefix: String,
+    key: String,
+    root: PathBuf,
+    sites: Vec<Origin>,
+}
+
+fn is_local(source: &str) -> bool {
+    source.starts_with("./") || source.starts_with("../") || source.starts_with(".\\") || source.starts_with("..\\")
+}
+
+/// The module blocks of a directory with their literal `source`.
+fn module_blocks<'m>(m: &'m TfModule) -> Vec<(&'m hcl::edit::structure::Block, String, &'m super::HclFile)> {
+    let mut out = Vec::new();
+    for f in &m.files {
+        for block in f.body.get_blocks("module") {
+            let source = match block.body.get_attribute("source").map(|a| &a.value) {
+                Some(Expression::String(s)) => s.value().clone(),
+                _ => continue,
+            };
+            out.push((block, source, *f));
+        }
+    }
+    out
+}
+
+fn merge(into: &mut Model, from: Model) {
+    into.route_tables.extend(from.route_tables);
+    into.nsgs.extend(from.nsgs);
+    into.subnets.extend(from.subnets);
+    into.nics.extend(from.nics);
+    into.unchecked.extend(from.unchecked);
+}
+
+/// Prefixes every address a module's resources carry with `module.NAME.`.
+fn prefix_addresses(model: &mut Model, prefix: &str) {
+    if prefix.is_empty() {
+        return;
+    }
+    let p = |a: &mut String| a.insert_str(0, prefix);
+    let pl = |l: &mut Option<Link>| {
+        if let Some(Link::Address(a, _)) = l {
+            a.insert_str(0, prefix);
+        }
+    };
+    for t in &mut model.route_tables {
+        p(&mut t.address);
+        for r in &mut t.routes {
+            if let Some(a) = &mut r.resource {
+                p(a);
+            }
+        }
+    }
+    for n in &mut model.nsgs {
+        p(&mut n.address);
+        for r in &mut n.rules {
+            if let Some(a) = &mut r.resource {
+                p(a);
+            }
+        }
+    }
+    for s in &mut model.subnets {
+        p(&mut s.address);
+        pl(&mut s.route_table);
+        pl(&mut s.nsg);
+    }
+    for n in &mut model.nics {
+        p(&mut n.address);
+        pl(&mut n.nsg);
+        for l in &mut n.subnets {
+            if let Link::Address(a, _) = l {
+                a.insert_str(0, prefix);
+            }
+        }
+    }
+    for (a, _) in &mut model.unchecked {
+        p(a);
+    }
+}

@@ -47,6 +47,9 @@ pub struct CheckOptions {
     pub vars: Vec<(String, String)>,
     /// ARM parameters files (`--parameters`), applied to every template.
     pub parameters: Vec<PathBuf>,
+    /// Treat every subnet as able to learn a 0.0.0.0/0 over BGP (on-premises
+    /// advertises one over ExpressRoute or VPN).
+    pub assume_bgp_default_route: bool,
     pub max_file_size: u64,
 }
 
@@ -58,6 +61,7 @@ impl Default for CheckOptions {
             var_files: Vec::new(),
             vars: Vec::new(),
             parameters: Vec::new(),
+            assume_bgp_default_route: false,
             max_file_size: DEFAULT_MAX_FILE_SIZE,
         }
     }
@@ -183,6 +187,7 @@ pub fn check(opts: &CheckOptions, policy: &Policy) -> Outcome {
         model.nsgs.extend(m.nsgs);
         model.subnets.extend(m.subnets);
         model.nics.extend(m.nics);
+        model.gateways.extend(m.gateways);
         model.unchecked.extend(m.unchecked);
     }
 
@@ -191,6 +196,7 @@ pub fn check(opts: &CheckOptions, policy: &Policy) -> Outcome {
         policy,
         cloud: opts.cloud.as_deref().unwrap_or("public"),
         cloud_forced: opts.cloud.is_some(),
+        assume_bgp_default_route: opts.assume_bgp_default_route,
     };
     let mut findings = rules::check(&ctx);
     report::sort(&sources, &mut findings);

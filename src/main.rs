@@ -56,6 +56,9 @@ struct CheckArgs {
     /// An ARM parameters file applied to the templates checked (default: X.parameters.json beside X.json).
     #[arg(long = "parameters", value_name = "FILE")]
     parameters: Vec<PathBuf>,
+    /// Treat every subnet as able to learn 0.0.0.0/0 over BGP (on-premises advertises a default route).
+    #[arg(long = "assume-bgp-default-route")]
+    assume_bgp_default_route: bool,
     /// Exit 1 when a finding at or above this severity is reported.
     #[arg(long = "fail-on", value_enum, default_value_t = FailOn::Error)]
     fail_on: FailOn,
@@ -199,6 +202,7 @@ fn check(args: CheckArgs) -> ExitCode {
         var_files: args.var_files,
         vars: args.vars,
         parameters: args.parameters,
+        assume_bgp_default_route: args.assume_bgp_default_route,
         max_file_size: args.max_file_size,
     };
     let outcome = kmsguard::check(&opts, &policy);

@@ -371,6 +371,8 @@ pub struct Model {
     /// Bicep/ARM front ends.
     pub subnets: Vec<Subnet>,
     pub nics: Vec<NetworkInterface>,
+    /// Gateways that can bring a default route in over BGP or a default site.
+    pub gateways: Vec<Gateway>,
     /// Code kmsguard could not follow (a linked template, a registry module),
     /// with the address of the resource or module that refers to it; reported
     /// as KG901 notes.
@@ -415,6 +417,18 @@ pub struct Subnet {
     pub origin: Origin,
     pub route_table: Option<Link>,
     pub nsg: Option<Link>,
+}
+
+/// A virtual network gateway that can put a 0.0.0.0/0 into subnets: a VPN
+/// gateway with a default site (forced tunneling) or BGP, or an ExpressRoute
+/// gateway (routes from on-premises always arrive over BGP).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Gateway {
+    pub address: String,
+    pub name: Field<String>,
+    pub origin: Origin,
+    /// Why a default route may arrive, e.g. "it has a default site".
+    pub reason: String,
 }
 
 /// A network interface: its subnet and its own NSG.

@@ -309,7 +309,7 @@ fn whole_examples_directory_fails_the_check() {
     let (got, code, doc) = findings(&["examples"]);
     assert_eq!(code, 1);
     assert!(got.len() >= 30, "{doc:#}");
-    assert_eq!(doc["summary"]["files"].as_u64(), Some(48));
+    assert_eq!(doc["summary"]["files"].as_u64(), Some(49));
 }
 
 #[test]
@@ -483,6 +483,20 @@ fn terraform_modules_take_their_inputs_and_list_the_call_site() {
             .as_str()
             .unwrap_or_default()
             .contains("run terraform init"),
+        "{doc:#}"
+    );
+}
+
+#[test]
+fn a_vpn_default_site_exposes_subnets_without_kms_routes() {
+    expect("24-vpn-default-site", &[("KG104", "main.tf", 24)], 0);
+    let (_, code, doc) = findings(&["examples/24-vpn-default-site", "--fail-on", "warning"]);
+    assert_eq!(code, 1);
+    assert!(
+        doc["findings"][0]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("subnet snet-exposed has no route table"),
         "{doc:#}"
     );
 }

@@ -9,7 +9,7 @@
 
 use crate::ingest::value::Val;
 use crate::model::{
-    Access, AddressMatch, Authoring, Dialect, Direction, Field, Link, NextHopType, Nsg, PortRange, Protocol, Route, RoutePrefix,
+    Access, AddressMatch, Authoring, Dialect, Direction, Field, Gateway, Link, NextHopType, Nsg, PortRange, Protocol, Route, RoutePrefix,
     RouteStyle, RouteTable, SecurityRule, Subnet, Unresolved,
 };
 use crate::source::Origin;
@@ -443,4 +443,30 @@ pub fn vnet_subnets(vnet: &Node, vnet_address: &str) -> Vec<Subnet> {
             .collect(),
         Err(_) => Vec::new(),
     }
+}
+
+/// A virtual network gateway that can bring a default route in, or `None`.
+pub fn gateway(body: &Node, address: String, name: Field<String>, origin: Origin) -> Option<Gateway> {
+    let props = body.get("properties")?;
+    let is = |key: &str, want: &str| {
+        props
+            .present(key)
+            .and_then(|n| n.to_val().to_tf_string())
+            .is_some_and(|v| v.eq_ignore_ascii_case(want))
+    };
+    let reason = if props.present("gatewayDefaultSite").is_some() {
+        "has a default site (gatewayDefaultSite), which forces internet traffic to on-premises"
+    } else if is("gatewayType", "ExpressRoute") {
+        "is an ExpressRoute gateway, so on-premises routes (a 0.0.0.0/0 among them) arrive over BGP"
+    } else if is("enableBgp", "true") {
+        "has BGP enabled, so on-premises can advertise 0.0.0.0/0"
+    } else {
+        return None;
+    };
+    Some(Gateway {
+        address,
+        name,
+        origin,
+        reason: reason.into(),
+    })
 }

@@ -6,6 +6,7 @@ pub mod fix;
 mod kg101;
 mod kg102;
 mod kg103;
+mod kg104;
 mod kg201;
 mod kg202;
 mod kg203;
@@ -23,9 +24,9 @@ pub const CODES: &[&str] = &[
     "KG101", "KG102", "KG103", "KG104", "KG201", "KG202", "KG203", "KG204", "KG301", "KG901",
 ];
 
-/// The rules this version checks. KG104 and KG301 need gateways and
-/// firewalls in the model, which come with the Terraform-depth work.
-pub const IMPLEMENTED: &[&str] = &["KG101", "KG102", "KG103", "KG201", "KG202", "KG203", "KG204", "KG901"];
+/// The rules this version checks. KG301 needs firewalls and their policies
+/// in the model, which is still to come.
+pub const IMPLEMENTED: &[&str] = &["KG101", "KG102", "KG103", "KG104", "KG201", "KG202", "KG203", "KG204", "KG901"];
 
 /// A place in the code and what it has to do with a finding.
 #[derive(Debug, Clone, PartialEq)]
@@ -63,6 +64,8 @@ pub struct Context<'a> {
     pub cloud: &'a str,
     /// Set by `--cloud`: the cloud applies even where the code names another.
     pub cloud_forced: bool,
+    /// Set by `--assume-bgp-default-route`: on-premises advertises 0.0.0.0/0.
+    pub assume_bgp_default_route: bool,
 }
 
 impl<'a> Context<'a> {
@@ -96,6 +99,7 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
     kg101::check(ctx, &mut findings, &mut notes);
     kg102::check(ctx, &mut findings);
     kg103::check(ctx, &mut findings);
+    kg104::check(ctx, &mut findings, &mut notes);
     kg201::check(ctx, &mut findings, &mut notes);
     kg202::check(ctx, &mut findings, &mut notes);
     kg203::check(ctx, &mut findings, &mut notes);

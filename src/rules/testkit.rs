@@ -125,6 +125,7 @@ pub fn run(model: &Model) -> Vec<(&'static str, String)> {
         policy: &policy,
         cloud: "public",
         cloud_forced: false,
+        assume_bgp_default_route: false,
     };
     super::check(&ctx).into_iter().map(|f| (f.code, f.message)).collect()
 }

@@ -261,6 +261,12 @@ impl<'t> Walker<'t> {
                     origin,
                 });
             }
+            "microsoft.network/virtualnetworkgateways" => {
+                let body = self.node(r, scope, 0);
+                if let Some(g) = azure::gateway(&body, address.clone(), name_field(&full_name), origin.clone()) {
+                    self.model.gateways.push(g);
+                }
+            }
             "microsoft.network/virtualnetworks" => {
                 let body = self.node(r, scope, 0);
                 self.model.subnets.extend(azure::vnet_subnets(&body, &address));

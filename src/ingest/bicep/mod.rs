@@ -271,6 +271,7 @@ impl Ctx<'_> {
                 w.model.nsgs.extend(model.nsgs);
                 w.model.subnets.extend(model.subnets);
                 w.model.nics.extend(model.nics);
+                w.model.gateways.extend(model.gateways);
                 w.model.unchecked.extend(model.unchecked);
             }
         }
@@ -338,6 +339,12 @@ impl Walker<'_> {
                         self.model.route_tables.push(azure::route_table(res));
                     } else {
                         self.model.nsgs.push(azure::nsg(res));
+                    }
+                } else if lower == "microsoft.network/virtualnetworkgateways" {
+                    let body = self.node(ev, inst.body, &inst.scope, 0);
+                    let name_field = self.name_field(inst.body, &name);
+                    if let Some(g) = azure::gateway(&body, address.clone(), name_field, self.origin(&r.name.span)) {
+                        self.model.gateways.push(g);
                     }
                 } else if lower == "microsoft.network/virtualnetworks" {
                     let body = self.node(ev, inst.body, &inst.scope, 0);

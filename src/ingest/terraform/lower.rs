@@ -109,6 +109,28 @@ pub fn lower(ev: &Evaluator, module: &TfModule) -> Model {
                     }
                 }
             }
+            "azurerm_virtual_network_gateway" => {
+                for inst in instances(ev, r) {
+                    let fields = resource_fields(ev, r, &inst);
+                    let is_true = |k: &str| matches!(fields.bool(k), Some(Field::Known(true, _)));
+                    let is_type = |want: &str| matches!(fields.string("type"), Some(Field::Known(t, _)) if t.eq_ignore_ascii_case(want));
+                    let reason = if fields.present("default_local_network_gateway_id").is_some() {
+                        "has a default site (default_local_network_gateway_id), which forces internet traffic to on-premises"
+                    } else if is_type("ExpressRoute") {
+                        "is an ExpressRoute gateway, so on-premises routes (a 0.0.0.0/0 among them) arrive over BGP"
+                    } else if is_true("enable_bgp") || is_true("bgp_enabled") {
+                        "has BGP enabled, so on-premises can advertise 0.0.0.0/0"
+                    } else {
+                        continue;
+                    };
+                    model.gateways.push(crate::model::Gateway {
+                        address: inst.address,
+                        name: fields.string("name").unwrap_or_else(|| missing(&fields, "name")),
+                        origin: fields.origin.clone(),
+                        reason: reason.into(),
+                    });
+                }
+            }
             "azurerm_network_interface" => {
                 for inst in instances(ev, r) {
                     let fields = resource_fields(ev, r, &inst);

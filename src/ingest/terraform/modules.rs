@@ -288,6 +288,7 @@ fn merge(into: &mut Model, from: Model) {
     into.nsgs.extend(from.nsgs);
     into.subnets.extend(from.subnets);
     into.nics.extend(from.nics);
+    into.gateways.extend(from.gateways);
     into.unchecked.extend(from.unchecked);
 }
 
@@ -331,6 +332,9 @@ fn prefix_addresses(model: &mut Model, prefix: &str) {
                 a.insert_str(0, prefix);
             }
         }
+    }
+    for g in &mut model.gateways {
+        p(&mut g.address);
     }
     for (a, _) in &mut model.unchecked {
         p(a);

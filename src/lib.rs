@@ -86,12 +86,15 @@ struct DirFiles {
     auto_vars_json: Vec<(FileId, serde_json::Value)>,
     /// ARM templates and parameters files.
     arm: Vec<ArmDoc>,
+    /// Terraform plans (`terraform show -json`).
+    plans: Vec<terraform::plan::Plan>,
 }
 
 enum Parsed {
     Hcl(HclFile),
     Json(FileId, serde_json::Value),
     Arm(ArmDoc),
+    Plan(terraform::plan::Plan),
     Bicep(BicepFile),
     /// Valid JSON that is not ARM: skipped silently.
     Skipped,
@@ -142,6 +145,7 @@ pub fn check(opts: &CheckOptions, policy: &Policy) -> Outcome {
             (Ok(Parsed::Hcl(h)), _) => entry.auto_vars.push(h),
             (Ok(Parsed::Json(id, v)), _) => entry.auto_vars_json.push((id, v)),
             (Ok(Parsed::Arm(doc)), _) => entry.arm.push(doc),
+            (Ok(Parsed::Plan(p)), _) => entry.plans.push(p),
             (Ok(Parsed::Bicep(b)), _) => bicep_files.push(b),
             (Ok(Parsed::Skipped), _) => {}
             (Err(e), _) => errors.push(e),
@@ -169,7 +173,21 @@ pub fn check(opts: &CheckOptions, policy: &Policy) -> Outcome {
             .collect(),
     );
     let roots = tf_modules.roots();
-    let mut models: Vec<Model> = roots.par_iter().map(|dir| tf_modules.lower_root(dir, &inputs)).collect();
+    // A plan beside its configuration: check the configuration (so findings
+    // point at .tf lines) under the plan's variable values.
+    let mut models: Vec<Model> = roots
+        .par_iter()
+        .map(|dir| {
+            let plan_vars = dirs.get(*dir).and_then(|d| d.plans.first()).map(terraform::plan::variables);
+            tf_modules.lower_root(dir, &inputs, plan_vars.as_ref())
+        })
+        .collect();
+    // A plan alone is lowered from its planned values.
+    models.extend(
+        dirs.values()
+            .filter(|d| d.tf.is_empty())
+            .flat_map(|d| d.plans.iter().map(terraform::plan::lower)),
+    );
     models.extend(
         dirs.par_iter()
             .flat_map_iter(|(_, d)| {
@@ -225,7 +243,13 @@ pub fn check(opts: &CheckOptions, policy: &Policy) -> Outcome {
 fn parse_one(kind: Option<Kind>, id: FileId, text: Arc<str>, sources: &SourceMap) -> Result<Parsed, FileError> {
     match kind {
         Some(Kind::AutoTfVarsJson) => parse_json(id, &text, sources).map(|v| Parsed::Json(id, v)),
-        Some(Kind::Json) => ingest::arm::parse(id, text).map(|d| d.map(Parsed::Arm).unwrap_or(Parsed::Skipped)),
+        Some(Kind::Json) => match ingest::arm::parse(id, text.clone())? {
+            Some(doc) => Ok(Parsed::Arm(doc)),
+            None => match serde_json::from_str::<serde_json::Value>(&text) {
+                Ok(json) if terraform::plan::is_plan(&json) => Ok(Parsed::Plan(terraform::plan::Plan { file: id, text, json })),
+                _ => Ok(Parsed::Skipped),
+            },
+        },
         Some(Kind::Bicep) | Some(Kind::BicepParam) => {
             let path = sources.path(id).to_path_buf();
             ingest::bicep::parse(id, text, &path).map(Parsed::Bicep)

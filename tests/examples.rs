@@ -309,7 +309,7 @@ fn whole_examples_directory_fails_the_check() {
     let (got, code, doc) = findings(&["examples"]);
     assert_eq!(code, 1);
     assert!(got.len() >= 30, "{doc:#}");
-    assert_eq!(doc["summary"]["files"].as_u64(), Some(49));
+    assert_eq!(doc["summary"]["files"].as_u64(), Some(50));
 }
 
 #[test]
@@ -499,4 +499,32 @@ fn a_vpn_default_site_exposes_subnets_without_kms_routes() {
             .starts_with("subnet snet-exposed has no route table"),
         "{doc:#}"
     );
+}
+
+#[test]
+fn a_plan_alone_is_checked_and_an_unknown_ip_does_not_hide_the_tunnel() {
+    expect("25-plan-json", &[("KG101", "plan.json", 14)], 1);
+    let (_, _, doc) = findings(&["examples/25-plan-json"]);
+    assert_eq!(doc["findings"][0]["resource"], "module.spoke.azurerm_route_table.this", "{doc:#}");
+}
+
+#[test]
+fn a_plan_beside_its_configuration_supplies_the_variables() {
+    let d = tempfile::tempdir().expect("tempdir");
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/07-unresolved-variable/main.tf"),
+        d.path().join("main.tf"),
+    )
+    .expect("copy");
+    std::fs::write(
+        d.path().join("plan.json"),
+        r#"{"format_version":"1.2","variables":{"next_hop_type":{"value":"VirtualAppliance"}},"planned_values":{"root_module":{}}}"#,
+    )
+    .expect("write");
+    let (got, _, _) = findings(&[d.path().to_str().expect("utf-8 path")]);
+    let got: Vec<(String, u64)> = got
+        .into_iter()
+        .map(|(r, f, l)| (r, if f.ends_with("main.tf") { l } else { 0 }))
+        .collect();
+    assert_eq!(got, vec![("KG101".to_string(), 13)], "the finding points at the .tf line");
 }

@@ -651,7 +651,7 @@ fn route_table(ev: &Evaluator, r: &ResourceBlock, inst: Instance) -> RouteTable 
     }
 }
 
-fn lower_route(f: &Fields) -> Route {
+pub(super) fn lower_route(f: &Fields) -> Route {
     Route {
         name: f.string("name").unwrap_or_else(|| missing(f, "name")),
         address_prefix: f
@@ -701,7 +701,7 @@ fn nsg(ev: &Evaluator, r: &ResourceBlock, inst: Instance) -> Nsg {
     }
 }
 
-fn lower_rule(f: &Fields) -> SecurityRule {
+pub(super) fn lower_rule(f: &Fields) -> SecurityRule {
     let addresses = |single: &str, plural: &str, asgs: &str| {
         let mut v = f.list(single, AddressMatch::parse, "an address prefix or service tag");
         v.extend(f.list(plural, AddressMatch::parse, "an address prefix or service tag"));

@@ -7,6 +7,7 @@ mod fields;
 mod functions;
 mod lower;
 mod modules;
+pub mod plan;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;

@@ -56,23 +56,19 @@ impl<'a> ModuleSet<'a> {
         self.modules.keys().filter(|d| !called.contains(&normalise(d))).collect()
     }
 
-    /// Lowers a root module and every module it calls.
-    pub fn lower_root(&self, dir: &Path, inputs: &VarInputs) -> Model {
+    /// Lowers a root module and every module it calls; `plan_vars` are the
+    /// values of a plan made from this root, which win over every other source.
+    pub fn lower_root(&self, dir: &Path, inputs: &VarInputs, plan_vars: Option<&BTreeMap<String, Val>>) -> Model {
         let Some(m) = self.modules.get(dir) else { return Model::default() };
         let mut stack = vec![normalise(dir)];
-        self.lower_call(
-            m,
-            None,
-            inputs,
-            &Call {
-                prefix: String::new(),
-                key: String::new(),
-                root: dir.to_path_buf(),
-                sites: Vec::new(),
-            },
-            &mut stack,
-        )
-        .0
+        let call = Call {
+            prefix: String::new(),
+            key: String::new(),
+            root: dir.to_path_buf(),
+            sites: Vec::new(),
+            plan_vars: plan_vars.cloned(),
+        };
+        self.lower_call(m, None, inputs, &call, &mut stack).0
     }
 
     fn find(&self, dir: &Path) -> Option<&TfModule<'a>> {
@@ -91,7 +87,15 @@ impl<'a> ModuleSet<'a> {
     ) -> (Model, Val) {
         // tfvars and --var apply to the root module only; a called module gets its inputs.
         let variables = match given {
-            None => resolve_variables(m, inputs),
+            None => {
+                let mut v = resolve_variables(m, inputs);
+                for (k, pv) in call.plan_vars.iter().flatten() {
+                    if let Some(slot) = v.get_mut(k) {
+                        *slot = pv.clone();
+                    }
+                }
+                v
+            }
             Some(given) => {
                 let mut v = resolve_variables(m, &VarInputs::default());
                 for (k, val) in &mut v {
@@ -196,6 +200,7 @@ impl<'a> ModuleSet<'a> {
                     key: key.clone(),
                     root: call.root.clone(),
                     sites,
+                    plan_vars: None,
                 };
                 stack.push(dir.clone());
                 let (mut child_model, out) = self.lower_call(child, Some(given), inputs, &child_call, stack);
@@ -262,6 +267,8 @@ struct Call {
     key: String,
     root: PathBuf,
     sites: Vec<Origin>,
+    /// A plan's variable values, for the root module only.
+    plan_vars: Option<BTreeMap<String, Val>>,
 }
 
 fn is_local(source: &str) -> bool {

@@ -206,6 +206,7 @@ pub fn check(opts: &CheckOptions, policy: &Policy) -> Outcome {
         model.subnets.extend(m.subnets);
         model.nics.extend(m.nics);
         model.gateways.extend(m.gateways);
+        model.firewalls.extend(m.firewalls);
         model.unchecked.extend(m.unchecked);
     }
 

@@ -94,6 +94,8 @@ pub struct Authoring {
 pub struct RouteTable {
     /// The resource address: Terraform address, Bicep symbol, or ARM `type/name`.
     pub address: String,
+    /// Where `address` is unique (see [`Link::Address`]); 0 outside Terraform.
+    pub namespace: u32,
     pub name: Field<String>,
     /// The resource's header: where table-level findings point.
     pub origin: Origin,
@@ -119,6 +121,9 @@ pub struct Route {
     pub address_prefix: Field<RoutePrefix>,
     pub next_hop_type: Field<NextHopType>,
     pub next_hop_ip: Option<Field<String>>,
+    /// Set when the code says the next hop is a firewall it also declares
+    /// (`next_hop_in_ip_address = azurerm_firewall.hub.ip_configuration[0].private_ip_address`).
+    pub next_hop_firewall: Option<Link>,
     /// The route block, object or resource.
     pub origin: Origin,
     /// For a separately declared route: its own resource address.
@@ -187,6 +192,8 @@ impl fmt::Display for NextHopType {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Nsg {
     pub address: String,
+    /// Where `address` is unique (see [`Link::Address`]); 0 outside Terraform.
+    pub namespace: u32,
     pub name: Field<String>,
     pub origin: Origin,
     pub rules: Vec<SecurityRule>,
@@ -373,6 +380,8 @@ pub struct Model {
     pub nics: Vec<NetworkInterface>,
     /// Gateways that can bring a default route in over BGP or a default site.
     pub gateways: Vec<Gateway>,
+    /// Azure Firewalls and the network rules that apply to them.
+    pub firewalls: Vec<Firewall>,
     /// Code kmsguard could not follow (a linked template, a registry module),
     /// with the address of the resource or module that refers to it; reported
     /// as KG901 notes.
@@ -385,21 +394,23 @@ pub struct Model {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Link {
     Id(Field<String>),
-    Address(String, Origin),
+    /// A front end's own address, within a namespace: Terraform addresses
+    /// are unique only inside one root module's tree.
+    Address(String, Origin, u32),
 }
 
 impl Link {
     pub fn origin(&self) -> &Origin {
         match self {
             Link::Id(f) => f.origin(),
-            Link::Address(_, o) => o,
+            Link::Address(_, o, _) => o,
         }
     }
 
     /// Whether this link points at a resource with `address` and Azure `name`.
-    fn points_at(&self, address: &str, name: &Field<String>) -> bool {
+    fn points_at(&self, namespace: u32, address: &str, name: &Field<String>) -> bool {
         match self {
-            Link::Address(a, _) => a == address,
+            Link::Address(a, _, ns) => *ns == namespace && a == address,
             Link::Id(Field::Known(id, _)) => {
                 let last = id.trim_end_matches('/').rsplit('/').next().unwrap_or_default();
                 name.known().is_some_and(|n| n.eq_ignore_ascii_case(last))
@@ -413,6 +424,8 @@ impl Link {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Subnet {
     pub address: String,
+    /// Where `address` is unique (see [`Link::Address`]); 0 outside Terraform.
+    pub namespace: u32,
     pub name: Field<String>,
     pub origin: Origin,
     pub route_table: Option<Link>,
@@ -431,10 +444,40 @@ pub struct Gateway {
     pub reason: String,
 }
 
+/// An Azure Firewall with the network rules of its policy (or its classic
+/// rule collections), in processing order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Firewall {
+    pub address: String,
+    /// Where `address` is unique (see [`Link::Address`]); 0 outside Terraform.
+    pub namespace: u32,
+    pub name: Field<String>,
+    pub origin: Origin,
+    pub rules: Vec<FirewallRule>,
+    /// Whether DNS proxy is on, which FQDN network rules need.
+    pub dns_proxy: Field<bool>,
+    /// Reasons the rule list may hold rules kmsguard cannot see.
+    pub incomplete: Vec<Unresolved>,
+}
+
+/// One network rule of a firewall.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FirewallRule {
+    pub name: Field<String>,
+    pub action: Field<Access>,
+    pub protocols: Vec<Field<Protocol>>,
+    pub destination_ports: Vec<Field<PortRange>>,
+    pub destination_addresses: Vec<Field<AddressMatch>>,
+    pub destination_fqdns: Vec<Field<String>>,
+    pub origin: Origin,
+}
+
 /// A network interface: its subnet and its own NSG.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NetworkInterface {
     pub address: String,
+    /// Where `address` is unique (see [`Link::Address`]); 0 outside Terraform.
+    pub namespace: u32,
     pub name: Field<String>,
     pub origin: Origin,
     pub subnets: Vec<Link>,
@@ -444,12 +487,17 @@ pub struct NetworkInterface {
 impl Model {
     pub fn route_table_of(&self, subnet: &Subnet) -> Option<&RouteTable> {
         let link = subnet.route_table.as_ref()?;
-        self.route_tables.iter().find(|t| link.points_at(&t.address, &t.name))
+        self.route_tables.iter().find(|t| link.points_at(t.namespace, &t.address, &t.name))
+    }
+
+    pub fn firewall_of(&self, link: Option<&Link>) -> Option<&Firewall> {
+        let link = link?;
+        self.firewalls.iter().find(|f| link.points_at(f.namespace, &f.address, &f.name))
     }
 
     pub fn nsg_of(&self, link: Option<&Link>) -> Option<&Nsg> {
         let link = link?;
-        self.nsgs.iter().find(|n| link.points_at(&n.address, &n.name))
+        self.nsgs.iter().find(|n| link.points_at(n.namespace, &n.address, &n.name))
     }
 
     /// The subnets associated with `table`.
@@ -461,9 +509,11 @@ impl Model {
 
     /// The network interfaces in `subnet`.
     pub fn nics_in<'a>(&'a self, subnet: &'a Subnet) -> impl Iterator<Item = &'a NetworkInterface> + 'a {
-        self.nics
-            .iter()
-            .filter(move |n| n.subnets.iter().any(|l| l.points_at(&subnet.address, &subnet.name)))
+        self.nics.iter().filter(move |n| {
+            n.subnets
+                .iter()
+                .any(|l| l.points_at(subnet.namespace, &subnet.address, &subnet.name))
+        })
     }
 }
 

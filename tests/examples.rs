@@ -309,7 +309,7 @@ fn whole_examples_directory_fails_the_check() {
     let (got, code, doc) = findings(&["examples"]);
     assert_eq!(code, 1);
     assert!(got.len() >= 30, "{doc:#}");
-    assert_eq!(doc["summary"]["files"].as_u64(), Some(50));
+    assert_eq!(doc["summary"]["files"].as_u64(), Some(52));
 }
 
 #[test]
@@ -527,4 +527,34 @@ fn a_plan_beside_its_configuration_supplies_the_variables() {
         .map(|(r, f, l)| (r, if f.ends_with("main.tf") { l } else { 0 }))
         .collect();
     assert_eq!(got, vec![("KG101".to_string(), 13)], "the finding points at the .tf line");
+}
+
+#[test]
+fn a_firewall_that_allows_no_kms_is_kg301_not_kg101() {
+    expect("26-firewall-blocks-kms", &[("KG301", "main.tf", 51)], 1);
+}
+
+#[test]
+fn a_firewall_that_allows_kms_keeps_the_tunnel_working() {
+    expect("27-firewall-allows-kms", &[], 0);
+}
+
+#[test]
+fn two_roots_with_the_same_addresses_stay_apart() {
+    // Examples 17/18 and 26/27 declare the same Terraform addresses; checked
+    // together, each association and firewall link stays within its own root.
+    let (got, _, _) = findings(&[
+        "examples/17-forced-tunnel-nsg-blocks-kms",
+        "examples/18-forced-tunnel-nsg-allows-kms",
+        "examples/26-firewall-blocks-kms",
+        "examples/27-firewall-allows-kms",
+    ]);
+    let got: Vec<(String, String)> = got.into_iter().map(|(r, f, _)| (r, f)).collect();
+    assert_eq!(
+        got,
+        vec![
+            ("KG204".to_string(), "examples/17-forced-tunnel-nsg-blocks-kms/main.tf".to_string()),
+            ("KG301".to_string(), "examples/26-firewall-blocks-kms/main.tf".to_string()),
+        ]
+    );
 }

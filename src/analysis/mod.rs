@@ -2,6 +2,7 @@
 //! and what an NSG decides for a flow. Nothing here knows about files or
 //! formats; the rules turn these answers into findings.
 
+pub mod firewall;
 pub mod nsg;
 pub mod routing;
 

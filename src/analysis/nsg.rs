@@ -225,7 +225,7 @@ fn destination_matches(d: &Field<AddressMatch>, flow: &Flow) -> Tri {
     }
 }
 
-fn field_is<T>(f: &Field<T>, pred: impl Fn(&T) -> bool) -> Tri {
+pub(crate) fn field_is<T>(f: &Field<T>, pred: impl Fn(&T) -> bool) -> Tri {
     match f {
         Field::Known(v, _) => Tri::from_bool(pred(v)),
         Field::Unknown(u) => Tri::Unknown(vec![u.clone()]),

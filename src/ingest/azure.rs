@@ -207,6 +207,7 @@ pub fn route(item: &Node, resource: Option<String>) -> Route {
         ),
         next_hop_type: parsed(&props, "nextHopType", NextHopType::parse, "a next hop type"),
         next_hop_ip: string_prop(&props, "nextHopIpAddress"),
+        next_hop_firewall: None,
         origin: item.origin.clone(),
         resource,
     }
@@ -243,6 +244,7 @@ pub fn route_table(res: Resource) -> RouteTable {
     };
     RouteTable {
         address: res.address,
+        namespace: 0,
         name: res.name,
         origin: res.origin,
         routes,
@@ -327,6 +329,7 @@ pub fn nsg(res: Resource) -> Nsg {
     }
     Nsg {
         address: res.address,
+        namespace: 0,
         name: res.name,
         origin: res.origin,
         rules,
@@ -418,6 +421,7 @@ pub fn subnet(item: &Node, address: String) -> Subnet {
     let id_of = |key: &str| props.present(key).and_then(|n| n.present("id")).map(|id| Link::Id(id.string("id")));
     Subnet {
         address,
+        namespace: 0,
         name: string_prop(item, "name").unwrap_or_else(|| missing("name", &item.origin)),
         origin: item.origin.clone(),
         route_table: id_of("routeTable"),

@@ -17,6 +17,8 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>, notes: &mut Vec<Undecided>) 
             let mut undecided_addrs = Vec::new();
             for ar in &routes {
                 match &ar.decision {
+                    // Through a firewall declared in the code, KG301 decides.
+                    RouteDecision::Known(er) if super::kg301::firewall_for(ctx, er).is_some() => {}
                     RouteDecision::Known(er) if breaks(er) && !er.is_host_route() => broken.push((ar.address, er.clone())),
                     RouteDecision::Known(_) => {}
                     RouteDecision::Unknown(why) => {

@@ -154,9 +154,10 @@ mod tests {
     fn subnet(name: &str, table: Option<&str>) -> Subnet {
         Subnet {
             address: format!("azurerm_subnet.{name}"),
+            namespace: 0,
             name: known(name.into()),
             origin: here(),
-            route_table: table.map(|t| Link::Address(format!("azurerm_route_table.{t}"), here())),
+            route_table: table.map(|t| Link::Address(format!("azurerm_route_table.{t}"), here(), 0)),
             nsg: None,
         }
     }

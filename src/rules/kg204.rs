@@ -140,10 +140,11 @@ mod tests {
     fn subnet_with(table: &str, nsg: &str) -> Subnet {
         Subnet {
             address: "azurerm_subnet.app".into(),
+            namespace: 0,
             name: known("snet-app".into()),
             origin: here(),
-            route_table: Some(Link::Address(format!("azurerm_route_table.{table}"), here())),
-            nsg: Some(Link::Address(format!("azurerm_network_security_group.{nsg}"), here())),
+            route_table: Some(Link::Address(format!("azurerm_route_table.{table}"), here(), 0)),
+            nsg: Some(Link::Address(format!("azurerm_network_security_group.{nsg}"), here(), 0)),
         }
     }
 

@@ -11,6 +11,7 @@ mod kg201;
 mod kg202;
 mod kg203;
 mod kg204;
+mod kg301;
 mod kg901;
 mod platform;
 mod routes;
@@ -24,9 +25,8 @@ pub const CODES: &[&str] = &[
     "KG101", "KG102", "KG103", "KG104", "KG201", "KG202", "KG203", "KG204", "KG301", "KG901",
 ];
 
-/// The rules this version checks. KG301 needs firewalls and their policies
-/// in the model, which is still to come.
-pub const IMPLEMENTED: &[&str] = &["KG101", "KG102", "KG103", "KG104", "KG201", "KG202", "KG203", "KG204", "KG901"];
+/// The rules this version checks: all of them.
+pub const IMPLEMENTED: &[&str] = CODES;
 
 /// A place in the code and what it has to do with a finding.
 #[derive(Debug, Clone, PartialEq)]
@@ -104,6 +104,7 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
     kg202::check(ctx, &mut findings, &mut notes);
     kg203::check(ctx, &mut findings, &mut notes);
     kg204::check(ctx, &mut findings, &mut notes);
+    kg301::check(ctx, &mut findings, &mut notes);
     findings.extend(kg901::notes(ctx, notes));
     // A resource deployed through module calls lists them, outermost first.
     let mut sites: std::collections::HashMap<&str, &[Origin]> = std::collections::HashMap::new();

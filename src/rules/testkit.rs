@@ -34,6 +34,7 @@ pub fn route(name: &str, prefix: &str, hop: &str) -> Route {
         }),
         next_hop_type: known(NextHopType::parse(hop).expect("valid next hop in test")),
         next_hop_ip: (hop == "VirtualAppliance").then(|| known("10.0.1.4".into())),
+        next_hop_firewall: None,
         origin: here(),
         resource: None,
     }
@@ -42,6 +43,7 @@ pub fn route(name: &str, prefix: &str, hop: &str) -> Route {
 pub fn table(name: &str, routes: Vec<Route>) -> RouteTable {
     RouteTable {
         address: format!("azurerm_route_table.{name}"),
+        namespace: 0,
         name: known(name.into()),
         origin: here(),
         routes,
@@ -102,6 +104,7 @@ pub fn rule(
 pub fn nsg(name: &str, rules: Vec<SecurityRule>) -> Nsg {
     Nsg {
         address: format!("azurerm_network_security_group.{name}"),
+        namespace: 0,
         name: known(name.into()),
         origin: here(),
         rules,

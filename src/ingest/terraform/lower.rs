@@ -57,6 +57,11 @@ pub fn lower(ev: &Evaluator, module: &TfModule) -> Model {
     let mut nsgs_by_name: BTreeMap<&str, Vec<(usize, Option<Val>)>> = BTreeMap::new();
     // Where a separate route resource goes: after the table's own block.
     let mut after_table: Vec<Origin> = Vec::new();
+    // Firewalls with their policy link, and the policies' rule collection groups.
+    let mut firewall_policies: Vec<(usize, Option<Link>)> = Vec::new();
+    let mut policies: Vec<Policy> = Vec::new();
+    // Classic rule collections: (firewall, collection priority, rule).
+    let mut classic: Vec<(Link, f64, crate::model::FirewallRule)> = Vec::new();
     // azapi routes and rules, attached to their parent by `parent_id`.
     let mut azapi_children: Vec<(Link, bool, Route, SecurityRule)> = Vec::new();
     for r in &resources {
@@ -77,6 +82,7 @@ pub fn lower(ev: &Evaluator, module: &TfModule) -> Model {
                     let fields = resource_fields(ev, r, &inst);
                     model.subnets.push(Subnet {
                         address: inst.address,
+                        namespace: 0,
                         name: fields.string("name").unwrap_or_else(|| missing(&fields, "name")),
                         origin: fields.origin.clone(),
                         route_table: None,
@@ -101,6 +107,7 @@ pub fn lower(ev: &Evaluator, module: &TfModule) -> Model {
                             .map(|a| link_of(ev, &a.value, "azurerm_network_security_group", r.file, &scope));
                         model.subnets.push(Subnet {
                             address: format!("{}.subnet[{label:?}]", inst.address),
+                            namespace: 0,
                             name,
                             origin: f.origin.clone(),
                             route_table,
@@ -131,6 +138,44 @@ pub fn lower(ev: &Evaluator, module: &TfModule) -> Model {
                     });
                 }
             }
+            "azurerm_firewall" => {
+                for inst in instances(ev, r) {
+                    let fields = resource_fields(ev, r, &inst);
+                    let policy = r
+                        .block
+                        .body
+                        .get_attribute("firewall_policy_id")
+                        .map(|a| link_of(ev, &a.value, "azurerm_firewall_policy", r.file, &inst.scope));
+                    firewall_policies.push((model.firewalls.len(), policy));
+                    model.firewalls.push(crate::model::Firewall {
+                        address: inst.address,
+                        namespace: 0,
+                        name: fields.string("name").unwrap_or_else(|| missing(&fields, "name")),
+                        origin: fields.origin.clone(),
+                        rules: Vec::new(),
+                        dns_proxy: fields
+                            .bool("dns_proxy_enabled")
+                            .unwrap_or_else(|| Field::Known(false, fields.origin.clone())),
+                        incomplete: Vec::new(),
+                    });
+                }
+            }
+            "azurerm_firewall_policy" => {
+                for inst in instances(ev, r) {
+                    let fields = resource_fields(ev, r, &inst);
+                    let dns = r.block.body.get_blocks("dns").next().map(|b| {
+                        Fields::from_body(ev, &b.body, &r.file.text, r.file.file, &inst.scope, fields.origin.clone())
+                            .bool("proxy_enabled")
+                            .unwrap_or_else(|| Field::Known(false, fields.origin.clone()))
+                    });
+                    policies.push(Policy {
+                        address: inst.address,
+                        name: fields.string("name").unwrap_or_else(|| missing(&fields, "name")),
+                        dns_proxy: dns.unwrap_or_else(|| Field::Known(false, fields.origin.clone())),
+                        groups: Vec::new(),
+                    });
+                }
+            }
             "azurerm_network_interface" => {
                 for inst in instances(ev, r) {
                     let fields = resource_fields(ev, r, &inst);
@@ -144,6 +189,7 @@ pub fn lower(ev: &Evaluator, module: &TfModule) -> Model {
                         .collect();
                     model.nics.push(NetworkInterface {
                         address: inst.address,
+                        namespace: 0,
                         name: fields.string("name").unwrap_or_else(|| missing(&fields, "name")),
                         origin: fields.origin.clone(),
                         subnets,
@@ -173,6 +219,11 @@ pub fn lower(ev: &Evaluator, module: &TfModule) -> Model {
                     let fields = resource_fields(ev, r, &inst);
                     let route = Route {
                         resource: Some(inst.address.clone()),
+                        next_hop_firewall: r
+                            .block
+                            .body
+                            .get_attribute("next_hop_in_ip_address")
+                            .and_then(|a| firewall_ref(&a.value, r.file)),
                         ..lower_route(&fields)
                     };
                     let target = resolve_parent(ev, r, &inst, "route_table_name", "azurerm_route_table", &tables_by_name, |i| {
@@ -248,6 +299,51 @@ pub fn lower(ev: &Evaluator, module: &TfModule) -> Model {
                     }
                 }
             }
+            "azurerm_firewall_policy_rule_collection_group" => {
+                for inst in instances(ev, r) {
+                    let fields = resource_fields(ev, r, &inst);
+                    let Some(link) = r
+                        .block
+                        .body
+                        .get_attribute("firewall_policy_id")
+                        .map(|a| link_of(ev, &a.value, "azurerm_firewall_policy", r.file, &inst.scope))
+                    else {
+                        continue;
+                    };
+                    let priority = fields
+                        .parsed("priority", |s| s.parse::<f64>().ok(), "a number")
+                        .and_then(|f| f.known().copied())
+                        .unwrap_or(f64::MAX);
+                    let rules = network_rules(ev, r, &inst, "network_rule_collection", None);
+                    for p in policies.iter_mut().filter(|p| links_to(&link, &p.address, &p.name)) {
+                        p.groups.push((priority, rules.clone()));
+                    }
+                }
+            }
+            "azurerm_firewall_network_rule_collection" => {
+                for inst in instances(ev, r) {
+                    let fields = resource_fields(ev, r, &inst);
+                    let action = fields
+                        .parsed("action", parse_access, "Allow or Deny")
+                        .unwrap_or_else(|| missing(&fields, "action"));
+                    let priority = fields
+                        .parsed("priority", |s| s.parse::<f64>().ok(), "a number")
+                        .and_then(|f| f.known().copied())
+                        .unwrap_or(f64::MAX);
+                    let mut rules = network_rules(ev, r, &inst, "", Some(action));
+                    rules.iter_mut().for_each(|(p, _)| *p = priority);
+                    let target = match r.block.body.get_attribute("azure_firewall_name") {
+                        Some(a) => match reference_to(&a.value, "azurerm_firewall", "name") {
+                            Some((n, _)) => Some(Link::Address(format!("azurerm_firewall.{n}"), fields.origin.clone(), 0)),
+                            None => fields.string("azure_firewall_name").map(Link::Id),
+                        },
+                        None => None,
+                    };
+                    if let Some(link) = target {
+                        classic.extend(rules.into_iter().map(|(p, r)| (link.clone(), p, r)));
+                    }
+                }
+            }
             "azurerm_network_security_rule" => {
                 for inst in instances(ev, r) {
                     let fields = resource_fields(ev, r, &inst);
@@ -294,6 +390,32 @@ pub fn lower(ev: &Evaluator, module: &TfModule) -> Model {
             for n in model.nsgs.iter_mut().filter(|n| links_to(&parent, &n.address, &n.name)) {
                 n.rules.push(rule.clone());
             }
+        }
+    }
+
+    classic.sort_by(|a, b| a.1.total_cmp(&b.1));
+    for (link, _, rule) in classic {
+        for fw in model.firewalls.iter_mut().filter(|f| links_to(&link, &f.address, &f.name)) {
+            fw.rules.push(rule.clone());
+        }
+    }
+
+    // A firewall's policy brings its rule collection groups, by priority.
+    for (i, link) in firewall_policies {
+        let Some(fw) = model.firewalls.get_mut(i) else { continue };
+        let Some(link) = link else { continue };
+        match policies.iter().find(|p| links_to(&link, &p.address, &p.name)) {
+            Some(p) => {
+                let mut groups = p.groups.clone();
+                groups.sort_by(|a, b| a.0.total_cmp(&b.0));
+                fw.rules
+                    .extend(groups.into_iter().flat_map(|(_, rules)| rules.into_iter().map(|(_, r)| r)));
+                fw.dns_proxy = p.dns_proxy.clone();
+            }
+            None => fw.incomplete.push(Unresolved {
+                reason: "the firewall's policy is not in the code checked".into(),
+                origin: link.origin().clone(),
+            }),
         }
     }
 
@@ -593,7 +715,12 @@ fn route_table(ev: &Evaluator, r: &ResourceBlock, inst: Instance) -> RouteTable 
     let (blocks, mut incomplete) = nested_blocks(ev, &r.block.body, "route", r.file, &inst.scope);
     let mut routes: Vec<Route> = blocks
         .iter()
-        .map(|(body, scope, origin)| lower_route(&Fields::from_body(ev, body, &r.file.text, r.file.file, scope, origin.clone())))
+        .map(|(body, scope, origin)| Route {
+            next_hop_firewall: body
+                .get_attribute("next_hop_in_ip_address")
+                .and_then(|a| firewall_ref(&a.value, r.file)),
+            ..lower_route(&Fields::from_body(ev, body, &r.file.text, r.file.file, scope, origin.clone()))
+        })
         .collect();
     let (listed, more_incomplete) = attribute_list(ev, &r.block.body, "route", r.file, &inst.scope);
     let style = if r.block.body.get_attribute("route").is_some() {
@@ -633,6 +760,7 @@ fn route_table(ev: &Evaluator, r: &ResourceBlock, inst: Instance) -> RouteTable 
     };
     RouteTable {
         address: inst.address,
+        namespace: 0,
         name: fields.string("name").unwrap_or_else(|| missing(&fields, "name")),
         origin: fields.origin.clone(),
         routes,
@@ -673,6 +801,7 @@ pub(super) fn lower_route(f: &Fields) -> Route {
             )
             .unwrap_or_else(|| missing(f, "next_hop_type")),
         next_hop_ip: f.string("next_hop_in_ip_address"),
+        next_hop_firewall: None,
         origin: f.origin.clone(),
         resource: None,
     }
@@ -690,6 +819,7 @@ fn nsg(ev: &Evaluator, r: &ResourceBlock, inst: Instance) -> Nsg {
     incomplete.extend(more_incomplete);
     Nsg {
         address: inst.address,
+        namespace: 0,
         name: fields.string("name").unwrap_or_else(|| missing(&fields, "name")),
         origin: fields.origin.clone(),
         rules,
@@ -808,7 +938,7 @@ fn link_of(ev: &Evaluator, expr: &Expression, ty: &str, file: &HclFile, scope: &
                     _ => {}
                 }
             }
-            return Link::Address(address, origin);
+            return Link::Address(address, origin, 0);
         }
     }
     Link::Id(match eval_or_unknown(ev, expr, &file.text, scope) {
@@ -828,7 +958,7 @@ fn link_of(ev: &Evaluator, expr: &Expression, ty: &str, file: &HclFile, scope: &
 fn links_to(link: &Link, address: &str, name: &Field<String>) -> bool {
     match link {
         // An instance-less reference (`azurerm_subnet.a.id`) matches every instance's base address.
-        Link::Address(a, _) => a == address || address.strip_prefix(a.as_str()).is_some_and(|rest| rest.starts_with('[')),
+        Link::Address(a, _, _) => a == address || address.strip_prefix(a.as_str()).is_some_and(|rest| rest.starts_with('[')),
         Link::Id(Field::Known(id, _)) => {
             let last = id.trim_end_matches('/').rsplit('/').next().unwrap_or_default();
             name.known().is_some_and(|n| n.eq_ignore_ascii_case(last))
@@ -993,4 +1123,103 @@ fn provider_cloud(ev: &Evaluator, module: &TfModule) -> Option<String> {
         }
     }
     found
+}
+
+/// A firewall policy and its rule collection groups (priority, rules).
+struct Policy {
+    address: String,
+    name: Field<String>,
+    dns_proxy: Field<bool>,
+    groups: Vec<(f64, Vec<(f64, crate::model::FirewallRule)>)>,
+}
+
+fn parse_access(s: &str) -> Option<Access> {
+    match s.to_ascii_lowercase().as_str() {
+        "allow" => Some(Access::Allow),
+        "deny" => Some(Access::Deny),
+        _ => None,
+    }
+}
+
+/// `next_hop_in_ip_address = azurerm_firewall.X.ip_configuration[0].private_ip_address`.
+fn firewall_ref(expr: &Expression, file: &HclFile) -> Option<Link> {
+    use hcl::edit::expr::TraversalOperator as Op;
+    let Expression::Traversal(t) = expr else { return None };
+    let Expression::Variable(root) = &t.expr else { return None };
+    if root.as_str() != "azurerm_firewall" {
+        return None;
+    }
+    let name = match t.operators.first().map(|o| o.value()) {
+        Some(Op::GetAttr(n)) => n.as_str().to_string(),
+        _ => return None,
+    };
+    let mentions_ip = t
+        .operators
+        .iter()
+        .any(|o| matches!(o.value(), Op::GetAttr(a) if a.as_str() == "private_ip_address"));
+    mentions_ip.then(|| {
+        Link::Address(
+            format!("azurerm_firewall.{name}"),
+            Origin::new(file.file, expr.span().unwrap_or(0..0)),
+            0,
+        )
+    })
+}
+
+/// The network rules of `collection` blocks (policy groups) or of the
+/// resource's own `rule` blocks (classic collections), each with the
+/// collection's priority.
+fn network_rules(
+    ev: &Evaluator,
+    r: &ResourceBlock,
+    inst: &Instance,
+    collection: &str,
+    action: Option<Field<Access>>,
+) -> Vec<(f64, crate::model::FirewallRule)> {
+    let mut out = Vec::new();
+    let lower_rules =
+        |body: &Body, scope: &Scope, action: Field<Access>, priority: f64, out: &mut Vec<(f64, crate::model::FirewallRule)>| {
+            let (rules, _) = nested_blocks(ev, body, "rule", r.file, scope);
+            for (rb, rs, ro) in rules {
+                let f = Fields::from_body(ev, rb, &r.file.text, r.file.file, &rs, ro);
+                let mut destinations = f.list("destination_addresses", AddressMatch::parse, "an address prefix or service tag");
+                destinations.extend(f.list(
+                    "destination_ip_groups",
+                    |s| Some(AddressMatch::ApplicationSecurityGroup(s.to_string())),
+                    "an IP group",
+                ));
+                out.push((
+                    priority,
+                    crate::model::FirewallRule {
+                        name: f.string("name").unwrap_or_else(|| missing(&f, "name")),
+                        action: action.clone(),
+                        protocols: f.list("protocols", Protocol::parse, "a protocol"),
+                        destination_ports: f.list("destination_ports", PortRange::parse, "a port or port range"),
+                        destination_addresses: destinations,
+                        destination_fqdns: f.list("destination_fqdns", |s| Some(s.to_ascii_lowercase()), "a name"),
+                        origin: f.origin.clone(),
+                    },
+                ));
+            }
+        };
+    if collection.is_empty() {
+        if let Some(action) = action {
+            lower_rules(&r.block.body, &inst.scope, action, 0.0, &mut out);
+        }
+        return out;
+    }
+    let (collections, _) = nested_blocks(ev, &r.block.body, collection, r.file, &inst.scope);
+    for (cb, cs, co) in collections {
+        let cf = Fields::from_body(ev, cb, &r.file.text, r.file.file, &cs, co);
+        let action = cf
+            .parsed("action", parse_access, "Allow or Deny")
+            .unwrap_or_else(|| missing(&cf, "action"));
+        let priority = cf
+            .parsed("priority", |s| s.parse::<f64>().ok(), "a number")
+            .and_then(|f| f.known().copied())
+            .unwrap_or(f64::MAX);
+        lower_rules(cb, &cs, action, priority, &mut out);
+    }
+    out.sort_by(|a, b| a.0.total_cmp(&b.0));
+    out
 }

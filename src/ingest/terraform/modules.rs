@@ -68,7 +68,11 @@ impl<'a> ModuleSet<'a> {
             sites: Vec::new(),
             plan_vars: plan_vars.cloned(),
         };
-        self.lower_call(m, None, inputs, &call, &mut stack).0
+        let mut model = self.lower_call(m, None, inputs, &call, &mut stack).0;
+        // Addresses are unique within this root's tree only.
+        let namespace = self.modules.keys().position(|d| d == dir).map(|i| i as u32 + 1).unwrap_or(u32::MAX);
+        set_namespace(&mut model, namespace);
+        model
     }
 
     fn find(&self, dir: &Path) -> Option<&TfModule<'a>> {
@@ -296,6 +300,7 @@ fn merge(into: &mut Model, from: Model) {
     into.subnets.extend(from.subnets);
     into.nics.extend(from.nics);
     into.gateways.extend(from.gateways);
+    into.firewalls.extend(from.firewalls);
     into.unchecked.extend(from.unchecked);
 }
 
@@ -306,7 +311,7 @@ fn prefix_addresses(model: &mut Model, prefix: &str) {
     }
     let p = |a: &mut String| a.insert_str(0, prefix);
     let pl = |l: &mut Option<Link>| {
-        if let Some(Link::Address(a, _)) = l {
+        if let Some(Link::Address(a, _, _)) = l {
             a.insert_str(0, prefix);
         }
     };
@@ -335,7 +340,7 @@ fn prefix_addresses(model: &mut Model, prefix: &str) {
         p(&mut n.address);
         pl(&mut n.nsg);
         for l in &mut n.subnets {
-            if let Link::Address(a, _) = l {
+            if let Link::Address(a, _, _) = l {
                 a.insert_str(0, prefix);
             }
         }
@@ -343,7 +348,50 @@ fn prefix_addresses(model: &mut Model, prefix: &str) {
     for g in &mut model.gateways {
         p(&mut g.address);
     }
+    for f in &mut model.firewalls {
+        p(&mut f.address);
+    }
+    for t in &mut model.route_tables {
+        for r in &mut t.routes {
+            if let Some(Link::Address(a, _, _)) = &mut r.next_hop_firewall {
+                a.insert_str(0, prefix);
+            }
+        }
+    }
     for (a, _) in &mut model.unchecked {
         p(a);
+    }
+}
+
+/// Puts every resource and address link of one root's tree in `ns`.
+fn set_namespace(model: &mut Model, ns: u32) {
+    let set = |l: &mut Link| {
+        if let Link::Address(_, _, n) = l {
+            *n = ns;
+        }
+    };
+    for t in &mut model.route_tables {
+        t.namespace = ns;
+        for r in &mut t.routes {
+            if let Some(l) = &mut r.next_hop_firewall {
+                set(l);
+            }
+        }
+    }
+    for n in &mut model.nsgs {
+        n.namespace = ns;
+    }
+    for s in &mut model.subnets {
+        s.namespace = ns;
+        s.route_table.iter_mut().for_each(set);
+        s.nsg.iter_mut().for_each(set);
+    }
+    for n in &mut model.nics {
+        n.namespace = ns;
+        n.nsg.iter_mut().for_each(set);
+        n.subnets.iter_mut().for_each(set);
+    }
+    for f in &mut model.firewalls {
+        f.namespace = ns;
     }
 }

@@ -83,6 +83,7 @@ pub fn lower(plan: &Plan) -> Model {
                 };
                 model.route_tables.push(RouteTable {
                     address: r.address.clone(),
+                    namespace: 0,
                     name: name_of(&f, &r.origin),
                     origin: r.origin.clone(),
                     routes: routes.iter().map(lower_route).collect(),
@@ -98,6 +99,7 @@ pub fn lower(plan: &Plan) -> Model {
                 let (rules, incomplete) = list_of(&r.values, "security_rule", &r.origin);
                 model.nsgs.push(Nsg {
                     address: r.address.clone(),
+                    namespace: 0,
                     name: name_of(&f, &r.origin),
                     origin: r.origin.clone(),
                     rules: rules.iter().map(lower_rule).collect(),

@@ -1,0 +1,54 @@
+//! Whether an Azure Firewall lets a flow out: network rules in processing
+//! order (rule collection groups, then collections, by priority), first
+//! match wins, and anything unmatched is denied. FQDN network rules only
+//! work with DNS proxy on. Application rules cannot carry TCP 1688, so they
+//! do not count.
+
+use std::net::IpAddr;
+
+use super::nsg::{field_is, is_internet, protocol_covers};
+use super::Tri;
+use crate::model::{Access, AddressMatch, Field, Firewall, Protocol, Unresolved};
+
+/// Whether `fw` allows `protocol`/`port` to `addr` (known by `names`).
+pub fn allows(fw: &Firewall, addr: IpAddr, protocol: Protocol, port: u16, names: &[String]) -> Tri {
+    for rule in &fw.rules {
+        let proto = Tri::any(rule.protocols.iter().map(|p| field_is(p, |p| protocol_covers(*p, protocol))));
+        let ports = Tri::any(rule.destination_ports.iter().map(|p| field_is(p, |p| p.contains(port))));
+        let by_address = Tri::any(rule.destination_addresses.iter().map(|d| match d {
+            Field::Known(AddressMatch::Any, _) => Tri::Yes,
+            Field::Known(AddressMatch::Prefix(n), _) => Tri::from_bool(n.contains(&addr)),
+            Field::Known(AddressMatch::ServiceTag(t), _) if t.eq_ignore_ascii_case("Internet") => Tri::from_bool(is_internet(addr)),
+            Field::Known(other, o) => Tri::Unknown(vec![Unresolved {
+                reason: format!("kmsguard does not know which addresses {other} covers"),
+                origin: o.clone(),
+            }]),
+            Field::Unknown(u) => Tri::Unknown(vec![u.clone()]),
+        }));
+        let names_kms = Tri::any(
+            rule.destination_fqdns
+                .iter()
+                .map(|f| field_is(f, |f| names.iter().any(|n| n.eq_ignore_ascii_case(f)))),
+        );
+        let by_name = names_kms.and(match &fw.dns_proxy {
+            Field::Known(b, _) => Tri::from_bool(*b),
+            Field::Unknown(u) => Tri::Unknown(vec![u.clone()]),
+        });
+        match proto.and(ports).and(by_address.or(by_name)) {
+            Tri::No => continue,
+            Tri::Yes => {
+                return match &rule.action {
+                    Field::Known(Access::Allow, _) => Tri::Yes,
+                    Field::Known(Access::Deny, _) => Tri::No,
+                    Field::Unknown(u) => Tri::Unknown(vec![u.clone()]),
+                }
+            }
+            Tri::Unknown(why) => return Tri::Unknown(why),
+        }
+    }
+    if fw.incomplete.is_empty() {
+        Tri::No
+    } else {
+        Tri::Unknown(fw.incomplete.clone())
+    }
+}

@@ -528,6 +528,23 @@ pub(super) fn instances(ev: &Evaluator, r: &ResourceBlock) -> Vec<Instance> {
     if let Some(count) = r.block.body.get_attribute("count") {
         let origin = Origin::new(r.file.file, count.value.span().unwrap_or(0..0));
         return match eval_or_unknown(ev, &count.value, text, &Scope::default()) {
+            Val::Number(n) if n > crate::ingest::value::MAX_COLLECTION as f64 => single(
+                Some(Unresolved {
+                    reason: format!(
+                        "count = {} asks for more instances than kmsguard follows",
+                        snippet(text, &count.value)
+                    ),
+                    origin,
+                }),
+                Scope::default().with(
+                    "count",
+                    Val::Object(
+                        [("index".to_string(), Val::unknown("count is above kmsguard's limit"))]
+                            .into_iter()
+                            .collect(),
+                    ),
+                ),
+            ),
             Val::Number(n) if n >= 0.0 && n.fract() == 0.0 => (0..n as usize)
                 .map(|i| Instance {
                     address: format!("{base}[{i}]"),

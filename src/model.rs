@@ -386,6 +386,8 @@ pub struct Model {
     /// with the address of the resource or module that refers to it; reported
     /// as KG901 notes.
     pub unchecked: Vec<(String, Unresolved)>,
+    /// Links resolved on first use, once the model is complete.
+    pub links: std::sync::OnceLock<Links>,
 }
 
 /// How one resource refers to another: by Azure resource id (Bicep, ARM,
@@ -404,18 +406,6 @@ impl Link {
         match self {
             Link::Id(f) => f.origin(),
             Link::Address(_, o, _) => o,
-        }
-    }
-
-    /// Whether this link points at a resource with `address` and Azure `name`.
-    fn points_at(&self, namespace: u32, address: &str, name: &Field<String>) -> bool {
-        match self {
-            Link::Address(a, _, ns) => *ns == namespace && a == address,
-            Link::Id(Field::Known(id, _)) => {
-                let last = id.trim_end_matches('/').rsplit('/').next().unwrap_or_default();
-                name.known().is_some_and(|n| n.eq_ignore_ascii_case(last))
-            }
-            Link::Id(Field::Unknown(_)) => false,
         }
     }
 }
@@ -484,36 +474,118 @@ pub struct NetworkInterface {
     pub nsg: Option<Link>,
 }
 
+/// Which resource each link points at, resolved once: rules ask for a
+/// subnet's table or a table's subnets thousands of times on large repos.
+#[derive(Debug, Default)]
+pub struct Links {
+    table_of_subnet: Vec<Option<usize>>,
+    subnets_of_table: Vec<Vec<usize>>,
+    nics_of_subnet: Vec<Vec<usize>>,
+    nsgs: Index,
+    firewalls: Index,
+}
+
+/// Resources of one kind by (namespace, address) and by lower-cased name.
+#[derive(Debug, Default)]
+struct Index {
+    by_address: std::collections::HashMap<(u32, String), usize>,
+    by_name: std::collections::HashMap<String, usize>,
+}
+
+impl Index {
+    fn new<'a>(items: impl Iterator<Item = (u32, &'a str, &'a Field<String>)>) -> Self {
+        let mut ix = Index::default();
+        for (i, (ns, address, name)) in items.enumerate() {
+            ix.by_address.entry((ns, address.to_string())).or_insert(i);
+            if let Some(n) = name.known() {
+                ix.by_name.entry(n.to_ascii_lowercase()).or_insert(i);
+            }
+        }
+        ix
+    }
+
+    fn resolve(&self, link: &Link) -> Option<usize> {
+        match link {
+            Link::Address(a, _, ns) => self.by_address.get(&(*ns, a.clone())).copied(),
+            Link::Id(Field::Known(id, _)) => {
+                let last = id.trim_end_matches('/').rsplit('/').next().unwrap_or_default();
+                self.by_name.get(&last.to_ascii_lowercase()).copied()
+            }
+            Link::Id(Field::Unknown(_)) => None,
+        }
+    }
+}
+
 impl Model {
-    pub fn route_table_of(&self, subnet: &Subnet) -> Option<&RouteTable> {
-        let link = subnet.route_table.as_ref()?;
-        self.route_tables.iter().find(|t| link.points_at(t.namespace, &t.address, &t.name))
+    fn links(&self) -> &Links {
+        self.links.get_or_init(|| {
+            let tables = Index::new(self.route_tables.iter().map(|t| (t.namespace, t.address.as_str(), &t.name)));
+            let subnets = Index::new(self.subnets.iter().map(|s| (s.namespace, s.address.as_str(), &s.name)));
+            let table_of_subnet: Vec<Option<usize>> = self
+                .subnets
+                .iter()
+                .map(|s| s.route_table.as_ref().and_then(|l| tables.resolve(l)))
+                .collect();
+            let mut subnets_of_table = vec![Vec::new(); self.route_tables.len()];
+            for (si, t) in table_of_subnet.iter().enumerate() {
+                if let Some(list) = t.and_then(|t| subnets_of_table.get_mut(t)) {
+                    list.push(si);
+                }
+            }
+            let mut nics_of_subnet = vec![Vec::new(); self.subnets.len()];
+            for (ni, nic) in self.nics.iter().enumerate() {
+                for l in &nic.subnets {
+                    if let Some(list) = subnets.resolve(l).and_then(|s| nics_of_subnet.get_mut(s)) {
+                        list.push(ni);
+                    }
+                }
+            }
+            Links {
+                table_of_subnet,
+                subnets_of_table,
+                nics_of_subnet,
+                nsgs: Index::new(self.nsgs.iter().map(|n| (n.namespace, n.address.as_str(), &n.name))),
+                firewalls: Index::new(self.firewalls.iter().map(|f| (f.namespace, f.address.as_str(), &f.name))),
+            }
+        })
+    }
+
+    /// The route table of the subnet at `subnet` (an index into `subnets`).
+    pub fn route_table_of(&self, subnet: usize) -> Option<&RouteTable> {
+        self.links()
+            .table_of_subnet
+            .get(subnet)
+            .copied()
+            .flatten()
+            .and_then(|t| self.route_tables.get(t))
     }
 
     pub fn firewall_of(&self, link: Option<&Link>) -> Option<&Firewall> {
-        let link = link?;
-        self.firewalls.iter().find(|f| link.points_at(f.namespace, &f.address, &f.name))
+        self.links().firewalls.resolve(link?).and_then(|i| self.firewalls.get(i))
     }
 
     pub fn nsg_of(&self, link: Option<&Link>) -> Option<&Nsg> {
-        let link = link?;
-        self.nsgs.iter().find(|n| link.points_at(n.namespace, &n.address, &n.name))
+        self.links().nsgs.resolve(link?).and_then(|i| self.nsgs.get(i))
     }
 
-    /// The subnets associated with `table`.
-    pub fn subnets_of<'a>(&'a self, table: &'a RouteTable) -> impl Iterator<Item = &'a Subnet> + 'a {
-        self.subnets
-            .iter()
-            .filter(move |s| self.route_table_of(s).is_some_and(|t| std::ptr::eq(t, table)))
+    /// The subnets associated with the route table at `table` (an index into `route_tables`).
+    pub fn subnets_of(&self, table: usize) -> impl Iterator<Item = &Subnet> + '_ {
+        self.links()
+            .subnets_of_table
+            .get(table)
+            .into_iter()
+            .flatten()
+            .filter_map(|i| self.subnets.get(*i))
     }
 
-    /// The network interfaces in `subnet`.
-    pub fn nics_in<'a>(&'a self, subnet: &'a Subnet) -> impl Iterator<Item = &'a NetworkInterface> + 'a {
-        self.nics.iter().filter(move |n| {
-            n.subnets
-                .iter()
-                .any(|l| l.points_at(subnet.namespace, &subnet.address, &subnet.name))
-        })
+    /// The network interfaces in the subnet at `subnet`.
+    pub fn nics_in(&self, subnet: usize) -> impl Iterator<Item = &NetworkInterface> + '_ {
+        self.links()
+            .nics_of_subnet
+            .get(subnet)
+            .into_iter()
+            .flatten()
+            .filter_map(|i| self.nics.get(*i))
     }
 }
 

@@ -8,7 +8,7 @@ use crate::analysis::routing::{RouteDecision, Winner};
 pub const CODE: &str = "KG101";
 
 pub fn check(ctx: &Context, out: &mut Vec<Finding>, notes: &mut Vec<Undecided>) {
-    for table in &ctx.model.route_tables {
+    for (ti, table) in ctx.model.route_tables.iter().enumerate() {
         let name = display_name(&table.name, &table.address);
         for endpoint in &ctx.policy.endpoints {
             let routes = required_routes(table, endpoint, ctx.cloud_for(&table.cloud));
@@ -91,7 +91,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>, notes: &mut Vec<Undecided>) 
                     }
                 }
             }
-            for subnet in ctx.model.subnets_of(table) {
+            for subnet in ctx.model.subnets_of(ti) {
                 f.related.push(Label {
                     origin: subnet.origin.clone(),
                     message: format!("subnet {} uses this route table", display_name(&subnet.name, &subnet.address)),

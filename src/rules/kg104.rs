@@ -31,7 +31,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>, notes: &mut Vec<Undecided>) 
         Some(g) => format!("gateway {} {}", display_name(&g.name, &g.address), g.reason),
         None => "--assume-bgp-default-route says on-premises advertises 0.0.0.0/0".to_string(),
     };
-    for subnet in &ctx.model.subnets {
+    for (si, subnet) in ctx.model.subnets.iter().enumerate() {
         if subnet
             .name
             .known()
@@ -39,7 +39,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>, notes: &mut Vec<Undecided>) 
         {
             continue;
         }
-        let table = ctx.model.route_table_of(subnet);
+        let table = ctx.model.route_table_of(si);
         for endpoint in &ctx.policy.endpoints {
             let cloud = ctx.cloud_for(table.map(|t| &t.cloud).unwrap_or(&None));
             let Some(addrs) = endpoint.addresses(cloud) else { continue };

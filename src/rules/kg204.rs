@@ -15,8 +15,8 @@ use crate::model::{Direction, Field, NextHopType, Nsg, RoutePrefix, Subnet};
 pub const CODE: &str = "KG204";
 
 pub fn check(ctx: &Context, out: &mut Vec<Finding>, notes: &mut Vec<Undecided>) {
-    for subnet in &ctx.model.subnets {
-        let Some(table) = ctx.model.route_table_of(subnet) else { continue };
+    for (si, subnet) in ctx.model.subnets.iter().enumerate() {
+        let Some(table) = ctx.model.route_table_of(si) else { continue };
         let custom_default = table.routes.iter().any(|r| match &r.address_prefix {
             Field::Known(RoutePrefix::Net(n), _) => n.prefix_len() == 0 && n.addr().is_ipv4(),
             _ => false,
@@ -26,7 +26,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>, notes: &mut Vec<Undecided>) 
         }
         // The NSGs the traffic meets: each NIC's, then the subnet's.
         let mut nsgs: Vec<(&Nsg, String)> = Vec::new();
-        for nic in ctx.model.nics_in(subnet) {
+        for nic in ctx.model.nics_in(si) {
             if let Some(n) = ctx.model.nsg_of(nic.nsg.as_ref()) {
                 nsgs.push((n, format!("network interface {}", display_name(&nic.name, &nic.address))));
             }

@@ -9,13 +9,12 @@ pub const CODE: &str = "KG901";
 pub fn notes(ctx: &Context, undecided: Vec<Undecided>) -> Vec<Finding> {
     let mut out: Vec<Finding> = Vec::new();
     // Code kmsguard could not follow at all: whatever it holds is unchecked.
-    let mut seen: Vec<(&str, &crate::source::Origin)> = Vec::new();
+    let mut seen: std::collections::HashSet<(&str, &crate::source::Origin)> = std::collections::HashSet::new();
     for (resource, u) in &ctx.model.unchecked {
         // A module called from several deployments is unchecked once.
-        if seen.contains(&(u.reason.as_str(), &u.origin)) {
+        if !seen.insert((u.reason.as_str(), &u.origin)) {
             continue;
         }
-        seen.push((u.reason.as_str(), &u.origin));
         let mut f = ctx.finding(
             CODE,
             resource,
@@ -34,21 +33,18 @@ pub fn notes(ctx: &Context, undecided: Vec<Undecided>) -> Vec<Finding> {
     }
     // Rules blocked by the same value on the same resource say it once.
     let mut merged: Vec<(Undecided, Vec<&'static str>)> = Vec::new();
+    let mut by_key: std::collections::HashMap<(String, crate::source::Origin, String), usize> = std::collections::HashMap::new();
     for u in undecided {
         let Some(first) = u.blockers.first() else { continue };
-        let same = merged.iter_mut().find(|(m, _)| {
-            m.resource == u.resource
-                && m.blockers
-                    .first()
-                    .is_some_and(|b| b.origin == first.origin && b.reason == first.reason)
-        });
-        match same {
+        let key = (u.resource.clone(), first.origin.clone(), first.reason.clone());
+        match by_key.get(&key).and_then(|i| merged.get_mut(*i)) {
             Some((_, rules)) => {
                 if !rules.contains(&u.rule) {
                     rules.push(u.rule);
                 }
             }
             None => {
+                by_key.insert(key, merged.len());
                 let rule = u.rule;
                 merged.push((u, vec![rule]));
             }

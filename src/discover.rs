@@ -9,6 +9,8 @@ use crate::ingest::FileError;
 pub enum Kind {
     /// A `.tf` file.
     Terraform,
+    /// A `.tf.json` file (Terraform's JSON syntax).
+    TerraformJson,
     /// `terraform.tfvars` or `*.auto.tfvars`, loaded automatically for its directory.
     AutoTfVars,
     /// `terraform.tfvars.json` or `*.auto.tfvars.json`.
@@ -34,6 +36,8 @@ pub fn classify(path: &Path) -> Option<Kind> {
     let name = path.file_name()?.to_str()?;
     if name.ends_with(".tf") {
         Some(Kind::Terraform)
+    } else if name.ends_with(".tf.json") {
+        Some(Kind::TerraformJson)
     } else if name == "terraform.tfvars" || name.ends_with(".auto.tfvars") {
         Some(Kind::AutoTfVars)
     } else if name == "terraform.tfvars.json" || name.ends_with(".auto.tfvars.json") {

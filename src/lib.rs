@@ -88,6 +88,8 @@ struct DirFiles {
     arm: Vec<ArmDoc>,
     /// Terraform plans (`terraform show -json`).
     plans: Vec<terraform::plan::Plan>,
+    /// `.tf.json` files.
+    tf_json: Vec<terraform::json::TfJsonFile>,
 }
 
 enum Parsed {
@@ -95,6 +97,7 @@ enum Parsed {
     Json(FileId, serde_json::Value),
     Arm(ArmDoc),
     Plan(terraform::plan::Plan),
+    TfJson(terraform::json::TfJsonFile),
     Bicep(BicepFile),
     /// Valid JSON that is not ARM: skipped silently.
     Skipped,
@@ -146,6 +149,7 @@ pub fn check(opts: &CheckOptions, policy: &Policy) -> Outcome {
             (Ok(Parsed::Json(id, v)), _) => entry.auto_vars_json.push((id, v)),
             (Ok(Parsed::Arm(doc)), _) => entry.arm.push(doc),
             (Ok(Parsed::Plan(p)), _) => entry.plans.push(p),
+            (Ok(Parsed::TfJson(j)), _) => entry.tf_json.push(j),
             (Ok(Parsed::Bicep(b)), _) => bicep_files.push(b),
             (Ok(Parsed::Skipped), _) => {}
             (Err(e), _) => errors.push(e),
@@ -159,12 +163,13 @@ pub fn check(opts: &CheckOptions, policy: &Policy) -> Outcome {
     // calls are roots, lowered with the modules they call.
     let tf_modules = terraform::ModuleSet::new(
         dirs.iter()
-            .filter(|(_, d)| !d.tf.is_empty())
+            .filter(|(_, d)| !d.tf.is_empty() || !d.tf_json.is_empty())
             .map(|(dir, d)| {
                 (
                     dir.clone(),
                     TfModule {
                         files: d.tf.iter().collect(),
+                        json_files: d.tf_json.iter().collect(),
                         auto_vars: d.auto_vars.iter().collect(),
                         auto_vars_json: d.auto_vars_json.iter().map(|(id, v)| (*id, v)).collect(),
                     },
@@ -185,7 +190,7 @@ pub fn check(opts: &CheckOptions, policy: &Policy) -> Outcome {
     // A plan alone is lowered from its planned values.
     models.extend(
         dirs.values()
-            .filter(|d| d.tf.is_empty())
+            .filter(|d| d.tf.is_empty() && d.tf_json.is_empty())
             .flat_map(|d| d.plans.iter().map(terraform::plan::lower)),
     );
     models.extend(
@@ -244,6 +249,7 @@ pub fn check(opts: &CheckOptions, policy: &Policy) -> Outcome {
 fn parse_one(kind: Option<Kind>, id: FileId, text: Arc<str>, sources: &SourceMap) -> Result<Parsed, FileError> {
     match kind {
         Some(Kind::AutoTfVarsJson) => parse_json(id, &text, sources).map(|v| Parsed::Json(id, v)),
+        Some(Kind::TerraformJson) => terraform::json::parse(id, &text).map(Parsed::TfJson),
         Some(Kind::Json) => match ingest::arm::parse(id, text.clone())? {
             Some(doc) => Ok(Parsed::Arm(doc)),
             None => match serde_json::from_str::<serde_json::Value>(&text) {

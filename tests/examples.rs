@@ -309,7 +309,7 @@ fn whole_examples_directory_fails_the_check() {
     let (got, code, doc) = findings(&["examples"]);
     assert_eq!(code, 1);
     assert!(got.len() >= 30, "{doc:#}");
-    assert_eq!(doc["summary"]["files"].as_u64(), Some(52));
+    assert_eq!(doc["summary"]["files"].as_u64(), Some(53));
 }
 
 #[test]
@@ -556,5 +556,15 @@ fn two_roots_with_the_same_addresses_stay_apart() {
             ("KG204".to_string(), "examples/17-forced-tunnel-nsg-blocks-kms/main.tf".to_string()),
             ("KG301".to_string(), "examples/26-firewall-blocks-kms/main.tf".to_string()),
         ]
+    );
+}
+
+#[test]
+fn terraform_json_syntax_keeps_its_lines() {
+    expect("28-tf-json", &[("KG101", "main.tf.json", 15)], 1);
+    let (_, _, doc) = findings(&["examples/28-tf-json"]);
+    assert_eq!(
+        doc["findings"][0]["message"], "route table rt-prod-json sends KMS traffic (40.83.235.53) to VirtualAppliance 10.0.1.4",
+        "{doc:#}"
     );
 }

@@ -52,6 +52,14 @@ impl Fields {
         Fields::from_value(eval_or_unknown(ev, expr, text, scope), origin)
     }
 
+    /// Fields from (key, value, place) triples.
+    pub fn from_pairs(pairs: impl Iterator<Item = (String, Val, Origin)>, origin: Origin) -> Fields {
+        Fields {
+            map: pairs.map(|(k, v, o)| (k, (v, o))).collect(),
+            origin,
+        }
+    }
+
     /// Wraps an evaluated object; every field shares the object's place.
     pub fn from_value(value: Val, origin: Origin) -> Fields {
         let map = match value {

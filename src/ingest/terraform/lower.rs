@@ -400,6 +400,8 @@ pub fn lower(ev: &Evaluator, module: &TfModule) -> Model {
         }
     }
 
+    lower_json(ev, module, &mut model);
+
     // A firewall's policy brings its rule collection groups, by priority.
     for (i, link) in firewall_policies {
         let Some(fw) = model.firewalls.get_mut(i) else { continue };
@@ -1239,4 +1241,102 @@ fn network_rules(
     }
     out.sort_by(|a, b| a.0.total_cmp(&b.0));
     out
+}
+
+/// Route tables, routes, NSGs and rules written in `.tf.json`.
+fn lower_json(ev: &Evaluator, module: &TfModule, model: &mut Model) {
+    let scope = Scope::default();
+    let mut routes: Vec<(Fields, String)> = Vec::new();
+    let mut rules: Vec<(Fields, String)> = Vec::new();
+    for jf in &module.json_files {
+        let Some(resources) = jf.root.get("resource") else { continue };
+        for (ty, named) in resources.members() {
+            for (name, bodies) in named.members() {
+                for body in bodies.blocks() {
+                    let address = format!("{ty}.{name}");
+                    let fields = body.fields(ev, jf.file, &scope);
+                    let origin = Origin::new(jf.file, body.span.clone());
+                    let nested = |key: &str| -> Vec<Fields> {
+                        body.get(key)
+                            .map(|b| b.blocks())
+                            .unwrap_or_default()
+                            .iter()
+                            .map(|b| b.fields(ev, jf.file, &scope))
+                            .collect()
+                    };
+                    match ty.as_str() {
+                        "azurerm_route_table" => {
+                            let propagate = match (
+                                fields.bool("bgp_route_propagation_enabled"),
+                                fields.bool("disable_bgp_route_propagation"),
+                            ) {
+                                (Some(p), _) => p,
+                                (None, Some(Field::Known(d, o))) => Field::Known(!d, o),
+                                (None, Some(u)) => u,
+                                (None, None) => Field::Known(true, origin.clone()),
+                            };
+                            model.route_tables.push(RouteTable {
+                                address: address.clone(),
+                                namespace: 0,
+                                name: fields.string("name").unwrap_or_else(|| missing(&fields, "name")),
+                                origin: origin.clone(),
+                                routes: nested("route").iter().map(lower_route).collect(),
+                                incomplete: Vec::new(),
+                                propagate_gateway_routes: propagate,
+                                conditional: None,
+                                authoring: Authoring {
+                                    dialect: Dialect::Terraform,
+                                    style: RouteStyle::AttributeList,
+                                    indent: String::new(),
+                                    reference: address,
+                                    insert_at: None,
+                                },
+                                cloud: None,
+                                called_from: Vec::new(),
+                            });
+                        }
+                        "azurerm_network_security_group" => model.nsgs.push(Nsg {
+                            address,
+                            namespace: 0,
+                            name: fields.string("name").unwrap_or_else(|| missing(&fields, "name")),
+                            origin,
+                            rules: nested("security_rule").iter().map(lower_rule).collect(),
+                            incomplete: Vec::new(),
+                            conditional: None,
+                            dialect: Dialect::Terraform,
+                            cloud: None,
+                            called_from: Vec::new(),
+                        }),
+                        "azurerm_route" => routes.push((fields, address)),
+                        "azurerm_network_security_rule" => rules.push((fields, address)),
+                        _ => {}
+                    }
+                }
+            }
+        }
+    }
+    // Separate routes and rules join their parent by name (a `${…name}`
+    // reference to another resource is unknown here, so by literal name only).
+    for (f, address) in routes {
+        let route = Route {
+            resource: Some(address),
+            ..lower_route(&f)
+        };
+        if let Some(Field::Known(parent, _)) = f.string("route_table_name") {
+            for t in model.route_tables.iter_mut().filter(|t| t.name.known() == Some(&parent)) {
+                t.routes.push(route.clone());
+            }
+        }
+    }
+    for (f, address) in rules {
+        let rule = SecurityRule {
+            resource: Some(address),
+            ..lower_rule(&f)
+        };
+        if let Some(Field::Known(parent, _)) = f.string("network_security_group_name") {
+            for n in model.nsgs.iter_mut().filter(|n| n.name.known() == Some(&parent)) {
+                n.rules.push(rule.clone());
+            }
+        }
+    }
 }

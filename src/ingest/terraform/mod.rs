@@ -5,6 +5,7 @@
 mod eval;
 mod fields;
 mod functions;
+pub mod json;
 mod lower;
 mod modules;
 pub mod plan;
@@ -121,6 +122,8 @@ pub struct VarInputs {
 /// loads automatically (`terraform.tfvars`, `*.auto.tfvars`, and their JSON forms).
 pub struct TfModule<'a> {
     pub files: Vec<&'a HclFile>,
+    /// `.tf.json` files of the same module.
+    pub json_files: Vec<&'a json::TfJsonFile>,
     pub auto_vars: Vec<&'a HclFile>,
     pub auto_vars_json: Vec<(FileId, &'a serde_json::Value)>,
 }
@@ -148,6 +151,21 @@ pub(crate) fn resolve_variables(module: &TfModule, inputs: &VarInputs) -> BTreeM
                 )),
             };
             declared.insert(name, (value, type_text));
+        }
+    }
+    for jf in &module.json_files {
+        for (name, block) in jf.root.get("variable").map(|v| v.members()).unwrap_or_default() {
+            let value = match block.get("default") {
+                Some(d) => d.eval(&constant, &Scope::default()),
+                None => Val::unknown(format!(
+                    "var.{name} has no default and no value in terraform.tfvars, *.auto.tfvars, --var-file or --var"
+                )),
+            };
+            let type_text = block.get("type").and_then(|t| match &t.kind {
+                json::JKind::String(s) => Some(s.clone()),
+                _ => None,
+            });
+            declared.insert(name.clone(), (value, type_text));
         }
     }
 

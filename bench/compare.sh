@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Times `kmsguard check` against checkov on the same generated landing zone.
+#
+#   bash bench/compare.sh [SPOKES] [RUNS]      # defaults: 1000 spokes, 5 runs
+#
+# checkov is installed from PyPI into a throwaway venv and run offline
+# (BC_SKIP_MAPPING=TRUE) on the Terraform only. Prints the median wall time
+# and peak memory of each, and the ratio. Set SKIP_CHECKOV=1 to time only kmsguard.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+spokes=${1:-1000}
+runs=${2:-5}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+cargo build --release --locked -q
+python3 bench/generate.py "$spokes" "$work/lz"
+echo "tree: $spokes spokes, $(du -sh "$work/lz" | cut -f1), $(find "$work/lz" -name '*.tf' | wc -l) .tf files"
+
+# Runs a command $runs times; prints "median_seconds max_rss_kb".
+measure() {
+  local times=() rss=0
+  for _ in $(seq "$runs"); do
+    local out
+    /usr/bin/time -o "$work/time" -f "%e %M" "$@" >/dev/null 2>&1 || true
+    out=$(tail -1 "$work/time")
+    times+=("${out% *}")
+    local m=${out#* }
+    (( m > rss )) && rss=$m
+  done
+  local median
+  median=$(printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+  echo "$median $rss"
+}
+
+read -r k_time k_rss < <(measure ./target/release/kmsguard check "$work/lz" --format compact --fail-on never)
+echo "kmsguard: median ${k_time}s, peak ${k_rss} KB over $runs runs"
+
+if [ "${SKIP_CHECKOV:-0}" != 1 ]; then
+  python3 -m venv "$work/venv"
+  "$work/venv/bin/pip" install -q checkov >/dev/null
+  export BC_SKIP_MAPPING=TRUE CHECKOV_RUN_SCA_PACKAGE_SCAN_V2=false
+  read -r c_time c_rss < <(measure "$work/venv/bin/checkov" -d "$work/lz" --framework terraform --quiet --compact --skip-download --soft-fail)
+  echo "checkov:  median ${c_time}s, peak ${c_rss} KB over $runs runs"
+  awk -v c="$c_time" -v k="$k_time" 'BEGIN { if (k > 0) printf "kmsguard is %.0fx faster\n", c / k }'
+fi

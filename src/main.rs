@@ -44,6 +44,12 @@ struct CheckArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     format: Format,
+    /// Write the report to FILE instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Also write a report in FORMAT to FILE (repeatable), e.g. --report sarif=kmsguard.sarif.
+    #[arg(long = "report", value_name = "FORMAT=FILE", value_parser = parse_report)]
+    reports: Vec<(Format, PathBuf)>,
     /// The Azure cloud whose KMS addresses apply [default: the azurerm provider's environment, else public].
     #[arg(long, value_enum)]
     cloud: Option<Cloud>,
@@ -78,6 +84,17 @@ enum Format {
     Human,
     Compact,
     Json,
+    Sarif,
+    Github,
+    AzurePipelines,
+    Junit,
+    Markdown,
+}
+
+fn parse_report(s: &str) -> Result<(Format, PathBuf), String> {
+    let (f, path) = s.split_once('=').ok_or_else(|| format!("expected FORMAT=FILE, got \"{s}\""))?;
+    let format = Format::from_str(f, true).map_err(|_| format!("unknown format \"{f}\""))?;
+    Ok((format, PathBuf::from(path)))
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -218,13 +235,32 @@ fn check(args: CheckArgs) -> ExitCode {
         Color::Never => false,
         Color::Auto => std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
     };
-    let text = match args.format {
+    let render = |format: Format, color: bool| match format {
         Format::Human => report::human::render(&r, color),
         Format::Compact => report::compact::render(&r),
         Format::Json => report::json::render(&r),
+        Format::Sarif => report::sarif::render(&r),
+        Format::Github => report::annotations::github(&r),
+        Format::AzurePipelines => report::annotations::azure_pipelines(&r),
+        Format::Junit => report::annotations::junit(&r),
+        Format::Markdown => report::annotations::markdown(&r),
     };
-    if print_out(&text) != ExitCode::SUCCESS {
-        return ExitCode::from(2);
+    for (format, path) in &args.reports {
+        if let Err(e) = std::fs::write(path, render(*format, false)) {
+            return fail(&format!("cannot write {}: {e}", path.display()));
+        }
+    }
+    match &args.output {
+        Some(path) => {
+            if let Err(e) = std::fs::write(path, render(args.format, false)) {
+                return fail(&format!("cannot write {}: {e}", path.display()));
+            }
+        }
+        None => {
+            if print_out(&render(args.format, color)) != ExitCode::SUCCESS {
+                return ExitCode::from(2);
+            }
+        }
     }
     if !outcome.errors.is_empty() {
         return ExitCode::from(2);

@@ -82,3 +82,66 @@ fn a_broken_policy_pack_is_a_clear_error() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn one_run_prints_human_output_and_writes_sarif_and_markdown() {
+    let d = tempfile::tempdir().expect("tempdir");
+    let sarif = d.path().join("out.sarif");
+    let md = d.path().join("summary.md");
+    let out = kmsguard()
+        .args(["check", "examples/01-forced-tunnel-broken", "--color", "never", "--report"])
+        .arg(format!("sarif={}", sarif.display()))
+        .arg("--report")
+        .arg(format!("markdown={}", md.display()))
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("KG101 forced-tunnel-blocks-kms"));
+    let doc: serde_json::Value = serde_json::from_str(&fs::read_to_string(&sarif).expect("sarif written")).expect("sarif is JSON");
+    assert_eq!(doc["version"], "2.1.0");
+    assert_eq!(doc["runs"][0]["results"].as_array().map(Vec::len), Some(3));
+    assert!(fs::read_to_string(&md).expect("markdown written").starts_with("## kmsguard"));
+}
+
+#[test]
+fn output_writes_the_report_to_a_file_not_stdout() {
+    let d = tempfile::tempdir().expect("tempdir");
+    let file = d.path().join("report.json");
+    let out = kmsguard()
+        .args(["check", "examples/01-forced-tunnel-broken", "--format", "json", "--output"])
+        .arg(&file)
+        .output()
+        .expect("runs");
+    assert!(out.stdout.is_empty());
+    let doc: serde_json::Value = serde_json::from_str(&fs::read_to_string(&file).expect("written")).expect("JSON");
+    assert_eq!(doc["summary"]["errors"], 3);
+}
+
+/// Fingerprints survive unrelated line moves: a baseline must not churn.
+#[test]
+fn sarif_fingerprints_do_not_depend_on_line_numbers() {
+    let d = tempfile::tempdir().expect("tempdir");
+    let text = fs::read_to_string("examples/01-forced-tunnel-broken/main.tf").expect("read");
+    let fingerprint = |content: &str| {
+        fs::write(d.path().join("main.tf"), content).expect("write");
+        let out = kmsguard()
+            .arg("check")
+            .arg(d.path())
+            .args(["--format", "sarif"])
+            .output()
+            .expect("runs");
+        let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("sarif");
+        (
+            doc["runs"][0]["results"][0]["partialFingerprints"]["kmsguardFinding/v1"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
+            doc["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["region"]["startLine"].as_u64(),
+        )
+    };
+    let (a, line_a) = fingerprint(&text);
+    let (b, line_b) = fingerprint(&format!("# a comment\n\n# moves every line down\n{text}"));
+    assert_eq!(a, b);
+    assert_ne!(line_a, line_b);
+    assert_eq!(a.len(), 16);
+}

@@ -48,3 +48,49 @@ fn rules_catalogue() {
 fn explain_kg101() {
     insta::assert_snapshot!(output(&["explain", "KG101"]));
 }
+
+#[test]
+fn sarif_forced_tunnel() {
+    insta::assert_snapshot!(output(&["check", "examples/01-forced-tunnel-broken/main.tf", "--format", "sarif"]));
+}
+
+#[test]
+fn github_annotations() {
+    insta::assert_snapshot!(output(&[
+        "check",
+        "examples/09-nsg-denies-platform-tags/main.tf",
+        "examples/07-unresolved-variable/main.tf",
+        "--format",
+        "github"
+    ]));
+}
+
+#[test]
+fn azure_pipelines_annotations() {
+    insta::assert_snapshot!(output(&[
+        "check",
+        "examples/09-nsg-denies-platform-tags/main.bicep",
+        "--format",
+        "azure-pipelines"
+    ]));
+}
+
+#[test]
+fn junit_report() {
+    insta::assert_snapshot!(output(&[
+        "check",
+        "examples/11-retired-and-typo-kms-addresses",
+        "--format",
+        "junit"
+    ]));
+}
+
+#[test]
+fn markdown_summary() {
+    insta::assert_snapshot!(output(&["check", "examples/05-standalone-routes", "--format", "markdown"]));
+}
+
+#[test]
+fn markdown_when_clean() {
+    insta::assert_snapshot!(output(&["check", "examples/02-forced-tunnel-fixed", "--format", "markdown"]));
+}

@@ -1,9 +1,12 @@
 //! Renderers. All of them read the same sorted findings; none knows which
 //! format a finding came from.
 
+pub mod annotations;
 pub mod compact;
+pub mod fingerprint;
 pub mod human;
 pub mod json;
+pub mod sarif;
 
 use crate::ingest::FileError;
 use crate::policy::{Policy, Severity};

@@ -1,0 +1,170 @@
+//! SARIF 2.1.0 for GitHub code scanning and other SARIF consumers.
+
+use serde::Serialize;
+use serde_json::{json, Value};
+
+use super::{error_location, fingerprint, Report};
+use crate::policy::Severity;
+use crate::source::display_path;
+
+const INFORMATION_URI: &str = "https://github.com/kmsguard/kmsguard";
+
+fn level(s: Severity) -> &'static str {
+    match s {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+        Severity::Note => "note",
+    }
+}
+
+#[derive(Serialize)]
+struct Sarif {
+    #[serde(rename = "$schema")]
+    schema: &'static str,
+    version: &'static str,
+    runs: Vec<Value>,
+}
+
+/// Capitalises a rule's kebab-case name for SARIF's `name`
+/// (`forced-tunnel-blocks-kms` → `ForcedTunnelBlocksKms`).
+fn pascal(name: &str) -> String {
+    name.split('-')
+        .map(|w| {
+            let mut c = w.chars();
+            c.next()
+                .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+fn text_block(s: &str) -> String {
+    s.trim().lines().map(str::trim).collect::<Vec<_>>().join(" ")
+}
+
+/// Sentences end with a period, as SARIF's style rules ask.
+fn sentence(s: &str) -> String {
+    let s = s.trim();
+    if s.ends_with('.') {
+        s.to_string()
+    } else {
+        format!("{s}.")
+    }
+}
+
+pub fn render(r: &Report) -> String {
+    let rules: Vec<Value> = r
+        .policy
+        .rules
+        .iter()
+        .map(|d| {
+            json!({
+                "id": d.code,
+                "name": pascal(&d.name),
+                "shortDescription": { "text": sentence(&d.summary) },
+                "fullDescription": { "text": sentence(&text_block(&d.what)) },
+                "help": {
+                    "text": sentence(&format!("{} Fix: {}", text_block(&d.why), text_block(&d.fix))),
+                    "markdown": format!(
+                        "**{} {}**\n\n{}\n\n**Why it matters.** {}\n\n**Example**\n\n```\n{}\n```\n\n**Fix**\n\n```\n{}\n```\n",
+                        d.code, d.name, d.what.trim(), text_block(&d.why), d.example.trim_end(), d.fix.trim_end()
+                    ),
+                },
+                "helpUri": format!("{INFORMATION_URI}#rules"),
+                "defaultConfiguration": { "level": level(d.severity) },
+                "properties": { "tags": ["azure", "networking"] },
+            })
+        })
+        .collect();
+    let index_of = |code: &str| r.policy.rules.iter().position(|d| d.code == code).unwrap_or(0);
+
+    let region = |o: &crate::source::Origin| {
+        let s = r.sources.line_col(o);
+        let e = r.sources.end_line_col(o);
+        json!({ "startLine": s.line, "startColumn": s.column, "endLine": e.line, "endColumn": e.column.max(if e.line == s.line { s.column } else { 1 }) })
+    };
+    let uri = |o: &crate::source::Origin| display_path(r.sources.path(o.file));
+
+    let results: Vec<Value> = r
+        .findings
+        .iter()
+        .map(|f| {
+            let related: Vec<Value> = f
+                .related
+                .iter()
+                .enumerate()
+                .map(|(i, l)| {
+                    json!({
+                        "id": i + 1,
+                        "physicalLocation": { "artifactLocation": { "uri": uri(&l.origin) }, "region": region(&l.origin) },
+                        "message": { "text": sentence(&l.message) },
+                    })
+                })
+                .collect();
+            let mut result = json!({
+                "ruleId": f.code,
+                "ruleIndex": index_of(f.code),
+                "level": level(f.severity),
+                "message": { "text": sentence(&f.message) },
+                "locations": [{
+                    "physicalLocation": { "artifactLocation": { "uri": uri(&f.primary.origin) }, "region": region(&f.primary.origin) },
+                    "logicalLocations": [{ "fullyQualifiedName": f.resource, "kind": "resource" }],
+                }],
+                "partialFingerprints": { "kmsguardFinding/v1": fingerprint::of(r.sources, f) },
+            });
+            if !related.is_empty() {
+                result["relatedLocations"] = Value::Array(related);
+            }
+            if let Some(fix) = &f.fix {
+                if let (Some(snippet), Some(at)) = (&fix.snippet, &fix.insert_at) {
+                    let lc = r.sources.line_col(at);
+                    result["fixes"] = json!([{
+                        "description": { "text": sentence(&fix.description) },
+                        "artifactChanges": [{
+                            "artifactLocation": { "uri": uri(at) },
+                            "replacements": [{
+                                "deletedRegion": { "startLine": lc.line, "startColumn": lc.column, "endLine": lc.line, "endColumn": lc.column },
+                                "insertedContent": { "text": snippet },
+                            }],
+                        }],
+                    }]);
+                }
+            }
+            result
+        })
+        .collect();
+
+    let notifications: Vec<Value> = r
+        .errors
+        .iter()
+        .map(|e| {
+            let (file, lc) = error_location(r.sources, e);
+            let mut location = json!({ "physicalLocation": { "artifactLocation": { "uri": file } } });
+            if let Some(lc) = lc {
+                location["physicalLocation"]["region"] = json!({ "startLine": lc.line, "startColumn": lc.column });
+            }
+            json!({ "level": "error", "message": { "text": sentence(&e.message) }, "locations": [location] })
+        })
+        .collect();
+
+    let run = json!({
+        "tool": { "driver": {
+            "name": "kmsguard",
+            "version": env!("CARGO_PKG_VERSION"),
+            "semanticVersion": env!("CARGO_PKG_VERSION"),
+            "informationUri": INFORMATION_URI,
+            "rules": rules,
+        }},
+        "invocations": [{ "executionSuccessful": r.errors.is_empty(), "toolExecutionNotifications": notifications }],
+        "columnKind": "unicodeCodePoints",
+        "results": results,
+    });
+    let doc = Sarif {
+        schema: "https://json.schemastore.org/sarif-2.1.0.json",
+        version: "2.1.0",
+        runs: vec![run],
+    };
+    let mut out = serde_json::to_string_pretty(&doc).unwrap_or_default();
+    out.push('\n');
+    out
+}

@@ -387,3 +387,73 @@ rule "KG901" {
 
   references = []
 }
+
+rule "KG001" {
+  name     = "unused-suppression"
+  severity = "warning"
+  summary  = "a kmsguard:ignore comment suppresses nothing"
+
+  what = <<-EOT
+    A `kmsguard:ignore` or `kmsguard:ignore-file` comment names a rule that
+    reports nothing where the comment applies.
+  EOT
+
+  why = <<-EOT
+    A suppression outlives the problem it hid: the code was fixed, moved or
+    renamed. Left in place, it would silently hide the next real finding.
+  EOT
+
+  example = <<-EOT
+    # kmsguard:ignore KG101 -- firewall allows 1688   (but the table has KMS routes now)
+  EOT
+
+  fix = <<-EOT
+    Delete the comment.
+  EOT
+}
+
+rule "KG002" {
+  name     = "expired-suppression"
+  severity = "warning"
+  summary  = "a kmsguard:ignore comment's expiry date has passed"
+
+  what = <<-EOT
+    A suppression with `exp:YYYY-MM-DD` whose date has passed. It no longer
+    suppresses anything: the finding it hid is reported again.
+  EOT
+
+  why = <<-EOT
+    Expiring suppressions are promises to come back; this one is due.
+  EOT
+
+  example = <<-EOT
+    # kmsguard:ignore KG101 exp:2025-01-31 -- until the firewall rule lands
+  EOT
+
+  fix = <<-EOT
+    Fix the finding, or renew the suppression with a new date and reason.
+  EOT
+}
+
+rule "KG003" {
+  name     = "suppression-without-reason"
+  severity = "warning"
+  summary  = "a kmsguard:ignore comment gives no reason"
+
+  what = <<-EOT
+    A suppression without ` -- reason`. It still suppresses, but reviewers
+    cannot tell why the finding is acceptable.
+  EOT
+
+  why = <<-EOT
+    Every accepted risk needs its reason written next to it.
+  EOT
+
+  example = <<-EOT
+    # kmsguard:ignore KG201
+  EOT
+
+  fix = <<-EOT
+    # kmsguard:ignore KG201 -- custom DNS only; see ADR-12
+  EOT
+}

@@ -14,6 +14,7 @@ pub mod policy;
 pub mod report;
 pub mod rules;
 pub mod source;
+pub mod suppress;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -50,6 +51,12 @@ pub struct CheckOptions {
     /// Treat every subnet as able to learn a 0.0.0.0/0 over BGP (on-premises
     /// advertises one over ExpressRoute or VPN).
     pub assume_bgp_default_route: bool,
+    /// Only these rules (codes); empty means all.
+    pub select: Vec<String>,
+    /// Never these rules (codes).
+    pub ignore: Vec<String>,
+    /// Fingerprints of findings accepted in a baseline.
+    pub baseline: Option<std::collections::HashSet<String>>,
     pub max_file_size: u64,
 }
 
@@ -62,6 +69,9 @@ impl Default for CheckOptions {
             vars: Vec::new(),
             parameters: Vec::new(),
             assume_bgp_default_route: false,
+            select: Vec::new(),
+            ignore: Vec::new(),
+            baseline: None,
             max_file_size: DEFAULT_MAX_FILE_SIZE,
         }
     }
@@ -228,6 +238,26 @@ pub fn check(opts: &CheckOptions, policy: &Policy) -> Outcome {
     // .bicepparam files, a module called twice alike) is one finding.
     findings
         .dedup_by(|a, b| a.code == b.code && a.primary.origin == b.primary.origin && a.message == b.message && a.resource == b.resource);
+
+    // Suppression comments apply on a finding's line or its resource's header.
+    let mut headers = std::collections::HashMap::new();
+    for t in &model.route_tables {
+        headers.entry(t.address.clone()).or_insert_with(|| t.origin.clone());
+    }
+    for n in &model.nsgs {
+        headers.entry(n.address.clone()).or_insert_with(|| n.origin.clone());
+    }
+    for s in &model.subnets {
+        headers.entry(s.address.clone()).or_insert_with(|| s.origin.clone());
+    }
+    let meta = suppress::apply(&sources, policy, &mut findings, &headers, suppress::today());
+    findings.extend(meta);
+    let selected = |code: &str| (opts.select.is_empty() || opts.select.iter().any(|s| s == code)) && !opts.ignore.iter().any(|s| s == code);
+    findings.retain(|f| selected(f.code));
+    if let Some(baseline) = &opts.baseline {
+        suppress::apply_baseline(&sources, &mut findings, baseline);
+    }
+    report::sort(&sources, &mut findings);
     report::sort_errors(&sources, &mut errors);
     let mut summary = Summary {
         files: files_checked,

@@ -19,8 +19,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Check Terraform files and directories (default: the current directory).
-    Check(CheckArgs),
+    /// Check Terraform, Bicep and ARM files and directories (default: the current directory).
+    Check(Box<CheckArgs>),
     /// List the rules: code, name, severity and what each checks.
     Rules {
         /// Load a replacement policy pack from this directory.
@@ -65,6 +65,18 @@ struct CheckArgs {
     /// Treat every subnet as able to learn 0.0.0.0/0 over BGP (on-premises advertises a default route).
     #[arg(long = "assume-bgp-default-route")]
     assume_bgp_default_route: bool,
+    /// Check only these rules (codes or names; comma-separated or repeated).
+    #[arg(long, value_name = "RULES", value_delimiter = ',')]
+    select: Vec<String>,
+    /// Skip these rules (codes or names; comma-separated or repeated).
+    #[arg(long, value_name = "RULES", value_delimiter = ',')]
+    ignore: Vec<String>,
+    /// Findings whose fingerprint is in this baseline file do not count.
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<PathBuf>,
+    /// Write the fingerprints of the findings that count to FILE (a baseline).
+    #[arg(long = "write-baseline", value_name = "FILE")]
+    write_baseline: Option<PathBuf>,
     /// Exit 1 when a finding at or above this severity is reported.
     #[arg(long = "fail-on", value_enum, default_value_t = FailOn::Error)]
     fail_on: FailOn,
@@ -148,7 +160,7 @@ fn load_policy(dir: Option<&PathBuf>) -> Result<Policy, String> {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Check(args) => check(args),
+        Command::Check(args) => check(*args),
         Command::Rules { policy } => match load_policy(policy.as_ref()) {
             Ok(p) => {
                 let mut out = String::new();
@@ -213,6 +225,28 @@ fn check(args: CheckArgs) -> ExitCode {
         Ok(p) => p,
         Err(e) => return fail(&e),
     };
+    let resolve = |names: &[String]| -> Result<Vec<String>, String> {
+        names
+            .iter()
+            .map(|n| {
+                policy
+                    .rule(n.trim())
+                    .map(|r| r.code.clone())
+                    .ok_or_else(|| format!("no rule named \"{n}\"; `kmsguard rules` lists them"))
+            })
+            .collect()
+    };
+    let (select, ignore) = match (resolve(&args.select), resolve(&args.ignore)) {
+        (Ok(s), Ok(i)) => (s, i),
+        (Err(e), _) | (_, Err(e)) => return fail(&e),
+    };
+    let baseline = match &args.baseline {
+        Some(path) => match kmsguard::suppress::read_baseline(path) {
+            Ok(b) => Some(b),
+            Err(e) => return fail(&e),
+        },
+        None => None,
+    };
     let opts = CheckOptions {
         paths: args.paths,
         cloud: args.cloud.map(|c| c.as_str().to_string()),
@@ -220,9 +254,17 @@ fn check(args: CheckArgs) -> ExitCode {
         vars: args.vars,
         parameters: args.parameters,
         assume_bgp_default_route: args.assume_bgp_default_route,
+        select,
+        ignore,
+        baseline,
         max_file_size: args.max_file_size,
     };
     let outcome = kmsguard::check(&opts, &policy);
+    if let Some(path) = &args.write_baseline {
+        if let Err(e) = kmsguard::suppress::write_baseline(path, &outcome.sources, &outcome.findings) {
+            return fail(&e);
+        }
+    }
     let r = Report {
         sources: &outcome.sources,
         policy: &policy,
@@ -272,7 +314,7 @@ fn check(args: CheckArgs) -> ExitCode {
         FailOn::Never => None,
     };
     match threshold {
-        Some(t) if outcome.findings.iter().any(|f| f.severity >= t) => ExitCode::from(1),
+        Some(t) if outcome.findings.iter().any(|f| f.suppressed.is_none() && f.severity >= t) => ExitCode::from(1),
         _ => ExitCode::SUCCESS,
     }
 }

@@ -27,7 +27,7 @@ pub fn github(r: &Report) -> String {
             gh_data(&e.message)
         ));
     }
-    for f in r.findings {
+    for f in super::active(r) {
         let s = r.sources.line_col(&f.primary.origin);
         let e = r.sources.end_line_col(&f.primary.origin);
         let command = match f.severity {
@@ -77,7 +77,7 @@ pub fn azure_pipelines(r: &Report) -> String {
             vso(&e.message)
         ));
     }
-    for f in r.findings {
+    for f in super::active(r) {
         let lc = r.sources.line_col(&f.primary.origin);
         let kind = if f.severity == Severity::Error { "error" } else { "warning" };
         out.push_str(&format!(
@@ -105,12 +105,12 @@ fn xml(s: &str) -> String {
 /// JUnit XML: a test suite per rule, a test case per rule and resource.
 pub fn junit(r: &Report) -> String {
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    let failures = r.findings.len() + r.errors.len();
+    let failures = super::active(r).count() + r.errors.len();
     out.push_str(&format!(
         "<testsuites name=\"kmsguard\" tests=\"{failures}\" failures=\"{failures}\">\n"
     ));
     for doc in &r.policy.rules {
-        let cases: Vec<_> = r.findings.iter().filter(|f| f.code == doc.code).collect();
+        let cases: Vec<_> = super::active(r).filter(|f| f.code == doc.code).collect();
         if cases.is_empty() {
             continue;
         }
@@ -165,7 +165,7 @@ pub fn junit(r: &Report) -> String {
 pub fn markdown(r: &Report) -> String {
     let s = &r.summary;
     let mut out = String::from("## kmsguard\n\n");
-    if r.findings.is_empty() && r.errors.is_empty() {
+    if super::active(r).next().is_none() && r.errors.is_empty() {
         out.push_str(&format!(
             "No findings in {} files ({} route tables, {} NSGs).\n",
             s.files, s.route_tables, s.nsgs
@@ -191,7 +191,7 @@ pub fn markdown(r: &Report) -> String {
     if !r.errors.is_empty() {
         out.push('\n');
     }
-    for f in r.findings {
+    for f in super::active(r) {
         let lc = r.sources.line_col(&f.primary.origin);
         out.push_str(&format!(
             "### {} {} — {}\n\n`{}:{}:{}` · `{}`\n\n{}\n\n",

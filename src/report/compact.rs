@@ -13,7 +13,7 @@ pub fn render(r: &Report) -> String {
             None => out.push_str(&format!("{file}: error: {}\n", e.message)),
         }
     }
-    for f in r.findings {
+    for f in super::active(r) {
         let lc = r.sources.line_col(&f.primary.origin);
         out.push_str(&format!(
             "{}:{}:{}: {}[{}] {}\n",

@@ -126,7 +126,7 @@ pub fn render(r: &Report, color: bool) -> String {
         emit(&d);
     }
 
-    for f in r.findings {
+    for f in super::active(r) {
         let file = f.primary.origin.file;
         let mut labels = vec![LabeledSpan::new_primary_with_span(
             Some(f.primary.message.clone()),

@@ -36,6 +36,16 @@ struct JFinding<'a> {
     related: Vec<JRelated<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     fix: Option<JFix<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    suppressed: Option<JSuppressed<'a>>,
+    /// Stable across unrelated edits (no line numbers in it).
+    fingerprint: String,
+}
+
+#[derive(Serialize)]
+struct JSuppressed<'a> {
+    kind: &'a str,
+    justification: &'a str,
 }
 
 #[derive(Serialize)]
@@ -72,6 +82,7 @@ struct JSummary {
     errors: usize,
     warnings: usize,
     notes: usize,
+    suppressed: usize,
 }
 
 pub fn render(r: &Report) -> String {
@@ -110,6 +121,11 @@ pub fn render(r: &Report) -> String {
                     description: &x.description,
                     snippet: x.snippet.as_deref(),
                 }),
+                suppressed: f.suppressed.as_ref().map(|s| JSuppressed {
+                    kind: s.kind,
+                    justification: &s.justification,
+                }),
+                fingerprint: super::fingerprint::of(s, f),
             }
         })
         .collect();
@@ -142,6 +158,7 @@ pub fn render(r: &Report) -> String {
             errors: r.summary.errors,
             warnings: r.summary.warnings,
             notes: r.summary.notes,
+            suppressed: r.summary.suppressed,
         },
     };
     let mut out = serde_json::to_string_pretty(&doc).unwrap_or_else(|e| format!("{{\"version\":1,\"internal_error\":\"{e}\"}}"));

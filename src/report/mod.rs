@@ -23,6 +23,8 @@ pub struct Summary {
     pub errors: usize,
     pub warnings: usize,
     pub notes: usize,
+    /// Findings accepted by a suppression comment or the baseline.
+    pub suppressed: usize,
 }
 
 /// Everything a renderer needs.
@@ -66,9 +68,16 @@ pub fn sort_errors(sources: &SourceMap, errors: &mut [FileError]) {
 }
 
 pub fn count(findings: &[Finding], summary: &mut Summary) {
-    summary.errors = findings.iter().filter(|f| f.severity == Severity::Error).count();
-    summary.warnings = findings.iter().filter(|f| f.severity == Severity::Warning).count();
-    summary.notes = findings.iter().filter(|f| f.severity == Severity::Note).count();
+    let active = || findings.iter().filter(|f| f.suppressed.is_none());
+    summary.errors = active().filter(|f| f.severity == Severity::Error).count();
+    summary.warnings = active().filter(|f| f.severity == Severity::Warning).count();
+    summary.notes = active().filter(|f| f.severity == Severity::Note).count();
+    summary.suppressed = findings.len() - active().count();
+}
+
+/// The findings that count: not suppressed.
+pub fn active<'a>(r: &'a Report) -> impl Iterator<Item = &'a Finding> + 'a {
+    r.findings.iter().filter(|f| f.suppressed.is_none())
 }
 
 fn plural(n: usize, one: &str, many: &str) -> String {

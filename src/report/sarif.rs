@@ -115,6 +115,13 @@ pub fn render(r: &Report) -> String {
             if !related.is_empty() {
                 result["relatedLocations"] = Value::Array(related);
             }
+            if let Some(s) = &f.suppressed {
+                let mut sup = json!({ "kind": s.kind, "status": "accepted" });
+                if !s.justification.is_empty() {
+                    sup["justification"] = json!(s.justification);
+                }
+                result["suppressions"] = json!([sup]);
+            }
             if let Some(fix) = &f.fix {
                 if let (Some(snippet), Some(at)) = (&fix.snippet, &fix.insert_at) {
                     let lc = r.sources.line_col(at);

@@ -22,11 +22,19 @@ use crate::source::Origin;
 
 /// Every rule code, implemented or documented.
 pub const CODES: &[&str] = &[
-    "KG101", "KG102", "KG103", "KG104", "KG201", "KG202", "KG203", "KG204", "KG301", "KG901",
+    "KG001", "KG002", "KG003", "KG101", "KG102", "KG103", "KG104", "KG201", "KG202", "KG203", "KG204", "KG301", "KG901",
 ];
 
 /// The rules this version checks: all of them.
 pub const IMPLEMENTED: &[&str] = CODES;
+
+/// Why a finding does not count: a `kmsguard:ignore` comment or a baseline.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Suppression {
+    /// SARIF's kind: `inSource` or `external`.
+    pub kind: &'static str,
+    pub justification: String,
+}
 
 /// A place in the code and what it has to do with a finding.
 #[derive(Debug, Clone, PartialEq)]
@@ -53,6 +61,8 @@ pub struct Finding {
     pub related: Vec<Label>,
     pub resource: String,
     pub fix: Option<Fix>,
+    /// Set when a suppression comment or the baseline accepts the finding.
+    pub suppressed: Option<Suppression>,
 }
 
 /// What the rules read.
@@ -88,6 +98,7 @@ impl Context<'_> {
             related: Vec::new(),
             resource: resource.to_string(),
             fix: None,
+            suppressed: None,
         }
     }
 }

@@ -68,6 +68,23 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<Found>, Vec<FileError>) {
             if let Some(kind) = classify(root) {
                 found.push(Found { path: root.clone(), kind });
             }
+            // A file is checked in its module's context: its siblings are read too
+            // (a variable declared next door, a route table the file's routes join).
+            let dir = root.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+            if let Ok(entries) = std::fs::read_dir(dir) {
+                let mut siblings: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.is_file()).collect();
+                siblings.sort();
+                for path in siblings {
+                    let path = if root.parent().is_some_and(|p| p.as_os_str().is_empty()) {
+                        path.strip_prefix("./").map(Path::to_path_buf).unwrap_or(path)
+                    } else {
+                        path
+                    };
+                    if let Some(kind) = classify(&path) {
+                        found.push(Found { path, kind });
+                    }
+                }
+            }
             continue;
         }
         let walker = walkdir::WalkDir::new(root)

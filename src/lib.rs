@@ -252,6 +252,33 @@ pub fn check(opts: &CheckOptions, policy: &Policy) -> Outcome {
     }
     let meta = suppress::apply(&sources, policy, &mut findings, &headers, suppress::today());
     findings.extend(meta);
+    // Files named on the command line (as pre-commit passes them) are checked in
+    // their directory's context, but only their own findings are reported.
+    let named: Vec<PathBuf> = opts.paths.iter().filter(|p| p.is_file()).map(|p| source::normalise(p)).collect();
+    if !named.is_empty() {
+        // A changed variable or parameter file affects its whole directory.
+        let is_values = |p: &Path| {
+            let n = p.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+            n.ends_with(".tfvars") || n.ends_with(".tfvars.json") || n.ends_with(".bicepparam") || n.ends_with(".parameters.json")
+        };
+        let dirs: Vec<PathBuf> = opts
+            .paths
+            .iter()
+            .filter_map(|p| {
+                if p.is_dir() {
+                    Some(source::normalise(p))
+                } else if is_values(p) {
+                    Some(source::normalise(p.parent().unwrap_or(Path::new("."))))
+                } else {
+                    None
+                }
+            })
+            .collect();
+        findings.retain(|f| {
+            let file = source::normalise(sources.path(f.primary.origin.file));
+            named.contains(&file) || dirs.iter().any(|d| file.starts_with(d))
+        });
+    }
     let selected = |code: &str| (opts.select.is_empty() || opts.select.iter().any(|s| s == code)) && !opts.ignore.iter().any(|s| s == code);
     findings.retain(|f| selected(f.code));
     if let Some(baseline) = &opts.baseline {

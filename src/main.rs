@@ -27,6 +27,11 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         policy: Option<PathBuf>,
     },
+    /// Print a completion script for a shell (bash, zsh, fish, powershell).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
     /// Print a rule's documentation, with a bad and a good example.
     Explain {
         /// A rule code (KG101) or name (forced-tunnel-blocks-kms).
@@ -161,6 +166,11 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Check(args) => check(*args),
+        Command::Completions { shell } => {
+            let mut out = Vec::new();
+            clap_complete::generate(shell, &mut <Cli as clap::CommandFactory>::command(), "kmsguard", &mut out);
+            print_out(&String::from_utf8_lossy(&out))
+        }
         Command::Rules { policy } => match load_policy(policy.as_ref()) {
             Ok(p) => {
                 let mut out = String::new();

@@ -145,3 +145,13 @@ fn sarif_fingerprints_do_not_depend_on_line_numbers() {
     assert_ne!(line_a, line_b);
     assert_eq!(a.len(), 16);
 }
+
+#[test]
+fn completions_for_every_shell() {
+    for shell in ["bash", "zsh", "fish", "powershell"] {
+        let out = kmsguard().args(["completions", shell]).output().expect("runs");
+        assert!(out.status.success(), "{shell}");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.contains("kmsguard") && text.contains("fail-on"), "{shell}: {text}");
+    }
+}

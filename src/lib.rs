@@ -7,6 +7,7 @@
 //! [`rules`] → [`report`].
 
 pub mod analysis;
+pub mod config;
 pub mod discover;
 pub mod ingest;
 pub mod model;
@@ -57,6 +58,9 @@ pub struct CheckOptions {
     pub ignore: Vec<String>,
     /// Fingerprints of findings accepted in a baseline.
     pub baseline: Option<std::collections::HashSet<String>>,
+    /// Glob patterns of files not to check, relative to `exclude_base`.
+    pub exclude: Vec<String>,
+    pub exclude_base: PathBuf,
     pub max_file_size: u64,
 }
 
@@ -72,6 +76,8 @@ impl Default for CheckOptions {
             select: Vec::new(),
             ignore: Vec::new(),
             baseline: None,
+            exclude: Vec::new(),
+            exclude_base: PathBuf::from("."),
             max_file_size: DEFAULT_MAX_FILE_SIZE,
         }
     }
@@ -115,7 +121,23 @@ enum Parsed {
 
 /// Runs discovery, parsing, lowering, analysis and the rules.
 pub fn check(opts: &CheckOptions, policy: &Policy) -> Outcome {
-    let (found, mut errors) = discover::discover(&opts.paths);
+    let (mut found, mut errors) = discover::discover(&opts.paths);
+    if !opts.exclude.is_empty() {
+        let mut set = globset::GlobSetBuilder::new();
+        for g in &opts.exclude {
+            if let Ok(glob) = globset::Glob::new(g) {
+                set.add(glob);
+            }
+        }
+        if let Ok(set) = set.build() {
+            let base = std::fs::canonicalize(&opts.exclude_base).unwrap_or_else(|_| opts.exclude_base.clone());
+            found.retain(|f| {
+                let full = std::fs::canonicalize(&f.path).unwrap_or_else(|_| f.path.clone());
+                let rel = full.strip_prefix(&base).map(Path::to_path_buf).unwrap_or(full);
+                !set.is_match(&rel)
+            });
+        }
+    }
 
     // Read and parse in parallel; register sources in path order so that
     // file ids, and so every output, are the same on every run.

@@ -27,6 +27,11 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         policy: Option<PathBuf>,
     },
+    /// Write a commented starter .kmsguard.hcl (in DIR, default the current directory).
+    Init {
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+    },
     /// Print a completion script for a shell (bash, zsh, fish, powershell).
     Completions {
         #[arg(value_enum)]
@@ -82,9 +87,12 @@ struct CheckArgs {
     /// Write the fingerprints of the findings that count to FILE (a baseline).
     #[arg(long = "write-baseline", value_name = "FILE")]
     write_baseline: Option<PathBuf>,
-    /// Exit 1 when a finding at or above this severity is reported.
-    #[arg(long = "fail-on", value_enum, default_value_t = FailOn::Error)]
-    fail_on: FailOn,
+    /// Exit 1 when a finding at or above this severity is reported [default: the config file's, else error].
+    #[arg(long = "fail-on", value_enum)]
+    fail_on: Option<FailOn>,
+    /// Read settings from this file instead of the nearest .kmsguard.hcl.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
     /// Load a replacement policy pack (the *.hcl files of DIR) instead of the built-in one.
     #[arg(long, value_name = "DIR")]
     policy: Option<PathBuf>,
@@ -166,6 +174,16 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Check(args) => check(*args),
+        Command::Init { dir } => {
+            let path = dir.join(kmsguard::config::FILE_NAME);
+            if path.exists() {
+                return fail(&format!("{} exists already; not overwritten", path.display()));
+            }
+            match std::fs::write(&path, kmsguard::config::STARTER) {
+                Ok(()) => print_out(&format!("wrote {}\n", path.display())),
+                Err(e) => fail(&format!("cannot write {}: {e}", path.display())),
+            }
+        }
         Command::Completions { shell } => {
             let mut out = Vec::new();
             clap_complete::generate(shell, &mut <Cli as clap::CommandFactory>::command(), "kmsguard", &mut out);
@@ -230,11 +248,39 @@ fn explain(r: &kmsguard::policy::RuleDoc) -> String {
     out
 }
 
-fn check(args: CheckArgs) -> ExitCode {
-    let policy = match load_policy(args.policy.as_ref()) {
+fn check(mut args: CheckArgs) -> ExitCode {
+    let mut policy = match load_policy(args.policy.as_ref()) {
         Ok(p) => p,
         Err(e) => return fail(&e),
     };
+    // The config file: named, or the nearest one; flags win over it.
+    let config_path = args
+        .config
+        .clone()
+        .or_else(|| args.paths.first().and_then(|p| kmsguard::config::find(p)));
+    let config = match &config_path {
+        Some(path) => match kmsguard::config::load(path, &policy) {
+            Ok(c) => Some(c),
+            Err(e) => return fail(&e),
+        },
+        None => None,
+    };
+    if let Some(c) = &config {
+        if let Err(e) = kmsguard::config::apply_to_policy(c, &mut policy) {
+            return fail(&e);
+        }
+        if args.cloud.is_none() {
+            args.cloud = c.cloud.as_deref().and_then(|s| Cloud::from_str(s, true).ok());
+        }
+        if args.fail_on.is_none() {
+            args.fail_on = c.fail_on.as_deref().and_then(|s| FailOn::from_str(s, true).ok());
+        }
+        let mut var_files = c.var_files.clone();
+        var_files.append(&mut args.var_files);
+        args.var_files = var_files;
+        args.assume_bgp_default_route |= c.assume_bgp_default_route.unwrap_or(false);
+        args.ignore.extend(c.disabled.iter().cloned());
+    }
     let resolve = |names: &[String]| -> Result<Vec<String>, String> {
         names
             .iter()
@@ -267,6 +313,11 @@ fn check(args: CheckArgs) -> ExitCode {
         select,
         ignore,
         baseline,
+        exclude: config.as_ref().map(|c| c.exclude.clone()).unwrap_or_default(),
+        exclude_base: config
+            .as_ref()
+            .and_then(|c| c.path.parent().map(std::path::Path::to_path_buf))
+            .unwrap_or_else(|| PathBuf::from(".")),
         max_file_size: args.max_file_size,
     };
     let outcome = kmsguard::check(&opts, &policy);
@@ -317,7 +368,7 @@ fn check(args: CheckArgs) -> ExitCode {
     if !outcome.errors.is_empty() {
         return ExitCode::from(2);
     }
-    let threshold = match args.fail_on {
+    let threshold = match args.fail_on.unwrap_or(FailOn::Error) {
         FailOn::Error => Some(Severity::Error),
         FailOn::Warning => Some(Severity::Warning),
         FailOn::Note => Some(Severity::Note),

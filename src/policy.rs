@@ -231,39 +231,7 @@ impl Policy {
 
         let mut endpoints = Vec::new();
         for (id, e) in pack.endpoint {
-            let protocol =
-                Protocol::parse(&e.protocol).ok_or_else(|| err(format!("endpoint \"{id}\": unknown protocol \"{}\"", e.protocol)))?;
-            let mut clouds = BTreeMap::new();
-            for (cloud, c) in e.cloud {
-                let ips = |list: &[String], what: &str| -> Result<Vec<IpAddr>, PolicyError> {
-                    list.iter()
-                        .map(|s| {
-                            s.parse::<IpAddr>().map_err(|_| {
-                                err(format!(
-                                    "endpoint \"{id}\", cloud \"{cloud}\": {what} address \"{s}\" is not an IP address"
-                                ))
-                            })
-                        })
-                        .collect()
-                };
-                clouds.insert(
-                    cloud.clone(),
-                    CloudAddresses {
-                        required: ips(&c.required, "required")?,
-                        retired: ips(&c.retired, "retired")?,
-                        typos: ips(&c.typos, "typo")?,
-                        names: c.names,
-                    },
-                );
-            }
-            endpoints.push(Endpoint {
-                id,
-                title: e.title,
-                purpose: e.purpose,
-                protocol,
-                port: e.port,
-                clouds,
-            });
+            endpoints.push(endpoint(id, e).map_err(|m| err(m))?);
         }
 
         let mut platform_services = Vec::new();
@@ -317,6 +285,23 @@ impl Policy {
         })
     }
 
+    /// Adds (or replaces, by id) the `endpoint` blocks of an HCL text, as a
+    /// config file declares them.
+    pub fn add_endpoints(&mut self, file: &str, text: &str) -> Result<(), PolicyError> {
+        let err = |message: String| PolicyError {
+            file: file.to_string(),
+            message,
+        };
+        let raw: RawPack = hcl::from_str(text).map_err(|e| err(e.to_string()))?;
+        for (id, e) in raw.endpoint {
+            let new = endpoint(id, e).map_err(err)?;
+            self.endpoints.retain(|x| x.id != new.id);
+            self.endpoints.push(new);
+        }
+        self.endpoints.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(())
+    }
+
     /// Finds a rule by code or name, case-insensitively.
     pub fn rule(&self, code_or_name: &str) -> Option<&RuleDoc> {
         self.rules
@@ -344,6 +329,38 @@ impl Policy {
         c.dedup();
         c
     }
+}
+
+fn endpoint(id: String, e: RawEndpoint) -> Result<Endpoint, String> {
+    let protocol = Protocol::parse(&e.protocol).ok_or_else(|| format!("endpoint \"{id}\": unknown protocol \"{}\"", e.protocol))?;
+    let mut clouds = BTreeMap::new();
+    for (cloud, c) in e.cloud {
+        let ips = |list: &[String], what: &str| -> Result<Vec<IpAddr>, String> {
+            list.iter()
+                .map(|s| {
+                    s.parse::<IpAddr>()
+                        .map_err(|_| format!("endpoint \"{id}\", cloud \"{cloud}\": {what} address \"{s}\" is not an IP address"))
+                })
+                .collect()
+        };
+        clouds.insert(
+            cloud.clone(),
+            CloudAddresses {
+                required: ips(&c.required, "required")?,
+                retired: ips(&c.retired, "retired")?,
+                typos: ips(&c.typos, "typo")?,
+                names: c.names,
+            },
+        );
+    }
+    Ok(Endpoint {
+        id,
+        title: e.title,
+        purpose: e.purpose,
+        protocol,
+        port: e.port,
+        clouds,
+    })
 }
 
 #[cfg(test)]

@@ -1,0 +1,228 @@
+//! `.kmsguard.hcl`: project settings, found in the checked path or its
+//! ancestors up to the repository root, or named with `--config`.
+//! Command-line flags win over the file. Unknown keys and bad values are
+//! errors with their file, line and column.
+
+use std::path::{Path, PathBuf};
+
+use hcl::edit::expr::Expression;
+use hcl::edit::structure::Body;
+use hcl::edit::Span;
+
+use crate::policy::{Policy, Severity};
+use crate::source::SourceFile;
+
+pub const FILE_NAME: &str = ".kmsguard.hcl";
+
+/// What a config file sets; `None` where it says nothing.
+#[derive(Debug, Default)]
+pub struct Config {
+    pub path: PathBuf,
+    pub cloud: Option<String>,
+    pub fail_on: Option<String>,
+    pub exclude: Vec<String>,
+    pub var_files: Vec<PathBuf>,
+    pub assume_bgp_default_route: Option<bool>,
+    /// Rules turned off (codes).
+    pub disabled: Vec<String>,
+    /// Severity overrides (code, severity).
+    pub severities: Vec<(String, Severity)>,
+    /// The text of the `endpoint` blocks, for the policy pack.
+    pub endpoints: String,
+}
+
+/// The nearest `.kmsguard.hcl` from `start` upwards, stopping after the
+/// directory that holds `.git`.
+pub fn find(start: &Path) -> Option<PathBuf> {
+    let start = if start.is_file() { start.parent()? } else { start };
+    let mut dir = std::fs::canonicalize(start).ok()?;
+    loop {
+        let candidate = dir.join(FILE_NAME);
+        if candidate.is_file() {
+            return Some(candidate);
+        }
+        if dir.join(".git").exists() || !dir.pop() {
+            return None;
+        }
+    }
+}
+
+/// Reads and checks a config file against the policy (rule codes and names).
+pub fn load(path: &Path, policy: &Policy) -> Result<Config, String> {
+    let text = crate::discover::read_text(path, 1024 * 1024).map_err(|e| format!("{}: {e}", path.display()))?;
+    let file = SourceFile::new(path.to_path_buf(), text.clone().into());
+    let at = |span: Option<std::ops::Range<usize>>, msg: String| {
+        let lc = file.line_col(span.map(|s| s.start).unwrap_or(0));
+        format!("{}:{}:{}: {msg}", path.display(), lc.line, lc.column)
+    };
+    let body: Body = hcl::edit::parser::parse_body(&text).map_err(|e| {
+        format!(
+            "{}:{}:{}: could not parse: {}",
+            path.display(),
+            e.location().line(),
+            e.location().column(),
+            e.message()
+        )
+    })?;
+    let base = path.parent().unwrap_or(Path::new("."));
+    let mut c = Config {
+        path: path.to_path_buf(),
+        ..Config::default()
+    };
+    let string = |e: &Expression, key: &str| match e {
+        Expression::String(s) => Ok(s.value().clone()),
+        _ => Err(at(e.span(), format!("{key} must be a string"))),
+    };
+    let strings = |e: &Expression, key: &str| match e {
+        Expression::Array(a) => a.iter().map(|x| string(x, key)).collect::<Result<Vec<_>, _>>(),
+        _ => Err(at(e.span(), format!("{key} must be a list of strings"))),
+    };
+    for attr in body.attributes() {
+        let key = attr.key.as_str();
+        let v = &attr.value;
+        match key {
+            "cloud" => {
+                let s = string(v, key)?;
+                if !policy.clouds().contains(&s.as_str()) {
+                    return Err(at(v.span(), format!("cloud \"{s}\" is not one of {}", policy.clouds().join(", "))));
+                }
+                c.cloud = Some(s);
+            }
+            "fail_on" => {
+                let s = string(v, key)?;
+                if !["error", "warning", "note", "never"].contains(&s.as_str()) {
+                    return Err(at(v.span(), format!("fail_on \"{s}\" is not one of error, warning, note, never")));
+                }
+                c.fail_on = Some(s);
+            }
+            "exclude" => {
+                for g in strings(v, key)? {
+                    globset::Glob::new(&g).map_err(|e| at(v.span(), format!("exclude pattern \"{g}\": {e}")))?;
+                    c.exclude.push(g);
+                }
+            }
+            "var_files" => c.var_files = strings(v, key)?.into_iter().map(|p| base.join(p)).collect(),
+            "assume_bgp_default_route" => match v {
+                Expression::Bool(b) => c.assume_bgp_default_route = Some(*b.value()),
+                _ => return Err(at(v.span(), "assume_bgp_default_route must be true or false".into())),
+            },
+            other => {
+                return Err(at(
+                    attr.key.span(),
+                    format!(
+                        "unknown setting \"{other}\" (known: cloud, fail_on, exclude, var_files, assume_bgp_default_route, rule, endpoint)"
+                    ),
+                ))
+            }
+        }
+    }
+    for block in body.blocks() {
+        match block.ident.as_str() {
+            "rule" => {
+                let Some(label) = block.labels.first() else {
+                    return Err(at(
+                        block.ident.span(),
+                        "a rule block needs the rule's code or name: rule \"KG202\" { … }".into(),
+                    ));
+                };
+                let Some(doc) = policy.rule(label.as_str()) else {
+                    return Err(at(
+                        label.span(),
+                        format!("no rule named \"{}\"; `kmsguard rules` lists them", label.as_str()),
+                    ));
+                };
+                for attr in block.body.attributes() {
+                    let v = &attr.value;
+                    match attr.key.as_str() {
+                        "enabled" => match v {
+                            Expression::Bool(b) if !*b.value() => c.disabled.push(doc.code.clone()),
+                            Expression::Bool(_) => {}
+                            _ => return Err(at(v.span(), "enabled must be true or false".into())),
+                        },
+                        "severity" => {
+                            let s = string(v, "severity")?;
+                            let sev = match s.as_str() {
+                                "error" => Severity::Error,
+                                "warning" => Severity::Warning,
+                                "note" => Severity::Note,
+                                _ => return Err(at(v.span(), format!("severity \"{s}\" is not one of error, warning, note"))),
+                            };
+                            c.severities.push((doc.code.clone(), sev));
+                        }
+                        other => {
+                            return Err(at(
+                                attr.key.span(),
+                                format!("unknown rule setting \"{other}\" (known: enabled, severity)"),
+                            ))
+                        }
+                    }
+                }
+            }
+            "endpoint" => {
+                if let Some(span) = block.span() {
+                    c.endpoints.push_str(text.get(span).unwrap_or_default());
+                    c.endpoints.push('\n');
+                }
+            }
+            other => return Err(at(block.ident.span(), format!("unknown block \"{other}\" (known: rule, endpoint)"))),
+        }
+    }
+    Ok(c)
+}
+
+/// Applies the file's rule settings and endpoints to the policy pack.
+pub fn apply_to_policy(c: &Config, policy: &mut Policy) -> Result<(), String> {
+    for (code, sev) in &c.severities {
+        if let Some(r) = policy.rules.iter_mut().find(|r| &r.code == code) {
+            r.severity = *sev;
+        }
+    }
+    if !c.endpoints.is_empty() {
+        policy
+            .add_endpoints(&c.path.display().to_string(), &c.endpoints)
+            .map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
+/// The starter file `kmsguard init` writes.
+pub const STARTER: &str = r#"# kmsguard settings. Command-line flags win over this file.
+# Documentation: `kmsguard explain CODE`, `kmsguard rules`.
+
+# The Azure cloud whose KMS addresses apply: public, usgov, china, germany.
+# Without it, the azurerm provider's `environment` decides, else public.
+# cloud = "public"
+
+# Fail on findings at or above: error, warning, note, never.
+fail_on = "error"
+
+# Files and directories not to check (glob patterns, relative to this file).
+exclude = [
+  # "test/fixtures/**",
+]
+
+# Terraform variable files applied to every root module, after tfvars.
+# var_files = ["environments/prod.tfvars"]
+
+# On-premises advertises 0.0.0.0/0 over ExpressRoute or VPN (KG104).
+# assume_bgp_default_route = true
+
+# Turn a rule off, or change its severity.
+# rule "KG202" {
+#   enabled = false
+# }
+# rule "nsg-denies-platform-imds" {
+#   severity = "error"
+# }
+
+# An endpoint of your own that must be reached from an Azure public IP:
+# it gets the same route analysis as KMS.
+# endpoint "licence-server" {
+#   title    = "licence server"
+#   protocol = "Tcp"
+#   port     = 27000
+#   cloud "*" {
+#     required = ["203.0.113.10"]
+#   }
+# }
+"#;

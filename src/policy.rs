@@ -231,7 +231,7 @@ impl Policy {
 
         let mut endpoints = Vec::new();
         for (id, e) in pack.endpoint {
-            endpoints.push(endpoint(id, e).map_err(|m| err(m))?);
+            endpoints.push(endpoint(id, e).map_err(&err)?);
         }
 
         let mut platform_services = Vec::new();

@@ -245,6 +245,7 @@ pub fn check(opts: &CheckOptions, policy: &Policy) -> Outcome {
         model.gateways.extend(m.gateways);
         model.firewalls.extend(m.firewalls);
         model.unchecked.extend(m.unchecked);
+        model.resource_suppressions.extend(m.resource_suppressions);
     }
 
     let ctx = rules::Context {
@@ -272,7 +273,14 @@ pub fn check(opts: &CheckOptions, policy: &Policy) -> Outcome {
     for s in &model.subnets {
         headers.entry(s.address.clone()).or_insert_with(|| s.origin.clone());
     }
-    let meta = suppress::apply(&sources, policy, &mut findings, &headers, suppress::today());
+    let meta = suppress::apply(
+        &sources,
+        policy,
+        &mut findings,
+        &headers,
+        &model.resource_suppressions,
+        suppress::today(),
+    );
     findings.extend(meta);
     // Files named on the command line (as pre-commit passes them) are checked in
     // their directory's context, but only their own findings are reported.

@@ -388,6 +388,9 @@ pub struct Model {
     pub unchecked: Vec<(String, Unresolved)>,
     /// Links resolved on first use, once the model is complete.
     pub links: std::sync::OnceLock<Links>,
+    /// Suppressions written on resources themselves (ARM `metadata.kmsguard.ignore`):
+    /// the resource's address, the entry (`"KG101 -- reason"`) and where it is written.
+    pub resource_suppressions: Vec<(String, String, Origin)>,
 }
 
 /// How one resource refers to another: by Azure resource id (Bicep, ARM,

@@ -19,6 +19,9 @@ use crate::source::{FileId, Origin, SourceMap};
 #[derive(Debug, Clone, PartialEq)]
 struct Directive {
     whole_file: bool,
+    /// Set for a suppression written on a resource (ARM metadata): it applies
+    /// to that resource's findings wherever they point.
+    resource: Option<String>,
     /// Rule codes, resolved from codes or names; unknown ones are kept as written.
     codes: Vec<String>,
     expires: Option<(i32, u32, u32)>,
@@ -91,6 +94,24 @@ fn directives(sources: &SourceMap, file: FileId, policy: &Policy) -> Vec<Directi
             Some(r) => (true, r),
             None => (false, rest),
         };
+        let origin = Origin::new(file, span.clone());
+        if let Some(d) = directive(rest, whole_file, None, origin, sources, policy) {
+            out.push(d);
+        }
+    }
+    out
+}
+
+/// Parses `KG101[,name] [exp:YYYY-MM-DD] [-- reason]`.
+fn directive(
+    rest: &str,
+    whole_file: bool,
+    resource: Option<String>,
+    origin: Origin,
+    sources: &SourceMap,
+    policy: &Policy,
+) -> Option<Directive> {
+    {
         let rest = rest.trim_end_matches("*/");
         let (spec, reason) = match rest.split_once("--") {
             Some((s, r)) => (s, Some(r.trim().to_string()).filter(|r| !r.is_empty())),
@@ -105,17 +126,16 @@ fn directives(sources: &SourceMap, file: FileId, policy: &Policy) -> Vec<Directi
                 codes.push(policy.rule(word).map(|r| r.code.clone()).unwrap_or_else(|| word.to_string()));
             }
         }
-        let origin = Origin::new(file, span.clone());
-        out.push(Directive {
+        Some(Directive {
             whole_file,
+            resource,
             codes,
             expires,
             reason,
             line: sources.line_col(&origin).line,
             origin,
-        });
+        })
     }
-    out
 }
 
 /// Today's date in UTC, or `KMSGUARD_TODAY` (YYYY-MM-DD) so runs can be reproduced.
@@ -147,6 +167,7 @@ pub fn apply(
     policy: &Policy,
     findings: &mut [Finding],
     resource_headers: &HashMap<String, Origin>,
+    on_resources: &[(String, String, Origin)],
     today: (i32, u32, u32),
 ) -> Vec<Finding> {
     let files: HashSet<FileId> = (0..sources.len() as u32).map(FileId).collect();
@@ -155,6 +176,9 @@ pub fn apply(
     sorted.sort();
     for f in sorted {
         all.extend(directives(sources, f, policy));
+    }
+    for (resource, text, origin) in on_resources {
+        all.extend(directive(text, false, Some(resource.clone()), origin.clone(), sources, policy));
     }
     let mut used = vec![false; all.len()];
     let mut meta = Vec::new();
@@ -180,13 +204,22 @@ pub fn apply(
             .filter(|o| o.file == f.primary.origin.file)
             .map(|o| sources.line_col(o).line);
         for (i, d) in all.iter().enumerate() {
-            if d.origin.file != f.primary.origin.file || !d.codes.iter().any(|c| c == f.code) {
+            if !d.codes.iter().any(|c| c == f.code) {
                 continue;
             }
-            // A comment covers its own line and the line below it.
-            let covers = |l: usize| l == d.line || l == d.line + 1;
-            if !(d.whole_file || covers(line) || header.is_some_and(covers)) {
-                continue;
+            match &d.resource {
+                Some(r) if *r != f.resource => continue,
+                Some(_) => {}
+                None => {
+                    if d.origin.file != f.primary.origin.file {
+                        continue;
+                    }
+                    // A comment covers its own line and the line below it.
+                    let covers = |l: usize| l == d.line || l == d.line + 1;
+                    if !(d.whole_file || covers(line) || header.is_some_and(covers)) {
+                        continue;
+                    }
+                }
             }
             if let Some(u) = used.get_mut(i) {
                 *u = true;

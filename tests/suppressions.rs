@@ -174,3 +174,35 @@ fn a_baseline_accepts_known_findings_but_not_new_ones() {
         vec![("KG101".into(), "external".into()), ("KG101".into(), String::new())]
     );
 }
+
+#[test]
+fn arm_metadata_suppresses_on_the_resource() {
+    let d = tempfile::tempdir().expect("tempdir");
+    fs::write(
+        d.path().join("azuredeploy.json"),
+        r#"{
+  "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+  "resources": [
+    {
+      "type": "Microsoft.Network/routeTables",
+      "apiVersion": "2023-04-01",
+      "name": "rt-arm",
+      "metadata": { "kmsguard": { "ignore": ["KG101 -- the firewall allows TCP 1688", "KG201 -- no NSG here"] } },
+      "properties": {
+        "routes": [
+          { "name": "d", "properties": { "addressPrefix": "0.0.0.0/0", "nextHopType": "VirtualAppliance", "nextHopIpAddress": "10.0.1.4" } }
+        ]
+      }
+    }
+  ]
+}"#,
+    )
+    .expect("write");
+    let (doc, code) = run(d.path(), &[]);
+    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(
+        summary(&doc),
+        vec![("KG001".into(), String::new()), ("KG101".into(), "inSource".into())]
+    );
+    assert_eq!(doc["findings"][1]["suppressed"]["justification"], "the firewall allows TCP 1688");
+}

@@ -218,6 +218,20 @@ impl<'t> Walker<'t> {
             ),
         };
 
+        // `"metadata": { "kmsguard": { "ignore": ["KG101 -- reason"] } }`
+        let mut suppressions = Vec::new();
+        for entry in r
+            .get("metadata")
+            .and_then(|m| m.get("kmsguard"))
+            .and_then(|k| k.get("ignore"))
+            .and_then(Json::as_array)
+            .unwrap_or_default()
+        {
+            if let Some(text) = entry.as_str() {
+                let at = Origin::new(self.file, entry.span.clone());
+                suppressions.push((address.clone(), text.to_string(), at));
+            }
+        }
         match lower_type.as_str() {
             "microsoft.network/routetables" | "microsoft.network/networksecuritygroups" => {
                 let body = self.node(r, scope, 0);
@@ -290,6 +304,7 @@ impl<'t> Walker<'t> {
             _ => {}
         }
 
+        self.model.resource_suppressions.append(&mut suppressions);
         if let Some(JsonKind::Array(children)) = r.get("resources").map(|c| &c.kind) {
             for c in children {
                 self.resource(c, scope, Some((&full_type, &full_name)), depth);

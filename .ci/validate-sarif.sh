@@ -11,6 +11,11 @@ bin=${KMSGUARD:-target/debug/kmsguard}
 for d in examples/*/; do
   "$bin" check "$d" --format sarif --output "$work/$(basename "$d").sarif" || true
 done
+# Absolute paths become file:// URIs; suppressed findings carry `suppressions`.
+"$bin" check "$PWD/examples/01-forced-tunnel-broken" --format sarif --output "$work/absolute.sarif" || true
+mkdir -p "$work/suppressed dir"
+{ echo "# kmsguard:ignore KG101 -- accepted for the validator"; cat examples/01-forced-tunnel-broken/main.tf; } > "$work/suppressed dir/main.tf"
+"$bin" check "$work/suppressed dir" --format sarif --output "$work/suppressed.sarif" || true
 "$tool" validate "$work"/*.sarif --output "$work/validation.sarif" --log ForceOverwrite >/dev/null
 python3 - "$work/validation.sarif" <<'PY'
 import json, sys

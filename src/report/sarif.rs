@@ -17,12 +17,46 @@ fn level(s: Severity) -> &'static str {
     }
 }
 
+#[cfg(test)]
+mod tests {
+    use super::to_uri;
+
+    #[test]
+    fn paths_become_valid_uris() {
+        assert_eq!(to_uri("examples/a b/main.tf"), "examples/a%20b/main.tf");
+        assert_eq!(to_uri("/tmp/x/main.tf"), "file:///tmp/x/main.tf");
+        assert_eq!(to_uri("C:/work/main.tf"), "file:///C:/work/main.tf");
+    }
+}
+
 #[derive(Serialize)]
 struct Sarif {
     #[serde(rename = "$schema")]
     schema: &'static str,
     version: &'static str,
     runs: Vec<Value>,
+}
+
+/// A path as a SARIF URI: relative paths stay relative references; absolute
+/// ones become `file://` URIs (SARIF forbids relative references starting
+/// with `/`). Characters outside RFC 3986's unreserved set are percent-encoded.
+fn to_uri(path: &str) -> String {
+    let mut out = String::new();
+    for b in path.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => out.push(b as char),
+            b':' if out.len() == 1 => out.push(':'),
+            other => out.push_str(&format!("%{other:02X}")),
+        }
+    }
+    let windows_drive = path.as_bytes().get(1) == Some(&b':');
+    if path.starts_with('/') {
+        format!("file://{out}")
+    } else if windows_drive {
+        format!("file:///{out}")
+    } else {
+        out
+    }
 }
 
 /// Capitalises a rule's kebab-case name for SARIF's `name`
@@ -83,7 +117,7 @@ pub fn render(r: &Report) -> String {
         let e = r.sources.end_line_col(o);
         json!({ "startLine": s.line, "startColumn": s.column, "endLine": e.line, "endColumn": e.column.max(if e.line == s.line { s.column } else { 1 }) })
     };
-    let uri = |o: &crate::source::Origin| display_path(r.sources.path(o.file));
+    let uri = |o: &crate::source::Origin| to_uri(&display_path(r.sources.path(o.file)));
 
     let results: Vec<Value> = r
         .findings
@@ -146,7 +180,7 @@ pub fn render(r: &Report) -> String {
         .iter()
         .map(|e| {
             let (file, lc) = error_location(r.sources, e);
-            let mut location = json!({ "physicalLocation": { "artifactLocation": { "uri": file } } });
+            let mut location = json!({ "physicalLocation": { "artifactLocation": { "uri": to_uri(&file) } } });
             if let Some(lc) = lc {
                 location["physicalLocation"]["region"] = json!({ "startLine": lc.line, "startColumn": lc.column });
             }

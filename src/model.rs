@@ -213,10 +213,41 @@ pub enum Direction {
     Outbound,
 }
 
+impl Direction {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "inbound" => Some(Direction::Inbound),
+            "outbound" => Some(Direction::Outbound),
+            _ => None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Access {
     Allow,
     Deny,
+}
+
+impl Access {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "allow" => Some(Access::Allow),
+            "deny" => Some(Access::Deny),
+            _ => None,
+        }
+    }
+}
+
+impl RoutePrefix {
+    /// An address prefix, or a service tag name.
+    pub fn parse(s: &str) -> Option<Self> {
+        match parse_prefix(s) {
+            Some(n) => Some(RoutePrefix::Net(n)),
+            None if is_service_tag_name(s) => Some(RoutePrefix::ServiceTag(s.trim().to_string())),
+            None => None,
+        }
+    }
 }
 
 /// An NSG rule's protocol; `Any` is Azure's `*`.

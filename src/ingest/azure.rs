@@ -195,16 +195,7 @@ pub fn route(item: &Node, resource: Option<String>) -> Route {
         .unwrap_or_else(|| Node::value(Val::Null, item.origin.clone()));
     Route {
         name: string_prop(item, "name").unwrap_or_else(|| missing("name", &item.origin)),
-        address_prefix: parsed(
-            &props,
-            "addressPrefix",
-            |s| match crate::model::parse_prefix(s) {
-                Some(n) => Some(RoutePrefix::Net(n)),
-                None if crate::model::is_service_tag_name(s) => Some(RoutePrefix::ServiceTag(s.to_string())),
-                None => None,
-            },
-            "an address prefix or a service tag",
-        ),
+        address_prefix: parsed(&props, "addressPrefix", RoutePrefix::parse, "an address prefix or a service tag"),
         next_hop_type: parsed(&props, "nextHopType", NextHopType::parse, "a next hop type"),
         next_hop_ip: string_prop(&props, "nextHopIpAddress"),
         next_hop_firewall: None,
@@ -278,26 +269,8 @@ pub fn security_rule(item: &Node, resource: Option<String>) -> SecurityRule {
             |s| s.parse::<f64>().ok().filter(|p| p.fract() == 0.0 && *p >= 0.0).map(|p| p as u32),
             "a whole number",
         ),
-        direction: parsed(
-            &props,
-            "direction",
-            |s| match s.to_ascii_lowercase().as_str() {
-                "inbound" => Some(Direction::Inbound),
-                "outbound" => Some(Direction::Outbound),
-                _ => None,
-            },
-            "Inbound or Outbound",
-        ),
-        access: parsed(
-            &props,
-            "access",
-            |s| match s.to_ascii_lowercase().as_str() {
-                "allow" => Some(Access::Allow),
-                "deny" => Some(Access::Deny),
-                _ => None,
-            },
-            "Allow or Deny",
-        ),
+        direction: parsed(&props, "direction", Direction::parse, "Inbound or Outbound"),
+        access: parsed(&props, "access", Access::parse, "Allow or Deny"),
         protocol: parsed(&props, "protocol", Protocol::parse, "a protocol"),
         sources: addresses("sourceAddressPrefix", "sourceAddressPrefixes", "sourceApplicationSecurityGroups"),
         destinations: addresses(

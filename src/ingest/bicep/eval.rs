@@ -356,21 +356,6 @@ impl<'a> Evaluator<'a> {
         }
         let vals: Vec<Val> = args.iter().map(|a| self.expr(a, scope, d)).collect();
         match lname.as_str() {
-            "items" => match vals.first() {
-                Some(Val::Object(o)) => Val::List(
-                    o.iter()
-                        .map(|(k, v)| {
-                            Val::Object(
-                                [("key".to_string(), Val::String(k.clone())), ("value".to_string(), v.clone())]
-                                    .into_iter()
-                                    .collect(),
-                            )
-                        })
-                        .collect(),
-                ),
-                Some(Val::Unknown(r)) => Val::Unknown(r.clone()),
-                _ => Val::unknown("items() needs an object"),
-            },
             "flatten" => match vals.first() {
                 Some(Val::List(l)) => Val::List(
                     l.iter()

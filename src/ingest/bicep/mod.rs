@@ -120,17 +120,21 @@ fn is_param_file(f: &BicepFile) -> bool {
     f.path.extension().is_some_and(|e| e == "bicepparam")
 }
 
-/// The `param x = …` values of a `.bicepparam` file.
-fn bicepparam_values(f: &BicepFile) -> BTreeMap<String, Val> {
-    let vars: HashMap<String, &Expr> = f
-        .program
+/// The `var` declarations of a file, by name.
+fn var_decls(program: &Program) -> HashMap<String, &Expr> {
+    program
         .statements
         .iter()
         .filter_map(|s| match &s.kind {
             StatementKind::Var(v) => Some((v.name.name.clone(), &v.value)),
             _ => None,
         })
-        .collect();
+        .collect()
+}
+
+/// The `param x = …` values of a `.bicepparam` file.
+fn bicepparam_values(f: &BicepFile) -> BTreeMap<String, Val> {
+    let vars = var_decls(&f.program);
     let ev = Evaluator::new(BTreeMap::new(), vars);
     let mut out = BTreeMap::new();
     for s in &f.program.statements {
@@ -173,15 +177,7 @@ impl Ctx<'_> {
     }
 
     fn evaluator<'b>(&self, f: &'b BicepFile, given: BTreeMap<String, Val>) -> Evaluator<'b> {
-        let vars: HashMap<String, &Expr> = f
-            .program
-            .statements
-            .iter()
-            .filter_map(|s| match &s.kind {
-                StatementKind::Var(v) => Some((v.name.name.clone(), &v.value)),
-                _ => None,
-            })
-            .collect();
+        let vars = var_decls(&f.program);
         let mut params = BTreeMap::new();
         for s in &f.program.statements {
             let StatementKind::Param(p) = &s.kind else { continue };

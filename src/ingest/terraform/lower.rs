@@ -324,7 +324,7 @@ pub fn lower(ev: &Evaluator, module: &TfModule) -> Model {
                 for inst in instances(ev, r) {
                     let fields = resource_fields(ev, r, &inst);
                     let action = fields
-                        .parsed("action", parse_access, "Allow or Deny")
+                        .parsed("action", Access::parse, "Allow or Deny")
                         .unwrap_or_else(|| missing(&fields, "action"));
                     let priority = fields
                         .parsed("priority", |s| s.parse::<f64>().ok(), "a number")
@@ -802,15 +802,7 @@ pub(super) fn lower_route(f: &Fields) -> Route {
     Route {
         name: f.string("name").unwrap_or_else(|| missing(f, "name")),
         address_prefix: f
-            .parsed(
-                "address_prefix",
-                |s| match crate::model::parse_prefix(s) {
-                    Some(n) => Some(RoutePrefix::Net(n)),
-                    None if crate::model::is_service_tag_name(s) => Some(RoutePrefix::ServiceTag(s.to_string())),
-                    None => None,
-                },
-                "an address prefix or a service tag",
-            )
+            .parsed("address_prefix", RoutePrefix::parse, "an address prefix or a service tag")
             .unwrap_or_else(|| missing(f, "address_prefix")),
         next_hop_type: f
             .parsed(
@@ -873,26 +865,10 @@ pub(super) fn lower_rule(f: &Fields) -> SecurityRule {
             )
             .unwrap_or_else(|| missing(f, "priority")),
         direction: f
-            .parsed(
-                "direction",
-                |s| match s.to_ascii_lowercase().as_str() {
-                    "inbound" => Some(Direction::Inbound),
-                    "outbound" => Some(Direction::Outbound),
-                    _ => None,
-                },
-                "Inbound or Outbound",
-            )
+            .parsed("direction", Direction::parse, "Inbound or Outbound")
             .unwrap_or_else(|| missing(f, "direction")),
         access: f
-            .parsed(
-                "access",
-                |s| match s.to_ascii_lowercase().as_str() {
-                    "allow" => Some(Access::Allow),
-                    "deny" => Some(Access::Deny),
-                    _ => None,
-                },
-                "Allow or Deny",
-            )
+            .parsed("access", Access::parse, "Allow or Deny")
             .unwrap_or_else(|| missing(f, "access")),
         protocol: f
             .parsed("protocol", Protocol::parse, "a protocol")
@@ -1152,14 +1128,6 @@ struct Policy {
     groups: Vec<(f64, Vec<(f64, crate::model::FirewallRule)>)>,
 }
 
-fn parse_access(s: &str) -> Option<Access> {
-    match s.to_ascii_lowercase().as_str() {
-        "allow" => Some(Access::Allow),
-        "deny" => Some(Access::Deny),
-        _ => None,
-    }
-}
-
 /// `next_hop_in_ip_address = azurerm_firewall.X.ip_configuration[0].private_ip_address`.
 fn firewall_ref(expr: &Expression, file: &HclFile) -> Option<Link> {
     use hcl::edit::expr::TraversalOperator as Op;
@@ -1231,7 +1199,7 @@ fn network_rules(
     for (cb, cs, co) in collections {
         let cf = Fields::from_body(ev, cb, &r.file.text, r.file.file, &cs, co);
         let action = cf
-            .parsed("action", parse_access, "Allow or Deny")
+            .parsed("action", Access::parse, "Allow or Deny")
             .unwrap_or_else(|| missing(&cf, "action"));
         let priority = cf
             .parsed("priority", |s| s.parse::<f64>().ok(), "a number")

@@ -32,7 +32,7 @@ use model::Model;
 use policy::Policy;
 use report::Summary;
 use rules::Finding;
-use source::{FileId, Origin, SourceMap};
+use source::{FileId, Origin, SourceFile, SourceMap};
 
 /// Files larger than this are refused unless `--max-file-size` says otherwise.
 pub const DEFAULT_MAX_FILE_SIZE: u64 = 16 * 1024 * 1024;
@@ -93,19 +93,44 @@ pub struct Outcome {
     pub summary: Summary,
 }
 
-/// One directory's parsed inputs.
+/// One directory's files as parsed.
 #[derive(Default)]
 struct DirFiles {
-    tf: Vec<HclFile>,
-    /// `terraform.tfvars` and `*.auto.tfvars`.
-    auto_vars: Vec<HclFile>,
-    auto_vars_json: Vec<(FileId, serde_json::Value)>,
+    terraform: TfModule,
     /// ARM templates and parameters files.
     arm: Vec<ArmDoc>,
     /// Terraform plans (`terraform show -json`).
     plans: Vec<terraform::plan::Plan>,
-    /// `.tf.json` files.
-    tf_json: Vec<terraform::json::TfJsonFile>,
+    bicep: Vec<BicepFile>,
+}
+
+/// A file found by discovery, with the id reserved for it.
+struct Entry {
+    id: FileId,
+    path: PathBuf,
+    kind: Kind,
+}
+
+/// What checking one directory leaves once its syntax trees are dropped.
+#[derive(Default)]
+struct DirOutcome {
+    sources: Vec<(FileId, SourceFile)>,
+    errors: Vec<FileError>,
+    checked: usize,
+    /// Bicep modules cross directories, so Bicep files are lowered together.
+    bicep: Vec<BicepFile>,
+    /// Whether the directory holds Terraform configuration.
+    terraform: bool,
+    /// The directories it calls as Terraform modules.
+    calls: Vec<PathBuf>,
+    /// Its model as a root module when it calls no module; kept only if no
+    /// other directory turns out to call it.
+    standalone: Option<Model>,
+    /// A plan's variable values, for a root that calls modules.
+    plan_vars: Option<BTreeMap<String, ingest::value::Val>>,
+    /// Plans without their configuration, lowered from planned values.
+    plan_models: Vec<Model>,
+    arm_models: Vec<Model>,
 }
 
 enum Parsed {
@@ -120,6 +145,12 @@ enum Parsed {
 }
 
 /// Runs discovery, parsing, lowering, analysis and the rules.
+///
+/// Directories are read, parsed and lowered in parallel, and each one's
+/// syntax trees are dropped as soon as it is lowered, so memory stays flat on
+/// a large monorepo. A Terraform directory that calls modules is lowered
+/// after every directory is known (its modules are read again then), since
+/// only then is it known which directories are roots.
 pub fn check(opts: &CheckOptions, policy: &Policy) -> Outcome {
     let (mut found, mut errors) = discover::discover(&opts.paths);
     if !opts.exclude.is_empty() {
@@ -139,103 +170,75 @@ pub fn check(opts: &CheckOptions, policy: &Policy) -> Outcome {
         }
     }
 
-    // Read and parse in parallel; register sources in path order so that
-    // file ids, and so every output, are the same on every run.
-    let texts: Vec<Result<String, String>> = found.par_iter().map(|f| discover::read_text(&f.path, opts.max_file_size)).collect();
+    // File ids follow discovery's path order, so every output is the same on
+    // every run whatever order the threads finish in.
     let mut sources = SourceMap::default();
-    let mut to_parse: Vec<(usize, FileId, Arc<str>)> = Vec::new();
-    for (i, (f, text)) in found.iter().zip(texts).enumerate() {
-        match text {
-            Ok(t) => {
-                let text: Arc<str> = Arc::from(t);
-                let id = sources.add(f.path.clone(), text.clone());
-                to_parse.push((i, id, text));
-            }
-            Err(message) => errors.push(FileError::path(&f.path, message)),
-        }
-    }
-    let parsed: Vec<(usize, Result<Parsed, FileError>)> = to_parse
-        .into_par_iter()
-        .map(|(i, id, text)| {
-            let kind = found.get(i).map(|f| f.kind);
-            (i, parse_one(kind, id, text, &sources))
-        })
-        .collect();
-
-    // Group by directory: a directory is a Terraform module, and the place
-    // where an ARM template finds its parameters file.
-    let mut files_checked = 0;
-    let mut dirs: BTreeMap<PathBuf, DirFiles> = BTreeMap::new();
-    // Bicep modules cross directories, so Bicep files are lowered together.
-    let mut bicep_files: Vec<BicepFile> = Vec::new();
-    for (i, p) in parsed {
-        let Some(f) = found.get(i) else { continue };
+    let mut dirs: BTreeMap<PathBuf, Vec<Entry>> = BTreeMap::new();
+    for f in found {
+        let id = sources.reserve(f.path.clone());
         let dir = f.path.parent().map(Path::to_path_buf).unwrap_or_default();
-        let entry = dirs.entry(dir).or_default();
-        if !matches!(p, Ok(Parsed::Skipped)) {
-            files_checked += 1;
-        }
-        match (p, f.kind) {
-            (Ok(Parsed::Hcl(h)), Kind::Terraform) => entry.tf.push(h),
-            (Ok(Parsed::Hcl(h)), _) => entry.auto_vars.push(h),
-            (Ok(Parsed::Json(id, v)), _) => entry.auto_vars_json.push((id, v)),
-            (Ok(Parsed::Arm(doc)), _) => entry.arm.push(doc),
-            (Ok(Parsed::Plan(p)), _) => entry.plans.push(p),
-            (Ok(Parsed::TfJson(j)), _) => entry.tf_json.push(j),
-            (Ok(Parsed::Bicep(b)), _) => bicep_files.push(b),
-            (Ok(Parsed::Skipped), _) => {}
-            (Err(e), _) => errors.push(e),
-        }
+        dirs.entry(dir).or_default().push(Entry {
+            id,
+            path: f.path,
+            kind: f.kind,
+        });
     }
-
     let inputs = load_var_inputs(opts, &mut sources, &mut errors);
     let arm_params = load_arm_parameters(opts, &mut sources, &mut errors);
 
-    // Terraform: each directory is a module; the ones no other directory
-    // calls are roots, lowered with the modules they call.
-    let tf_modules = terraform::ModuleSet::new(
-        dirs.iter()
-            .filter(|(_, d)| !d.tf.is_empty() || !d.tf_json.is_empty())
-            .map(|(dir, d)| {
-                (
-                    dir.clone(),
-                    TfModule {
-                        files: d.tf.iter().collect(),
-                        json_files: d.tf_json.iter().collect(),
-                        auto_vars: d.auto_vars.iter().collect(),
-                        auto_vars_json: d.auto_vars_json.iter().map(|(id, v)| (*id, v)).collect(),
-                    },
-                )
-            })
-            .collect(),
-    );
-    let roots = tf_modules.roots();
-    // A plan beside its configuration: check the configuration (so findings
-    // point at .tf lines) under the plan's variable values.
-    let mut models: Vec<Model> = roots
+    let no_modules = |_: &Path| None;
+    let dir_list: Vec<(&PathBuf, &Vec<Entry>)> = dirs.iter().collect();
+    let outcomes: Vec<(&PathBuf, DirOutcome)> = dir_list
         .par_iter()
-        .map(|dir| {
-            let plan_vars = dirs.get(*dir).and_then(|d| d.plans.first()).map(terraform::plan::variables);
-            tf_modules.lower_root(dir, &inputs, plan_vars.as_ref())
+        .enumerate()
+        .map(|(i, (dir, entries))| (*dir, check_dir(dir, entries, namespace(i), opts, &inputs, &arm_params, &no_modules)))
+        .collect();
+
+    // Terraform: the directories no other directory calls are roots.
+    let called: std::collections::HashSet<PathBuf> = outcomes.iter().flat_map(|(_, o)| o.calls.iter().cloned()).collect();
+    let is_root = |dir: &Path| !called.contains(&source::normalise(dir));
+    let by_normalised: std::collections::HashMap<PathBuf, &Vec<Entry>> = dirs.iter().map(|(d, e)| (source::normalise(d), e)).collect();
+    let load = |dir: &Path| {
+        let entries = by_normalised.get(&source::normalise(dir))?;
+        let module = read_dir(entries, opts.max_file_size, true).0.terraform;
+        module.is_configuration().then_some(module)
+    };
+    let tf_modules = terraform::ModuleSet::new(outcomes.iter().filter(|(_, o)| o.terraform).map(|(d, _)| (*d).clone()), &load);
+    let called_roots: Vec<Model> = outcomes
+        .par_iter()
+        .enumerate()
+        .filter(|(_, (dir, o))| o.terraform && o.standalone.is_none() && is_root(dir))
+        .map(|(i, (dir, o))| match load(dir) {
+            Some(m) => tf_modules.lower_root(dir, &m, &inputs, o.plan_vars.as_ref(), namespace(i)),
+            None => Model::default(),
         })
         .collect();
-    // A plan alone is lowered from its planned values.
-    models.extend(
-        dirs.values()
-            .filter(|d| d.tf.is_empty() && d.tf_json.is_empty())
-            .flat_map(|d| d.plans.iter().map(terraform::plan::lower)),
-    );
-    models.extend(
-        dirs.par_iter()
-            .flat_map_iter(|(_, d)| {
-                d.arm
-                    .iter()
-                    .filter(|t| t.is_template)
-                    .map(|t| ingest::arm::lower(t, arm_params.last().or(arm_parameters_beside(t, &d.arm, &sources))))
-                    .collect::<Vec<_>>()
-            })
-            .collect::<Vec<_>>(),
-    );
+    drop(tf_modules);
+
+    let mut files_checked = 0;
+    let mut bicep_files: Vec<BicepFile> = Vec::new();
+    let mut models: Vec<Model> = Vec::new();
+    let mut plan_models = Vec::new();
+    let mut arm_models = Vec::new();
+    let mut called_roots = called_roots.into_iter();
+    for (dir, o) in outcomes {
+        if o.terraform && is_root(dir) {
+            match o.standalone {
+                Some(m) => models.push(m),
+                None => models.extend(called_roots.next()),
+            }
+        }
+        for (id, f) in o.sources {
+            sources.set(id, f);
+        }
+        errors.extend(o.errors);
+        files_checked += o.checked;
+        bicep_files.extend(o.bicep);
+        plan_models.extend(o.plan_models);
+        arm_models.extend(o.arm_models);
+    }
+    models.extend(plan_models);
+    models.extend(arm_models);
     let mut model = Model::default();
     for m in models.into_iter().chain(ingest::bicep::lower_all(&bicep_files)) {
         model.route_tables.extend(m.route_tables);
@@ -333,34 +336,126 @@ pub fn check(opts: &CheckOptions, policy: &Policy) -> Outcome {
     }
 }
 
-fn parse_one(kind: Option<Kind>, id: FileId, text: Arc<str>, sources: &SourceMap) -> Result<Parsed, FileError> {
+/// Namespaces keep Terraform addresses apart between root modules; 0 is
+/// left to Bicep and ARM.
+fn namespace(dir_index: usize) -> u32 {
+    u32::try_from(dir_index + 1).unwrap_or(u32::MAX)
+}
+
+/// Reads, parses and lowers one directory; returns what outlives its syntax.
+fn check_dir(
+    dir: &Path,
+    entries: &[Entry],
+    namespace: u32,
+    opts: &CheckOptions,
+    inputs: &VarInputs,
+    arm_params: &[ArmDoc],
+    no_modules: &terraform::ModuleLoader,
+) -> DirOutcome {
+    let (files, sources, errors, checked) = read_dir(entries, opts.max_file_size, false);
+    let mut out = DirOutcome {
+        sources,
+        errors,
+        checked,
+        ..DirOutcome::default()
+    };
+    let tf = &files.terraform;
+    let plan_vars = files.plans.first().map(terraform::plan::variables);
+    if tf.is_configuration() {
+        out.terraform = true;
+        out.calls = terraform::modules::calls(dir, tf);
+        if terraform::modules::calls_modules(tf) {
+            out.plan_vars = plan_vars;
+        } else {
+            out.standalone = Some(terraform::ModuleSet::empty(no_modules).lower_root(dir, tf, inputs, plan_vars.as_ref(), namespace));
+        }
+    } else {
+        // A plan beside no configuration is lowered from its planned values.
+        out.plan_models = files.plans.iter().map(terraform::plan::lower).collect();
+    }
+    out.arm_models = files
+        .arm
+        .iter()
+        .filter(|t| t.is_template)
+        .map(|t| ingest::arm::lower(t, arm_params.last().or(arm_parameters_beside(t, &files.arm, &out.sources))))
+        .collect();
+    out.bicep = files.bicep;
+    out
+}
+
+/// Reads and parses a directory's files (only Terraform's when
+/// `terraform_only`), in parallel; returns them with their entries for the
+/// source map, the files that could not be read or parsed, and how many were checked.
+fn read_dir(entries: &[Entry], max_file_size: u64, terraform_only: bool) -> (DirFiles, Vec<(FileId, SourceFile)>, Vec<FileError>, usize) {
+    let parsed: Vec<(FileId, Option<SourceFile>, Result<Parsed, FileError>)> = entries
+        .par_iter()
+        .filter(|e| {
+            !terraform_only
+                || matches!(
+                    e.kind,
+                    Kind::Terraform | Kind::TerraformJson | Kind::AutoTfVars | Kind::AutoTfVarsJson
+                )
+        })
+        .map(|e| match discover::read_text(&e.path, max_file_size.min(source::MAX_INDEXED_LEN)) {
+            Ok(text) => {
+                let file = SourceFile::released(e.path.clone(), &text);
+                let parsed = parse_one(e.kind, e.id, Arc::from(text), &file);
+                (e.id, Some(file), parsed)
+            }
+            Err(message) => (e.id, None, Err(FileError::path(&e.path, message))),
+        })
+        .collect();
+    let mut files = DirFiles::default();
+    let mut sources = Vec::new();
+    let mut errors = Vec::new();
+    let mut checked = 0;
+    for ((id, file, p), e) in parsed.into_iter().zip(entries) {
+        if let Some(f) = file {
+            sources.push((id, f));
+        }
+        if !matches!(p, Ok(Parsed::Skipped)) {
+            checked += 1;
+        }
+        match (p, e.kind) {
+            (Ok(Parsed::Hcl(h)), Kind::Terraform) => files.terraform.files.push(h),
+            (Ok(Parsed::Hcl(h)), _) => files.terraform.auto_vars.push(h),
+            (Ok(Parsed::Json(id, v)), _) => files.terraform.auto_vars_json.push((id, v)),
+            (Ok(Parsed::TfJson(j)), _) => files.terraform.json_files.push(j),
+            (Ok(Parsed::Arm(doc)), _) => files.arm.push(doc),
+            (Ok(Parsed::Plan(p)), _) => files.plans.push(p),
+            (Ok(Parsed::Bicep(b)), _) => files.bicep.push(b),
+            (Ok(Parsed::Skipped), _) => {}
+            (Err(e), _) => errors.push(e),
+        }
+    }
+    (files, sources, errors, checked)
+}
+
+fn parse_one(kind: Kind, id: FileId, text: Arc<str>, file: &SourceFile) -> Result<Parsed, FileError> {
     match kind {
-        Some(Kind::AutoTfVarsJson) => parse_json(id, &text, sources).map(|v| Parsed::Json(id, v)),
-        Some(Kind::TerraformJson) => terraform::json::parse(id, &text).map(Parsed::TfJson),
-        Some(Kind::Json) => match ingest::arm::parse(id, text.clone())? {
+        Kind::AutoTfVarsJson => parse_json(id, &text).map(|v| Parsed::Json(id, v)),
+        Kind::TerraformJson => terraform::json::parse(id, &text).map(Parsed::TfJson),
+        Kind::Json => match ingest::arm::parse(id, text.clone())? {
             Some(doc) => Ok(Parsed::Arm(doc)),
             None => match serde_json::from_str::<serde_json::Value>(&text) {
                 Ok(json) if terraform::plan::is_plan(&json) => Ok(Parsed::Plan(terraform::plan::Plan { file: id, text, json })),
                 _ => Ok(Parsed::Skipped),
             },
         },
-        Some(Kind::Bicep) | Some(Kind::BicepParam) => {
-            let path = sources.path(id).to_path_buf();
-            ingest::bicep::parse(id, text, &path).map(Parsed::Bicep)
-        }
-        _ => terraform::parse(id, text).map(Parsed::Hcl),
+        Kind::Bicep | Kind::BicepParam => ingest::bicep::parse(id, text, &file.path).map(Parsed::Bicep),
+        Kind::Terraform | Kind::AutoTfVars => terraform::parse(id, text).map(Parsed::Hcl),
     }
 }
 
 /// `X.parameters.json` beside the template `X.json`.
-fn arm_parameters_beside<'a>(template: &ArmDoc, docs: &'a [ArmDoc], sources: &SourceMap) -> Option<&'a ArmDoc> {
-    let stem = sources.path(template.file).file_stem()?.to_str()?.to_ascii_lowercase();
+fn arm_parameters_beside<'a>(template: &ArmDoc, docs: &'a [ArmDoc], sources: &[(FileId, SourceFile)]) -> Option<&'a ArmDoc> {
+    let path = |id: FileId| sources.iter().find(|(i, _)| *i == id).map(|(_, f)| f.path.as_path());
+    let stem = path(template.file)?.file_stem()?.to_str()?.to_ascii_lowercase();
     let want = format!("{stem}.parameters.json");
     docs.iter().find(|d| {
         !d.is_template
-            && sources
-                .path(d.file)
-                .file_name()
+            && path(d.file)
+                .and_then(|p| p.file_name())
                 .and_then(|n| n.to_str())
                 .is_some_and(|n| n.eq_ignore_ascii_case(&want))
     })
@@ -390,14 +485,14 @@ fn load_arm_parameters(opts: &CheckOptions, sources: &mut SourceMap, errors: &mu
     out
 }
 
-fn parse_json(id: FileId, text: &str, sources: &SourceMap) -> Result<serde_json::Value, FileError> {
+fn parse_json(id: FileId, text: &str) -> Result<serde_json::Value, FileError> {
     serde_json::from_str(text).map_err(|e| {
-        let offset = sources
-            .get(id)
-            .and_then(|f| f.line_start(e.line()))
-            .map(|s| s + e.column().saturating_sub(1))
-            .unwrap_or(0)
-            .min(text.len());
+        // serde_json counts lines from 1 and columns from 1, in bytes.
+        let line_start = match e.line() {
+            0 | 1 => 0,
+            n => text.match_indices('\n').nth(n - 2).map(|(i, _)| i + 1).unwrap_or(text.len()),
+        };
+        let offset = (line_start + e.column().saturating_sub(1)).min(text.len());
         FileError::at(Origin::new(id, offset..offset), format!("could not parse JSON: {e}"))
     })
 }
@@ -418,7 +513,7 @@ fn load_var_inputs(opts: &CheckOptions, sources: &mut SourceMap, errors: &mut Ve
         };
         let id = sources.add(path.clone(), text.clone());
         if path.extension().is_some_and(|e| e == "json") {
-            match parse_json(id, &text, sources) {
+            match parse_json(id, &text) {
                 Ok(v) => inputs.json_files.push((id, v)),
                 Err(e) => errors.push(e),
             }

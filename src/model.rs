@@ -16,10 +16,13 @@ use ipnet::IpNet;
 use crate::source::Origin;
 
 /// A value the front end could evaluate, or the reason it could not.
+///
+/// The reason is boxed: most fields are known, and a large model holds
+/// millions of them.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Field<T> {
     Known(T, Origin),
-    Unknown(Unresolved),
+    Unknown(Box<Unresolved>),
 }
 
 /// Why a value is not known, and where the expression that made it so sits.
@@ -30,6 +33,10 @@ pub struct Unresolved {
 }
 
 impl<T> Field<T> {
+    pub fn unknown(u: Unresolved) -> Self {
+        Field::Unknown(Box::new(u))
+    }
+
     pub fn known(&self) -> Option<&T> {
         match self {
             Field::Known(v, _) => Some(v),

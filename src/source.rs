@@ -4,36 +4,65 @@
 //! [`Origin`]: a file and a byte range. Line and column numbers are computed
 //! only when a report is rendered.
 
+use std::hash::{Hash, Hasher};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// Index of a file in the [`SourceMap`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct FileId(pub u32);
 
 /// Where a value, a resource or a finding comes from.
+///
+/// Offsets are kept in 32 bits (files over 4 GiB are never read): the model
+/// of a large tree holds millions of origins, and this halves their size.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Origin {
     pub file: FileId,
-    pub span: Range<usize>,
+    start: u32,
+    end: u32,
 }
 
 impl Origin {
     pub fn new(file: FileId, span: Range<usize>) -> Self {
-        Origin { file, span }
+        let at = |o: usize| u32::try_from(o).unwrap_or(u32::MAX);
+        Origin {
+            file,
+            start: at(span.start),
+            end: at(span.end),
+        }
+    }
+
+    /// The byte range in the file.
+    pub fn span(&self) -> Range<usize> {
+        self.start as usize..self.end as usize
     }
 }
 
 /// A file's text with an index of line starts, so that byte offsets turn into
 /// 1-based line and column numbers.
+///
+/// A large tree is checked one directory at a time, and each file's text is
+/// let go once the directory is done ([`SourceFile::released`]): only its
+/// line index, its length, a digest and its suppression comments stay. The
+/// text is read again the first time a report needs it, and only if the file
+/// still has the same content; otherwise the report shows no snippet.
 #[derive(Debug)]
 pub struct SourceFile {
     /// The path as reached from the command-line arguments (relative stays relative).
     pub path: PathBuf,
-    pub text: Arc<str>,
-    line_starts: Vec<usize>,
+    text: OnceLock<Arc<str>>,
+    line_starts: OnceLock<Vec<u32>>,
+    len: usize,
+    digest: u64,
+    /// The comments that hold `kmsguard:ignore`, with their byte ranges.
+    directives: Vec<(Range<usize>, String)>,
 }
+
+/// Files larger than this cannot be indexed (offsets are stored in 32 bits);
+/// the reader refuses them whatever `--max-file-size` says.
+pub const MAX_INDEXED_LEN: u64 = u32::MAX as u64;
 
 /// A 1-based line and column; the column counts characters, not bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -43,21 +72,64 @@ pub struct LineCol {
 }
 
 impl SourceFile {
+    /// A file whose text stays in memory.
     pub fn new(path: PathBuf, text: Arc<str>) -> Self {
-        let mut line_starts = vec![0];
-        line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
-        SourceFile { path, text, line_starts }
+        let f = SourceFile::released(path, &text);
+        let _ = f.line_starts.set(line_starts(&text));
+        let _ = f.text.set(text);
+        f
+    }
+
+    /// A file whose text is read again from `path` when needed.
+    pub fn released(path: PathBuf, text: &str) -> Self {
+        let directives = if text.contains("kmsguard:ignore") {
+            crate::suppress::comments(text, hash_comments(&path))
+                .into_iter()
+                .filter(|(_, c)| c.contains("kmsguard:ignore"))
+                .map(|(r, c)| (r, c.to_string()))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        SourceFile {
+            path,
+            text: OnceLock::new(),
+            line_starts: OnceLock::new(),
+            len: text.len(),
+            digest: digest(text),
+            directives,
+        }
+    }
+
+    /// The file's text, read again from disk if it was released; empty if
+    /// the file has changed or gone since it was checked.
+    pub fn text(&self) -> &Arc<str> {
+        self.text
+            .get_or_init(|| match std::fs::read(&self.path).ok().and_then(|b| String::from_utf8(b).ok()) {
+                Some(t) if t.len() == self.len && digest(&t) == self.digest => Arc::from(t),
+                _ => Arc::from(""),
+            })
+    }
+
+    fn lines(&self) -> &[u32] {
+        self.line_starts.get_or_init(|| line_starts(self.text()))
+    }
+
+    /// The comments holding `kmsguard:ignore`, for [`crate::suppress`].
+    pub fn directive_comments(&self) -> &[(Range<usize>, String)] {
+        &self.directives
     }
 
     /// The line and column of a byte offset; offsets past the end clamp to it.
     pub fn line_col(&self, offset: usize) -> LineCol {
-        let offset = offset.min(self.text.len());
-        let line_index = match self.line_starts.binary_search(&offset) {
+        let offset = offset.min(self.len);
+        let key = u32::try_from(offset).unwrap_or(u32::MAX);
+        let line_index = match self.lines().binary_search(&key) {
             Ok(i) => i,
             Err(i) => i.saturating_sub(1),
         };
-        let start = self.line_starts.get(line_index).copied().unwrap_or(0);
-        let column = self.text.get(start..offset).map(|s| s.chars().count()).unwrap_or(offset - start);
+        let start = self.line_start(line_index + 1).unwrap_or(0).min(offset);
+        let column = self.text().get(start..offset).map(|s| s.chars().count()).unwrap_or(offset - start);
         LineCol {
             line: line_index + 1,
             column: column + 1,
@@ -66,7 +138,7 @@ impl SourceFile {
 
     /// The byte offset where a 1-based line starts.
     pub fn line_start(&self, line: usize) -> Option<usize> {
-        self.line_starts.get(line.checked_sub(1)?).copied()
+        self.lines().get(line.checked_sub(1)?).map(|s| *s as usize)
     }
 
     /// The text of the 1-based line, without its line break.
@@ -74,8 +146,8 @@ impl SourceFile {
         let Some(start) = self.line_start(line) else {
             return "";
         };
-        let end = self.line_starts.get(line).copied().unwrap_or(self.text.len());
-        self.text.get(start..end).unwrap_or("").trim_end_matches(['\n', '\r'])
+        let end = self.line_start(line + 1).unwrap_or(self.len);
+        self.text().get(start..end).unwrap_or("").trim_end_matches(['\n', '\r'])
     }
 
     /// The leading white space of the line holding `offset`.
@@ -85,7 +157,7 @@ impl SourceFile {
     }
 
     pub fn snippet(&self, span: &Range<usize>) -> &str {
-        self.text.get(span.clone()).unwrap_or("")
+        self.text().get(span.clone()).unwrap_or("")
     }
 }
 
@@ -96,10 +168,26 @@ pub struct SourceMap {
 }
 
 impl SourceMap {
+    /// Adds a file whose text stays in memory.
     pub fn add(&mut self, path: PathBuf, text: Arc<str>) -> FileId {
+        self.push(SourceFile::new(path, text))
+    }
+
+    pub fn push(&mut self, file: SourceFile) -> FileId {
         let id = FileId(self.files.len() as u32);
-        self.files.push(SourceFile::new(path, text));
+        self.files.push(file);
         id
+    }
+
+    /// Reserves an id for a file not read yet; [`SourceMap::set`] fills it in.
+    pub fn reserve(&mut self, path: PathBuf) -> FileId {
+        self.push(SourceFile::released(path, ""))
+    }
+
+    pub fn set(&mut self, id: FileId, file: SourceFile) {
+        if let Some(slot) = self.files.get_mut(id.0 as usize) {
+            *slot = file;
+        }
     }
 
     pub fn get(&self, id: FileId) -> Option<&SourceFile> {
@@ -120,15 +208,34 @@ impl SourceMap {
 
     pub fn line_col(&self, origin: &Origin) -> LineCol {
         self.get(origin.file)
-            .map(|f| f.line_col(origin.span.start))
+            .map(|f| f.line_col(origin.span().start))
             .unwrap_or(LineCol { line: 1, column: 1 })
     }
 
     pub fn end_line_col(&self, origin: &Origin) -> LineCol {
         self.get(origin.file)
-            .map(|f| f.line_col(origin.span.end))
+            .map(|f| f.line_col(origin.span().end))
             .unwrap_or(LineCol { line: 1, column: 1 })
     }
+}
+
+/// Whether `#` starts a comment in this file (HCL), not only `//` (Bicep).
+fn hash_comments(path: &Path) -> bool {
+    let name = path.to_string_lossy();
+    name.ends_with(".tf") || name.ends_with(".tfvars") || name.ends_with(".hcl")
+}
+
+/// The byte offset where each line starts.
+fn line_starts(text: &str) -> Vec<u32> {
+    let mut starts = vec![0];
+    starts.extend(text.match_indices('\n').map(|(i, _)| u32::try_from(i + 1).unwrap_or(u32::MAX)));
+    starts
+}
+
+fn digest(text: &str) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    text.hash(&mut h);
+    h.finish()
 }
 
 /// A lexically normalised path: `a/./b/../c` is `a/c`. Nothing is read
@@ -178,5 +285,34 @@ mod tests {
     fn offsets_past_the_end_clamp() {
         let f = SourceFile::new("a.tf".into(), Arc::from("x"));
         assert_eq!(f.line_col(99), LineCol { line: 1, column: 2 });
+    }
+
+    #[test]
+    fn a_released_file_is_read_again_when_a_report_needs_it() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("main.tf");
+        let text = "a = 1\n# kmsguard:ignore KG101 -- lab\nb = 2\n";
+        std::fs::write(&path, text).expect("write");
+        let f = SourceFile::released(path.clone(), text);
+        assert_eq!(f.directive_comments().len(), 1, "suppression comments are kept");
+        assert_eq!(f.line_col(text.len() - 2), LineCol { line: 3, column: 5 });
+        assert_eq!(f.line_text(1), "a = 1");
+    }
+
+    #[test]
+    fn a_file_changed_since_the_check_shows_no_text_rather_than_wrong_text() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("main.tf");
+        std::fs::write(&path, "a = 1\n").expect("write");
+        let f = SourceFile::released(path.clone(), "a = 1\n");
+        std::fs::write(&path, "b = 22\n").expect("rewrite");
+        assert_eq!(f.text().as_ref(), "");
+        assert_eq!(f.line_col(3).line, 1);
+    }
+
+    #[test]
+    fn origins_outside_32_bits_saturate() {
+        let o = Origin::new(FileId(0), 5..(u32::MAX as usize + 10));
+        assert_eq!(o.span(), 5..u32::MAX as usize);
     }
 }

@@ -32,7 +32,7 @@ struct Directive {
 
 /// The comments of a file as (byte range, text), skipping strings. `#`
 /// comments exist in HCL only; Bicep strings are single-quoted.
-fn comments(text: &str, hash_comments: bool) -> Vec<(Range<usize>, &str)> {
+pub(crate) fn comments(text: &str, hash_comments: bool) -> Vec<(Range<usize>, &str)> {
     let b = text.as_bytes();
     let mut out = Vec::new();
     let mut i = 0;
@@ -87,7 +87,7 @@ fn directives(sources: &SourceMap, file: FileId, policy: &Policy) -> Vec<Directi
         return Vec::new();
     }
     let mut out = Vec::new();
-    for (span, text) in comments(&f.text, hcl) {
+    for (span, text) in f.directive_comments() {
         let Some(at) = text.find("kmsguard:ignore") else { continue };
         let rest = text.get(at + "kmsguard:ignore".len()..).unwrap_or("");
         let (whole_file, rest) = match rest.strip_prefix("-file") {

@@ -11,7 +11,9 @@ mod common;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else { return };
-    let Ok(file) = parse(FileId(0), Arc::from(text), Path::new("main.bicep")) else { return };
+    let Ok(file) = parse(FileId(0), Arc::from(text), Path::new("main.bicep")) else {
+        return;
+    };
     for model in lower_all(std::slice::from_ref(&file)) {
         common::rules(&model);
     }

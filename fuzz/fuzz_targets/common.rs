@@ -6,7 +6,9 @@ use kmsguard::policy::Policy;
 
 pub fn rules(model: &Model) {
     static POLICY: OnceLock<Option<Policy>> = OnceLock::new();
-    let Some(policy) = POLICY.get_or_init(|| Policy::embedded().ok()).as_ref() else { return };
+    let Some(policy) = POLICY.get_or_init(|| Policy::embedded().ok()).as_ref() else {
+        return;
+    };
     let ctx = kmsguard::rules::Context {
         model,
         policy,

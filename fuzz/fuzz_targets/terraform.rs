@@ -1,6 +1,5 @@
 #![no_main]
 //! Terraform HCL through parse, evaluation, lowering and every rule.
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -14,8 +13,18 @@ fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else { return };
     let Ok(file) = parse(FileId(0), Arc::from(text)) else { return };
     let dir = PathBuf::from("fuzz-module-that-does-not-exist");
-    let module = TfModule { files: vec![&file], json_files: vec![], auto_vars: vec![], auto_vars_json: vec![] };
-    let set = ModuleSet::new(BTreeMap::from([(dir.clone(), module)]));
-    let model = set.lower_root(&dir, &VarInputs::default(), None);
+    let module = TfModule {
+        files: vec![file],
+        ..TfModule::default()
+    };
+    // Every local module call (`source = "./"`) reads this same input again.
+    let load = |_: &std::path::Path| {
+        parse(FileId(0), Arc::from(text)).ok().map(|f| TfModule {
+            files: vec![f],
+            ..TfModule::default()
+        })
+    };
+    let set = ModuleSet::new([dir.clone()], &load);
+    let model = set.lower_root(&dir, &module, &VarInputs::default(), None, 1);
     common::rules(&model);
 });

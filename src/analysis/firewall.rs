@@ -23,7 +23,7 @@ pub fn allows(fw: &Firewall, addr: IpAddr, protocol: Protocol, port: u16, names:
                 reason: format!("kmsguard does not know which addresses {other} covers"),
                 origin: o.clone(),
             }]),
-            Field::Unknown(u) => Tri::Unknown(vec![u.clone()]),
+            Field::Unknown(u) => Tri::Unknown(vec![(**u).clone()]),
         }));
         let names_kms = Tri::any(
             rule.destination_fqdns
@@ -32,7 +32,7 @@ pub fn allows(fw: &Firewall, addr: IpAddr, protocol: Protocol, port: u16, names:
         );
         let by_name = names_kms.and(match &fw.dns_proxy {
             Field::Known(b, _) => Tri::from_bool(*b),
-            Field::Unknown(u) => Tri::Unknown(vec![u.clone()]),
+            Field::Unknown(u) => Tri::Unknown(vec![(**u).clone()]),
         });
         match proto.and(ports).and(by_address.or(by_name)) {
             Tri::No => continue,
@@ -40,7 +40,7 @@ pub fn allows(fw: &Firewall, addr: IpAddr, protocol: Protocol, port: u16, names:
                 return match &rule.action {
                     Field::Known(Access::Allow, _) => Tri::Yes,
                     Field::Known(Access::Deny, _) => Tri::No,
-                    Field::Unknown(u) => Tri::Unknown(vec![u.clone()]),
+                    Field::Unknown(u) => Tri::Unknown(vec![(**u).clone()]),
                 }
             }
             Tri::Unknown(why) => return Tri::Unknown(why),

@@ -103,14 +103,14 @@ pub fn evaluate<'a>(nsg: &'a Nsg, flow: &Flow) -> Verdict<'a> {
                     break;
                 }
                 Field::Unknown(u) => {
-                    blockers.push(u.clone());
+                    blockers.push((**u).clone());
                     break;
                 }
             },
             Tri::Unknown(why) => match &r.access {
                 Field::Known(a, _) => pending.push((*a, why)),
                 Field::Unknown(u) => {
-                    blockers.push(u.clone());
+                    blockers.push((**u).clone());
                     blockers.extend(why);
                     break;
                 }
@@ -193,13 +193,13 @@ pub fn matches(r: &SecurityRule, flow: &Flow) -> Tri {
                 reason: "the rule's source may or may not include the VMs behind the NSG".into(),
                 origin: origin.clone(),
             }]),
-            Field::Unknown(u) => Tri::Unknown(vec![u.clone()]),
+            Field::Unknown(u) => Tri::Unknown(vec![(**u).clone()]),
         })))
 }
 
 fn destination_matches(d: &Field<AddressMatch>, flow: &Flow) -> Tri {
     match d {
-        Field::Unknown(u) => Tri::Unknown(vec![u.clone()]),
+        Field::Unknown(u) => Tri::Unknown(vec![(**u).clone()]),
         Field::Known(m, origin) => match m {
             AddressMatch::Any => Tri::Yes,
             AddressMatch::Prefix(net) => Tri::from_bool(net.contains(&flow.destination)),
@@ -228,7 +228,7 @@ fn destination_matches(d: &Field<AddressMatch>, flow: &Flow) -> Tri {
 pub(crate) fn field_is<T>(f: &Field<T>, pred: impl Fn(&T) -> bool) -> Tri {
     match f {
         Field::Known(v, _) => Tri::from_bool(pred(v)),
-        Field::Unknown(u) => Tri::Unknown(vec![u.clone()]),
+        Field::Unknown(u) => Tri::Unknown(vec![(**u).clone()]),
     }
 }
 
@@ -267,7 +267,7 @@ pub fn is_internet(addr: IpAddr) -> bool {
 pub fn names_tag(r: &SecurityRule, tag: &str) -> Tri {
     Tri::any(r.destinations.iter().map(|d| match d {
         Field::Known(m, _) => Tri::from_bool(m.is_tag(tag)),
-        Field::Unknown(u) => Tri::Unknown(vec![u.clone()]),
+        Field::Unknown(u) => Tri::Unknown(vec![(**u).clone()]),
     }))
 }
 
@@ -346,7 +346,7 @@ fn shadowed(nsg: &Nsg, deny: &SecurityRule, tag: &str, proto: Protocol, port: u1
         let earlier = match (deny_priority, &r.priority) {
             (Some(d), Field::Known(p, _)) => Tri::from_bool(*p < d),
             (None, _) => Tri::Unknown(deny.priority.unresolved().cloned().into_iter().collect()),
-            (_, Field::Unknown(u)) => Tri::Unknown(vec![u.clone()]),
+            (_, Field::Unknown(u)) => Tri::Unknown(vec![(**u).clone()]),
         };
         let covers = earlier
             .and(names_tag(r, tag))
@@ -370,7 +370,7 @@ fn sources_cover(allow: &[Field<AddressMatch>], deny: &[Field<AddressMatch>]) ->
             return Tri::Unknown(d.unresolved().cloned().into_iter().collect());
         };
         Tri::any(allow.iter().map(|a| match a {
-            Field::Unknown(u) => Tri::Unknown(vec![u.clone()]),
+            Field::Unknown(u) => Tri::Unknown(vec![(**u).clone()]),
             Field::Known(AddressMatch::Any, _) => Tri::Yes,
             Field::Known(a, _) if a == d => Tri::Yes,
             Field::Known(AddressMatch::Prefix(an), _) => match d {

@@ -83,7 +83,7 @@ pub fn effective_route(table: &RouteTable, addr: IpAddr) -> RouteDecision<'_> {
             crate::model::Field::Known(RoutePrefix::ServiceTag(tag), _) => {
                 uncertain.push(service_tag_unknown(route, tag));
             }
-            crate::model::Field::Unknown(u) => uncertain.push(u.clone()),
+            crate::model::Field::Unknown(u) => uncertain.push((**u).clone()),
         }
     }
 
@@ -116,7 +116,7 @@ pub fn effective_route(table: &RouteTable, addr: IpAddr) -> RouteDecision<'_> {
                 prefix: net,
                 next_hop: *hop,
             }),
-            crate::model::Field::Unknown(u) => RouteDecision::Unknown(vec![u.clone()]),
+            crate::model::Field::Unknown(u) => RouteDecision::Unknown(vec![(**u).clone()]),
         };
     }
     // Every address is covered by a system default route (0.0.0.0/0 or ::/0).

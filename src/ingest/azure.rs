@@ -89,18 +89,18 @@ impl Node {
 
     fn string(&self, key: &str) -> Field<String> {
         match &self.kind {
-            NodeKind::Value(Val::Unknown(r)) => Field::Unknown(Unresolved {
+            NodeKind::Value(Val::Unknown(r)) => Field::unknown(Unresolved {
                 reason: r.to_string(),
                 origin: self.origin.clone(),
             }),
             NodeKind::Value(v) => match v.to_tf_string() {
                 Some(s) => Field::Known(s, self.origin.clone()),
-                None => Field::Unknown(Unresolved {
+                None => Field::unknown(Unresolved {
                     reason: format!("{key} is a {}, not a string", v.type_name()),
                     origin: self.origin.clone(),
                 }),
             },
-            _ => Field::Unknown(Unresolved {
+            _ => Field::unknown(Unresolved {
                 reason: format!("{key} is not a string"),
                 origin: self.origin.clone(),
             }),
@@ -109,7 +109,7 @@ impl Node {
 }
 
 fn missing<T>(key: &str, origin: &Origin) -> Field<T> {
-    Field::Unknown(Unresolved {
+    Field::unknown(Unresolved {
         reason: format!("{key} is not set"),
         origin: origin.clone(),
     })
@@ -124,7 +124,7 @@ fn parsed<T>(node: &Node, key: &str, parse: impl Fn(&str) -> Option<T>, what: &s
         None => missing(key, &node.origin),
         Some(Field::Known(s, o)) => match parse(&s) {
             Some(v) => Field::Known(v, o),
-            None => Field::Unknown(Unresolved {
+            None => Field::unknown(Unresolved {
                 reason: format!("{key} \"{s}\" is not {what}"),
                 origin: o,
             }),
@@ -143,7 +143,7 @@ fn list_prop<T>(node: &Node, key: &str, parse: impl Fn(&str) -> Option<T>, what:
             _ => Some(match item.string(key) {
                 Field::Known(s, o) => match parse(&s) {
                     Some(v) => Field::Known(v, o),
-                    None => Field::Unknown(Unresolved {
+                    None => Field::unknown(Unresolved {
                         reason: format!("{key} entry \"{s}\" is not {what}"),
                         origin: o,
                     }),
@@ -170,7 +170,7 @@ fn asgs(node: &Node, key: &str) -> Vec<Field<AddressMatch>> {
                 None => Field::Known(AddressMatch::ApplicationSecurityGroup("(unnamed)".into()), i.origin.clone()),
             })
             .collect(),
-        Err(u) => vec![Field::Unknown(u)],
+        Err(u) => vec![Field::unknown(u)],
     }
 }
 
@@ -227,7 +227,7 @@ pub fn route_table(res: Resource) -> RouteTable {
             NodeKind::Value(Val::String(s)) if s.eq_ignore_ascii_case("true") || s.eq_ignore_ascii_case("false") => {
                 Field::Known(!s.eq_ignore_ascii_case("true"), n.origin.clone())
             }
-            _ => Field::Unknown(Unresolved {
+            _ => Field::unknown(Unresolved {
                 reason: "disableBgpRoutePropagation is unknown".into(),
                 origin: n.origin.clone(),
             }),

@@ -66,11 +66,11 @@ impl Diagnostic for Diag {
 
 fn source(sources: &SourceMap, origin: &Origin) -> Option<NamedSource<Arc<str>>> {
     let f = sources.get(origin.file)?;
-    Some(NamedSource::new(display_path(&f.path), f.text.clone()))
+    Some(NamedSource::new(display_path(&f.path), f.text().clone()))
 }
 
 fn span(origin: &Origin) -> SourceSpan {
-    SourceSpan::from((origin.span.start, origin.span.end.saturating_sub(origin.span.start)))
+    SourceSpan::from((origin.span().start, origin.span().end.saturating_sub(origin.span().start)))
 }
 
 fn severity(s: Severity) -> miette::Severity {

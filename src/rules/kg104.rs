@@ -53,7 +53,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>, notes: &mut Vec<Undecided>) 
                         Field::Known(false, _) => continue,
                         Field::Known(true, _) => {}
                         Field::Unknown(u) => {
-                            notes.push(undecided(subnet, endpoint, vec![u.clone()]));
+                            notes.push(undecided(subnet, endpoint, vec![(**u).clone()]));
                             continue;
                         }
                     }
@@ -69,7 +69,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>, notes: &mut Vec<Undecided>) 
                                     reason: "a route's prefix is a service tag whose addresses kmsguard does not know".into(),
                                     origin: o.clone(),
                                 }),
-                                Field::Unknown(u) => blockers.push(u.clone()),
+                                Field::Unknown(u) => blockers.push((**u).clone()),
                             }
                         }
                         if !covered {

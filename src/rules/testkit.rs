@@ -19,7 +19,7 @@ pub fn known<T>(v: T) -> Field<T> {
 }
 
 pub fn unknown<T>(reason: &str) -> Field<T> {
-    Field::Unknown(Unresolved {
+    Field::unknown(Unresolved {
         reason: reason.into(),
         origin: here(),
     })

@@ -208,7 +208,7 @@ impl<'t> Walker<'t> {
             .unwrap_or_else(|| r.get("name").and_then(Json::as_str).unwrap_or("?").to_string());
         let address = format!("{full_type}/{name_text}");
         let name_field = |n: &Val| match n {
-            Val::Unknown(reason) => Field::Unknown(Unresolved {
+            Val::Unknown(reason) => Field::unknown(Unresolved {
                 reason: reason.to_string(),
                 origin: r.get("name").map(|j| self.origin(j)).unwrap_or_else(|| origin.clone()),
             }),

@@ -392,13 +392,13 @@ impl Walker<'_> {
             .map(|e| self.origin(&e.span))
             .unwrap_or_else(|| self.origin(&body.span));
         match name {
-            Val::Unknown(r) => Field::Unknown(Unresolved {
+            Val::Unknown(r) => Field::unknown(Unresolved {
                 reason: r.to_string(),
                 origin: o,
             }),
             v => match v.to_tf_string() {
                 Some(s) => Field::Known(s, o),
-                None => Field::Unknown(Unresolved {
+                None => Field::unknown(Unresolved {
                     reason: "the name is not a string".into(),
                     origin: o,
                 }),

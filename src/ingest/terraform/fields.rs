@@ -25,7 +25,7 @@ impl Fields {
     pub fn from_body(ev: &Evaluator, body: &Body, text: &str, file: FileId, scope: &Scope, origin: Origin) -> Fields {
         let mut map = BTreeMap::new();
         for attr in body.attributes() {
-            let o = Origin::new(file, attr.value.span().unwrap_or(origin.span.clone()));
+            let o = Origin::new(file, attr.value.span().unwrap_or(origin.span().clone()));
             map.insert(attr.key.as_str().to_string(), (eval_or_unknown(ev, &attr.value, text, scope), o));
         }
         Fields { map, origin }
@@ -44,7 +44,7 @@ impl Fields {
                         _ => continue,
                     },
                 };
-                let o = Origin::new(file, v.expr().span().unwrap_or(origin.span.clone()));
+                let o = Origin::new(file, v.expr().span().unwrap_or(origin.span().clone()));
                 map.insert(key, (eval_or_unknown(ev, v.expr(), text, scope), o));
             }
             return Fields { map, origin };
@@ -78,13 +78,13 @@ impl Fields {
     pub fn string(&self, key: &str) -> Option<Field<String>> {
         let (v, o) = self.present(key)?;
         Some(match v {
-            Val::Unknown(r) => Field::Unknown(Unresolved {
+            Val::Unknown(r) => Field::unknown(Unresolved {
                 reason: r.to_string(),
                 origin: o.clone(),
             }),
             v => match v.to_tf_string() {
                 Some(s) => Field::Known(s, o.clone()),
-                None => Field::Unknown(Unresolved {
+                None => Field::unknown(Unresolved {
                     reason: format!("{key} is a {}, not a string", v.type_name()),
                     origin: o.clone(),
                 }),
@@ -97,7 +97,7 @@ impl Fields {
         Some(match self.string(key)? {
             Field::Known(s, o) => match parse(&s) {
                 Some(v) => Field::Known(v, o),
-                None => Field::Unknown(Unresolved {
+                None => Field::unknown(Unresolved {
                     reason: format!("{key} \"{s}\" is not {what}"),
                     origin: o,
                 }),
@@ -113,7 +113,7 @@ impl Fields {
         };
         let one = |v: &Val| -> Option<Field<T>> {
             match v {
-                Val::Unknown(r) => Some(Field::Unknown(Unresolved {
+                Val::Unknown(r) => Some(Field::unknown(Unresolved {
                     reason: r.to_string(),
                     origin: o.clone(),
                 })),
@@ -123,7 +123,7 @@ impl Fields {
                     let s = v.to_tf_string()?;
                     Some(match parse(&s) {
                         Some(t) => Field::Known(t, o.clone()),
-                        None => Field::Unknown(Unresolved {
+                        None => Field::unknown(Unresolved {
                             reason: format!("{key} entry \"{s}\" is not {what}"),
                             origin: o.clone(),
                         }),
@@ -142,11 +142,11 @@ impl Fields {
         Some(match v {
             Val::Bool(b) => Field::Known(*b, o.clone()),
             Val::String(s) if s == "true" || s == "false" => Field::Known(s == "true", o.clone()),
-            Val::Unknown(r) => Field::Unknown(Unresolved {
+            Val::Unknown(r) => Field::unknown(Unresolved {
                 reason: r.to_string(),
                 origin: o.clone(),
             }),
-            other => Field::Unknown(Unresolved {
+            other => Field::unknown(Unresolved {
                 reason: format!("{key} is a {}, not a bool", other.type_name()),
                 origin: o.clone(),
             }),

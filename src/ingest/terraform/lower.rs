@@ -763,7 +763,7 @@ fn route_table(ev: &Evaluator, r: &ResourceBlock, inst: Instance) -> RouteTable 
 
     let text = &r.file.text;
     let indent = match blocks.first() {
-        Some((_, _, o)) => indent_at(text, o.span.start),
+        Some((_, _, o)) => indent_at(text, o.span().start),
         None => match r.block.body.get_attribute("route").and_then(|a| a.span()) {
             Some(s) => indent_at(text, s.start),
             None => indent_at(text, header_span(r.block).start) + "  ",
@@ -773,7 +773,7 @@ fn route_table(ev: &Evaluator, r: &ResourceBlock, inst: Instance) -> RouteTable 
     // bracket of the attribute list, or before the table's closing brace.
     let block_span = r.block.span().unwrap_or(0..0);
     let insert_at = match (blocks.last(), r.block.body.get_attribute("route").and_then(|a| a.value.span())) {
-        (Some((_, _, o)), _) => line_after(text, o.span.end),
+        (Some((_, _, o)), _) => line_after(text, o.span().end),
         (None, Some(list)) => line_start(text, list.end.saturating_sub(1)),
         (None, None) => line_start(text, block_span.end.saturating_sub(1)),
     };
@@ -890,7 +890,7 @@ pub(super) fn lower_rule(f: &Fields) -> SecurityRule {
 }
 
 fn missing<T>(f: &Fields, key: &str) -> Field<T> {
-    Field::Unknown(Unresolved {
+    Field::unknown(Unresolved {
         reason: format!("{key} is not set"),
         origin: f.origin.clone(),
     })
@@ -938,11 +938,11 @@ fn link_of(ev: &Evaluator, expr: &Expression, ty: &str, file: &HclFile, scope: &
     }
     Link::Id(match eval_or_unknown(ev, expr, &file.text, scope) {
         Val::String(s) => Field::Known(s, origin),
-        Val::Unknown(r) => Field::Unknown(Unresolved {
+        Val::Unknown(r) => Field::unknown(Unresolved {
             reason: r.to_string(),
             origin,
         }),
-        other => Field::Unknown(Unresolved {
+        other => Field::unknown(Unresolved {
             reason: format!("the id is a {}, not a string", other.type_name()),
             origin,
         }),

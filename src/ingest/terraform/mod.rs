@@ -7,7 +7,7 @@ mod fields;
 mod functions;
 pub mod json;
 mod lower;
-mod modules;
+pub mod modules;
 pub mod plan;
 
 use std::collections::{BTreeMap, HashMap};
@@ -20,7 +20,7 @@ use hcl::edit::Span;
 use crate::ingest::value::{self, Val};
 pub use eval::{EvalError, Evaluator, LocalDef, Scope};
 use fields::eval_or_unknown;
-pub use modules::ModuleSet;
+pub use modules::{ModuleLoader, ModuleSet};
 
 use crate::ingest::FileError;
 use crate::source::{FileId, Origin};
@@ -120,12 +120,20 @@ pub struct VarInputs {
 
 /// One directory's Terraform: its `.tf` files and the var files Terraform
 /// loads automatically (`terraform.tfvars`, `*.auto.tfvars`, and their JSON forms).
-pub struct TfModule<'a> {
-    pub files: Vec<&'a HclFile>,
+#[derive(Default)]
+pub struct TfModule {
+    pub files: Vec<HclFile>,
     /// `.tf.json` files of the same module.
-    pub json_files: Vec<&'a json::TfJsonFile>,
-    pub auto_vars: Vec<&'a HclFile>,
-    pub auto_vars_json: Vec<(FileId, &'a serde_json::Value)>,
+    pub json_files: Vec<json::TfJsonFile>,
+    pub auto_vars: Vec<HclFile>,
+    pub auto_vars_json: Vec<(FileId, serde_json::Value)>,
+}
+
+impl TfModule {
+    /// Whether the directory holds Terraform configuration (not only values).
+    pub fn is_configuration(&self) -> bool {
+        !self.files.is_empty() || !self.json_files.is_empty()
+    }
 }
 
 /// Variable values in Terraform's order of precedence: defaults, then

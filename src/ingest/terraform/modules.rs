@@ -7,8 +7,9 @@
 //! (`.terraform/modules/modules.json` of the root module); otherwise the call
 //! is reported as not checked (KG901), never guessed.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
 
 use hcl::edit::expr::Expression;
 use hcl::edit::Span;
@@ -27,57 +28,82 @@ const MAX_DEPTH: usize = 8;
 /// Arguments of a module block that are not inputs.
 const META: &[&str] = &["source", "version", "count", "for_each", "providers", "depends_on"];
 
-/// Every Terraform directory checked, by path.
-pub struct ModuleSet<'a> {
-    pub modules: BTreeMap<PathBuf, TfModule<'a>>,
-    /// Per root directory: installed module key → directory (`terraform init`).
-    installed: HashMap<PathBuf, Vec<(String, PathBuf)>>,
+/// Reads a Terraform directory's files again, parsed; `None` when it holds
+/// no Terraform configuration. Modules are read on demand so that a large
+/// tree never holds every directory's syntax tree at once.
+pub type ModuleLoader<'l> = dyn Fn(&Path) -> Option<TfModule> + Sync + 'l;
+
+/// Every Terraform directory checked, by normalised path, loaded on demand.
+pub struct ModuleSet<'l> {
+    /// Each directory's module, read the first time a call needs it.
+    modules: BTreeMap<PathBuf, OnceLock<Option<Arc<TfModule>>>>,
+    load: &'l ModuleLoader<'l>,
 }
 
-impl<'a> ModuleSet<'a> {
-    pub fn new(modules: BTreeMap<PathBuf, TfModule<'a>>) -> Self {
-        let installed = modules.keys().map(|d| (d.clone(), crate::discover::installed_modules(d))).collect();
-        ModuleSet { modules, installed }
-    }
+/// The directories a Terraform directory calls as modules: local sources,
+/// and whatever `terraform init` installed for it.
+pub fn calls(dir: &Path, m: &TfModule) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = module_blocks(m)
+        .into_iter()
+        .filter(|(_, source, _)| is_local(source))
+        .map(|(_, source, _)| normalise(&dir.join(source)))
+        .collect();
+    out.extend(crate::discover::installed_modules(dir).into_iter().map(|(_, d)| normalise(&d)));
+    out
+}
 
-    /// Directories that no other checked directory calls as a module.
-    pub fn roots(&self) -> Vec<&PathBuf> {
-        let mut called: HashSet<PathBuf> = HashSet::new();
-        for (dir, m) in &self.modules {
-            for (_, source, _) in module_blocks(m) {
-                if is_local(&source) {
-                    called.insert(normalise(&dir.join(&source)));
-                }
-            }
-            for (_, d) in self.installed.get(dir).into_iter().flatten() {
-                called.insert(d.clone());
-            }
+/// Whether a directory calls any module; one that does not can be lowered
+/// on its own, without the rest of the tree.
+pub fn calls_modules(m: &TfModule) -> bool {
+    m.files.iter().any(|f| f.body.get_blocks("module").next().is_some())
+}
+
+impl<'l> ModuleSet<'l> {
+    /// `dirs` are the directories holding Terraform configuration.
+    pub fn new(dirs: impl IntoIterator<Item = PathBuf>, load: &'l ModuleLoader<'l>) -> Self {
+        ModuleSet {
+            modules: dirs.into_iter().map(|d| (normalise(&d), OnceLock::new())).collect(),
+            load,
         }
-        self.modules.keys().filter(|d| !called.contains(&normalise(d))).collect()
     }
 
-    /// Lowers a root module and every module it calls; `plan_vars` are the
-    /// values of a plan made from this root, which win over every other source.
-    pub fn lower_root(&self, dir: &Path, inputs: &VarInputs, plan_vars: Option<&BTreeMap<String, Val>>) -> Model {
-        let Some(m) = self.modules.get(dir) else { return Model::default() };
-        let mut stack = vec![normalise(dir)];
+    /// A set with no modules to call, for a directory that calls none.
+    pub fn empty(load: &'l ModuleLoader<'l>) -> Self {
+        ModuleSet {
+            modules: BTreeMap::new(),
+            load,
+        }
+    }
+
+    /// Lowers the root module `m` (read from `dir`) and every module it calls;
+    /// `plan_vars` are the values of a plan made from this root, which win
+    /// over every other source. Addresses are unique within `namespace`.
+    pub fn lower_root(
+        &self,
+        dir: &Path,
+        m: &TfModule,
+        inputs: &VarInputs,
+        plan_vars: Option<&BTreeMap<String, Val>>,
+        namespace: u32,
+    ) -> Model {
+        let dir = normalise(dir);
+        let mut stack = vec![dir.clone()];
         let call = Call {
             prefix: String::new(),
             key: String::new(),
-            root: dir.to_path_buf(),
+            dir: dir.clone(),
+            installed: Arc::new(crate::discover::installed_modules(&dir)),
             sites: Vec::new(),
             plan_vars: plan_vars.cloned(),
         };
         let mut model = self.lower_call(m, None, inputs, &call, &mut stack).0;
-        // Addresses are unique within this root's tree only.
-        let namespace = self.modules.keys().position(|d| d == dir).map(|i| i as u32 + 1).unwrap_or(u32::MAX);
         set_namespace(&mut model, namespace);
         model
     }
 
-    fn find(&self, dir: &Path) -> Option<&TfModule<'a>> {
-        let want = normalise(dir);
-        self.modules.iter().find(|(d, _)| normalise(d) == want).map(|(_, m)| m)
+    fn find(&self, dir: &Path) -> Option<Arc<TfModule>> {
+        let (path, slot) = self.modules.get_key_value(&normalise(dir))?;
+        slot.get_or_init(|| (self.load)(path).map(Arc::new)).clone()
     }
 
     /// Lowers one module instance; returns its model and its outputs.
@@ -148,11 +174,9 @@ impl<'a> ModuleSet<'a> {
                 format!("{}.{name}", call.key)
             };
             let dir = if is_local(&source) {
-                m.files.first().and_then(|f| Some(normalise(&self.dir_of(f.file)?.join(&source))))
+                Some(normalise(&call.dir.join(&source)))
             } else {
-                self.installed
-                    .get(&call.root)
-                    .and_then(|list| list.iter().find(|(k, _)| *k == key).map(|(_, d)| d.clone()))
+                call.installed.iter().find(|(k, _)| *k == key).map(|(_, d)| normalise(d))
             };
             let unchecked = |reason: String| {
                 (
@@ -202,12 +226,13 @@ impl<'a> ModuleSet<'a> {
                 let child_call = Call {
                     prefix: format!("{}{}.", call.prefix, inst.address),
                     key: key.clone(),
-                    root: call.root.clone(),
+                    dir: dir.clone(),
+                    installed: call.installed.clone(),
                     sites,
                     plan_vars: None,
                 };
                 stack.push(dir.clone());
-                let (mut child_model, out) = self.lower_call(child, Some(given), inputs, &child_call, stack);
+                let (mut child_model, out) = self.lower_call(&child, Some(given), inputs, &child_call, stack);
                 stack.pop();
                 if let Some(c) = &inst.conditional {
                     for t in &mut child_model.route_tables {
@@ -255,21 +280,16 @@ impl<'a> ModuleSet<'a> {
         }
         (model, Val::Object(outputs))
     }
-
-    fn dir_of(&self, file: crate::source::FileId) -> Option<PathBuf> {
-        self.modules
-            .iter()
-            .find(|(_, m)| m.files.iter().any(|f| f.file == file))
-            .map(|(d, _)| d.clone())
-    }
 }
 
 /// Where a module instance sits: its address prefix, its key in
-/// modules.json, its root directory, and the chain of calls to it.
+/// modules.json, its directory, what `terraform init` installed for its
+/// root, and the chain of calls to it.
 struct Call {
     prefix: String,
     key: String,
-    root: PathBuf,
+    dir: PathBuf,
+    installed: Arc<Vec<(String, PathBuf)>>,
     sites: Vec<Origin>,
     /// A plan's variable values, for the root module only.
     plan_vars: Option<BTreeMap<String, Val>>,
@@ -280,7 +300,7 @@ fn is_local(source: &str) -> bool {
 }
 
 /// The module blocks of a directory with their literal `source`.
-fn module_blocks<'m>(m: &'m TfModule) -> Vec<(&'m hcl::edit::structure::Block, String, &'m super::HclFile)> {
+fn module_blocks(m: &TfModule) -> Vec<(&hcl::edit::structure::Block, String, &super::HclFile)> {
     let mut out = Vec::new();
     for f in &m.files {
         for block in f.body.get_blocks("module") {
@@ -288,7 +308,7 @@ fn module_blocks<'m>(m: &'m TfModule) -> Vec<(&'m hcl::edit::structure::Block, S
                 Some(Expression::String(s)) => s.value().clone(),
                 _ => continue,
             };
-            out.push((block, source, *f));
+            out.push((block, source, f));
         }
     }
     out

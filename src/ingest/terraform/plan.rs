@@ -159,7 +159,7 @@ pub fn lower(plan: &Plan) -> Model {
 
 fn name_of(f: &Fields, origin: &Origin) -> Field<String> {
     f.string("name").unwrap_or_else(|| {
-        Field::Unknown(Unresolved {
+        Field::unknown(Unresolved {
             reason: "name is not in the plan".into(),
             origin: origin.clone(),
         })

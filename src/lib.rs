@@ -62,6 +62,8 @@ pub struct CheckOptions {
     pub exclude: Vec<String>,
     pub exclude_base: PathBuf,
     pub max_file_size: u64,
+    /// How long the HCL parser may take on one file.
+    pub parse_timeout: std::time::Duration,
 }
 
 impl Default for CheckOptions {
@@ -79,6 +81,7 @@ impl Default for CheckOptions {
             exclude: Vec::new(),
             exclude_base: PathBuf::from("."),
             max_file_size: DEFAULT_MAX_FILE_SIZE,
+            parse_timeout: terraform::DEFAULT_PARSE_TIMEOUT,
         }
     }
 }
@@ -200,7 +203,7 @@ pub fn check(opts: &CheckOptions, policy: &Policy) -> Outcome {
     let by_normalised: std::collections::HashMap<PathBuf, &Vec<Entry>> = dirs.iter().map(|(d, e)| (source::normalise(d), e)).collect();
     let load = |dir: &Path| {
         let entries = by_normalised.get(&source::normalise(dir))?;
-        let module = read_dir(entries, opts.max_file_size, true).0.terraform;
+        let module = read_dir(entries, opts, true).0.terraform;
         module.is_configuration().then_some(module)
     };
     let tf_modules = terraform::ModuleSet::new(outcomes.iter().filter(|(_, o)| o.terraform).map(|(d, _)| (*d).clone()), &load);
@@ -352,7 +355,7 @@ fn check_dir(
     arm_params: &[ArmDoc],
     no_modules: &terraform::ModuleLoader,
 ) -> DirOutcome {
-    let (files, sources, errors, checked) = read_dir(entries, opts.max_file_size, false);
+    let (files, sources, errors, checked) = read_dir(entries, opts, false);
     let mut out = DirOutcome {
         sources,
         errors,
@@ -386,7 +389,7 @@ fn check_dir(
 /// Reads and parses a directory's files (only Terraform's when
 /// `terraform_only`), in parallel; returns them with their entries for the
 /// source map, the files that could not be read or parsed, and how many were checked.
-fn read_dir(entries: &[Entry], max_file_size: u64, terraform_only: bool) -> (DirFiles, Vec<(FileId, SourceFile)>, Vec<FileError>, usize) {
+fn read_dir(entries: &[Entry], opts: &CheckOptions, terraform_only: bool) -> (DirFiles, Vec<(FileId, SourceFile)>, Vec<FileError>, usize) {
     let parsed: Vec<(FileId, Option<SourceFile>, Result<Parsed, FileError>)> = entries
         .par_iter()
         .filter(|e| {
@@ -396,14 +399,16 @@ fn read_dir(entries: &[Entry], max_file_size: u64, terraform_only: bool) -> (Dir
                     Kind::Terraform | Kind::TerraformJson | Kind::AutoTfVars | Kind::AutoTfVarsJson
                 )
         })
-        .map(|e| match discover::read_text(&e.path, max_file_size.min(source::MAX_INDEXED_LEN)) {
-            Ok(text) => {
-                let file = SourceFile::released(e.path.clone(), &text);
-                let parsed = parse_one(e.kind, e.id, Arc::from(text), &file);
-                (e.id, Some(file), parsed)
-            }
-            Err(message) => (e.id, None, Err(FileError::path(&e.path, message))),
-        })
+        .map(
+            |e| match discover::read_text(&e.path, opts.max_file_size.min(source::MAX_INDEXED_LEN)) {
+                Ok(text) => {
+                    let file = SourceFile::released(e.path.clone(), &text);
+                    let parsed = parse_one(e.kind, e.id, Arc::from(text), &file, opts.parse_timeout);
+                    (e.id, Some(file), parsed)
+                }
+                Err(message) => (e.id, None, Err(FileError::path(&e.path, message))),
+            },
+        )
         .collect();
     let mut files = DirFiles::default();
     let mut sources = Vec::new();
@@ -431,7 +436,7 @@ fn read_dir(entries: &[Entry], max_file_size: u64, terraform_only: bool) -> (Dir
     (files, sources, errors, checked)
 }
 
-fn parse_one(kind: Kind, id: FileId, text: Arc<str>, file: &SourceFile) -> Result<Parsed, FileError> {
+fn parse_one(kind: Kind, id: FileId, text: Arc<str>, file: &SourceFile, timeout: std::time::Duration) -> Result<Parsed, FileError> {
     match kind {
         Kind::AutoTfVarsJson => parse_json(id, &text).map(|v| Parsed::Json(id, v)),
         Kind::TerraformJson => terraform::json::parse(id, &text).map(Parsed::TfJson),
@@ -443,7 +448,7 @@ fn parse_one(kind: Kind, id: FileId, text: Arc<str>, file: &SourceFile) -> Resul
             },
         },
         Kind::Bicep | Kind::BicepParam => ingest::bicep::parse(id, text, &file.path).map(Parsed::Bicep),
-        Kind::Terraform | Kind::AutoTfVars => terraform::parse(id, text).map(Parsed::Hcl),
+        Kind::Terraform | Kind::AutoTfVars => terraform::parse_within(id, text, timeout).map(Parsed::Hcl),
     }
 }
 
@@ -518,7 +523,7 @@ fn load_var_inputs(opts: &CheckOptions, sources: &mut SourceMap, errors: &mut Ve
                 Err(e) => errors.push(e),
             }
         } else {
-            match terraform::parse(id, text) {
+            match terraform::parse_within(id, text, opts.parse_timeout) {
                 Ok(h) => inputs.files.push(h),
                 Err(e) => errors.push(e),
             }

@@ -99,6 +99,9 @@ struct CheckArgs {
     /// Refuse files larger than this many bytes.
     #[arg(long = "max-file-size", value_name = "BYTES", default_value_t = DEFAULT_MAX_FILE_SIZE)]
     max_file_size: u64,
+    /// Give up on a Terraform file the HCL parser has not finished in this many seconds.
+    #[arg(long = "parse-timeout", value_name = "SECONDS", default_value_t = 10.0)]
+    parse_timeout: f64,
     /// When to colour human output.
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     color: Color,
@@ -319,6 +322,8 @@ fn check(mut args: CheckArgs) -> ExitCode {
             .and_then(|c| c.path.parent().map(std::path::Path::to_path_buf))
             .unwrap_or_else(|| PathBuf::from(".")),
         max_file_size: args.max_file_size,
+        parse_timeout: std::time::Duration::try_from_secs_f64(args.parse_timeout)
+            .unwrap_or(kmsguard::ingest::terraform::DEFAULT_PARSE_TIMEOUT),
     };
     let outcome = kmsguard::check(&opts, &policy);
     if let Some(path) = &args.write_baseline {

@@ -144,3 +144,41 @@ fn a_table_with_10000_routes_and_an_nsg_with_4000_rules() {
     assert_eq!(code, 0, "{doc:#}");
     assert_eq!(doc["summary"]["route_tables"], 1);
 }
+
+/// Found by fuzzing: hcl-edit backtracks exponentially on some invalid HCL
+/// (each `x-%k%{` doubles the time; twenty-four take 13 s, a 4 KB file
+/// minutes). The watchdog turns it into a located error, and the other
+/// files are still checked.
+#[test]
+fn hcl_that_makes_the_parser_backtrack_is_given_up_on_in_time() {
+    let d = tempfile::tempdir().expect("tempdir");
+    fs::write(d.path().join("slow.tf"), format!("a = {}\n", "x-%k%{".repeat(40))).expect("write");
+    fs::write(
+        d.path().join("main.tf"),
+        r#"
+resource "azurerm_route_table" "hub" {
+  name = "rt-hub"
+  route {
+    name                   = "default"
+    address_prefix         = "0.0.0.0/0"
+    next_hop_type          = "VirtualAppliance"
+    next_hop_in_ip_address = "10.0.1.4"
+  }
+}
+"#,
+    )
+    .expect("write");
+    let started = std::time::Instant::now();
+    let (doc, code) = check(d.path(), &["--parse-timeout", "1"]);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(20),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert_eq!(code, 2, "{doc:#}");
+    let error = &doc["errors"][0];
+    assert!(error["message"].as_str().unwrap_or_default().contains("--parse-timeout"), "{doc:#}");
+    assert!(error["file"].as_str().unwrap_or_default().ends_with("slow.tf"), "{doc:#}");
+    assert!(error["line"].as_u64().is_some(), "{doc:#}");
+    assert_eq!(rules(&doc), vec!["KG101"], "the other file is still checked");
+}

@@ -12,6 +12,7 @@ pub mod plan;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
+use std::time::Duration;
 
 use hcl::edit::expr::Expression;
 use hcl::edit::structure::{Block, Body};
@@ -37,14 +38,55 @@ pub struct HclFile {
 }
 
 /// Parses HCL text into hcl-edit's AST, which keeps byte spans.
+/// How long the HCL parser may take on one file unless `--parse-timeout`
+/// says otherwise.
+pub const DEFAULT_PARSE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Parses a Terraform file with the default time limit.
 pub fn parse(file: FileId, text: Arc<str>) -> Result<HclFile, FileError> {
-    if let Some(offset) = too_deep(&text) {
+    parse_within(file, text, DEFAULT_PARSE_TIMEOUT)
+}
+
+/// Parses a Terraform file, giving up after `limit`.
+///
+/// hcl-edit backtracks, and on some invalid inputs it takes exponential time:
+/// fuzzing found 4 KB files that take minutes (`x-%k%{` repeated twenty times
+/// doubles the time with each repetition). It cannot be interrupted, so it
+/// runs on its own thread under a watchdog; a thread that overruns is left to
+/// finish in the background and the file is reported as not parsed.
+pub fn parse_within(file: FileId, text: Arc<str>, limit: Duration) -> Result<HclFile, FileError> {
+    let nesting = nesting(&text);
+    if nesting.depth > MAX_NESTING {
+        let offset = nesting.deepest;
         return Err(FileError::at(
             Origin::new(file, offset..offset + 1),
             format!("brackets are nested more than {MAX_NESTING} levels deep; kmsguard does not parse this file"),
         ));
     }
-    match hcl::edit::parser::parse_body(&text) {
+    let (tx, rx) = std::sync::mpsc::sync_channel(1);
+    let input = text.clone();
+    let spawned = std::thread::Builder::new().name("hcl-parse".into()).spawn(move || {
+        let _ = tx.send(hcl::edit::parser::parse_body(&input));
+    });
+    let parsed = match spawned {
+        Ok(_) => match rx.recv_timeout(limit) {
+            Ok(parsed) => parsed,
+            Err(_) => {
+                let offset = nesting.deepest;
+                return Err(FileError::at(
+                    Origin::new(file, offset..offset),
+                    format!(
+                        "the HCL parser gave up after {} s; the file is most likely invalid HCL that makes it backtrack (look at the brackets here, nested {} deep); raise the limit with --parse-timeout",
+                        limit.as_secs_f64(),
+                        nesting.depth
+                    ),
+                ));
+            }
+        },
+        // No thread to spare: parse here, without the watchdog.
+        Err(_) => hcl::edit::parser::parse_body(&text),
+    };
+    match parsed {
         Ok(body) => Ok(HclFile { file, text, body }),
         Err(e) => {
             let offset = e.location().offset().min(text.len());
@@ -64,11 +106,18 @@ pub fn parse(file: FileId, text: Arc<str>) -> Result<HclFile, FileError> {
     }
 }
 
-/// The offset where bracket nesting first exceeds [`MAX_NESTING`], skipping
-/// strings and comments roughly (a conservative pre-check, not a parser).
-fn too_deep(text: &str) -> Option<usize> {
+/// How deep brackets nest, and where they first reach that depth.
+struct Nesting {
+    depth: usize,
+    deepest: usize,
+}
+
+/// Brackets outside strings and comments, counted without parsing. Stops
+/// counting past [`MAX_NESTING`].
+fn nesting(text: &str) -> Nesting {
     let bytes = text.as_bytes();
     let mut depth = 0usize;
+    let mut deepest = Nesting { depth: 0, deepest: 0 };
     let mut i = 0;
     let mut in_string = false;
     while let Some(&b) = bytes.get(i) {
@@ -94,8 +143,11 @@ fn too_deep(text: &str) -> Option<usize> {
                 }
                 b'(' | b'[' | b'{' => {
                     depth += 1;
-                    if depth > MAX_NESTING {
-                        return Some(i);
+                    if depth > deepest.depth {
+                        deepest = Nesting { depth, deepest: i };
+                        if depth > MAX_NESTING {
+                            return deepest;
+                        }
                     }
                 }
                 b')' | b']' | b'}' => depth = depth.saturating_sub(1),
@@ -104,7 +156,7 @@ fn too_deep(text: &str) -> Option<usize> {
         }
         i += 1;
     }
-    None
+    deepest
 }
 
 /// Variable values from outside the module: `--var-file` files and `--var` flags.

@@ -15,32 +15,18 @@ trap 'rm -rf "$work"' EXIT
 
 cargo build --release --locked -q
 python3 bench/generate.py "$spokes" "$work/lz"
-echo "tree: $spokes spokes, $(du -sh "$work/lz" | cut -f1), $(find "$work/lz" -name '*.tf' | wc -l) .tf files"
+echo "tree: $spokes spokes, $(find "$work/lz" -name '*.tf' | wc -l) .tf files, $(find "$work/lz" -name '*.tf' -print0 | xargs -0 cat | wc -c | awk '{printf "%.1f", $1 / 1e6}') MB"
 
-# Runs a command $runs times; prints "median_seconds max_rss_kb".
-measure() {
-  local times=() rss=0
-  for _ in $(seq "$runs"); do
-    local out
-    /usr/bin/time -o "$work/time" -f "%e %M" "$@" >/dev/null 2>&1 || true
-    out=$(tail -1 "$work/time")
-    times+=("${out% *}")
-    local m=${out#* }
-    (( m > rss )) && rss=$m
-  done
-  local median
-  median=$(printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
-  echo "$median $rss"
-}
+source bench/measure.sh
 
-read -r k_time k_rss < <(measure ./target/release/kmsguard check "$work/lz" --format compact --fail-on never)
+read -r k_time k_rss < <(measure "$runs" ./target/release/kmsguard check "$work/lz" --format compact --fail-on never)
 echo "kmsguard: median ${k_time}s, peak ${k_rss} KB over $runs runs"
 
 if [ "${SKIP_CHECKOV:-0}" != 1 ]; then
   python3 -m venv "$work/venv"
   "$work/venv/bin/pip" install -q checkov >/dev/null
   export BC_SKIP_MAPPING=TRUE CHECKOV_RUN_SCA_PACKAGE_SCAN_V2=false
-  read -r c_time c_rss < <(measure "$work/venv/bin/checkov" -d "$work/lz" --framework terraform --quiet --compact --skip-download --soft-fail)
+  read -r c_time c_rss < <(measure "$runs" "$work/venv/bin/checkov" -d "$work/lz" --framework terraform --quiet --compact --skip-download --soft-fail)
   echo "checkov:  median ${c_time}s, peak ${c_rss} KB over $runs runs"
   awk -v c="$c_time" -v k="$k_time" 'BEGIN { if (k > 0) printf "kmsguard is %.0fx faster\n", c / k }'
 fi

@@ -5,6 +5,7 @@
 
 mod eval;
 
+use rayon::prelude::*;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -72,12 +73,12 @@ pub fn lower_all(files: &[BicepFile]) -> Vec<Model> {
         .filter(|f| !is_param_file(f))
         .map(|f| (normalise(&f.path), f))
         .collect();
-    let mut used_as_module: Vec<PathBuf> = Vec::new();
+    let mut used_as_module: std::collections::HashSet<PathBuf> = std::collections::HashSet::new();
     for f in by_path.values() {
         for s in &f.program.statements {
             if let StatementKind::Module(m) = &s.kind {
                 if let Some(p) = m.path.as_literal_string().as_deref().and_then(local_module) {
-                    used_as_module.push(relative_to(&f.path, p));
+                    used_as_module.insert(relative_to(&f.path, p));
                 }
             }
         }
@@ -96,24 +97,21 @@ pub fn lower_all(files: &[BicepFile]) -> Vec<Model> {
     }
     let mut roots: Vec<&BicepFile> = by_path
         .iter()
-        .filter(|(p, _)| !used_as_module.contains(p))
+        .filter(|(p, _)| !used_as_module.contains(*p))
         .map(|(_, f)| *f)
         .collect();
     roots.sort_by_key(|f| f.file);
-    let mut out = Vec::new();
-    for root in roots {
-        let ctx = Ctx { by_path: &by_path };
-        match param_sets.get(&normalise(&root.path)) {
-            Some(sets) => {
-                for set in sets {
-                    let given = bicepparam_values(set);
-                    out.push(ctx.lower(root, given, "", None, 0));
-                }
-            }
-            None => out.push(ctx.lower(root, BTreeMap::new(), "", None, 0)),
-        }
-    }
-    out
+    let ctx = Ctx { by_path: &by_path };
+    roots
+        .par_iter()
+        .flat_map_iter(|root| match param_sets.get(&normalise(&root.path)) {
+            Some(sets) => sets
+                .iter()
+                .map(|set| ctx.lower(root, bicepparam_values(set), "", None, 0))
+                .collect(),
+            None => vec![ctx.lower(root, BTreeMap::new(), "", None, 0)],
+        })
+        .collect()
 }
 
 fn is_param_file(f: &BicepFile) -> bool {

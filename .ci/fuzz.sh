@@ -1,24 +1,65 @@
 #!/usr/bin/env bash
-# Runs each fuzz target briefly (FUZZ_SECONDS, default 20), seeded from the
-# examples, on the stable toolchain (no sanitizer). Needs cargo-fuzz.
+# Runs each fuzz target, seeded from the examples, on the stable toolchain
+# (no sanitizer). Needs cargo-fuzz (`cargo install cargo-fuzz`).
+#
+#   bash .ci/fuzz.sh                       # each target for FUZZ_SECONDS (default 20)
+#   FUZZ_RUNS=10000000 bash .ci/fuzz.sh    # each target for that many executions
+#   FUZZ_TARGETS="arm_expr" bash .ci/fuzz.sh
+#
+# An input that crashes or takes longer than FUZZ_TIMEOUT seconds (default
+# 10) fails the run and is left in fuzz/artifacts/<target>/.
 set -euo pipefail
 cd "$(dirname "$0")/../fuzz"
 seconds=${FUZZ_SECONDS:-20}
+runs=${FUZZ_RUNS:-}
+timeout=${FUZZ_TIMEOUT:-10}
+targets=${FUZZ_TARGETS:-terraform bicep arm arm_expr}
 seed() {
   mkdir -p "corpus/$1"
-  find ../examples -name "$2" -type f | while read -r f; do
+  find ../examples ../tests -name "$2" -type f | while read -r f; do
     cp "$f" "corpus/$1/$(printf '%s' "$f" | cksum | cut -d' ' -f1)"
   done
 }
 seed terraform '*.tf'
+seed terraform '*.tfvars'
 seed bicep '*.bicep'
+seed bicep '*.bicepparam'
 seed arm '*.json'
+# The expression target starts from every `[...]` string of the example templates.
+mkdir -p corpus/arm_expr
+python3 - corpus/arm_expr ../examples <<'PY'
+import json, os, sys, zlib
+out, root = sys.argv[1], sys.argv[2]
+def strings(v):
+    if isinstance(v, str):
+        yield v
+    elif isinstance(v, list):
+        for x in v:
+            yield from strings(x)
+    elif isinstance(v, dict):
+        for k, x in v.items():
+            yield k
+            yield from strings(x)
+for d, _, files in os.walk(root):
+    for f in files:
+        if f.endswith(".json"):
+            try:
+                doc = json.load(open(os.path.join(d, f)))
+            except (ValueError, OSError):
+                continue
+            for s in strings(doc):
+                if s.startswith("["):
+                    open(os.path.join(out, "%08x" % zlib.crc32(s.encode())), "w").write(s)
+PY
 cargo fuzz build -s none
-for t in terraform bicep arm; do
-  cargo fuzz run -s none "$t" "corpus/$t" -- -max_total_time="$seconds" -rss_limit_mb=2048 -max_len=65536 2>&1 | grep -E "^Done|SUMMARY|panicked" || true
-  # A crash leaves an artifact and makes `cargo fuzz run` fail; check explicitly.
-  if compgen -G "artifacts/$t/crash-*" >/dev/null; then
-    echo "fuzz target $t crashed: see fuzz/artifacts/$t" >&2
+if [ -n "$runs" ]; then limit=(-runs="$runs"); else limit=(-max_total_time="$seconds"); fi
+for t in $targets; do
+  cargo fuzz run -s none "$t" "corpus/$t" -- "${limit[@]}" -timeout="$timeout" -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 2>&1 |
+    grep -E "^Done|^stat::number_of_executed_units|SUMMARY|panicked|ERROR" || true
+  # A crash or a timeout leaves an artifact and makes `cargo fuzz run` fail; check explicitly.
+  if compgen -G "artifacts/$t/*" >/dev/null; then
+    echo "fuzz target $t failed: see fuzz/artifacts/$t" >&2
+    ls "artifacts/$t" >&2
     exit 1
   fi
 done

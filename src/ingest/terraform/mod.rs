@@ -2,6 +2,7 @@
 //! their variables, locals and resources evaluated, and route tables, routes,
 //! NSGs and rules lowered into the [`Model`].
 
+mod brackets;
 mod eval;
 mod fields;
 mod functions;
@@ -37,7 +38,6 @@ pub struct HclFile {
     pub body: Body,
 }
 
-/// Parses HCL text into hcl-edit's AST, which keeps byte spans.
 /// How long the HCL parser may take on one file unless `--parse-timeout`
 /// says otherwise.
 pub const DEFAULT_PARSE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -49,20 +49,15 @@ pub fn parse(file: FileId, text: Arc<str>) -> Result<HclFile, FileError> {
 
 /// Parses a Terraform file, giving up after `limit`.
 ///
-/// hcl-edit backtracks, and on some invalid inputs it takes exponential time:
-/// fuzzing found 4 KB files that take minutes (`x-%k%{` repeated twenty times
-/// doubles the time with each repetition). It cannot be interrupted, so it
-/// runs on its own thread under a watchdog; a thread that overruns is left to
-/// finish in the background and the file is reported as not parsed.
+/// hcl-edit backtracks, and on some invalid inputs it takes exponential time
+/// (fuzzing found 4 KB files that take minutes). The known cause — a file
+/// that ends inside open brackets — is caught first, in linear time and with
+/// a better message, by [`brackets::scan`]. As a last line of defence the
+/// parser runs on its own thread under a watchdog: it cannot be interrupted,
+/// so a thread that overruns is left to finish in the background and the
+/// file is reported as not parsed.
 pub fn parse_within(file: FileId, text: Arc<str>, limit: Duration) -> Result<HclFile, FileError> {
-    let nesting = nesting(&text);
-    if nesting.depth > MAX_NESTING {
-        let offset = nesting.deepest;
-        return Err(FileError::at(
-            Origin::new(file, offset..offset + 1),
-            format!("brackets are nested more than {MAX_NESTING} levels deep; kmsguard does not parse this file"),
-        ));
-    }
+    let (depth, deepest) = prescan(file, &text)?;
     let (tx, rx) = std::sync::mpsc::sync_channel(1);
     let input = text.clone();
     let spawned = std::thread::Builder::new().name("hcl-parse".into()).spawn(move || {
@@ -72,13 +67,12 @@ pub fn parse_within(file: FileId, text: Arc<str>, limit: Duration) -> Result<Hcl
         Ok(_) => match rx.recv_timeout(limit) {
             Ok(parsed) => parsed,
             Err(_) => {
-                let offset = nesting.deepest;
                 return Err(FileError::at(
-                    Origin::new(file, offset..offset),
+                    Origin::new(file, deepest..deepest),
                     format!(
                         "the HCL parser gave up after {} s; the file is most likely invalid HCL that makes it backtrack (look at the brackets here, nested {} deep); raise the limit with --parse-timeout",
                         limit.as_secs_f64(),
-                        nesting.depth
+                        depth
                     ),
                 ));
             }
@@ -86,6 +80,35 @@ pub fn parse_within(file: FileId, text: Arc<str>, limit: Duration) -> Result<Hcl
         // No thread to spare: parse here, without the watchdog.
         Err(_) => hcl::edit::parser::parse_body(&text),
     };
+    finish(file, text, parsed)
+}
+
+/// Parses a Terraform file on the calling thread, with the bracket pre-scan
+/// but no watchdog: for fuzzing, where the fuzzer's own timeout must see a
+/// slow parse instead of a thread left running in the background.
+pub fn parse_unguarded(file: FileId, text: Arc<str>) -> Result<HclFile, FileError> {
+    prescan(file, &text)?;
+    let parsed = hcl::edit::parser::parse_body(&text);
+    finish(file, text, parsed)
+}
+
+/// The bracket pre-scan: the nesting depth and where it peaks, or the error
+/// that makes parsing pointless.
+fn prescan(file: FileId, text: &str) -> Result<(usize, usize), FileError> {
+    match brackets::scan(text, MAX_NESTING) {
+        brackets::Scan::Balanced { depth, deepest } | brackets::Scan::NoOpinion { depth, deepest } => Ok((depth, deepest)),
+        brackets::Scan::TooDeep { deepest } => Err(FileError::at(
+            Origin::new(file, deepest..deepest + 1),
+            format!("brackets are nested more than {MAX_NESTING} levels deep; kmsguard does not parse this file"),
+        )),
+        brackets::Scan::Invalid(e) => Err(FileError::at(
+            Origin::new(file, e.offset..e.offset + e.len),
+            format!("could not parse HCL: {}", e.message),
+        )),
+    }
+}
+
+fn finish(file: FileId, text: Arc<str>, parsed: Result<Body, hcl::edit::parser::Error>) -> Result<HclFile, FileError> {
     match parsed {
         Ok(body) => Ok(HclFile { file, text, body }),
         Err(e) => {
@@ -104,59 +127,6 @@ pub fn parse_within(file: FileId, text: Arc<str>, limit: Duration) -> Result<Hcl
             ))
         }
     }
-}
-
-/// How deep brackets nest, and where they first reach that depth.
-struct Nesting {
-    depth: usize,
-    deepest: usize,
-}
-
-/// Brackets outside strings and comments, counted without parsing. Stops
-/// counting past [`MAX_NESTING`].
-fn nesting(text: &str) -> Nesting {
-    let bytes = text.as_bytes();
-    let mut depth = 0usize;
-    let mut deepest = Nesting { depth: 0, deepest: 0 };
-    let mut i = 0;
-    let mut in_string = false;
-    while let Some(&b) = bytes.get(i) {
-        if in_string {
-            match b {
-                b'\\' => i += 1,
-                b'"' => in_string = false,
-                b'\n' => in_string = false,
-                _ => {}
-            }
-        } else {
-            match b {
-                b'"' => in_string = true,
-                b'#' => {
-                    while bytes.get(i).is_some_and(|c| *c != b'\n') {
-                        i += 1;
-                    }
-                }
-                b'/' if bytes.get(i + 1) == Some(&b'/') => {
-                    while bytes.get(i).is_some_and(|c| *c != b'\n') {
-                        i += 1;
-                    }
-                }
-                b'(' | b'[' | b'{' => {
-                    depth += 1;
-                    if depth > deepest.depth {
-                        deepest = Nesting { depth, deepest: i };
-                        if depth > MAX_NESTING {
-                            return deepest;
-                        }
-                    }
-                }
-                b')' | b']' | b'}' => depth = depth.saturating_sub(1),
-                _ => {}
-            }
-        }
-        i += 1;
-    }
-    deepest
 }
 
 /// Variable values from outside the module: `--var-file` files and `--var` flags.

@@ -1,0 +1,358 @@
+//! A bracket check that runs before the HCL parser.
+//!
+//! hcl-edit backtracks, and when a file ends inside an open bracket it can
+//! take exponential time to say so: each level of `x-%k%{` re-parses
+//! everything after it twice, because a binary-operator chain that fails with
+//! a recoverable error is rewound and then tried again by the enclosing
+//! expression loop. Twenty levels take seconds, forty would take days. Its
+//! error for such a file is also poor ("unexpected token" at 1:1).
+//!
+//! This scanner knows just enough of HCL's lexical structure (quoted
+//! templates with `${…}` and `%{…}`, heredocs, the three comment forms) to
+//! find brackets, in linear time. It reports only what is certainly invalid
+//! HCL — a bracket never closed, a closer that matches no opener, a quoted
+//! string broken by a newline, a heredoc without its end line — and has no
+//! opinion on anything it does not fully understand, which is left to the
+//! parser.
+
+/// A bracket-level syntax error, at a byte offset of the text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BracketError {
+    pub offset: usize,
+    pub len: usize,
+    pub message: String,
+}
+
+/// What the scan found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scan {
+    /// Brackets balance; the deepest nesting, and where it is first reached.
+    Balanced { depth: usize, deepest: usize },
+    /// Certainly invalid HCL.
+    Invalid(BracketError),
+    /// Nesting deeper than the limit it was given, first reached here.
+    TooDeep { deepest: usize },
+    /// Something the scanner does not model (an unusual `<<`); the parser decides.
+    NoOpinion { depth: usize, deepest: usize },
+}
+
+/// Where the scanner is: in code (the file, or inside brackets and
+/// interpolations), or inside a quoted string or a heredoc.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Frame {
+    /// `(`, `[` or `{` in code, at this offset.
+    Bracket(u8, usize),
+    /// `${` or `%{` inside a template; closed by `}`.
+    Interpolation(usize),
+    /// A quoted template opened at this offset.
+    Quoted(usize),
+    /// A heredoc whose body starts at `body`; its marker is `marker`.
+    Heredoc {
+        start: usize,
+        marker_start: usize,
+        marker_end: usize,
+    },
+}
+
+/// Scans `text`, giving up with [`Scan::TooDeep`] past `max_depth` levels.
+pub fn scan(text: &str, max_depth: usize) -> Scan {
+    let bytes = text.as_bytes();
+    let mut stack: Vec<Frame> = Vec::new();
+    // Deepest nesting of any frame (brackets, strings, interpolations), and
+    // where it is first reached.
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    let mut i = 0usize;
+    let invalid = |offset: usize, len: usize, message: String| Scan::Invalid(BracketError { offset, len, message });
+    while i < bytes.len() {
+        let b = bytes[i];
+        match stack.last().copied() {
+            Some(Frame::Quoted(start)) => match b {
+                b'\\' => i += 1,
+                b'"' => {
+                    stack.pop();
+                }
+                b'\n' => {
+                    return invalid(
+                        start,
+                        1,
+                        "this quoted string is not closed on its line (HCL strings cannot span lines; use a heredoc)".to_string(),
+                    )
+                }
+                b'$' | b'%' => match template_open(bytes, i) {
+                    Some(Open::Escaped) => i += 2,
+                    Some(Open::Interpolation) => {
+                        stack.push(Frame::Interpolation(i));
+                        i += 1;
+                    }
+                    None => {}
+                },
+                _ => {}
+            },
+            Some(Frame::Heredoc {
+                marker_start, marker_end, ..
+            }) => {
+                // At the start of a body line: is it the end marker?
+                if i == 0 || bytes[i - 1] == b'\n' {
+                    let line_end = memchr(b'\n', bytes, i).unwrap_or(bytes.len());
+                    let line = text.get(i..line_end).unwrap_or_default();
+                    if line.trim() == text.get(marker_start..marker_end).unwrap_or_default() {
+                        stack.pop();
+                        i = line_end;
+                        continue;
+                    }
+                }
+                if b == b'$' || b == b'%' {
+                    match template_open(bytes, i) {
+                        Some(Open::Escaped) => i += 2,
+                        Some(Open::Interpolation) => {
+                            stack.push(Frame::Interpolation(i));
+                            i += 1;
+                        }
+                        None => {}
+                    }
+                }
+            }
+            // Code: the top level, inside brackets, or inside an interpolation.
+            _ => match b {
+                b'"' => stack.push(Frame::Quoted(i)),
+                b'#' => i = memchr(b'\n', bytes, i).unwrap_or(bytes.len()),
+                b'/' if bytes.get(i + 1) == Some(&b'/') => i = memchr(b'\n', bytes, i).unwrap_or(bytes.len()),
+                b'/' if bytes.get(i + 1) == Some(&b'*') => match find(bytes, b"*/", i + 2) {
+                    Some(end) => i = end + 1,
+                    None => return invalid(i, 2, "this comment is never closed with `*/`".to_string()),
+                },
+                b'<' if bytes.get(i + 1) == Some(&b'<') => match heredoc_intro(bytes, i) {
+                    Some((marker_start, marker_end, body)) => {
+                        stack.push(Frame::Heredoc {
+                            start: i,
+                            marker_start,
+                            marker_end,
+                        });
+                        i = body;
+                        continue;
+                    }
+                    None => return Scan::NoOpinion { depth, deepest },
+                },
+                b'(' | b'[' | b'{' => stack.push(Frame::Bracket(b, i)),
+                b')' | b']' | b'}' => match stack.pop() {
+                    Some(Frame::Bracket(open, _)) if closer(open) == b => {}
+                    Some(Frame::Interpolation(_)) if b == b'}' => {}
+                    Some(Frame::Bracket(open, at)) => {
+                        return invalid(
+                            i,
+                            1,
+                            format!(
+                                "`{}` does not close the `{}` at {}; expected `{}`",
+                                b as char,
+                                open as char,
+                                line_col(text, at),
+                                closer(open) as char
+                            ),
+                        )
+                    }
+                    Some(Frame::Interpolation(at)) => {
+                        return invalid(
+                            i,
+                            1,
+                            format!(
+                                "`{}` inside the template interpolation at {}; expected `}}`",
+                                b as char,
+                                line_col(text, at)
+                            ),
+                        )
+                    }
+                    _ => return invalid(i, 1, format!("`{}` closes nothing", b as char)),
+                },
+                _ => {}
+            },
+        }
+        if stack.len() > depth {
+            depth = stack.len();
+            deepest = i;
+            if depth > max_depth {
+                return Scan::TooDeep { deepest };
+            }
+        }
+        i += 1;
+    }
+    match stack.last() {
+        None => Scan::Balanced { depth, deepest },
+        Some(Frame::Bracket(open, at)) => invalid(
+            *at,
+            1,
+            format!(
+                "this `{}` is never closed; expected `{}` before the end of the file",
+                *open as char,
+                closer(*open) as char
+            ),
+        ),
+        Some(Frame::Interpolation(at)) => invalid(*at, 2, "this template interpolation is never closed with `}`".to_string()),
+        Some(Frame::Quoted(at)) => invalid(*at, 1, "this quoted string is never closed".to_string()),
+        Some(Frame::Heredoc {
+            start,
+            marker_start,
+            marker_end,
+        }) => invalid(
+            *start,
+            marker_end - start,
+            format!(
+                "this heredoc is never closed: no line reads `{}`",
+                text.get(*marker_start..*marker_end).unwrap_or_default()
+            ),
+        ),
+    }
+}
+
+fn closer(open: u8) -> u8 {
+    match open {
+        b'(' => b')',
+        b'[' => b']',
+        _ => b'}',
+    }
+}
+
+enum Open {
+    /// `$${` or `%%{`: a literal `${` or `%{`.
+    Escaped,
+    /// `${` or `%{`.
+    Interpolation,
+}
+
+fn template_open(bytes: &[u8], i: usize) -> Option<Open> {
+    let sigil = bytes[i];
+    match (bytes.get(i + 1), bytes.get(i + 2)) {
+        (Some(&b'{'), _) => Some(Open::Interpolation),
+        (Some(&s), Some(&b'{')) if s == sigil => Some(Open::Escaped),
+        _ => None,
+    }
+}
+
+/// `<<MARKER` or `<<-MARKER` followed by a newline: the marker's range and
+/// where the body starts.
+fn heredoc_intro(bytes: &[u8], i: usize) -> Option<(usize, usize, usize)> {
+    let mut j = i + 2;
+    if bytes.get(j) == Some(&b'-') {
+        j += 1;
+    }
+    let marker_start = j;
+    if !bytes.get(j).is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_') {
+        return None;
+    }
+    while bytes.get(j).is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'_' || *b == b'-') {
+        j += 1;
+    }
+    let marker_end = j;
+    if bytes.get(j) == Some(&b'\r') {
+        j += 1;
+    }
+    (bytes.get(j) == Some(&b'\n')).then_some((marker_start, marker_end, j + 1))
+}
+
+fn memchr(needle: u8, bytes: &[u8], from: usize) -> Option<usize> {
+    bytes.get(from..)?.iter().position(|b| *b == needle).map(|p| p + from)
+}
+
+fn find(bytes: &[u8], needle: &[u8], from: usize) -> Option<usize> {
+    bytes.get(from..)?.windows(needle.len()).position(|w| w == needle).map(|p| p + from)
+}
+
+/// 1-based `line:column` of a byte offset, for messages that name a second place.
+fn line_col(text: &str, offset: usize) -> String {
+    let before = text.get(..offset).unwrap_or_default();
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    format!("{line}:{column}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn error(text: &str) -> (String, usize) {
+        match scan(text, 256) {
+            Scan::Invalid(e) => (e.message, e.offset),
+            other => panic!("expected an error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn brackets_in_strings_comments_and_heredocs_do_not_count() {
+        let text = r#"
+# a comment with { and (
+// another ]
+/* a block comment with } */
+locals {
+  a = "a string with { and ${var.x["k"]} and $${literal} and %%{literal}"
+  b = <<-EOT
+    a heredoc with } and ${join(",", [for s in var.list : "${s}}"])} and "quotes
+    EOT
+  c = <<EOT
+%{ for x in var.xs }${x}%{ endfor }
+  EOT
+  d = { for k, v in var.m : k => [v] if v != "}" }
+}
+"#;
+        assert!(matches!(scan(text, 256), Scan::Balanced { .. }), "{:?}", scan(text, 256));
+    }
+
+    #[test]
+    fn an_unclosed_brace_points_at_its_opener() {
+        let text = "resource \"a\" \"b\" {\n  name = \"x\"\n";
+        let (message, offset) = error(text);
+        assert_eq!(offset, text.find('{').unwrap_or(usize::MAX));
+        assert!(message.contains("never closed"), "{message}");
+    }
+
+    #[test]
+    fn a_mismatched_closer_names_the_opener() {
+        let (message, offset) = error("a = {\n  b = [1, 2\n}\n");
+        assert_eq!(offset, 18);
+        assert_eq!(message, "`}` does not close the `[` at 2:7; expected `]`");
+    }
+
+    #[test]
+    fn a_closer_with_nothing_open() {
+        assert_eq!(error("a = 1\n}\n").0, "`}` closes nothing");
+    }
+
+    #[test]
+    fn a_quoted_string_broken_by_a_newline() {
+        let (message, offset) = error("a = \"abc\nb = 1\n");
+        assert_eq!(offset, 4);
+        assert!(message.contains("cannot span lines"), "{message}");
+    }
+
+    #[test]
+    fn a_heredoc_without_its_end_line() {
+        let (message, _) = error("a = <<EOT\nbody\nEO\n");
+        assert_eq!(message, "this heredoc is never closed: no line reads `EOT`");
+    }
+
+    #[test]
+    fn an_unclosed_interpolation_and_block_comment() {
+        assert_eq!(error("a = \"${var.x").0, "this template interpolation is never closed with `}`");
+        assert_eq!(error("a = 1 /* and then").0, "this comment is never closed with `*/`");
+    }
+
+    #[test]
+    fn an_unusual_shift_is_left_to_the_parser() {
+        assert!(matches!(scan("a = 1 << 2\n", 256), Scan::NoOpinion { .. }));
+    }
+
+    #[test]
+    fn nesting_past_the_limit_is_too_deep() {
+        let text = format!("a = {}1{}\n", "[".repeat(300), "]".repeat(300));
+        assert_eq!(scan(&text, 256), Scan::TooDeep { deepest: 4 + 256 });
+        assert!(matches!(scan(&text, 400), Scan::Balanced { depth: 300, .. }));
+    }
+
+    /// The input that makes hcl-edit backtrack exponentially (see the module
+    /// docs) is rejected here, in linear time, at its last open brace.
+    #[test]
+    fn the_backtracking_pattern_is_rejected_before_parsing() {
+        let text = format!("a = {}\n", "x-%k%{".repeat(60));
+        let (message, offset) = error(&text);
+        assert!(message.contains("never closed"), "{message}");
+        assert_eq!(offset, text.rfind('{').unwrap_or(0));
+    }
+}

@@ -10,6 +10,7 @@ pub mod analysis;
 pub mod config;
 pub mod discover;
 pub mod ingest;
+pub mod limits;
 pub mod model;
 pub mod policy;
 pub mod report;
@@ -28,14 +29,12 @@ use ingest::arm::ArmDoc;
 use ingest::bicep::BicepFile;
 use ingest::terraform::{self, HclFile, TfModule, VarInputs};
 use ingest::FileError;
+use limits::Limits;
 use model::Model;
 use policy::Policy;
 use report::Summary;
 use rules::Finding;
 use source::{FileId, Origin, SourceFile, SourceMap};
-
-/// Files larger than this are refused unless `--max-file-size` says otherwise.
-pub const DEFAULT_MAX_FILE_SIZE: u64 = 16 * 1024 * 1024;
 
 /// What `kmsguard check` was asked to do.
 #[derive(Debug, Clone)]
@@ -61,9 +60,8 @@ pub struct CheckOptions {
     /// Glob patterns of files not to check, relative to `exclude_base`.
     pub exclude: Vec<String>,
     pub exclude_base: PathBuf,
-    pub max_file_size: u64,
-    /// How long the HCL parser may take on one file.
-    pub parse_timeout: std::time::Duration,
+    /// Bounds on file size, parse time and evaluation.
+    pub limits: Limits,
 }
 
 impl Default for CheckOptions {
@@ -80,8 +78,7 @@ impl Default for CheckOptions {
             baseline: None,
             exclude: Vec::new(),
             exclude_base: PathBuf::from("."),
-            max_file_size: DEFAULT_MAX_FILE_SIZE,
-            parse_timeout: terraform::DEFAULT_PARSE_TIMEOUT,
+            limits: Limits::default(),
         }
     }
 }
@@ -206,7 +203,8 @@ pub fn check(opts: &CheckOptions, policy: &Policy) -> Outcome {
         let module = read_dir(entries, opts, true).0.terraform;
         module.is_configuration().then_some(module)
     };
-    let tf_modules = terraform::ModuleSet::new(outcomes.iter().filter(|(_, o)| o.terraform).map(|(d, _)| (*d).clone()), &load);
+    let tf_modules =
+        terraform::ModuleSet::new(outcomes.iter().filter(|(_, o)| o.terraform).map(|(d, _)| (*d).clone()), &load).with_limits(opts.limits);
     let called_roots: Vec<Model> = outcomes
         .par_iter()
         .enumerate()
@@ -243,7 +241,7 @@ pub fn check(opts: &CheckOptions, policy: &Policy) -> Outcome {
     models.extend(plan_models);
     models.extend(arm_models);
     let mut model = Model::default();
-    for m in models.into_iter().chain(ingest::bicep::lower_all(&bicep_files)) {
+    for m in models.into_iter().chain(ingest::bicep::lower_all(&bicep_files, opts.limits)) {
         model.route_tables.extend(m.route_tables);
         model.nsgs.extend(m.nsgs);
         model.subnets.extend(m.subnets);
@@ -370,7 +368,13 @@ fn check_dir(
         if terraform::modules::calls_modules(tf) {
             out.plan_vars = plan_vars;
         } else {
-            out.standalone = Some(terraform::ModuleSet::empty(no_modules).lower_root(dir, tf, inputs, plan_vars.as_ref(), namespace));
+            out.standalone = Some(terraform::ModuleSet::empty(no_modules).with_limits(opts.limits).lower_root(
+                dir,
+                tf,
+                inputs,
+                plan_vars.as_ref(),
+                namespace,
+            ));
         }
     } else {
         // A plan beside no configuration is lowered from its planned values.
@@ -380,7 +384,13 @@ fn check_dir(
         .arm
         .iter()
         .filter(|t| t.is_template)
-        .map(|t| ingest::arm::lower(t, arm_params.last().or(arm_parameters_beside(t, &files.arm, &out.sources))))
+        .map(|t| {
+            ingest::arm::lower(
+                t,
+                arm_params.last().or(arm_parameters_beside(t, &files.arm, &out.sources)),
+                opts.limits,
+            )
+        })
         .collect();
     out.bicep = files.bicep;
     out
@@ -400,10 +410,10 @@ fn read_dir(entries: &[Entry], opts: &CheckOptions, terraform_only: bool) -> (Di
                 )
         })
         .map(
-            |e| match discover::read_text(&e.path, opts.max_file_size.min(source::MAX_INDEXED_LEN)) {
+            |e| match discover::read_text(&e.path, opts.limits.max_file_size.min(source::MAX_INDEXED_LEN)) {
                 Ok(text) => {
                     let file = SourceFile::released(e.path.clone(), &text);
-                    let parsed = parse_one(e.kind, e.id, Arc::from(text), &file, opts.parse_timeout);
+                    let parsed = parse_one(e.kind, e.id, Arc::from(text), &file, opts.limits.parse_timeout);
                     (e.id, Some(file), parsed)
                 }
                 Err(message) => (e.id, None, Err(FileError::path(&e.path, message))),
@@ -470,7 +480,7 @@ fn arm_parameters_beside<'a>(template: &ArmDoc, docs: &'a [ArmDoc], sources: &[(
 fn load_arm_parameters(opts: &CheckOptions, sources: &mut SourceMap, errors: &mut Vec<FileError>) -> Vec<ArmDoc> {
     let mut out = Vec::new();
     for path in &opts.parameters {
-        let text = match discover::read_text(path, opts.max_file_size) {
+        let text = match discover::read_text(path, opts.limits.max_file_size) {
             Ok(t) => Arc::<str>::from(t),
             Err(m) => {
                 errors.push(FileError::path(path, m));
@@ -509,7 +519,7 @@ fn load_var_inputs(opts: &CheckOptions, sources: &mut SourceMap, errors: &mut Ve
         ..VarInputs::default()
     };
     for path in &opts.var_files {
-        let text = match discover::read_text(path, opts.max_file_size) {
+        let text = match discover::read_text(path, opts.limits.max_file_size) {
             Ok(t) => Arc::<str>::from(t),
             Err(m) => {
                 errors.push(FileError::path(path, m));
@@ -523,7 +533,7 @@ fn load_var_inputs(opts: &CheckOptions, sources: &mut SourceMap, errors: &mut Ve
                 Err(e) => errors.push(e),
             }
         } else {
-            match terraform::parse_within(id, text, opts.parse_timeout) {
+            match terraform::parse_within(id, text, opts.limits.parse_timeout) {
                 Ok(h) => inputs.files.push(h),
                 Err(e) => errors.push(e),
             }

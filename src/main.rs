@@ -6,9 +6,10 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+use kmsguard::limits::Limits;
 use kmsguard::policy::{Policy, Severity};
 use kmsguard::report::{self, Report};
-use kmsguard::{CheckOptions, DEFAULT_MAX_FILE_SIZE};
+use kmsguard::CheckOptions;
 
 #[derive(Parser)]
 #[command(name = "kmsguard", version, about = "Checks Azure networking code for forced tunnels and NSG rules that break Windows KMS activation, platform DNS and IMDS", long_about = None)]
@@ -97,11 +98,17 @@ struct CheckArgs {
     #[arg(long, value_name = "DIR")]
     policy: Option<PathBuf>,
     /// Refuse files larger than this many bytes.
-    #[arg(long = "max-file-size", value_name = "BYTES", default_value_t = DEFAULT_MAX_FILE_SIZE)]
+    #[arg(long = "max-file-size", value_name = "BYTES", default_value_t = Limits::default().max_file_size)]
     max_file_size: u64,
     /// Give up on a Terraform file the HCL parser has not finished in this many seconds.
-    #[arg(long = "parse-timeout", value_name = "SECONDS", default_value_t = 10.0)]
-    parse_timeout: f64,
+    #[arg(long = "parse-timeout", value_name = "SECONDS", default_value = "10", value_parser = parse_seconds)]
+    parse_timeout: std::time::Duration,
+    /// Evaluation steps per root module, Bicep deployment or ARM template; past them, values are unknown (KG901).
+    #[arg(long = "max-eval-steps", value_name = "STEPS", default_value_t = Limits::default().eval_steps)]
+    max_eval_steps: u64,
+    /// Elements a list, loop, count or for_each may have; past them, values are unknown (KG901).
+    #[arg(long = "max-collection-size", value_name = "N", default_value_t = Limits::default().collection_size)]
+    max_collection_size: usize,
     /// When to colour human output.
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     color: Color,
@@ -321,9 +328,12 @@ fn check(mut args: CheckArgs) -> ExitCode {
             .as_ref()
             .and_then(|c| c.path.parent().map(std::path::Path::to_path_buf))
             .unwrap_or_else(|| PathBuf::from(".")),
-        max_file_size: args.max_file_size,
-        parse_timeout: std::time::Duration::try_from_secs_f64(args.parse_timeout)
-            .unwrap_or(kmsguard::ingest::terraform::DEFAULT_PARSE_TIMEOUT),
+        limits: Limits {
+            max_file_size: args.max_file_size,
+            parse_timeout: args.parse_timeout,
+            eval_steps: args.max_eval_steps,
+            collection_size: args.max_collection_size,
+        },
     };
     let outcome = kmsguard::check(&opts, &policy);
     if let Some(path) = &args.write_baseline {
@@ -398,4 +408,13 @@ fn print_out(s: &str) -> ExitCode {
 fn fail(msg: &str) -> ExitCode {
     eprintln!("error: {msg}");
     ExitCode::from(2)
+}
+
+/// A positive number of seconds, fractions allowed.
+fn parse_seconds(s: &str) -> Result<std::time::Duration, String> {
+    let secs: f64 = s.parse().map_err(|_| format!("{s} is not a number of seconds"))?;
+    if secs <= 0.0 {
+        return Err("the timeout must be more than 0 seconds".to_string());
+    }
+    std::time::Duration::try_from_secs_f64(secs).map_err(|_| format!("{s} seconds is too long a timeout"))
 }

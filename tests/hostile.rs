@@ -202,3 +202,316 @@ resource "azurerm_route_table" "hub" {
   }
 }
 "#;
+
+fn unknown_reasons(doc: &Value) -> Vec<String> {
+    doc["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["rule"] == "KG901")
+        .map(|f| f["message"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+/// Each local concatenates the one before with itself: forty steps would be
+/// 2^41 elements, far past any memory. Copies are charged to the step
+/// budget, so it ends as an unknown that names the flag.
+#[test]
+fn a_list_that_doubles_at_each_step_stops_at_the_step_budget() {
+    let d = tempfile::tempdir().expect("tempdir");
+    let mut tf = String::from("locals {\n  l0 = [\"a\", \"b\"]\n");
+    for i in 1..=40 {
+        tf.push_str(&format!("  l{i} = concat(local.l{}, local.l{})\n", i - 1, i - 1));
+    }
+    tf.push_str("  nested = [local.l40, local.l40]\n}\n");
+    tf.push_str("resource \"azurerm_route_table\" \"t\" {\n  name = \"rt-${length(local.nested)}\"\n  route {\n    name           = \"d\"\n    address_prefix = \"0.0.0.0/0\"\n    next_hop_type  = local.l40[0] == \"a\" ? \"None\" : \"Internet\"\n  }\n}\n");
+    fs::write(d.path().join("main.tf"), tf).expect("write");
+    let (doc, code) = check(d.path(), &[]);
+    assert_eq!(code, 0, "{doc:#}");
+    let reasons = unknown_reasons(&doc);
+    assert!(reasons.iter().any(|r| r.contains("--max-eval-steps")), "{doc:#}");
+}
+
+#[test]
+fn doubling_in_bicep_and_arm_stops_at_the_step_budget() {
+    let d = tempfile::tempdir().expect("tempdir");
+    let mut bicep = String::from("var l0 = ['a', 'b']\n");
+    for i in 1..=40 {
+        bicep.push_str(&format!("var l{i} = concat(l{}, l{})\n", i - 1, i - 1));
+    }
+    bicep.push_str(&bicep_table("l40[0] == 'a' ? 'None' : 'Internet'"));
+    fs::write(d.path().join("main.bicep"), bicep).expect("write");
+    let mut vars = vec![r#""v0": ["a", "b"]"#.to_string()];
+    for i in 1..=40 {
+        vars.push(format!(r#""v{i}": "[concat(variables('v{}'), variables('v{}'))]""#, i - 1, i - 1));
+    }
+    fs::write(
+        d.path().join("azuredeploy.json"),
+        arm_table(&vars.join(",\n"), "[if(equals(variables('v40')[0], 'a'), 'None', 'Internet')]"),
+    )
+    .expect("write");
+    let (doc, code) = check(d.path(), &[]);
+    assert_eq!(code, 0, "{doc:#}");
+    // Forty variables deep, the evaluation-depth bound (which protects the
+    // stack) may be reached before the step budget: either ends it.
+    let reasons = unknown_reasons(&doc);
+    assert_eq!(reasons.len(), 2, "one note per language: {doc:#}");
+    assert!(
+        reasons.iter().all(|r| r.contains("--max-eval-steps") || r.contains("too deeply")),
+        "{doc:#}"
+    );
+}
+
+/// A loop inside a loop, each over 100,000 elements: ten billion values.
+#[test]
+fn nested_loops_of_a_hundred_thousand_stop_at_the_step_budget() {
+    let d = tempfile::tempdir().expect("tempdir");
+    fs::write(
+        d.path().join("main.bicep"),
+        format!(
+            "var big = [for i in range(0, 100000): [for j in range(0, 100000): j]]\n{}",
+            bicep_table("length(big) > 0 ? 'None' : 'Internet'")
+        ),
+    )
+    .expect("write");
+    fs::create_dir(d.path().join("tf")).expect("mkdir");
+    fs::write(
+        d.path().join("tf/main.tf"),
+        "locals {\n  big = [for i in range(100000) : [for j in range(100000) : j]]\n}\nresource \"azurerm_route_table\" \"t\" {\n  name = \"rt\"\n  route {\n    name           = \"d\"\n    address_prefix = \"0.0.0.0/0\"\n    next_hop_type  = length(local.big) > 0 ? \"None\" : \"Internet\"\n  }\n}\n",
+    )
+    .expect("write");
+    let (doc, code) = check(d.path(), &[]);
+    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(unknown_reasons(&doc).len(), 2, "{doc:#}");
+}
+
+/// Raising the budget is honoured: the same doubling chain, cut to ten
+/// steps, is evaluated and the tunnel found once the flag allows it.
+#[test]
+fn the_step_budget_is_raised_by_its_flag() {
+    let d = tempfile::tempdir().expect("tempdir");
+    let mut tf = String::from("locals {\n  l0 = [\"a\", \"b\"]\n");
+    for i in 1..=10 {
+        tf.push_str(&format!("  l{i} = concat(local.l{}, local.l{})\n", i - 1, i - 1));
+    }
+    tf.push_str("}\nresource \"azurerm_route_table\" \"t\" {\n  name = \"rt\"\n  route {\n    name           = \"d\"\n    address_prefix = \"0.0.0.0/0\"\n    next_hop_type  = local.l10[0] == \"a\" ? \"None\" : \"Internet\"\n  }\n}\n");
+    fs::write(d.path().join("main.tf"), tf).expect("write");
+    let (doc, _) = check(d.path(), &["--max-eval-steps", "1000"]);
+    assert_eq!(rules(&doc), vec!["KG901"], "{doc:#}");
+    let (doc, code) = check(d.path(), &["--max-eval-steps", "100000"]);
+    assert_eq!((rules(&doc), code), (vec!["KG101".to_string()], 1), "{doc:#}");
+}
+
+#[test]
+fn the_collection_limit_is_lowered_and_raised_by_its_flag() {
+    let d = tempfile::tempdir().expect("tempdir");
+    fs::write(
+        d.path().join("main.tf"),
+        "resource \"azurerm_route_table\" \"t\" {\n  count = 50\n  name  = \"rt-${count.index}\"\n  route {\n    name           = \"d\"\n    address_prefix = \"0.0.0.0/0\"\n    next_hop_type  = \"None\"\n  }\n}\n",
+    )
+    .expect("write");
+    let (doc, _) = check(d.path(), &["--max-collection-size", "10"]);
+    assert_eq!(doc["summary"]["route_tables"], 1, "one stand-in: {doc:#}");
+    assert!(
+        doc["findings"][0]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("if it is created"),
+        "{doc:#}"
+    );
+    let (doc, _) = check(d.path(), &[]);
+    assert_eq!(doc["summary"]["route_tables"], 50, "{doc:#}");
+}
+
+/// Found while writing these tests: `format("%1000000000d", 1)` panicked
+/// (Rust's padding stops at 65,535) and ARM's `padLeft('', 1000000000)`
+/// built a gigabyte. Both are unknown now.
+#[test]
+fn huge_widths_in_format_and_pad_left_are_unknown() {
+    let d = tempfile::tempdir().expect("tempdir");
+    fs::write(
+        d.path().join("main.tf"),
+        "resource \"azurerm_route_table\" \"t\" {\n  name = \"rt\"\n  route {\n    name           = \"d\"\n    address_prefix = \"0.0.0.0/0\"\n    next_hop_type  = length(format(\"%1000000000d\", 1)) > 0 ? \"None\" : \"Internet\"\n  }\n}\n",
+    )
+    .expect("write");
+    fs::write(
+        d.path().join("azuredeploy.json"),
+        arm_table(
+            r#""x": 1"#,
+            "[if(greater(length(padLeft('', 1000000000, 'x')), 0), 'None', 'Internet')]",
+        ),
+    )
+    .expect("write");
+    let (doc, code) = check(d.path(), &[]);
+    assert_eq!(code, 0, "{doc:#}");
+    let reasons = unknown_reasons(&doc);
+    assert_eq!(reasons.len(), 2, "{doc:#}");
+    assert!(reasons.iter().any(|r| r.contains("format()")), "{reasons:?}");
+    assert!(reasons.iter().any(|r| r.contains("padLeft()")), "{reasons:?}");
+}
+
+/// A module called 1,000 times that calls another 1,000 times that calls a
+/// third 1,000 times: a billion instances. Every instance is charged to its
+/// root's budget, so it stops with a note at the call.
+#[test]
+fn module_fan_out_stops_at_the_step_budget() {
+    let d = tempfile::tempdir().expect("tempdir");
+    for (dir, next) in [("a", Some("b")), ("b", Some("c")), ("c", None)] {
+        fs::create_dir(d.path().join(dir)).expect("mkdir");
+        let body = match next {
+            Some(n) => format!("module \"next\" {{\n  source = \"../{n}\"\n  count  = 1000\n}}\n"),
+            None => "resource \"azurerm_route_table\" \"t\" {\n  name = \"rt\"\n}\n".to_string(),
+        };
+        fs::write(d.path().join(dir).join("main.tf"), body).expect("write");
+    }
+    let mut bicep = String::new();
+    for (file, next) in [("main", "b"), ("b", "c")] {
+        bicep.clear();
+        bicep.push_str(&format!(
+            "module next './{next}.bicep' = [for i in range(0, 1000): {{\n  name: 'next-${{i}}'\n}}]\n"
+        ));
+        fs::write(d.path().join(format!("{file}.bicep")), &bicep).expect("write");
+    }
+    fs::write(
+        d.path().join("c.bicep"),
+        "module next './d.bicep' = [for i in range(0, 1000): {\n  name: 'next-${i}'\n}]\n",
+    )
+    .expect("write");
+    fs::write(
+        d.path().join("d.bicep"),
+        "resource rt 'Microsoft.Network/routeTables@2023-04-01' = {\n  name: 'rt'\n}\n",
+    )
+    .expect("write");
+    let started = std::time::Instant::now();
+    let (doc, code) = check(d.path(), &[]);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(30),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert_eq!(code, 0, "{doc:#}");
+    let reasons = unknown_reasons(&doc);
+    let files: std::collections::BTreeSet<&str> = doc["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter_map(|f| f["file"].as_str())
+        .map(|f| if f.ends_with(".bicep") { "bicep" } else { "terraform" })
+        .collect();
+    assert_eq!(files.len(), 2, "a note in each language: {doc:#}");
+    assert!(reasons.iter().all(|r| r.contains("--max-eval-steps")), "{doc:#}");
+}
+
+/// The same in ARM: a nested deployment in a copy loop of 100,000, holding
+/// a resource in a copy loop of 100,000 that has no expression at all.
+#[test]
+fn arm_copy_loops_in_nested_deployments_stop_at_the_step_budget() {
+    let d = tempfile::tempdir().expect("tempdir");
+    let inner = r#"{ "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#", "contentVersion": "1.0.0.0",
+      "resources": [ { "type": "Microsoft.Network/routeTables", "apiVersion": "2023-04-01", "name": "rt", "location": "westeurope",
+        "copy": { "name": "tables", "count": 100000 }, "properties": {} } ] }"#;
+    let outer = format!(
+        r#"{{ "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#", "contentVersion": "1.0.0.0",
+  "resources": [ {{ "type": "Microsoft.Resources/deployments", "apiVersion": "2022-09-01", "name": "nested",
+    "copy": {{ "name": "deployments", "count": 100000 }},
+    "properties": {{ "mode": "Incremental", "template": {inner} }} }} ] }}"#
+    );
+    fs::write(d.path().join("azuredeploy.json"), outer).expect("write");
+    let started = std::time::Instant::now();
+    let (doc, code) = check(d.path(), &[]);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(30),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert_eq!(code, 0, "{doc:#}");
+    assert!(unknown_reasons(&doc).iter().any(|r| r.contains("--max-eval-steps")), "{doc:#}");
+}
+
+#[test]
+fn locals_and_variables_in_a_cycle_are_unknown_with_the_cycle_named() {
+    let d = tempfile::tempdir().expect("tempdir");
+    fs::create_dir(d.path().join("tf")).expect("mkdir");
+    fs::write(
+        d.path().join("tf/main.tf"),
+        "locals {\n  a = local.b\n  b = local.c\n  c = local.a\n}\nresource \"azurerm_route_table\" \"t\" {\n  name = \"rt\"\n  route {\n    name           = \"d\"\n    address_prefix = \"0.0.0.0/0\"\n    next_hop_type  = local.a\n  }\n}\n",
+    )
+    .expect("write");
+    fs::write(d.path().join("main.bicep"), format!("var a = b\nvar b = a\n{}", bicep_table("a"))).expect("write");
+    fs::write(
+        d.path().join("azuredeploy.json"),
+        arm_table(r#""a": "[variables('b')]", "b": "[variables('a')]""#, "[variables('a')]"),
+    )
+    .expect("write");
+    let (doc, code) = check(d.path(), &[]);
+    assert_eq!(code, 0, "{doc:#}");
+    let reasons = unknown_reasons(&doc);
+    assert_eq!(reasons.len(), 3, "{doc:#}");
+    assert!(reasons.iter().all(|r| r.contains("cycle")), "{reasons:?}");
+}
+
+#[test]
+fn an_arm_copy_loop_of_a_million_is_capped() {
+    let d = tempfile::tempdir().expect("tempdir");
+    let template = r#"{ "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#", "contentVersion": "1.0.0.0",
+  "resources": [ { "type": "Microsoft.Network/routeTables", "apiVersion": "2023-04-01", "name": "[concat('rt-', copyIndex())]", "location": "westeurope",
+    "copy": { "name": "tables", "count": 1000000 },
+    "properties": { "routes": [ { "name": "d", "properties": { "addressPrefix": "0.0.0.0/0", "nextHopType": "None" } } ] } } ] }"#;
+    fs::write(d.path().join("azuredeploy.json"), template).expect("write");
+    let (doc, code) = check(d.path(), &[]);
+    assert_eq!(code, 1, "{doc:#}");
+    assert_eq!(doc["summary"]["route_tables"], 1, "one stand-in: {doc:#}");
+}
+
+/// A path that cannot be read (a dangling symlink; and, when the tests do
+/// not run as root, a file without read permission) is a located error, and
+/// the other files are still checked. A FIFO is not a file to check: it is
+/// skipped, never opened (opening one would block for ever).
+#[cfg(unix)]
+#[test]
+fn unreadable_paths_and_fifos() {
+    use std::os::unix::fs::PermissionsExt;
+    let d = tempfile::tempdir().expect("tempdir");
+    std::os::unix::fs::symlink(d.path().join("nowhere.tf"), d.path().join("dangling.tf")).expect("symlink");
+    let locked = d.path().join("locked.tf");
+    fs::write(&locked, FORCED_TUNNEL).expect("write");
+    fs::set_permissions(&locked, fs::Permissions::from_mode(0o000)).expect("chmod");
+    let root = fs::read(&locked).is_ok();
+    let fifo = d.path().join("pipe.tf");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status().is_ok_and(|s| s.success());
+    fs::write(d.path().join("main.tf"), FORCED_TUNNEL.replace("\"hub\"", "\"spoke\"")).expect("write");
+    let (doc, code) = check(d.path(), &[]);
+    assert_eq!(code, 2, "{doc:#}");
+    let errors: Vec<String> = doc["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .map(|e| e["file"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert!(errors.iter().any(|f| f.ends_with("dangling.tf")), "{doc:#}");
+    if !root {
+        assert!(errors.iter().any(|f| f.ends_with("locked.tf")), "{doc:#}");
+    }
+    if made {
+        assert!(!errors.iter().any(|f| f.ends_with("pipe.tf")), "{doc:#}");
+    }
+    assert!(
+        rules(&doc).contains(&"KG101".to_string()),
+        "the readable file is still checked: {doc:#}"
+    );
+}
+
+fn bicep_table(next_hop: &str) -> String {
+    format!(
+        "resource rt 'Microsoft.Network/routeTables@2023-04-01' = {{\n  name: 'rt'\n  location: 'westeurope'\n  properties: {{\n    routes: [\n      {{ name: 'd', properties: {{ addressPrefix: '0.0.0.0/0', nextHopType: {next_hop} }} }}\n    ]\n  }}\n}}\n"
+    )
+}
+
+fn arm_table(variables: &str, next_hop: &str) -> String {
+    format!(
+        r#"{{ "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#", "contentVersion": "1.0.0.0",
+  "variables": {{ {variables} }},
+  "resources": [ {{ "type": "Microsoft.Network/routeTables", "apiVersion": "2023-04-01", "name": "rt", "location": "westeurope",
+    "properties": {{ "routes": [ {{ "name": "d", "properties": {{ "addressPrefix": "0.0.0.0/0", "nextHopType": "{next_hop}" }} }} ] }} }} ] }}"#
+    )
+}

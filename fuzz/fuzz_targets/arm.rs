@@ -15,7 +15,7 @@ fuzz_target!(|data: &[u8]| {
     let _ = kmsguard::ingest::arm::Scope::new(Default::default(), None, 0).string(text, 0);
     if let Ok(Some(doc)) = parse(FileId(0), Arc::from(text)) {
         if doc.is_template {
-            common::rules(&lower(&doc, None));
+            common::rules(&lower(&doc, None, common::limits()));
         }
     }
 });

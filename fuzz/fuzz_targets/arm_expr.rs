@@ -10,7 +10,10 @@ use std::sync::{Arc, OnceLock};
 use kmsguard::ingest::arm::Scope;
 use kmsguard::ingest::value::Val;
 use kmsguard_arm_syntax::Json;
+use kmsguard::limits::Budget;
 use libfuzzer_sys::fuzz_target;
+
+mod common;
 
 const VARIABLES: &str = r#"{
   "prefix": "rt-",
@@ -38,7 +41,7 @@ fuzz_target!(|data: &[u8]| {
     ]
     .into_iter()
     .collect();
-    let scope = Scope::new(parameters, variables, 0);
+    let scope = Scope::within(parameters, variables, 0, Budget::new(common::limits(), "template"));
     let _ = scope.string(text, 0);
     let _ = scope.with_copy("loop", 2).string(text, 0);
 });

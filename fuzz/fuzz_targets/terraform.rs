@@ -26,7 +26,7 @@ fuzz_target!(|data: &[u8]| {
             ..TfModule::default()
         })
     };
-    let set = ModuleSet::new([dir.clone()], &load);
+    let set = ModuleSet::new([dir.clone()], &load).with_limits(common::limits());
     let model = set.lower_root(&dir, &module, &VarInputs::default(), None, 1);
     common::rules(&model);
 });

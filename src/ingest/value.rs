@@ -5,9 +5,6 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
-/// Largest collection an expression or loop may build.
-pub const MAX_COLLECTION: usize = 100_000;
-
 /// An evaluated Terraform value. Lists, tuples and sets are `List`; maps and
 /// objects are `Object`, whose keys iterate in lexical order as Terraform's do.
 #[derive(Debug, Clone, PartialEq)]
@@ -25,6 +22,39 @@ pub enum Val {
 impl Val {
     pub fn unknown(reason: impl Into<String>) -> Val {
         Val::Unknown(Arc::from(reason.into()))
+    }
+
+    /// What copying this value costs, in evaluation steps: one for each
+    /// value it holds, nested ones included, and one for each 64 bytes of
+    /// string. Stops counting once past `cap`, so that weighing a huge
+    /// value costs no more than the budget it would exceed.
+    pub fn weight(&self, cap: u64) -> u64 {
+        let text = |s: &str| (s.len() / 64) as u64;
+        match self {
+            Val::String(s) => return 1 + text(s),
+            Val::List(_) | Val::Object(_) => {}
+            _ => return 1,
+        }
+        let mut total = 0u64;
+        let mut stack = vec![self];
+        while let Some(v) = stack.pop() {
+            total += 1;
+            match v {
+                Val::String(s) => total += text(s),
+                Val::List(l) => stack.extend(l),
+                Val::Object(o) => {
+                    for (k, v) in o {
+                        total += text(k);
+                        stack.push(v);
+                    }
+                }
+                _ => {}
+            }
+            if total > cap {
+                break;
+            }
+        }
+        total
     }
 
     pub fn is_unknown(&self) -> bool {

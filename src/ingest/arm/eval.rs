@@ -4,18 +4,17 @@
 //! `uniqueString()`, `utcNow()`…) are unknown with the reason; an expression
 //! that cannot be parsed is unknown too, never a guess.
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::collections::{BTreeMap, HashSet};
 use std::rc::Rc;
 
 use kmsguard_arm_syntax::{classify_string, Expr, ExprKind, Json, JsonKind, StringValue};
 
 use crate::ingest::value::{format_number, Val};
+use crate::limits::{self, Budget, Limits};
 
 /// Nesting deeper than this (variables referring to variables…) is refused.
 const MAX_DEPTH: usize = 64;
-/// Evaluation steps per template; past this, values become unknown.
-const MAX_STEPS: u64 = 5_000_000;
 
 /// Parameters, variables and copy indexes of one template scope.
 pub struct Scope<'a> {
@@ -27,8 +26,8 @@ pub struct Scope<'a> {
     // depend on a resource's copy index, so one evaluation serves them all.
     var_cache: Rc<RefCell<BTreeMap<String, Val>>>,
     var_stack: Rc<RefCell<HashSet<String>>>,
-    /// Evaluation steps left for the whole template.
-    budget: Rc<Cell<u64>>,
+    /// Evaluation steps of the whole template, nested deployments included.
+    pub budget: Budget,
     /// Active copy loops, innermost last: (loop name, index).
     pub copies: Vec<(String, usize)>,
     /// Lambda variables bound by map(), filter() and friends, innermost last.
@@ -37,13 +36,19 @@ pub struct Scope<'a> {
 }
 
 impl<'a> Scope<'a> {
+    /// A scope with a budget of its own, under the default limits.
     pub fn new(parameters: BTreeMap<String, Val>, variables: Option<&'a Json>, depth: usize) -> Self {
+        Scope::within(parameters, variables, depth, Budget::new(Limits::default(), "template"))
+    }
+
+    /// A scope that spends from `budget`.
+    pub fn within(parameters: BTreeMap<String, Val>, variables: Option<&'a Json>, depth: usize, budget: Budget) -> Self {
         Scope {
             parameters,
             variables,
             var_cache: Rc::new(RefCell::new(BTreeMap::new())),
             var_stack: Rc::new(RefCell::new(HashSet::new())),
-            budget: Rc::new(Cell::new(MAX_STEPS)),
+            budget,
             copies: Vec::new(),
             lambdas: Vec::new(),
             depth,
@@ -106,11 +111,9 @@ impl<'a> Scope<'a> {
         if depth > MAX_DEPTH {
             return Val::unknown("the expression nests too deeply to evaluate");
         }
-        let left = self.budget.get();
-        if left == 0 {
-            return Val::unknown("the template needs more evaluation steps than kmsguard allows");
+        if !self.budget.step() {
+            return self.budget.spent();
         }
-        self.budget.set(left - 1);
         let d = depth + 1;
         match &e.kind {
             ExprKind::String(s) => Val::String(s.clone()),
@@ -155,11 +158,10 @@ impl<'a> Scope<'a> {
                 let Some(Val::String(p)) = args.first().map(|a| self.expr(a, depth)) else {
                     return Val::unknown("parameters() needs a name");
                 };
-                return self
-                    .parameters
-                    .get(&p.to_ascii_lowercase())
-                    .cloned()
-                    .unwrap_or_else(|| Val::unknown(format!("the template has no parameter {p}")));
+                return match self.parameters.get(&p.to_ascii_lowercase()) {
+                    Some(v) => self.budget.charge(v.clone()),
+                    None => Val::unknown(format!("the template has no parameter {p}")),
+                };
             }
             "variables" => {
                 let Some(Val::String(v)) = args.first().map(|a| self.expr(a, depth)) else {
@@ -212,7 +214,7 @@ impl<'a> Scope<'a> {
                     .iter()
                     .rev()
                     .find(|(n, _)| n.eq_ignore_ascii_case(&v))
-                    .map(|(_, x)| x.clone())
+                    .map(|(_, x)| self.budget.charge(x.clone()))
                     .unwrap_or_else(|| Val::unknown(format!("lambdaVariables('{v}') is used outside its lambda")));
             }
             "map" | "filter" => {
@@ -251,13 +253,13 @@ impl<'a> Scope<'a> {
             _ => {}
         }
         let vals: Vec<Val> = args.iter().map(|a| self.expr(a, depth)).collect();
-        call_function(&lname, name, vals)
+        self.budget.charge(call_function(&lname, name, vals, &self.budget.limits))
     }
 
     fn variable(&self, name: &str, depth: usize) -> Val {
         let key = name.to_ascii_lowercase();
         if let Some(v) = self.var_cache.borrow().get(&key) {
-            return v.clone();
+            return self.budget.charge(v.clone());
         }
         let Some(vars) = self.variables else {
             return Val::unknown(format!("the template has no variable {name}"));
@@ -297,8 +299,13 @@ fn copy_variable(scope: &Scope, vars: &Json, name: &str, depth: usize) -> Option
         Some(Val::Unknown(r)) => return Some(Val::Unknown(r)),
         _ => return Some(Val::unknown(format!("the copy count of variable {name} is not a number"))),
     };
-    if count > crate::ingest::value::MAX_COLLECTION {
-        return Some(Val::unknown(format!("variable {name} copies more elements than kmsguard allows")));
+    if count > scope.budget.limits.collection_size {
+        return Some(Val::unknown(
+            scope
+                .budget
+                .limits
+                .too_many(&format!("the copy loop of variable {name}"), Some(count as f64)),
+        ));
     }
     let input = def.get("input")?;
     Some(Val::List(
@@ -307,7 +314,7 @@ fn copy_variable(scope: &Scope, vars: &Json, name: &str, depth: usize) -> Option
 }
 
 /// The template functions that network templates commonly use.
-pub(crate) fn call_function(lname: &str, name: &str, args: Vec<Val>) -> Val {
+pub(crate) fn call_function(lname: &str, name: &str, args: Vec<Val>, limits: &Limits) -> Val {
     // Functions that can work with partly unknown arrays and objects.
     let partial = matches!(
         lname,
@@ -563,10 +570,9 @@ pub(crate) fn call_function(lname: &str, name: &str, args: Vec<Val>) -> Val {
             _ => Val::unknown(format!("{name}() needs an array or string and a number")),
         },
         "range" => match (num_arg(0), num_arg(1)) {
-            (Some(start), Some(count)) if count >= 0.0 && count <= crate::ingest::value::MAX_COLLECTION as f64 => {
-                Val::List((0..count as usize).map(|i| Val::Number(start + i as f64)).collect())
-            }
-            _ => Val::unknown("range() needs a start and a count within kmsguard's limits"),
+            (Some(_), Some(count)) if limits.exceeds_collection(count) => Val::unknown(limits.too_many("range()", Some(count))),
+            (Some(start), Some(count)) if count >= 0.0 => Val::List((0..count as usize).map(|i| Val::Number(start + i as f64)).collect()),
+            _ => Val::unknown("range() needs a start and a non-negative count"),
         },
         "json" => match str_arg(0) {
             Some(s) => serde_json::from_str::<serde_json::Value>(&s)
@@ -641,6 +647,9 @@ pub(crate) fn call_function(lname: &str, name: &str, args: Vec<Val>) -> Val {
             (Some(s), Some(w)) => {
                 let pad = str_arg(2).and_then(|p| p.chars().next()).unwrap_or(' ');
                 let missing = (w.max(0.0) as usize).saturating_sub(s.chars().count());
+                if missing > limits::MAX_STRING {
+                    return limits::string_too_long("padLeft()");
+                }
                 Val::String(std::iter::repeat_n(pad, missing).chain(s.chars()).collect())
             }
             _ => Val::unknown("padLeft() needs a string and a width"),

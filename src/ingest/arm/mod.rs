@@ -15,11 +15,14 @@ pub use eval::Scope;
 use crate::ingest::azure::{self, Node, NodeKind, Resource};
 use crate::ingest::value::Val;
 use crate::ingest::FileError;
+use crate::limits::{Budget, Limits};
 use crate::model::{Dialect, Field, Model, Unresolved};
 use crate::source::{FileId, Origin};
 
 /// Nested deployments deeper than this are not followed.
 const MAX_NESTED_DEPLOYMENTS: usize = 8;
+/// What expanding one copy-loop instance costs, in evaluation steps.
+const STEPS_PER_INSTANCE: u64 = 100;
 
 /// A JSON file that is an ARM template or parameters file.
 pub struct ArmDoc {
@@ -64,10 +67,11 @@ fn names_arm_schema(text: &str) -> bool {
 }
 
 /// Lowers a template, under the values of `params` when given, else its defaults.
-pub fn lower(template: &ArmDoc, params: Option<&ArmDoc>) -> Model {
+pub fn lower(template: &ArmDoc, params: Option<&ArmDoc>, limits: Limits) -> Model {
+    let budget = Budget::new(limits, "template");
     let mut values = BTreeMap::new();
     if let Some(p) = params.and_then(|p| p.root.get("parameters")).and_then(Json::as_object) {
-        let literal = Scope::new(BTreeMap::new(), None, 0);
+        let literal = Scope::within(BTreeMap::new(), None, 0, budget.clone());
         for m in p {
             let v = match (m.value.get("value"), m.value.get("reference")) {
                 (Some(v), _) => literal.json(v),
@@ -84,14 +88,14 @@ pub fn lower(template: &ArmDoc, params: Option<&ArmDoc>) -> Model {
         model: Model::default(),
         children: Vec::new(),
     };
-    let scope = template_scope(&template.root, values, 0);
+    let scope = template_scope(&template.root, values, 0, &budget);
     walker.template(&template.root, &scope, 0);
     walker.finish()
 }
 
 /// The scope of a template: its parameters (given values, else defaults,
 /// else unknown) and its variables.
-fn template_scope(root: &Json, given: BTreeMap<String, Val>, depth: usize) -> Scope<'_> {
+fn template_scope<'r>(root: &'r Json, given: BTreeMap<String, Val>, depth: usize, budget: &Budget) -> Scope<'r> {
     let mut params = given;
     let declared = root.get("parameters").and_then(Json::as_object).unwrap_or_default();
     // Defaults may refer to other parameters: evaluate them after the given values.
@@ -101,7 +105,7 @@ fn template_scope(root: &Json, given: BTreeMap<String, Val>, depth: usize) -> Sc
             continue;
         }
         let v = match m.value.get("defaultValue") {
-            Some(d) => Scope::new(params.clone(), None, depth).json(d),
+            Some(d) => Scope::within(params.clone(), None, depth, budget.clone()).json(d),
             // A nullable parameter without a value is null.
             None if m.value.get("nullable").and_then(Json::as_bool) == Some(true) => Val::Null,
             None => Val::unknown(format!(
@@ -111,7 +115,7 @@ fn template_scope(root: &Json, given: BTreeMap<String, Val>, depth: usize) -> Sc
         };
         params.insert(key, v);
     }
-    Scope::new(params, root.get("variables"), depth)
+    Scope::within(params, root.get("variables"), depth, budget.clone())
 }
 
 struct Walker<'t> {
@@ -152,14 +156,31 @@ impl<'t> Walker<'t> {
         };
         let name = copy.get("name").and_then(Json::as_str).unwrap_or("copy").to_string();
         match copy.get("count").map(|c| scope.json(c)) {
-            Some(Val::Number(n)) if n >= 0.0 && n <= crate::ingest::value::MAX_COLLECTION as f64 => {
+            Some(Val::Number(n)) if n >= 0.0 && !scope.budget.limits.exceeds_collection(n) => {
                 for i in 0..n as usize {
+                    // Each instance is work even when it holds no expression:
+                    // copy loops inside nested deployments would multiply.
+                    if !scope.budget.spend(STEPS_PER_INSTANCE) {
+                        if let Val::Unknown(reason) = scope.budget.spent() {
+                            let origin = copy.get("count").map(|c| self.origin(c)).unwrap_or_else(|| self.origin(copy));
+                            let ty = r.get("type").and_then(Json::as_str).unwrap_or("resource");
+                            self.model.unchecked.push((
+                                ty.to_string(),
+                                Unresolved {
+                                    reason: reason.to_string(),
+                                    origin,
+                                },
+                            ));
+                        }
+                        break;
+                    }
                     self.instance(r, &scope.with_copy(&name, i), parent, None, depth);
                 }
             }
             other => {
                 let reason = match other {
                     Some(Val::Unknown(r)) => format!("the copy count is unknown ({r})"),
+                    Some(Val::Number(n)) if n >= 0.0 => scope.budget.limits.too_many("the copy loop", Some(n)),
                     _ => "the copy count is not a number kmsguard can use".to_string(),
                 };
                 let origin = copy.get("count").map(|c| self.origin(c)).unwrap_or_else(|| self.origin(copy));
@@ -350,7 +371,7 @@ impl<'t> Walker<'t> {
                     }
                 }
             }
-            let s = template_scope(inner, given, depth + 1);
+            let s = template_scope(inner, given, depth + 1, &scope.budget);
             self.template(inner, &s, depth + 1);
         } else {
             // Outer scope (the default): the nested template's expressions see the parent's values.
@@ -400,7 +421,7 @@ impl<'t> Walker<'t> {
         let input = l.get("input")?;
         let origin = self.origin(l);
         let node = match l.get("count").map(|c| scope.json(c)) {
-            Some(Val::Number(n)) if n >= 0.0 && n <= crate::ingest::value::MAX_COLLECTION as f64 => Node {
+            Some(Val::Number(n)) if n >= 0.0 && !scope.budget.limits.exceeds_collection(n) => Node {
                 kind: NodeKind::List(
                     (0..n as usize)
                         .map(|i| self.node(input, &scope.with_copy(&name, i), depth + 1))

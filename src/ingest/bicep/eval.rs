@@ -8,7 +8,8 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use kmsguard_bicep_syntax::{BinaryOp, Expr, ExprKind, ObjectMemberKind, PropertyKeyKind, StringPart, UnaryOp};
 
 use crate::ingest::arm::eval::call_function;
-use crate::ingest::value::{Val, MAX_COLLECTION};
+use crate::ingest::value::Val;
+use crate::limits::{Budget, Limits};
 
 const MAX_DEPTH: usize = 96;
 
@@ -27,6 +28,8 @@ pub struct Evaluator<'a> {
     pub resources: HashMap<String, Symbol>,
     var_cache: RefCell<HashMap<String, Val>>,
     var_stack: RefCell<HashSet<String>>,
+    /// Shared by a deployment's root file and every module it calls.
+    pub budget: Budget,
 }
 
 /// Loop and lambda variables.
@@ -55,7 +58,14 @@ impl<'a> Evaluator<'a> {
             resources: HashMap::new(),
             var_cache: RefCell::new(HashMap::new()),
             var_stack: RefCell::new(HashSet::new()),
+            budget: Budget::new(Limits::default(), "Bicep deployment"),
         }
+    }
+
+    /// Spends steps from `budget` (a deployment's) instead of its own.
+    pub fn within(mut self, budget: Budget) -> Self {
+        self.budget = budget;
+        self
     }
 
     pub fn eval(&self, e: &Expr, scope: &Scope) -> Val {
@@ -65,6 +75,9 @@ impl<'a> Evaluator<'a> {
     fn expr(&self, e: &Expr, scope: &Scope, depth: usize) -> Val {
         if depth > MAX_DEPTH {
             return Val::unknown("the expression nests too deeply to evaluate");
+        }
+        if !self.budget.step() {
+            return self.budget.spent();
         }
         let d = depth + 1;
         match &e.kind {
@@ -200,8 +213,8 @@ impl<'a> Evaluator<'a> {
                     Val::Unknown(r) => return Val::Unknown(r),
                     other => return Val::unknown(format!("a for loop needs an array, not a {}", other.type_name())),
                 };
-                if items.len() > MAX_COLLECTION {
-                    return Val::unknown("the loop has more elements than kmsguard allows");
+                if items.len() > self.budget.limits.collection_size {
+                    return Val::unknown(self.budget.limits.too_many("the loop", Some(items.len() as f64)));
                 }
                 let mut out = Vec::new();
                 for (i, v) in items.into_iter().enumerate() {
@@ -251,23 +264,23 @@ impl<'a> Evaluator<'a> {
 
     fn ident(&self, name: &str, scope: &Scope, depth: usize) -> Val {
         if let Some(v) = scope.get(name) {
-            return v.clone();
+            return self.budget.charge(v.clone());
         }
         if let Some(v) = self.params.get(name) {
-            return v.clone();
+            return self.budget.charge(v.clone());
         }
         if self.vars.contains_key(name) {
             return self.var(name, depth);
         }
         if let Some(r) = self.resources.get(name) {
-            return resource_value(r);
+            return self.budget.charge(resource_value(r));
         }
         Val::unknown(format!("{name} is not known to kmsguard"))
     }
 
     fn var(&self, name: &str, depth: usize) -> Val {
         if let Some(v) = self.var_cache.borrow().get(name) {
-            return v.clone();
+            return self.budget.charge(v.clone());
         }
         let Some(e) = self.vars.get(name).copied() else {
             return Val::unknown(format!("variable {name} is not declared"));
@@ -368,7 +381,7 @@ impl<'a> Evaluator<'a> {
             "loadtextcontent" | "loadjsoncontent" | "loadfileasbase64" | "loadyamlcontent" => {
                 Val::unknown(format!("{name}() reads another file, which kmsguard does not load"))
             }
-            _ => call_function(&lname, name, vals),
+            _ => self.budget.charge(call_function(&lname, name, vals, &self.budget.limits)),
         }
     }
 

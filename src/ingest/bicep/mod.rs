@@ -16,14 +16,17 @@ use eval::{Evaluator, Scope, Symbol};
 
 use crate::ingest::arm::{indent_at, line_start};
 use crate::ingest::azure::{self, ChildResource, Node, NodeKind, Resource};
-use crate::ingest::value::{Val, MAX_COLLECTION};
+use crate::ingest::value::Val;
 use crate::ingest::FileError;
+use crate::limits::{Budget, Limits};
 use crate::model::{Dialect, Field, Model, Unresolved};
 use crate::source::{normalise, FileId, Origin};
 
 /// Modules nested deeper than this are not followed (and a module that
 /// calls itself stops here).
 const MAX_MODULE_DEPTH: usize = 8;
+/// What lowering one module instance costs, in evaluation steps.
+const STEPS_PER_INSTANCE: u64 = 100;
 
 /// A parsed `.bicep` or `.bicepparam` file.
 pub struct BicepFile {
@@ -67,7 +70,7 @@ fn local_module(path: &str) -> Option<&str> {
 
 /// Lowers every Bicep template that is not used as a module by another one:
 /// under each `.bicepparam` that targets it, or under its defaults.
-pub fn lower_all(files: &[BicepFile]) -> Vec<Model> {
+pub fn lower_all(files: &[BicepFile], limits: Limits) -> Vec<Model> {
     let by_path: HashMap<PathBuf, &BicepFile> = files
         .iter()
         .filter(|f| !is_param_file(f))
@@ -102,14 +105,20 @@ pub fn lower_all(files: &[BicepFile]) -> Vec<Model> {
         .collect();
     roots.sort_by_key(|f| f.file);
     let ctx = Ctx { by_path: &by_path };
+    // One budget per deployment: a root file under one parameters file, with
+    // every module it calls.
+    let deployment = || Budget::new(limits, "Bicep deployment");
     roots
         .par_iter()
         .flat_map_iter(|root| match param_sets.get(&normalise(&root.path)) {
             Some(sets) => sets
                 .iter()
-                .map(|set| ctx.lower(root, bicepparam_values(set), "", None, 0))
+                .map(|set| {
+                    let budget = deployment();
+                    ctx.lower(root, bicepparam_values(set, &budget), "", None, 0, &budget)
+                })
                 .collect(),
-            None => vec![ctx.lower(root, BTreeMap::new(), "", None, 0)],
+            None => vec![ctx.lower(root, BTreeMap::new(), "", None, 0, &deployment())],
         })
         .collect()
 }
@@ -131,9 +140,9 @@ fn var_decls(program: &Program) -> HashMap<String, &Expr> {
 }
 
 /// The `param x = …` values of a `.bicepparam` file.
-fn bicepparam_values(f: &BicepFile) -> BTreeMap<String, Val> {
+fn bicepparam_values(f: &BicepFile, budget: &Budget) -> BTreeMap<String, Val> {
     let vars = var_decls(&f.program);
-    let ev = Evaluator::new(BTreeMap::new(), vars);
+    let ev = Evaluator::new(BTreeMap::new(), vars).within(budget.clone());
     let mut out = BTreeMap::new();
     for s in &f.program.statements {
         if let StatementKind::Param(p) = &s.kind {
@@ -159,7 +168,15 @@ struct Instance<'e> {
 }
 
 impl Ctx<'_> {
-    fn lower(&self, f: &BicepFile, given: BTreeMap<String, Val>, prefix: &str, conditional: Option<Unresolved>, depth: usize) -> Model {
+    fn lower(
+        &self,
+        f: &BicepFile,
+        given: BTreeMap<String, Val>,
+        prefix: &str,
+        conditional: Option<Unresolved>,
+        depth: usize,
+        budget: &Budget,
+    ) -> Model {
         let mut w = Walker {
             f,
             model: Model::default(),
@@ -167,14 +184,14 @@ impl Ctx<'_> {
             prefix: prefix.to_string(),
             conditional,
         };
-        let ev = self.evaluator(f, given);
+        let ev = self.evaluator(f, given, budget);
         w.resources(&ev);
         self.modules(&mut w, &ev, depth);
         azure::attach_children(&mut w.model, std::mem::take(&mut w.children));
         w.model
     }
 
-    fn evaluator<'b>(&self, f: &'b BicepFile, given: BTreeMap<String, Val>) -> Evaluator<'b> {
+    fn evaluator<'b>(&self, f: &'b BicepFile, given: BTreeMap<String, Val>, budget: &Budget) -> Evaluator<'b> {
         let vars = var_decls(&f.program);
         let mut params = BTreeMap::new();
         for s in &f.program.statements {
@@ -182,7 +199,9 @@ impl Ctx<'_> {
             let name = p.name.name.clone();
             let v = match (given.get(&name), &p.default) {
                 (Some(v), _) => v.clone(),
-                (None, Some(d)) => Evaluator::new(params.clone(), vars.clone()).eval(d, &Scope::default()),
+                (None, Some(d)) => Evaluator::new(params.clone(), vars.clone())
+                    .within(budget.clone())
+                    .eval(d, &Scope::default()),
                 // `param x type?` is optional: without a value it is null.
                 (None, None)
                     if p.ty
@@ -195,7 +214,7 @@ impl Ctx<'_> {
             };
             params.insert(name, v);
         }
-        let mut ev = Evaluator::new(params, vars);
+        let mut ev = Evaluator::new(params, vars).within(budget.clone());
         // Resource symbols, so that `rt.name` and `parent: rt` resolve.
         for s in &f.program.statements {
             if let StatementKind::Resource(r) = &s.kind {
@@ -252,6 +271,20 @@ impl Ctx<'_> {
                 continue;
             }
             for inst in instances(ev, &m.value, w.f.file, &w.conditional) {
+                // Lowering a module instance is work of its own: modules in
+                // loops calling modules in loops would multiply.
+                if !ev.budget.spend(STEPS_PER_INSTANCE) {
+                    if let Val::Unknown(reason) = ev.budget.spent() {
+                        w.model.unchecked.push((
+                            address.clone(),
+                            Unresolved {
+                                reason: reason.to_string(),
+                                origin: origin.clone(),
+                            },
+                        ));
+                    }
+                    break;
+                }
                 let given: BTreeMap<String, Val> = match property(inst.body, "params") {
                     Some(p) => match ev.eval(p, &inst.scope) {
                         Val::Object(o) => o,
@@ -260,7 +293,7 @@ impl Ctx<'_> {
                     None => BTreeMap::new(),
                 };
                 let prefix = format!("{address}{}.", inst.suffix);
-                let model = self.lower(target, given, &prefix, inst.conditional.clone(), depth + 1);
+                let model = self.lower(target, given, &prefix, inst.conditional.clone(), depth + 1, &ev.budget);
                 w.model.route_tables.extend(model.route_tables);
                 w.model.nsgs.extend(model.nsgs);
                 w.model.subnets.extend(model.subnets);
@@ -458,7 +491,7 @@ impl Walker<'_> {
                 body,
             } => {
                 let items = match ev.eval(iterable, scope) {
-                    Val::List(l) if l.len() <= MAX_COLLECTION => l,
+                    Val::List(l) if l.len() <= ev.budget.limits.collection_size => l,
                     Val::Unknown(r) => return Node::value(Val::Unknown(r), origin),
                     _ => return Node::value(Val::unknown("the loop does not iterate over an array kmsguard can read"), origin),
                 };
@@ -584,7 +617,7 @@ fn instances_in<'e>(ev: &Evaluator, value: &'e Expr, file: FileId, outer: &Optio
             iterable,
             body,
         } => match ev.eval(iterable, scope) {
-            Val::List(l) if l.len() <= MAX_COLLECTION => {
+            Val::List(l) if l.len() <= ev.budget.limits.collection_size => {
                 let mut out = Vec::new();
                 for (i, v) in l.into_iter().enumerate() {
                     let mut s = scope.with(&item.name, v);

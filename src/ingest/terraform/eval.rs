@@ -6,7 +6,7 @@
 //! as [`EvalError`], because `try()` and `can()` treat them differently from
 //! unknown values, as Terraform does.
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
@@ -16,12 +16,10 @@ use hcl::edit::Span;
 
 use super::functions;
 use crate::ingest::value::Val;
+use crate::limits::{self, Budget, Limits};
 
 /// Nesting deeper than this is refused rather than risking the stack.
 const MAX_DEPTH: usize = 128;
-/// Evaluation steps per module; past this, values become unknown.
-const MAX_STEPS: u64 = 2_000_000;
-pub use crate::ingest::value::MAX_COLLECTION;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct EvalError(pub String);
@@ -65,7 +63,8 @@ pub struct Evaluator<'a> {
     pub locals: HashMap<String, LocalDef<'a>>,
     local_cache: RefCell<HashMap<String, Val>>,
     local_stack: RefCell<HashSet<String>>,
-    steps: Cell<u64>,
+    /// Shared by a root module and every module it calls.
+    pub budget: Budget,
 }
 
 impl<'a> Evaluator<'a> {
@@ -76,8 +75,22 @@ impl<'a> Evaluator<'a> {
             locals,
             local_cache: RefCell::new(HashMap::new()),
             local_stack: RefCell::new(HashSet::new()),
-            steps: Cell::new(0),
+            budget: Budget::new(Limits::default(), "module"),
         }
+    }
+
+    /// Spends steps from `budget` (a root module's) instead of its own.
+    pub fn within(mut self, budget: Budget) -> Self {
+        self.budget = budget;
+        self
+    }
+
+    pub fn limits(&self) -> &Limits {
+        &self.budget.limits
+    }
+
+    fn charge(&self, v: Val) -> Val {
+        self.budget.charge(v)
     }
 
     /// Evaluates `expr`, parsed from `text`, in `scope`.
@@ -89,10 +102,8 @@ impl<'a> Evaluator<'a> {
         if depth > MAX_DEPTH {
             return err("expression nesting is too deep to evaluate");
         }
-        let steps = self.steps.get() + 1;
-        self.steps.set(steps);
-        if steps > MAX_STEPS {
-            return Ok(Val::unknown("the module needs more evaluation steps than kmsguard allows"));
+        if !self.budget.step() {
+            return Ok(self.budget.spent());
         }
         let d = depth + 1;
         match expr {
@@ -194,7 +205,7 @@ impl<'a> Evaluator<'a> {
                         None => {}
                     }
                 }
-                functions::call(name, args)
+                functions::call(name, args, self.limits()).map(|v| self.charge(v))
             }
             Expression::Traversal(t) => {
                 // var.X and local.X are resolved by name, so that only the
@@ -205,14 +216,14 @@ impl<'a> Evaluator<'a> {
                         let name = attr.as_str().to_string();
                         ops.next();
                         match self.variables.get(&name) {
-                            Some(v) => v.clone(),
+                            Some(v) => self.charge(v.clone()),
                             None => return err(format!("there is no variable named \"{name}\" in this module")),
                         }
                     }
                     (Expression::Variable(v), Some(TraversalOperator::GetAttr(attr)))
                         if v.as_str() == "module" && self.modules.contains_key(attr.as_str()) =>
                     {
-                        let v = self.modules.get(attr.as_str()).cloned().unwrap_or(Val::Null);
+                        let v = self.charge(self.modules.get(attr.as_str()).cloned().unwrap_or(Val::Null));
                         ops.next();
                         v
                     }
@@ -294,8 +305,8 @@ impl<'a> Evaluator<'a> {
                             }
                         }
                     }
-                    if list.len() + object.len() + grouped.len() > MAX_COLLECTION {
-                        return Ok(Val::unknown("a for expression builds more elements than kmsguard allows"));
+                    if list.len() + object.len() + grouped.len() > self.limits().collection_size {
+                        return Ok(Val::unknown(self.limits().too_many("a for expression", None)));
                     }
                 }
                 Ok(match &f.key_expr {
@@ -309,10 +320,10 @@ impl<'a> Evaluator<'a> {
 
     fn root(&self, name: &str, scope: &Scope) -> EvalResult {
         if let Some(v) = scope.get(name) {
-            return Ok(v.clone());
+            return Ok(self.charge(v.clone()));
         }
         match name {
-            "var" => Ok(Val::Object(self.variables.clone())),
+            "var" => Ok(self.charge(Val::Object(self.variables.clone()))),
             "path" => Ok(Val::unknown("path.* values depend on where Terraform runs")),
             "terraform" => Ok(Val::unknown("terraform.workspace depends on where Terraform runs")),
             "each" => Ok(Val::unknown("each.key and each.value are only known for a resource with for_each")),
@@ -324,7 +335,7 @@ impl<'a> Evaluator<'a> {
 
     fn local(&self, name: &str, depth: usize) -> EvalResult {
         if let Some(v) = self.local_cache.borrow().get(name) {
-            return Ok(v.clone());
+            return Ok(self.charge(v.clone()));
         }
         let Some(def) = self.locals.get(name) else {
             return err(format!("there is no local value named \"{name}\" in this module"));
@@ -391,8 +402,8 @@ impl<'a> Evaluator<'a> {
                     ));
                 }
             }
-            if out.len() > 1 << 20 {
-                return Ok(Val::unknown("a string template grows past 1 MiB"));
+            if out.len() > limits::MAX_STRING {
+                return Ok(limits::string_too_long("a string template"));
             }
         }
         Ok(Val::String(out))

@@ -7,8 +7,9 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use ipnet::IpNet;
 
-use super::eval::{to_number, EvalError, EvalResult, MAX_COLLECTION};
+use super::eval::{to_number, EvalError, EvalResult};
 use crate::ingest::value::{format_number, Val};
+use crate::limits::{self, Limits};
 
 fn err<T>(msg: impl Into<String>) -> Result<T, EvalError> {
     Err(EvalError(msg.into()))
@@ -16,7 +17,7 @@ fn err<T>(msg: impl Into<String>) -> Result<T, EvalError> {
 
 /// Calls `name` with evaluated arguments. `try` and `can` are handled by the
 /// evaluator, which must see their arguments' errors.
-pub fn call(name: &str, args: Vec<Val>) -> EvalResult {
+pub fn call(name: &str, args: Vec<Val>, limits: &Limits) -> EvalResult {
     // Most functions return unknown when an argument is unknown; the ones
     // that can do better (coalesce, merge, concat, length of a list with
     // unknown elements…) handle it themselves below.
@@ -149,7 +150,7 @@ pub fn call(name: &str, args: Vec<Val>) -> EvalResult {
             let Some(Val::String(fmt)) = it.next() else {
                 return err("format() needs a format string");
             };
-            format(&fmt, &it.collect::<Vec<_>>()).map(Val::String)
+            Ok(format(&fmt, &it.collect::<Vec<_>>())?.map_or_else(|| limits::string_too_long("format()"), Val::String))
         }
         "formatlist" => {
             let mut it = args.into_iter();
@@ -171,7 +172,10 @@ pub fn call(name: &str, args: Vec<Val>) -> EvalResult {
                         v => v.clone(),
                     })
                     .collect();
-                out.push(Val::String(format(&fmt, &row)?));
+                match format(&fmt, &row)? {
+                    Some(s) => out.push(Val::String(s)),
+                    None => return Ok(limits::string_too_long("formatlist()")),
+                }
             }
             Ok(Val::List(out))
         }
@@ -416,11 +420,8 @@ pub fn call(name: &str, args: Vec<Val>) -> EvalResult {
                 return err("range() step must not be zero");
             }
             let n = ((end - start) / step).ceil();
-            if n > MAX_COLLECTION as f64 {
-                return Ok(Val::unknown(format!(
-                    "range() would build {} elements, more than kmsguard allows",
-                    format_number(n)
-                )));
+            if limits.exceeds_collection(n) {
+                return Ok(Val::unknown(limits.too_many("range()", Some(n))));
             }
             Ok(Val::List(
                 (0..n.max(0.0) as usize).map(|i| Val::Number(start + step * i as f64)).collect(),
@@ -530,7 +531,9 @@ fn to_set(mut l: Vec<Val>) -> Vec<Val> {
 }
 
 /// Terraform's `format` verbs: %s %d %v %q %f and %%, with optional width.
-fn format(fmt: &str, args: &[Val]) -> Result<String, EvalError> {
+/// Terraform's `format()`, Go's verbs; `None` when a width or precision would
+/// build a string longer than [`limits::MAX_STRING`].
+fn format(fmt: &str, args: &[Val]) -> Result<Option<String>, EvalError> {
     let mut out = String::new();
     let mut chars = fmt.chars().peekable();
     let mut next = 0usize;
@@ -558,25 +561,42 @@ fn format(fmt: &str, args: &[Val]) -> Result<String, EvalError> {
             'd' => format_number(to_number(arg)?.trunc()),
             'f' => {
                 let prec = spec.split('.').nth(1).and_then(|p| p.parse::<usize>().ok()).unwrap_or(6);
+                if prec > limits::MAX_STRING {
+                    return Ok(None);
+                }
                 format!("{:.*}", prec, to_number(arg)?)
             }
             _ => arg.to_tf_string().unwrap_or_else(|| arg.to_string()),
         };
-        let width: usize = spec
-            .trim_start_matches(['-', '0'])
-            .split('.')
-            .next()
-            .and_then(|w| w.parse().ok())
-            .unwrap_or(0);
+        let width = spec.trim_start_matches(['-', '0']).split('.').next().unwrap_or_default();
+        let width: usize = match width.parse() {
+            Ok(w) if w <= limits::MAX_STRING => w,
+            Ok(_) => return Ok(None),
+            Err(_) if width.chars().all(|c| c.is_ascii_digit()) && !width.is_empty() => return Ok(None),
+            Err(_) => 0,
+        };
+        // Padded by hand: Rust's `{:>width$}` panics on widths above 65,535.
+        let pad = width.saturating_sub(text.chars().count());
         if spec.starts_with('-') {
-            out.push_str(&format!("{text:<width$}"));
+            out.push_str(&text);
+            out.extend(std::iter::repeat_n(' ', pad));
         } else if spec.starts_with('0') && verb == 'd' {
-            out.push_str(&format!("{text:0>width$}"));
+            // Go puts the sign before the zeros: %05d of -42 is "-0042".
+            let digits = text.strip_prefix('-').map_or(text.as_str(), |d| {
+                out.push('-');
+                d
+            });
+            out.extend(std::iter::repeat_n('0', pad));
+            out.push_str(digits);
         } else {
-            out.push_str(&format!("{text:>width$}"));
+            out.extend(std::iter::repeat_n(' ', pad));
+            out.push_str(&text);
+        }
+        if out.len() > limits::MAX_STRING {
+            return Ok(None);
         }
     }
-    Ok(out)
+    Ok(Some(out))
 }
 
 fn parse_net(s: &str) -> Result<IpNet, EvalError> {
@@ -641,8 +661,40 @@ fn to_json(v: &Val) -> serde_json::Value {
 mod tests {
     use super::*;
 
+    fn call(name: &str, args: Vec<Val>) -> EvalResult {
+        super::call(name, args, &Limits::default())
+    }
+
     fn s(x: &str) -> Val {
         Val::String(x.into())
+    }
+
+    #[test]
+    fn format_pads_as_go_does() {
+        assert_eq!(call("format", vec![s("[%5d]"), Val::Number(42.0)]), Ok(s("[   42]")));
+        assert_eq!(call("format", vec![s("[%-5s]"), s("ab")]), Ok(s("[ab   ]")));
+        assert_eq!(call("format", vec![s("%05d"), Val::Number(-42.0)]), Ok(s("-0042")));
+    }
+
+    /// Found while writing the hostile-input tests: Rust's `{:>width$}`
+    /// panics past a width of 65,535, and a width of a billion would build a
+    /// gigabyte. Such a width is unknown, naming the limit.
+    #[test]
+    fn a_huge_format_width_is_unknown_not_a_panic() {
+        for spec in ["%1000000000d", "%99999999999999999999999s", "%.1000000000f"] {
+            let v = call("format", vec![s(spec), Val::Number(1.0)]).expect("no error");
+            assert!(matches!(&v, Val::Unknown(r) if r.contains("format()")), "{spec}: {v:?}");
+        }
+        assert_eq!(
+            call("format", vec![s("%70000d"), Val::Number(1.0)]).map(|v| v.to_string().len() > 70_000),
+            Ok(true)
+        );
+    }
+
+    #[test]
+    fn range_past_the_collection_limit_names_the_flag() {
+        let v = call("range", vec![Val::Number(1e6)]).expect("no error");
+        assert!(matches!(&v, Val::Unknown(r) if r.contains("--max-collection-size")), "{v:?}");
     }
 
     #[test]

@@ -530,11 +530,11 @@ pub(super) fn instances(ev: &Evaluator, r: &ResourceBlock) -> Vec<Instance> {
     if let Some(count) = r.block.body.get_attribute("count") {
         let origin = Origin::new(r.file.file, count.value.span().unwrap_or(0..0));
         return match eval_or_unknown(ev, &count.value, text, &Scope::default()) {
-            Val::Number(n) if n > crate::ingest::value::MAX_COLLECTION as f64 => single(
+            Val::Number(n) if ev.limits().exceeds_collection(n) => single(
                 Some(Unresolved {
                     reason: format!(
-                        "count = {} asks for more instances than kmsguard follows",
-                        snippet(text, &count.value)
+                        "{}; kmsguard checks one instance as if it is created",
+                        ev.limits().too_many(&format!("count = {}", snippet(text, &count.value)), Some(n))
                     ),
                     origin,
                 }),

@@ -19,11 +19,15 @@ use super::fields::eval_or_unknown;
 use super::lower::{self, instances, ResourceBlock};
 use super::{resolve_variables, TfModule, VarInputs};
 use crate::ingest::value::Val;
+use crate::limits::{Budget, Limits};
 use crate::model::{Link, Model, Unresolved};
 use crate::source::{normalise, Origin};
 
 /// Module calls nested deeper than this are not followed.
 const MAX_DEPTH: usize = 8;
+
+/// What lowering one module instance costs, in evaluation steps.
+const STEPS_PER_INSTANCE: u64 = 100;
 
 /// Arguments of a module block that are not inputs.
 const META: &[&str] = &["source", "version", "count", "for_each", "providers", "depends_on"];
@@ -38,6 +42,7 @@ pub struct ModuleSet<'l> {
     /// Each directory's module, read the first time a call needs it.
     modules: BTreeMap<PathBuf, OnceLock<Option<Arc<TfModule>>>>,
     load: &'l ModuleLoader<'l>,
+    limits: Limits,
 }
 
 /// The directories a Terraform directory calls as modules: local sources,
@@ -64,7 +69,14 @@ impl<'l> ModuleSet<'l> {
         ModuleSet {
             modules: dirs.into_iter().map(|d| (normalise(&d), OnceLock::new())).collect(),
             load,
+            limits: Limits::default(),
         }
+    }
+
+    /// Evaluates every module under `limits` instead of the defaults.
+    pub fn with_limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
     }
 
     /// A set with no modules to call, for a directory that calls none.
@@ -72,6 +84,7 @@ impl<'l> ModuleSet<'l> {
         ModuleSet {
             modules: BTreeMap::new(),
             load,
+            limits: Limits::default(),
         }
     }
 
@@ -95,6 +108,7 @@ impl<'l> ModuleSet<'l> {
             installed: Arc::new(crate::discover::installed_modules(&dir)),
             sites: Vec::new(),
             plan_vars: plan_vars.cloned(),
+            budget: Budget::new(self.limits, "root module and the modules it calls"),
         };
         let mut model = self.lower_call(m, None, inputs, &call, &mut stack).0;
         set_namespace(&mut model, namespace);
@@ -154,7 +168,7 @@ impl<'l> ModuleSet<'l> {
                 }
             }
         }
-        let mut ev = Evaluator::new(variables, locals);
+        let mut ev = Evaluator::new(variables, locals).within(call.budget.clone());
         let mut model = Model::default();
 
         for (block, source, file) in module_blocks(m) {
@@ -214,6 +228,13 @@ impl<'l> ModuleSet<'l> {
             };
             let mut outputs: Vec<(Option<Val>, Val)> = Vec::new();
             for inst in instances(&ev, &rb) {
+                // Lowering an instance is work of its own: a chain of modules
+                // each calling the next with a large count would multiply.
+                if !ev.budget.spend(STEPS_PER_INSTANCE) {
+                    let Val::Unknown(reason) = ev.budget.spent() else { break };
+                    model.unchecked.push(unchecked(reason.to_string()));
+                    break;
+                }
                 let mut given = BTreeMap::new();
                 for attr in block.body.attributes() {
                     let k = attr.key.as_str();
@@ -230,6 +251,7 @@ impl<'l> ModuleSet<'l> {
                     installed: call.installed.clone(),
                     sites,
                     plan_vars: None,
+                    budget: call.budget.clone(),
                 };
                 stack.push(dir.clone());
                 let (mut child_model, out) = self.lower_call(&child, Some(given), inputs, &child_call, stack);
@@ -293,6 +315,8 @@ struct Call {
     sites: Vec<Origin>,
     /// A plan's variable values, for the root module only.
     plan_vars: Option<BTreeMap<String, Val>>,
+    /// Evaluation steps of the root and every module it calls.
+    budget: Budget,
 }
 
 fn is_local(source: &str) -> bool {

@@ -191,7 +191,16 @@ pub fn check(opts: &CheckOptions, policy: &Policy) -> Outcome {
     let outcomes: Vec<(&PathBuf, DirOutcome)> = dir_list
         .par_iter()
         .enumerate()
-        .map(|(i, (dir, entries))| (*dir, check_dir(dir, entries, namespace(i), opts, &inputs, &arm_params, &no_modules)))
+        .map(|(i, (dir, entries))| {
+            let outcome = guarded(dir, || {
+                check_dir(dir, entries, namespace(i), opts, &inputs, &arm_params, &no_modules)
+            })
+            .unwrap_or_else(|e| DirOutcome {
+                errors: vec![e],
+                ..DirOutcome::default()
+            });
+            (*dir, outcome)
+        })
         .collect();
 
     // Terraform: the directories no other directory calls are roots.
@@ -205,15 +214,22 @@ pub fn check(opts: &CheckOptions, policy: &Policy) -> Outcome {
     };
     let tf_modules =
         terraform::ModuleSet::new(outcomes.iter().filter(|(_, o)| o.terraform).map(|(d, _)| (*d).clone()), &load).with_limits(opts.limits);
-    let called_roots: Vec<Model> = outcomes
+    let (called_roots, root_errors): (Vec<Model>, Vec<Option<FileError>>) = outcomes
         .par_iter()
         .enumerate()
         .filter(|(_, (dir, o))| o.terraform && o.standalone.is_none() && is_root(dir))
-        .map(|(i, (dir, o))| match load(dir) {
-            Some(m) => tf_modules.lower_root(dir, &m, &inputs, o.plan_vars.as_ref(), namespace(i)),
-            None => Model::default(),
+        .map(|(i, (dir, o))| {
+            let lowered = guarded(dir, || match load(dir) {
+                Some(m) => tf_modules.lower_root(dir, &m, &inputs, o.plan_vars.as_ref(), namespace(i)),
+                None => Model::default(),
+            });
+            match lowered {
+                Ok(model) => (model, None),
+                Err(e) => (Model::default(), Some(e)),
+            }
         })
-        .collect();
+        .unzip();
+    errors.extend(root_errors.into_iter().flatten());
     drop(tf_modules);
 
     let mut files_checked = 0;
@@ -241,7 +257,12 @@ pub fn check(opts: &CheckOptions, policy: &Policy) -> Outcome {
     models.extend(plan_models);
     models.extend(arm_models);
     let mut model = Model::default();
-    for m in models.into_iter().chain(ingest::bicep::lower_all(&bicep_files, opts.limits)) {
+    let bicep_dir = bicep_files.first().and_then(|f| f.path.parent()).unwrap_or(Path::new("."));
+    let bicep_models = guarded(bicep_dir, || ingest::bicep::lower_all(&bicep_files, opts.limits)).unwrap_or_else(|e| {
+        errors.push(e);
+        Vec::new()
+    });
+    for m in models.into_iter().chain(bicep_models) {
         model.route_tables.extend(m.route_tables);
         model.nsgs.extend(m.nsgs);
         model.subnets.extend(m.subnets);
@@ -259,7 +280,10 @@ pub fn check(opts: &CheckOptions, policy: &Policy) -> Outcome {
         cloud_forced: opts.cloud.is_some(),
         assume_bgp_default_route: opts.assume_bgp_default_route,
     };
-    let mut findings = rules::check(&ctx);
+    let mut findings = guarded(Path::new("."), || rules::check(&ctx)).unwrap_or_else(|e| {
+        errors.push(e);
+        Vec::new()
+    });
     report::sort(&sources, &mut findings);
     // The same code deployed several times (one template under several
     // .bicepparam files, a module called twice alike) is one finding.
@@ -335,6 +359,26 @@ pub fn check(opts: &CheckOptions, policy: &Policy) -> Outcome {
         errors,
         summary,
     }
+}
+
+/// Runs one unit of the check so that a bug in kmsguard (a panic) costs that
+/// unit, reported as an error against `path`, and not the whole run: the
+/// other directories are still checked, and the exit code says the run is
+/// incomplete.
+fn guarded<T>(path: &Path, work: impl FnOnce() -> T) -> Result<T, FileError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)).map_err(|payload| {
+        let what = payload
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a panic".to_string());
+        FileError::path(
+            path,
+            format!(
+                "kmsguard failed on an internal error while checking this ({what}); the rest was checked. Please report it with the input at https://github.com/kmsguard/kmsguard/issues"
+            ),
+        )
+    })
 }
 
 /// Namespaces keep Terraform addresses apart between root modules; 0 is
@@ -540,4 +584,22 @@ fn load_var_inputs(opts: &CheckOptions, sources: &mut SourceMap, errors: &mut Ve
         }
     }
     inputs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_costs_its_unit_not_the_run() {
+        assert_eq!(guarded(Path::new("ok"), || 7).ok(), Some(7));
+        let e = guarded(Path::new("infra/hub"), || -> u32 { panic!("index out of bounds") }).err();
+        let e = e.expect("the panic is an error");
+        assert_eq!(e.path.as_deref(), Some(Path::new("infra/hub")));
+        assert!(
+            e.message.contains("index out of bounds") && e.message.contains("report"),
+            "{}",
+            e.message
+        );
+    }
 }

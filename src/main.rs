@@ -181,6 +181,10 @@ fn load_policy(dir: Option<&PathBuf>) -> Result<Policy, String> {
 }
 
 fn main() -> ExitCode {
+    // A panic inside a check is caught and reported as an error against the
+    // directory it happened in (see `kmsguard::check`); one line on stderr
+    // keeps where it happened, for the bug report.
+    std::panic::set_hook(Box::new(|info| eprintln!("kmsguard: internal error: {info}")));
     let cli = Cli::parse();
     match cli.command {
         Command::Check(args) => check(*args),

@@ -9,7 +9,8 @@
 //! phase is measured on its own, on the output of the phase before:
 //! discover → read → parse → lower → analyse (analysis and every rule) →
 //! render (JSON and human); `check` is the whole run as the CLI does it, to
-//! set against `parse`.
+//! set against `parse_bare`, hcl-edit alone on the same files (`parse` adds
+//! kmsguard's bracket pre-scan and the parse watchdog).
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, LazyLock};
@@ -135,6 +136,12 @@ fn read(bencher: Bencher) {
 #[divan::bench(sample_count = 10)]
 fn parse(bencher: Bencher) {
     counted(bencher).bench(parse_all);
+}
+
+/// hcl-edit alone, on the same files: what `check` is measured against.
+#[divan::bench(sample_count = 10)]
+fn parse_bare(bencher: Bencher) {
+    counted(bencher).bench(|| TREE.texts.par_iter().filter_map(|t| hcl::edit::parser::parse_body(t).ok()).count());
 }
 
 #[divan::bench(sample_count = 10)]

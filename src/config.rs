@@ -29,6 +29,11 @@ pub struct Config {
     pub severities: Vec<(String, Severity)>,
     /// The text of the `endpoint` blocks, for the policy pack.
     pub endpoints: String,
+    /// The `limits { … }` block: bounds raised (or lowered) for the project.
+    pub max_file_size: Option<u64>,
+    pub parse_timeout: Option<std::time::Duration>,
+    pub max_eval_steps: Option<u64>,
+    pub max_collection_size: Option<usize>,
 }
 
 /// The nearest `.kmsguard.hcl` from `start` upwards, stopping after the
@@ -158,13 +163,49 @@ pub fn load(path: &Path, policy: &Policy) -> Result<Config, String> {
                     }
                 }
             }
+            "limits" => {
+                let number = |e: &Expression, key: &str| {
+                    match e {
+                        Expression::Number(n) => n.value().as_f64().filter(|n| *n > 0.0 && n.is_finite()),
+                        _ => None,
+                    }
+                    .ok_or_else(|| at(e.span(), format!("{key} must be a positive number")))
+                };
+                for attr in block.body.attributes() {
+                    let (key, v) = (attr.key.as_str(), &attr.value);
+                    match key {
+                        "max_file_size" => c.max_file_size = Some(number(v, key)? as u64),
+                        "parse_timeout" => {
+                            c.parse_timeout = Some(
+                                std::time::Duration::try_from_secs_f64(number(v, key)?)
+                                    .map_err(|_| at(v.span(), "parse_timeout is too long".into()))?,
+                            )
+                        }
+                        "max_eval_steps" => c.max_eval_steps = Some(number(v, key)? as u64),
+                        "max_collection_size" => c.max_collection_size = Some(number(v, key)? as usize),
+                        other => {
+                            return Err(at(
+                                attr.key.span(),
+                                format!(
+                                    "unknown limit \"{other}\" (known: max_file_size, parse_timeout, max_eval_steps, max_collection_size)"
+                                ),
+                            ))
+                        }
+                    }
+                }
+            }
             "endpoint" => {
                 if let Some(span) = block.span() {
                     c.endpoints.push_str(text.get(span).unwrap_or_default());
                     c.endpoints.push('\n');
                 }
             }
-            other => return Err(at(block.ident.span(), format!("unknown block \"{other}\" (known: rule, endpoint)"))),
+            other => {
+                return Err(at(
+                    block.ident.span(),
+                    format!("unknown block \"{other}\" (known: rule, endpoint, limits)"),
+                ))
+            }
         }
     }
     Ok(c)
@@ -213,6 +254,14 @@ exclude = [
 # }
 # rule "nsg-denies-platform-imds" {
 #   severity = "error"
+# }
+
+# Bounds on the work one input can cause (flags of the same names win).
+# limits {
+#   max_file_size       = 16777216  # bytes
+#   parse_timeout       = 10        # seconds per Terraform file
+#   max_eval_steps      = 4000000   # per root module, Bicep deployment, ARM template
+#   max_collection_size = 100000    # elements of a list, loop, count or for_each
 # }
 
 # An endpoint of your own that must be reached from an Azure public IP:

@@ -97,18 +97,18 @@ struct CheckArgs {
     /// Load a replacement policy pack (the *.hcl files of DIR) instead of the built-in one.
     #[arg(long, value_name = "DIR")]
     policy: Option<PathBuf>,
-    /// Refuse files larger than this many bytes.
-    #[arg(long = "max-file-size", value_name = "BYTES", default_value_t = Limits::default().max_file_size)]
-    max_file_size: u64,
-    /// Give up on a Terraform file the HCL parser has not finished in this many seconds.
-    #[arg(long = "parse-timeout", value_name = "SECONDS", default_value = "10", value_parser = parse_seconds)]
-    parse_timeout: std::time::Duration,
-    /// Evaluation steps per root module, Bicep deployment or ARM template; past them, values are unknown (KG901).
-    #[arg(long = "max-eval-steps", value_name = "STEPS", default_value_t = Limits::default().eval_steps)]
-    max_eval_steps: u64,
-    /// Elements a list, loop, count or for_each may have; past them, values are unknown (KG901).
-    #[arg(long = "max-collection-size", value_name = "N", default_value_t = Limits::default().collection_size)]
-    max_collection_size: usize,
+    /// Refuse files larger than this many bytes [default: the config file's, else 16 MiB].
+    #[arg(long = "max-file-size", value_name = "BYTES")]
+    max_file_size: Option<u64>,
+    /// Give up on a Terraform file the HCL parser has not finished in this many seconds [default: 10].
+    #[arg(long = "parse-timeout", value_name = "SECONDS", value_parser = parse_seconds)]
+    parse_timeout: Option<std::time::Duration>,
+    /// Evaluation steps per root module, Bicep deployment or ARM template; past them, values are unknown (KG901) [default: 4000000].
+    #[arg(long = "max-eval-steps", value_name = "STEPS")]
+    max_eval_steps: Option<u64>,
+    /// Elements a list, loop, count or for_each may have; past them, values are unknown (KG901) [default: 100000].
+    #[arg(long = "max-collection-size", value_name = "N")]
+    max_collection_size: Option<usize>,
     /// When to colour human output.
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     color: Color,
@@ -317,6 +317,26 @@ fn check(mut args: CheckArgs) -> ExitCode {
         },
         None => None,
     };
+    // Flags win over the config file, which wins over the defaults.
+    let defaults = Limits::default();
+    let limits = Limits {
+        max_file_size: args
+            .max_file_size
+            .or(config.as_ref().and_then(|c| c.max_file_size))
+            .unwrap_or(defaults.max_file_size),
+        parse_timeout: args
+            .parse_timeout
+            .or(config.as_ref().and_then(|c| c.parse_timeout))
+            .unwrap_or(defaults.parse_timeout),
+        eval_steps: args
+            .max_eval_steps
+            .or(config.as_ref().and_then(|c| c.max_eval_steps))
+            .unwrap_or(defaults.eval_steps),
+        collection_size: args
+            .max_collection_size
+            .or(config.as_ref().and_then(|c| c.max_collection_size))
+            .unwrap_or(defaults.collection_size),
+    };
     let opts = CheckOptions {
         paths: args.paths,
         cloud: args.cloud.map(|c| c.as_str().to_string()),
@@ -332,12 +352,7 @@ fn check(mut args: CheckArgs) -> ExitCode {
             .as_ref()
             .and_then(|c| c.path.parent().map(std::path::Path::to_path_buf))
             .unwrap_or_else(|| PathBuf::from(".")),
-        limits: Limits {
-            max_file_size: args.max_file_size,
-            parse_timeout: args.parse_timeout,
-            eval_steps: args.max_eval_steps,
-            collection_size: args.max_collection_size,
-        },
+        limits,
     };
     let outcome = kmsguard::check(&opts, &policy);
     if let Some(path) = &args.write_baseline {

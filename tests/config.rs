@@ -106,3 +106,27 @@ fn excludes_severities_and_endpoints() {
     assert!(m.iter().any(|x| x.contains("licence server traffic (203.0.113.10)")), "{m:?}");
     assert!(!m.iter().any(|x| x.contains("rt-legacy")), "{m:?}");
 }
+
+#[test]
+fn limits_from_the_file_apply_and_yield_to_flags() {
+    let d = repo("limits {\n  max_file_size = 100\n}\n");
+    let (doc, code, _) = run(d.path(), &[]);
+    assert_eq!(code, 2, "the 100-byte limit refuses main.tf: {doc:#}");
+    assert!(
+        doc["errors"][0]["message"].as_str().unwrap_or_default().contains("--max-file-size"),
+        "{doc:#}"
+    );
+    let (doc, code, _) = run(d.path(), &["--max-file-size", "100000"]);
+    assert_eq!((messages(&doc).len(), code), (1, 1), "the flag wins: {doc:#}");
+    let d = repo("limits {\n  max_eval_steps = 2\n}\n");
+    let (doc, _, _) = run(d.path(), &[]);
+    assert!(messages(&doc).iter().all(|m| m.contains("--max-eval-steps")), "{doc:#}");
+    let d = repo("limits {\n  max_eval_step = 2\n}\n");
+    let (_, code, err) = run(d.path(), &[]);
+    assert_eq!(code, 2);
+    assert!(err.contains(".kmsguard.hcl:2:3: unknown limit \"max_eval_step\""), "{err}");
+    let d = repo("limits {\n  parse_timeout = \"10s\"\n}\n");
+    let (_, code, err) = run(d.path(), &[]);
+    assert_eq!(code, 2);
+    assert!(err.contains("parse_timeout must be a positive number"), "{err}");
+}

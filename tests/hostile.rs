@@ -515,3 +515,56 @@ fn arm_table(variables: &str, next_hop: &str) -> String {
     "properties": {{ "routes": [ {{ "name": "d", "properties": {{ "addressPrefix": "0.0.0.0/0", "nextHopType": "{next_hop}" }} }} ] }} }} ] }}"#
     )
 }
+
+/// Found by fuzzing (10 s per run before the fix): `<` chains, 20 unclosed
+/// `[` and a stray `<<` at the end. The pre-scan used to stop at the `<<`
+/// with no opinion; now it reports it, and the file is never parsed.
+#[test]
+fn fuzz_timeout_open_brackets_and_a_stray_heredoc_start() {
+    let d = tempfile::tempdir().expect("tempdir");
+    let fixture = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/fuzz/hcl-timeout-open-brackets-stray-heredoc.tf"
+    );
+    fs::copy(fixture, d.path().join("fuzzed.tf")).expect("copy");
+    let started = std::time::Instant::now();
+    let (doc, code) = check(d.path(), &[]);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert_eq!(code, 2, "{doc:#}");
+    assert!(
+        doc["errors"][0]["message"].as_str().unwrap_or_default().contains("heredoc"),
+        "{doc:#}"
+    );
+}
+
+/// What the pre-scan cannot catch: balanced brackets, 28 deep, around an
+/// invalid operand. hcl-edit takes about 2.2^depth here (0.2 s at 16, hours
+/// at 28); the watchdog gives up after `--parse-timeout` with a located
+/// error, and the other files are still checked.
+#[test]
+fn a_deep_invalid_expression_is_given_up_on_at_the_parse_timeout() {
+    let d = tempfile::tempdir().expect("tempdir");
+    let depth = 28;
+    fs::write(
+        d.path().join("slow.tf"),
+        format!("lo = {} x /<q{}\n", "s<p<s[_<p<".repeat(depth), "]".repeat(depth)),
+    )
+    .expect("write");
+    fs::write(d.path().join("main.tf"), FORCED_TUNNEL).expect("write");
+    let started = std::time::Instant::now();
+    let (doc, code) = check(d.path(), &["--parse-timeout", "1"]);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(15),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert_eq!(code, 2, "{doc:#}");
+    let error = &doc["errors"][0];
+    assert!(error["message"].as_str().unwrap_or_default().contains("--parse-timeout"), "{doc:#}");
+    assert!(error["file"].as_str().unwrap_or_default().ends_with("slow.tf"), "{doc:#}");
+    assert_eq!(rules(&doc), vec!["KG101"], "the other file is still checked");
+}

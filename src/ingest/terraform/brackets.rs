@@ -32,7 +32,8 @@ pub enum Scan {
     Invalid(BracketError),
     /// Nesting deeper than the limit it was given, first reached here.
     TooDeep { deepest: usize },
-    /// Something the scanner does not model (an unusual `<<`); the parser decides.
+    /// Something the scanner does not model (a heredoc marker outside ASCII);
+    /// the parser decides.
     NoOpinion { depth: usize, deepest: usize },
 }
 
@@ -91,14 +92,25 @@ pub fn scan(text: &str, max_depth: usize) -> Scan {
             Some(Frame::Heredoc {
                 marker_start, marker_end, ..
             }) => {
-                // At the start of a body line: is it the end marker?
+                // At the start of a body line: is it the end marker? As in
+                // hcl-edit: spaces or tabs, the marker, then no identifier
+                // character (code may follow on the same line).
                 if i == 0 || bytes[i - 1] == b'\n' {
-                    let line_end = memchr(b'\n', bytes, i).unwrap_or(bytes.len());
-                    let line = text.get(i..line_end).unwrap_or_default();
-                    if line.trim() == text.get(marker_start..marker_end).unwrap_or_default() {
-                        stack.pop();
-                        i = line_end;
-                        continue;
+                    let mut j = i;
+                    while matches!(bytes.get(j), Some(b' ' | b'\t')) {
+                        j += 1;
+                    }
+                    let marker = &bytes[marker_start..marker_end];
+                    if bytes.get(j..j + marker.len()) == Some(marker) {
+                        match bytes.get(j + marker.len()) {
+                            Some(c) if !c.is_ascii() => return Scan::NoOpinion { depth, deepest },
+                            Some(c) if c.is_ascii_alphanumeric() || *c == b'_' || *c == b'-' => {}
+                            _ => {
+                                stack.pop();
+                                i = j + marker.len();
+                                continue;
+                            }
+                        }
                     }
                 }
                 if b == b'$' || b == b'%' {
@@ -131,7 +143,20 @@ pub fn scan(text: &str, max_depth: usize) -> Scan {
                         i = body;
                         continue;
                     }
-                    None => return Scan::NoOpinion { depth, deepest },
+                    // A marker hcl-edit may read as a Unicode identifier.
+                    None if bytes
+                        .get(i + 2 + usize::from(bytes.get(i + 2) == Some(&b'-')))
+                        .is_some_and(|c| !c.is_ascii()) =>
+                    {
+                        return Scan::NoOpinion { depth, deepest }
+                    }
+                    None => {
+                        return invalid(
+                            i,
+                            2,
+                            "`<<` starts a heredoc, but no marker and newline follow it (as in `<<EOT`)".to_string(),
+                        )
+                    }
                 },
                 b'(' | b'[' | b'{' => stack.push(Frame::Bracket(b, i)),
                 b')' | b']' | b'}' => match stack.pop() {
@@ -335,8 +360,25 @@ locals {
     }
 
     #[test]
-    fn an_unusual_shift_is_left_to_the_parser() {
-        assert!(matches!(scan("a = 1 << 2\n", 256), Scan::NoOpinion { .. }));
+    fn a_shift_is_not_hcl_but_a_unicode_marker_is_left_to_the_parser() {
+        assert!(error("a = 1 << 2\n").0.contains("starts a heredoc"));
+        assert!(matches!(scan("a = <<\u{e9}t\nbody\n\u{e9}t\n", 256), Scan::NoOpinion { .. }));
+    }
+
+    #[test]
+    fn a_heredoc_ends_at_its_indented_marker_with_code_after_it() {
+        let text = "a = [<<EOT\n  ] not a bracket\n  EOT\n, <<-X\nEOTX\nX]\n";
+        assert!(matches!(scan(text, 256), Scan::Balanced { .. }), "{:?}", scan(text, 256));
+        assert!(matches!(scan("a = <<EOT\nEOT\n", 256), Scan::Balanced { .. }), "an empty heredoc");
+    }
+
+    /// Found by fuzzing: a file of `<` and unclosed `[` ending in a stray
+    /// `<<` took hcl-edit more than ten seconds; the scan used to stop at the
+    /// `<<` with no opinion.
+    #[test]
+    fn a_stray_heredoc_start_after_open_brackets_is_rejected() {
+        let text = format!("lo = {}<qi  <<", "s<p<s[_<p<s[s_".repeat(8));
+        assert!(matches!(scan(&text, 256), Scan::Invalid(_)), "{:?}", scan(&text, 256));
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! their variables, locals and resources evaluated, and route tables, routes,
 //! NSGs and rules lowered into the [`Model`].
 
-mod brackets;
+pub mod brackets;
 mod eval;
 mod fields;
 mod functions;

@@ -318,24 +318,16 @@ fn check(mut args: CheckArgs) -> ExitCode {
         None => None,
     };
     // Flags win over the config file, which wins over the defaults.
-    let defaults = Limits::default();
+    let (defaults, file) = (Limits::default(), config.as_ref());
     let limits = Limits {
-        max_file_size: args
-            .max_file_size
-            .or(config.as_ref().and_then(|c| c.max_file_size))
-            .unwrap_or(defaults.max_file_size),
-        parse_timeout: args
-            .parse_timeout
-            .or(config.as_ref().and_then(|c| c.parse_timeout))
-            .unwrap_or(defaults.parse_timeout),
-        eval_steps: args
-            .max_eval_steps
-            .or(config.as_ref().and_then(|c| c.max_eval_steps))
-            .unwrap_or(defaults.eval_steps),
-        collection_size: args
-            .max_collection_size
-            .or(config.as_ref().and_then(|c| c.max_collection_size))
-            .unwrap_or(defaults.collection_size),
+        max_file_size: layered(args.max_file_size, file.and_then(|c| c.max_file_size), defaults.max_file_size),
+        parse_timeout: layered(args.parse_timeout, file.and_then(|c| c.parse_timeout), defaults.parse_timeout),
+        eval_steps: layered(args.max_eval_steps, file.and_then(|c| c.max_eval_steps), defaults.eval_steps),
+        collection_size: layered(
+            args.max_collection_size,
+            file.and_then(|c| c.max_collection_size),
+            defaults.collection_size,
+        ),
     };
     let opts = CheckOptions {
         paths: args.paths,
@@ -427,6 +419,11 @@ fn print_out(s: &str) -> ExitCode {
 fn fail(msg: &str) -> ExitCode {
     eprintln!("error: {msg}");
     ExitCode::from(2)
+}
+
+/// A flag's value, else the config file's, else the default.
+fn layered<T>(flag: Option<T>, file: Option<T>, default: T) -> T {
+    flag.or(file).unwrap_or(default)
 }
 
 /// A positive number of seconds, fractions allowed.

@@ -23,6 +23,22 @@ fn check(dir: &std::path::Path, extra: &[&str]) -> (Value, i32) {
     )
 }
 
+/// `check`, asserting that it ends within `seconds`.
+fn check_within(dir: &std::path::Path, extra: &[&str], seconds: u64) -> (Value, i32) {
+    let started = std::time::Instant::now();
+    let out = check(dir, extra);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(seconds),
+        "took {:?}",
+        started.elapsed()
+    );
+    out
+}
+
+fn first_error(doc: &Value) -> &str {
+    doc["errors"][0]["message"].as_str().unwrap_or_default()
+}
+
 fn rules(doc: &Value) -> Vec<String> {
     doc["findings"]
         .as_array()
@@ -43,10 +59,7 @@ fn a_100_mb_file_is_refused_without_being_read() {
     drop(f);
     let (doc, code) = check(d.path(), &[]);
     assert_eq!(code, 2);
-    assert!(
-        doc["errors"][0]["message"].as_str().unwrap_or_default().contains("--max-file-size"),
-        "{doc:#}"
-    );
+    assert!(first_error(&doc).contains("--max-file-size"), "{doc:#}");
 }
 
 #[test]
@@ -156,16 +169,10 @@ fn hcl_that_made_the_parser_backtrack_is_rejected_in_linear_time() {
     let d = tempfile::tempdir().expect("tempdir");
     fs::write(d.path().join("slow.tf"), format!("a = {}\n", "x-%k%{".repeat(60))).expect("write");
     fs::write(d.path().join("main.tf"), FORCED_TUNNEL).expect("write");
-    let started = std::time::Instant::now();
-    let (doc, code) = check(d.path(), &[]);
-    assert!(
-        started.elapsed() < std::time::Duration::from_secs(20),
-        "took {:?}",
-        started.elapsed()
-    );
+    let (doc, code) = check_within(d.path(), &[], 20);
     assert_eq!(code, 2, "{doc:#}");
     let error = &doc["errors"][0];
-    assert!(error["message"].as_str().unwrap_or_default().contains("never closed"), "{doc:#}");
+    assert!(first_error(&doc).contains("never closed"), "{doc:#}");
     assert!(error["file"].as_str().unwrap_or_default().ends_with("slow.tf"), "{doc:#}");
     assert_eq!(error["line"], 1, "{doc:#}");
     assert_eq!(error["column"], 6 * 60 + 4, "at the last open brace: {doc:#}");
@@ -187,7 +194,7 @@ fn a_parse_that_overruns_the_timeout_is_given_up_on() {
     let (doc, code) = check(d.path(), &["--parse-timeout", "0.001"]);
     assert_eq!(code, 2, "{doc:#}");
     let error = &doc["errors"][0];
-    assert!(error["message"].as_str().unwrap_or_default().contains("--parse-timeout"), "{doc:#}");
+    assert!(first_error(&doc).contains("--parse-timeout"), "{doc:#}");
     assert!(error["file"].as_str().unwrap_or_default().ends_with("big.tf"), "{doc:#}");
 }
 
@@ -382,13 +389,7 @@ fn module_fan_out_stops_at_the_step_budget() {
         "resource rt 'Microsoft.Network/routeTables@2023-04-01' = {\n  name: 'rt'\n}\n",
     )
     .expect("write");
-    let started = std::time::Instant::now();
-    let (doc, code) = check(d.path(), &[]);
-    assert!(
-        started.elapsed() < std::time::Duration::from_secs(30),
-        "took {:?}",
-        started.elapsed()
-    );
+    let (doc, code) = check_within(d.path(), &[], 30);
     assert_eq!(code, 0, "{doc:#}");
     let reasons = unknown_reasons(&doc);
     let files: std::collections::BTreeSet<&str> = doc["findings"]
@@ -417,13 +418,7 @@ fn arm_copy_loops_in_nested_deployments_stop_at_the_step_budget() {
     "properties": {{ "mode": "Incremental", "template": {inner} }} }} ] }}"#
     );
     fs::write(d.path().join("azuredeploy.json"), outer).expect("write");
-    let started = std::time::Instant::now();
-    let (doc, code) = check(d.path(), &[]);
-    assert!(
-        started.elapsed() < std::time::Duration::from_secs(30),
-        "took {:?}",
-        started.elapsed()
-    );
+    let (doc, code) = check_within(d.path(), &[], 30);
     assert_eq!(code, 0, "{doc:#}");
     assert!(unknown_reasons(&doc).iter().any(|r| r.contains("--max-eval-steps")), "{doc:#}");
 }
@@ -527,18 +522,9 @@ fn fuzz_timeout_open_brackets_and_a_stray_heredoc_start() {
         "/tests/fixtures/fuzz/hcl-timeout-open-brackets-stray-heredoc.tf"
     );
     fs::copy(fixture, d.path().join("fuzzed.tf")).expect("copy");
-    let started = std::time::Instant::now();
-    let (doc, code) = check(d.path(), &[]);
-    assert!(
-        started.elapsed() < std::time::Duration::from_secs(5),
-        "took {:?}",
-        started.elapsed()
-    );
+    let (doc, code) = check_within(d.path(), &[], 5);
     assert_eq!(code, 2, "{doc:#}");
-    assert!(
-        doc["errors"][0]["message"].as_str().unwrap_or_default().contains("heredoc"),
-        "{doc:#}"
-    );
+    assert!(first_error(&doc).contains("heredoc"), "{doc:#}");
 }
 
 /// What the pre-scan cannot catch: balanced brackets, 28 deep, around an
@@ -555,16 +541,10 @@ fn a_deep_invalid_expression_is_given_up_on_at_the_parse_timeout() {
     )
     .expect("write");
     fs::write(d.path().join("main.tf"), FORCED_TUNNEL).expect("write");
-    let started = std::time::Instant::now();
-    let (doc, code) = check(d.path(), &["--parse-timeout", "1"]);
-    assert!(
-        started.elapsed() < std::time::Duration::from_secs(15),
-        "took {:?}",
-        started.elapsed()
-    );
+    let (doc, code) = check_within(d.path(), &["--parse-timeout", "1"], 15);
     assert_eq!(code, 2, "{doc:#}");
     let error = &doc["errors"][0];
-    assert!(error["message"].as_str().unwrap_or_default().contains("--parse-timeout"), "{doc:#}");
+    assert!(first_error(&doc).contains("--parse-timeout"), "{doc:#}");
     assert!(error["file"].as_str().unwrap_or_default().ends_with("slow.tf"), "{doc:#}");
     assert_eq!(rules(&doc), vec!["KG101"], "the other file is still checked");
 }

@@ -47,7 +47,8 @@ enum Frame {
     Interpolation(usize),
     /// A quoted template opened at this offset.
     Quoted(usize),
-    /// A heredoc whose body starts at `body`; its marker is `marker`.
+    /// A heredoc opened by the `<<` at `start`; its end marker is the text
+    /// at `marker_start..marker_end`.
     Heredoc {
         start: usize,
         marker_start: usize,

@@ -533,8 +533,9 @@ pub(super) fn instances(ev: &Evaluator, r: &ResourceBlock) -> Vec<Instance> {
             Val::Number(n) if ev.limits().exceeds_collection(n) => single(
                 Some(Unresolved {
                     reason: format!(
-                        "{}; kmsguard checks one instance as if it is created",
-                        ev.limits().too_many(&format!("count = {}", snippet(text, &count.value)), Some(n))
+                        "count = {} asks for more than the {} instances kmsguard expands, so one is checked; raise the limit with --max-collection-size",
+                        snippet(text, &count.value),
+                        crate::limits::thousands(ev.limits().collection_size as u64)
                     ),
                     origin,
                 }),

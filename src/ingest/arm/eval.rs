@@ -757,8 +757,21 @@ fn format_dotnet(fmt: &str, args: &[Val]) -> Val {
                 };
                 let text = match (arg, format) {
                     (Val::Number(n), Some(f)) if f.starts_with(['D', 'd']) => {
-                        let width: usize = f.get(1..).and_then(|w| w.parse().ok()).unwrap_or(0);
-                        format!("{:0width$}", *n as i64)
+                        let width = f.get(1..).unwrap_or_default();
+                        let width: usize = match width.parse() {
+                            Ok(w) if w <= limits::MAX_STRING => w,
+                            Err(_) if width.is_empty() => 0,
+                            Err(_) if !width.bytes().all(|b| b.is_ascii_digit()) => {
+                                return Val::unknown(format!("format() cannot read the format {{{spec}}}"))
+                            }
+                            _ => return limits::string_too_long("format()"),
+                        };
+                        // Padded by hand: Rust's `{:0width$}` panics past a
+                        // width of 65,535 (found by fuzzing).
+                        let n = *n as i64;
+                        let digits = n.unsigned_abs().to_string();
+                        let zeros = "0".repeat(width.saturating_sub(digits.len()));
+                        format!("{}{zeros}{digits}", if n < 0 { "-" } else { "" })
                     }
                     (v, _) => match v.to_tf_string() {
                         Some(s) => s,
@@ -766,6 +779,9 @@ fn format_dotnet(fmt: &str, args: &[Val]) -> Val {
                     },
                 };
                 out.push_str(&text);
+                if out.len() > limits::MAX_STRING {
+                    return limits::string_too_long("format()");
+                }
             }
             c => out.push(c),
         }
@@ -776,6 +792,18 @@ fn format_dotnet(fmt: &str, args: &[Val]) -> Val {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found by fuzzing (the arm_expr target, after 3.3 million runs):
+    /// Rust's `{:0width$}` panics past a width of 65,535.
+    #[test]
+    fn a_huge_format_width_is_unknown_not_a_panic() {
+        for spec in ["[format('r {0:d777777777777777777', copyIndex(1))]", "[format('{0:D70000000}', 1)]"] {
+            let v = Scope::new(BTreeMap::new(), None, 0).with_copy("", 0).string(spec, 0);
+            assert!(matches!(&v, Val::Unknown(r) if r.contains("format()")), "{spec}: {v:?}");
+        }
+        assert!(matches!(eval("[format('{0:Dx}', 1)]", &[]), Val::Unknown(r) if r.contains("cannot read")));
+        assert!(matches!(eval("[format('{0:D70000}', 1)]", &[]), Val::String(s) if s.len() == 70_000));
+    }
 
     fn eval(expr: &str, params: &[(&str, Val)]) -> Val {
         let scope = Scope::new(params.iter().map(|(k, v)| (k.to_ascii_lowercase(), v.clone())).collect(), None, 0);
@@ -804,6 +832,7 @@ mod tests {
     #[test]
     fn format_and_if() {
         assert_eq!(eval("[format('{0}-rt-{1:D2}', 'hub', 7)]", &[]), s("hub-rt-07"));
+        assert_eq!(eval("[format('{0:D5}', -42)]", &[]), s("-00042"));
         assert_eq!(
             eval(
                 "[if(equals(parameters('hop'), 'fw'), 'VirtualAppliance', 'Internet')]",

@@ -66,7 +66,16 @@ pub fn scan(text: &str, max_depth: usize) -> Scan {
     let mut i = 0usize;
     let invalid = |offset: usize, len: usize, message: String| Scan::Invalid(BracketError { offset, len, message });
     while i < bytes.len() {
-        let b = bytes[i];
+        // Most bytes mean nothing to the scan: skip them in a tight loop.
+        let table = match stack.last() {
+            Some(Frame::Quoted(_)) => &QUOTED,
+            Some(Frame::Heredoc { .. }) => &HEREDOC,
+            _ => &CODE,
+        };
+        while bytes.get(i).is_some_and(|b| !table[usize::from(*b)]) {
+            i += 1;
+        }
+        let Some(&b) = bytes.get(i) else { break };
         match stack.last().copied() {
             Some(Frame::Quoted(start)) => match b {
                 b'\\' => i += 1,
@@ -93,28 +102,17 @@ pub fn scan(text: &str, max_depth: usize) -> Scan {
             Some(Frame::Heredoc {
                 marker_start, marker_end, ..
             }) => {
-                // At the start of a body line: is it the end marker? As in
-                // hcl-edit: spaces or tabs, the marker, then no identifier
-                // character (code may follow on the same line).
-                if i == 0 || bytes[i - 1] == b'\n' {
-                    let mut j = i;
-                    while matches!(bytes.get(j), Some(b' ' | b'\t')) {
-                        j += 1;
-                    }
-                    let marker = &bytes[marker_start..marker_end];
-                    if bytes.get(j..j + marker.len()) == Some(marker) {
-                        match bytes.get(j + marker.len()) {
-                            Some(c) if !c.is_ascii() => return Scan::NoOpinion { depth, deepest },
-                            Some(c) if c.is_ascii_alphanumeric() || *c == b'_' || *c == b'-' => {}
-                            _ => {
-                                stack.pop();
-                                i = j + marker.len();
-                                continue;
-                            }
+                if b == b'\n' {
+                    match heredoc_end(bytes, i + 1, &bytes[marker_start..marker_end]) {
+                        End::At(j) => {
+                            stack.pop();
+                            i = j;
+                            continue;
                         }
+                        End::Unsure => return Scan::NoOpinion { depth, deepest },
+                        End::No => {}
                     }
-                }
-                if b == b'$' || b == b'%' {
+                } else {
                     match template_open(bytes, i) {
                         Some(Open::Escaped) => i += 2,
                         Some(Open::Interpolation) => {
@@ -136,12 +134,19 @@ pub fn scan(text: &str, max_depth: usize) -> Scan {
                 },
                 b'<' if bytes.get(i + 1) == Some(&b'<') => match heredoc_intro(bytes, i) {
                     Some((marker_start, marker_end, body)) => {
-                        stack.push(Frame::Heredoc {
-                            start: i,
-                            marker_start,
-                            marker_end,
-                        });
-                        i = body;
+                        match heredoc_end(bytes, body, &bytes[marker_start..marker_end]) {
+                            // An empty heredoc: its first line is the marker.
+                            End::At(j) => i = j,
+                            End::Unsure => return Scan::NoOpinion { depth, deepest },
+                            End::No => {
+                                stack.push(Frame::Heredoc {
+                                    start: i,
+                                    marker_start,
+                                    marker_end,
+                                });
+                                i = body;
+                            }
+                        }
                         continue;
                     }
                     // A marker hcl-edit may read as a Unicode identifier.
@@ -229,6 +234,21 @@ pub fn scan(text: &str, max_depth: usize) -> Scan {
     }
 }
 
+/// The bytes that matter in each context, as lookup tables.
+const CODE: [bool; 256] = table(b"\"#/<([{)]}");
+const QUOTED: [bool; 256] = table(b"\\\"\n$%");
+const HEREDOC: [bool; 256] = table(b"\n$%");
+
+const fn table(bytes: &[u8]) -> [bool; 256] {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < bytes.len() {
+        t[bytes[i] as usize] = true;
+        i += 1;
+    }
+    t
+}
+
 fn closer(open: u8) -> u8 {
     match open {
         b'(' => b')',
@@ -250,6 +270,33 @@ fn template_open(bytes: &[u8], i: usize) -> Option<Open> {
         (Some(&b'{'), _) => Some(Open::Interpolation),
         (Some(&s), Some(&b'{')) if s == sigil => Some(Open::Escaped),
         _ => None,
+    }
+}
+
+enum End {
+    /// The line is the heredoc's end; code resumes at this offset.
+    At(usize),
+    No,
+    /// The marker is followed by a non-ASCII character, which hcl-edit may
+    /// or may not read as part of an identifier.
+    Unsure,
+}
+
+/// Whether the line starting at `line` ends the heredoc, as hcl-edit reads
+/// it: spaces or tabs, the marker, then no identifier character (code may
+/// follow on the same line).
+fn heredoc_end(bytes: &[u8], line: usize, marker: &[u8]) -> End {
+    let mut j = line;
+    while matches!(bytes.get(j), Some(b' ' | b'\t')) {
+        j += 1;
+    }
+    if bytes.get(j..j + marker.len()) != Some(marker) {
+        return End::No;
+    }
+    match bytes.get(j + marker.len()) {
+        Some(c) if !c.is_ascii() => End::Unsure,
+        Some(c) if c.is_ascii_alphanumeric() || *c == b'_' || *c == b'-' => End::No,
+        _ => End::At(j + marker.len()),
     }
 }
 

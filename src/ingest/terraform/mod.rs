@@ -53,34 +53,112 @@ pub fn parse(file: FileId, text: Arc<str>) -> Result<HclFile, FileError> {
 /// (fuzzing found 4 KB files that take minutes). The known cause — a file
 /// that ends inside open brackets — is caught first, in linear time and with
 /// a better message, by [`brackets::scan`]. As a last line of defence the
-/// parser runs on its own thread under a watchdog: it cannot be interrupted,
-/// so a thread that overruns is left to finish in the background and the
-/// file is reported as not parsed.
+/// parser runs on a helper thread under a watchdog: it cannot be
+/// interrupted, so a helper that overruns is left to finish in the
+/// background and the file is reported as not parsed.
 pub fn parse_within(file: FileId, text: Arc<str>, limit: Duration) -> Result<HclFile, FileError> {
     let (depth, deepest) = prescan(file, &text)?;
-    let (tx, rx) = std::sync::mpsc::sync_channel(1);
-    let input = text.clone();
-    let spawned = std::thread::Builder::new().name("hcl-parse".into()).spawn(move || {
-        let _ = tx.send(hcl::edit::parser::parse_body(&input));
-    });
-    let parsed = match spawned {
-        Ok(_) => match rx.recv_timeout(limit) {
-            Ok(parsed) => parsed,
-            Err(_) => {
-                return Err(FileError::at(
-                    Origin::new(file, deepest..deepest),
-                    format!(
-                        "the HCL parser gave up after {} s; the file is most likely invalid HCL that makes it backtrack (look at the brackets here, nested {} deep); raise the limit with --parse-timeout",
-                        limit.as_secs_f64(),
-                        depth
-                    ),
-                ));
-            }
-        },
-        // No thread to spare: parse here, without the watchdog.
-        Err(_) => hcl::edit::parser::parse_body(&text),
+    let parsed = match watched::parse(&text, limit) {
+        watched::Outcome::Parsed(parsed) => parsed,
+        watched::Outcome::TimedOut => {
+            return Err(FileError::at(
+                Origin::new(file, deepest..deepest),
+                format!(
+                    "the HCL parser gave up after {} s; the file is most likely invalid HCL that makes it backtrack (look at the brackets here, nested {} deep); raise the limit with --parse-timeout",
+                    limit.as_secs_f64(),
+                    depth
+                ),
+            ));
+        }
+        watched::Outcome::Crashed => {
+            return Err(FileError::at(
+                Origin::new(file, 0..0),
+                "the HCL parser failed on an internal error on this file; the other files were checked".to_string(),
+            ));
+        }
     };
     finish(file, text, parsed)
+}
+
+/// The HCL parser on a thread of its own, so that a parse that does not end
+/// can be abandoned. Each thread that parses keeps one such helper thread
+/// and reuses it: a new thread per file cost almost as much as the parsing
+/// itself (the benchmark's 1,000 files: 318 ms, against 168 ms for hcl-edit
+/// alone; with a reused helper, 180 ms).
+mod watched {
+    use std::cell::RefCell;
+    use std::sync::mpsc::{self, RecvTimeoutError};
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use hcl::edit::structure::Body;
+
+    type Parsed = Result<Body, hcl::edit::parser::Error>;
+
+    pub enum Outcome {
+        Parsed(Parsed),
+        /// Still parsing when the time was up: the helper is abandoned.
+        TimedOut,
+        /// The parser panicked.
+        Crashed,
+    }
+
+    struct Helper {
+        jobs: mpsc::Sender<Arc<str>>,
+        results: mpsc::Receiver<Parsed>,
+    }
+
+    impl Helper {
+        fn spawn() -> Option<Helper> {
+            let (jobs, inbox) = mpsc::channel::<Arc<str>>();
+            let (outbox, results) = mpsc::channel();
+            std::thread::Builder::new()
+                .name("hcl-parse".into())
+                .spawn(move || {
+                    for text in inbox {
+                        if outbox.send(hcl::edit::parser::parse_body(&text)).is_err() {
+                            break;
+                        }
+                    }
+                })
+                .ok()?;
+            Some(Helper { jobs, results })
+        }
+    }
+
+    thread_local! {
+        static HELPER: RefCell<Option<Helper>> = const { RefCell::new(None) };
+    }
+
+    pub fn parse(text: &Arc<str>, limit: Duration) -> Outcome {
+        HELPER.with(|slot| {
+            let mut slot = slot.borrow_mut();
+            if slot.is_none() {
+                *slot = Helper::spawn();
+            }
+            // No thread to spare: parse here, without the watchdog.
+            let Some(helper) = slot.as_ref() else {
+                return Outcome::Parsed(hcl::edit::parser::parse_body(text));
+            };
+            if helper.jobs.send(text.clone()).is_err() {
+                *slot = None;
+                return Outcome::Crashed;
+            }
+            match helper.results.recv_timeout(limit) {
+                Ok(parsed) => Outcome::Parsed(parsed),
+                Err(RecvTimeoutError::Timeout) => {
+                    // It cannot be interrupted: leave it to finish (its
+                    // result goes nowhere) and start afresh next time.
+                    *slot = None;
+                    Outcome::TimedOut
+                }
+                Err(RecvTimeoutError::Disconnected) => {
+                    *slot = None;
+                    Outcome::Crashed
+                }
+            }
+        })
+    }
 }
 
 /// Parses a Terraform file on the calling thread, with the bracket pre-scan

@@ -25,6 +25,7 @@ echo "kmsguard: median ${k_time}s, peak ${k_rss} KB over $runs runs"
 if [ "${SKIP_CHECKOV:-0}" != 1 ]; then
   python3 -m venv "$work/venv"
   "$work/venv/bin/pip" install -q checkov >/dev/null
+  echo "checkov $("$work/venv/bin/checkov" --version 2>/dev/null)"
   export BC_SKIP_MAPPING=TRUE CHECKOV_RUN_SCA_PACKAGE_SCAN_V2=false
   read -r c_time c_rss < <(measure "$runs" "$work/venv/bin/checkov" -d "$work/lz" --framework terraform --quiet --compact --skip-download --soft-fail)
   echo "checkov:  median ${c_time}s, peak ${c_rss} KB over $runs runs"

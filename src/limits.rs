@@ -42,6 +42,9 @@ impl Default for Limits {
     }
 }
 
+/// What expanding one module or copy-loop instance costs, in steps.
+pub const STEPS_PER_INSTANCE: u64 = 100;
+
 /// Strings longer than this many bytes are not built (a template, `format`,
 /// `padLeft`, `join`…); each 64 bytes weigh one step.
 pub const MAX_STRING: usize = 1024 * 1024;
@@ -50,10 +53,14 @@ impl Limits {
     /// Why a value is unknown once the step budget of `unit` ("module",
     /// "template", "Bicep file") is spent.
     pub fn steps_spent(&self, unit: &str) -> Val {
-        Val::unknown(format!(
+        Val::unknown(self.steps_spent_reason(unit))
+    }
+
+    fn steps_spent_reason(&self, unit: &str) -> String {
+        format!(
             "evaluating this {unit} takes more than {} steps; raise the limit with --max-eval-steps",
             thousands(self.eval_steps)
-        ))
+        )
     }
 
     /// Why `what` (a loop, a function call) is not built: it would have `n`
@@ -128,6 +135,18 @@ impl Budget {
     /// The unknown value that says the budget is spent.
     pub fn spent(&self) -> Val {
         self.limits.steps_spent(self.unit)
+    }
+
+    /// Spends what expanding one more instance (of a module call or a copy
+    /// loop) costs, even one with no expression in it: without this, a
+    /// chain of loops over calls would multiply. Once the budget is spent,
+    /// the reason to report where expansion stops.
+    pub fn expand_instance(&self) -> Result<(), String> {
+        if self.spend(STEPS_PER_INSTANCE) {
+            Ok(())
+        } else {
+            Err(self.limits.steps_spent_reason(self.unit))
+        }
     }
 }
 

@@ -226,12 +226,11 @@ fn unknown_reasons(doc: &Value) -> Vec<String> {
 #[test]
 fn a_list_that_doubles_at_each_step_stops_at_the_step_budget() {
     let d = tempfile::tempdir().expect("tempdir");
-    let mut tf = String::from("locals {\n  l0 = [\"a\", \"b\"]\n");
-    for i in 1..=40 {
-        tf.push_str(&format!("  l{i} = concat(local.l{}, local.l{})\n", i - 1, i - 1));
-    }
-    tf.push_str("  nested = [local.l40, local.l40]\n}\n");
-    tf.push_str("resource \"azurerm_route_table\" \"t\" {\n  name = \"rt-${length(local.nested)}\"\n  route {\n    name           = \"d\"\n    address_prefix = \"0.0.0.0/0\"\n    next_hop_type  = local.l40[0] == \"a\" ? \"None\" : \"Internet\"\n  }\n}\n");
+    let locals = tf_doubling(40);
+    let tf = format!(
+        "locals {{\n{locals}  nested = [local.l40, local.l40]\n}}\n{}",
+        tf_table("rt-${length(local.nested)}", "local.l40[0] == \"a\" ? \"None\" : \"Internet\"")
+    );
     fs::write(d.path().join("main.tf"), tf).expect("write");
     let (doc, code) = check(d.path(), &[]);
     assert_eq!(code, 0, "{doc:#}");
@@ -242,19 +241,23 @@ fn a_list_that_doubles_at_each_step_stops_at_the_step_budget() {
 #[test]
 fn doubling_in_bicep_and_arm_stops_at_the_step_budget() {
     let d = tempfile::tempdir().expect("tempdir");
-    let mut bicep = String::from("var l0 = ['a', 'b']\n");
-    for i in 1..=40 {
-        bicep.push_str(&format!("var l{i} = concat(l{}, l{})\n", i - 1, i - 1));
-    }
-    bicep.push_str(&bicep_table("l40[0] == 'a' ? 'None' : 'Internet'"));
-    fs::write(d.path().join("main.bicep"), bicep).expect("write");
-    let mut vars = vec![r#""v0": ["a", "b"]"#.to_string()];
-    for i in 1..=40 {
-        vars.push(format!(r#""v{i}": "[concat(variables('v{}'), variables('v{}'))]""#, i - 1, i - 1));
-    }
+    let vars = chain(40, "var l0 = ['a', 'b']", |i| format!("var l{i} = concat(l{}, l{})", i - 1, i - 1));
+    fs::write(
+        d.path().join("main.bicep"),
+        vars + &bicep_table("l40[0] == 'a' ? 'None' : 'Internet'"),
+    )
+    .expect("write");
+    let vars = chain(40, r#""v0": ["a", "b"],"#, |i| {
+        format!(
+            r#""v{i}": "[concat(variables('v{}'), variables('v{}'))]"{}"#,
+            i - 1,
+            i - 1,
+            if i < 40 { "," } else { "" }
+        )
+    });
     fs::write(
         d.path().join("azuredeploy.json"),
-        arm_table(&vars.join(",\n"), "[if(equals(variables('v40')[0], 'a'), 'None', 'Internet')]"),
+        arm_table(&vars, "[if(equals(variables('v40')[0], 'a'), 'None', 'Internet')]"),
     )
     .expect("write");
     let (doc, code) = check(d.path(), &[]);
@@ -284,7 +287,10 @@ fn nested_loops_of_a_hundred_thousand_stop_at_the_step_budget() {
     fs::create_dir(d.path().join("tf")).expect("mkdir");
     fs::write(
         d.path().join("tf/main.tf"),
-        "locals {\n  big = [for i in range(100000) : [for j in range(100000) : j]]\n}\nresource \"azurerm_route_table\" \"t\" {\n  name = \"rt\"\n  route {\n    name           = \"d\"\n    address_prefix = \"0.0.0.0/0\"\n    next_hop_type  = length(local.big) > 0 ? \"None\" : \"Internet\"\n  }\n}\n",
+        format!(
+            "locals {{\n  big = [for i in range(100000) : [for j in range(100000) : j]]\n}}\n{}",
+            tf_table("rt", "length(local.big) > 0 ? \"None\" : \"Internet\"")
+        ),
     )
     .expect("write");
     let (doc, code) = check(d.path(), &[]);
@@ -297,11 +303,11 @@ fn nested_loops_of_a_hundred_thousand_stop_at_the_step_budget() {
 #[test]
 fn the_step_budget_is_raised_by_its_flag() {
     let d = tempfile::tempdir().expect("tempdir");
-    let mut tf = String::from("locals {\n  l0 = [\"a\", \"b\"]\n");
-    for i in 1..=10 {
-        tf.push_str(&format!("  l{i} = concat(local.l{}, local.l{})\n", i - 1, i - 1));
-    }
-    tf.push_str("}\nresource \"azurerm_route_table\" \"t\" {\n  name = \"rt\"\n  route {\n    name           = \"d\"\n    address_prefix = \"0.0.0.0/0\"\n    next_hop_type  = local.l10[0] == \"a\" ? \"None\" : \"Internet\"\n  }\n}\n");
+    let locals = tf_doubling(10);
+    let tf = format!(
+        "locals {{\n{locals}}}\n{}",
+        tf_table("rt", "local.l10[0] == \"a\" ? \"None\" : \"Internet\"")
+    );
     fs::write(d.path().join("main.tf"), tf).expect("write");
     let (doc, _) = check(d.path(), &["--max-eval-steps", "1000"]);
     assert_eq!(rules(&doc), vec!["KG901"], "{doc:#}");
@@ -338,7 +344,7 @@ fn huge_widths_in_format_and_pad_left_are_unknown() {
     let d = tempfile::tempdir().expect("tempdir");
     fs::write(
         d.path().join("main.tf"),
-        "resource \"azurerm_route_table\" \"t\" {\n  name = \"rt\"\n  route {\n    name           = \"d\"\n    address_prefix = \"0.0.0.0/0\"\n    next_hop_type  = length(format(\"%1000000000d\", 1)) > 0 ? \"None\" : \"Internet\"\n  }\n}\n",
+        tf_table("rt", "length(format(\"%1000000000d\", 1)) > 0 ? \"None\" : \"Internet\""),
     )
     .expect("write");
     fs::write(
@@ -429,7 +435,10 @@ fn locals_and_variables_in_a_cycle_are_unknown_with_the_cycle_named() {
     fs::create_dir(d.path().join("tf")).expect("mkdir");
     fs::write(
         d.path().join("tf/main.tf"),
-        "locals {\n  a = local.b\n  b = local.c\n  c = local.a\n}\nresource \"azurerm_route_table\" \"t\" {\n  name = \"rt\"\n  route {\n    name           = \"d\"\n    address_prefix = \"0.0.0.0/0\"\n    next_hop_type  = local.a\n  }\n}\n",
+        format!(
+            "locals {{\n  a = local.b\n  b = local.c\n  c = local.a\n}}\n{}",
+            tf_table("rt", "local.a")
+        ),
     )
     .expect("write");
     fs::write(d.path().join("main.bicep"), format!("var a = b\nvar b = a\n{}", bicep_table("a"))).expect("write");
@@ -494,6 +503,30 @@ fn unreadable_paths_and_fifos() {
         rules(&doc).contains(&"KG101".to_string()),
         "the readable file is still checked: {doc:#}"
     );
+}
+
+/// `first`, then `step(1)` … `step(n)`, one per line.
+fn chain(n: usize, first: &str, step: impl Fn(usize) -> String) -> String {
+    let mut out = format!("{first}\n");
+    for i in 1..=n {
+        out.push_str(&step(i));
+        out.push('\n');
+    }
+    out
+}
+
+/// Terraform locals `l0` … `ln`, each the one before concatenated with itself.
+fn tf_doubling(n: usize) -> String {
+    chain(n, "  l0 = [\"a\", \"b\"]", |i| {
+        format!("  l{i} = concat(local.l{}, local.l{})", i - 1, i - 1)
+    })
+}
+
+/// A Terraform route table named `name` whose default route goes to `next_hop`.
+fn tf_table(name: &str, next_hop: &str) -> String {
+    format!(
+        "resource \"azurerm_route_table\" \"t\" {{\n  name = \"{name}\"\n  route {{\n    name           = \"d\"\n    address_prefix = \"0.0.0.0/0\"\n    next_hop_type  = {next_hop}\n  }}\n}}\n"
+    )
 }
 
 fn bicep_table(next_hop: &str) -> String {

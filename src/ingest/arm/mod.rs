@@ -21,8 +21,6 @@ use crate::source::{FileId, Origin};
 
 /// Nested deployments deeper than this are not followed.
 const MAX_NESTED_DEPLOYMENTS: usize = 8;
-/// What expanding one copy-loop instance costs, in evaluation steps.
-const STEPS_PER_INSTANCE: u64 = 100;
 
 /// A JSON file that is an ARM template or parameters file.
 pub struct ArmDoc {
@@ -158,20 +156,10 @@ impl<'t> Walker<'t> {
         match copy.get("count").map(|c| scope.json(c)) {
             Some(Val::Number(n)) if n >= 0.0 && !scope.budget.limits.exceeds_collection(n) => {
                 for i in 0..n as usize {
-                    // Each instance is work even when it holds no expression:
-                    // copy loops inside nested deployments would multiply.
-                    if !scope.budget.spend(STEPS_PER_INSTANCE) {
-                        if let Val::Unknown(reason) = scope.budget.spent() {
-                            let origin = copy.get("count").map(|c| self.origin(c)).unwrap_or_else(|| self.origin(copy));
-                            let ty = r.get("type").and_then(Json::as_str).unwrap_or("resource");
-                            self.model.unchecked.push((
-                                ty.to_string(),
-                                Unresolved {
-                                    reason: reason.to_string(),
-                                    origin,
-                                },
-                            ));
-                        }
+                    if let Err(reason) = scope.budget.expand_instance() {
+                        let origin = copy.get("count").map(|c| self.origin(c)).unwrap_or_else(|| self.origin(copy));
+                        let ty = r.get("type").and_then(Json::as_str).unwrap_or("resource");
+                        self.model.unchecked.push((ty.to_string(), Unresolved { reason, origin }));
                         break;
                     }
                     self.instance(r, &scope.with_copy(&name, i), parent, None, depth);

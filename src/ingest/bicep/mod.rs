@@ -25,8 +25,6 @@ use crate::source::{normalise, FileId, Origin};
 /// Modules nested deeper than this are not followed (and a module that
 /// calls itself stops here).
 const MAX_MODULE_DEPTH: usize = 8;
-/// What lowering one module instance costs, in evaluation steps.
-const STEPS_PER_INSTANCE: u64 = 100;
 
 /// A parsed `.bicep` or `.bicepparam` file.
 pub struct BicepFile {
@@ -271,18 +269,14 @@ impl Ctx<'_> {
                 continue;
             }
             for inst in instances(ev, &m.value, w.f.file, &w.conditional) {
-                // Lowering a module instance is work of its own: modules in
-                // loops calling modules in loops would multiply.
-                if !ev.budget.spend(STEPS_PER_INSTANCE) {
-                    if let Val::Unknown(reason) = ev.budget.spent() {
-                        w.model.unchecked.push((
-                            address.clone(),
-                            Unresolved {
-                                reason: reason.to_string(),
-                                origin: origin.clone(),
-                            },
-                        ));
-                    }
+                if let Err(reason) = ev.budget.expand_instance() {
+                    w.model.unchecked.push((
+                        address.clone(),
+                        Unresolved {
+                            reason,
+                            origin: origin.clone(),
+                        },
+                    ));
                     break;
                 }
                 let given: BTreeMap<String, Val> = match property(inst.body, "params") {

@@ -89,10 +89,6 @@ impl<'a> Evaluator<'a> {
         &self.budget.limits
     }
 
-    fn charge(&self, v: Val) -> Val {
-        self.budget.charge(v)
-    }
-
     /// Evaluates `expr`, parsed from `text`, in `scope`.
     pub fn eval(&self, expr: &Expression, text: &str, scope: &Scope) -> EvalResult {
         self.expr(expr, text, scope, 0)
@@ -205,7 +201,7 @@ impl<'a> Evaluator<'a> {
                         None => {}
                     }
                 }
-                functions::call(name, args, self.limits()).map(|v| self.charge(v))
+                functions::call(name, args, self.limits()).map(|v| self.budget.charge(v))
             }
             Expression::Traversal(t) => {
                 // var.X and local.X are resolved by name, so that only the
@@ -216,14 +212,14 @@ impl<'a> Evaluator<'a> {
                         let name = attr.as_str().to_string();
                         ops.next();
                         match self.variables.get(&name) {
-                            Some(v) => self.charge(v.clone()),
+                            Some(v) => self.budget.charge(v.clone()),
                             None => return err(format!("there is no variable named \"{name}\" in this module")),
                         }
                     }
                     (Expression::Variable(v), Some(TraversalOperator::GetAttr(attr)))
                         if v.as_str() == "module" && self.modules.contains_key(attr.as_str()) =>
                     {
-                        let v = self.charge(self.modules.get(attr.as_str()).cloned().unwrap_or(Val::Null));
+                        let v = self.budget.charge(self.modules.get(attr.as_str()).cloned().unwrap_or(Val::Null));
                         ops.next();
                         v
                     }
@@ -320,10 +316,10 @@ impl<'a> Evaluator<'a> {
 
     fn root(&self, name: &str, scope: &Scope) -> EvalResult {
         if let Some(v) = scope.get(name) {
-            return Ok(self.charge(v.clone()));
+            return Ok(self.budget.charge(v.clone()));
         }
         match name {
-            "var" => Ok(self.charge(Val::Object(self.variables.clone()))),
+            "var" => Ok(self.budget.charge(Val::Object(self.variables.clone()))),
             "path" => Ok(Val::unknown("path.* values depend on where Terraform runs")),
             "terraform" => Ok(Val::unknown("terraform.workspace depends on where Terraform runs")),
             "each" => Ok(Val::unknown("each.key and each.value are only known for a resource with for_each")),
@@ -335,7 +331,7 @@ impl<'a> Evaluator<'a> {
 
     fn local(&self, name: &str, depth: usize) -> EvalResult {
         if let Some(v) = self.local_cache.borrow().get(name) {
-            return Ok(self.charge(v.clone()));
+            return Ok(self.budget.charge(v.clone()));
         }
         let Some(def) = self.locals.get(name) else {
             return err(format!("there is no local value named \"{name}\" in this module"));

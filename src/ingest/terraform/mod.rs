@@ -238,8 +238,9 @@ impl TfModule {
 
 /// Variable values in Terraform's order of precedence: defaults, then
 /// `terraform.tfvars`, `*.auto.tfvars` (by name), `--var-file`, `--var`.
-pub(crate) fn resolve_variables(module: &TfModule, inputs: &VarInputs) -> BTreeMap<String, Val> {
-    let constant = Evaluator::new(BTreeMap::new(), HashMap::new());
+/// Their evaluation spends from `budget`, the root module's.
+pub(crate) fn resolve_variables(module: &TfModule, inputs: &VarInputs, budget: &crate::limits::Budget) -> BTreeMap<String, Val> {
+    let constant = Evaluator::new(BTreeMap::new(), HashMap::new()).within(budget.clone());
     let mut declared: BTreeMap<String, (Val, Option<String>)> = BTreeMap::new();
     for f in &module.files {
         for block in f.body.get_blocks("variable") {

@@ -26,9 +26,6 @@ use crate::source::{normalise, Origin};
 /// Module calls nested deeper than this are not followed.
 const MAX_DEPTH: usize = 8;
 
-/// What lowering one module instance costs, in evaluation steps.
-const STEPS_PER_INSTANCE: u64 = 100;
-
 /// Arguments of a module block that are not inputs.
 const META: &[&str] = &["source", "version", "count", "for_each", "providers", "depends_on"];
 
@@ -132,7 +129,7 @@ impl<'l> ModuleSet<'l> {
         // tfvars and --var apply to the root module only; a called module gets its inputs.
         let variables = match given {
             None => {
-                let mut v = resolve_variables(m, inputs);
+                let mut v = resolve_variables(m, inputs, &call.budget);
                 for (k, pv) in call.plan_vars.iter().flatten() {
                     if let Some(slot) = v.get_mut(k) {
                         *slot = pv.clone();
@@ -141,7 +138,7 @@ impl<'l> ModuleSet<'l> {
                 v
             }
             Some(given) => {
-                let mut v = resolve_variables(m, &VarInputs::default());
+                let mut v = resolve_variables(m, &VarInputs::default(), &call.budget);
                 for (k, val) in &mut v {
                     match given.get(k) {
                         Some(g) => *val = g.clone(),
@@ -228,11 +225,8 @@ impl<'l> ModuleSet<'l> {
             };
             let mut outputs: Vec<(Option<Val>, Val)> = Vec::new();
             for inst in instances(&ev, &rb) {
-                // Lowering an instance is work of its own: a chain of modules
-                // each calling the next with a large count would multiply.
-                if !ev.budget.spend(STEPS_PER_INSTANCE) {
-                    let Val::Unknown(reason) = ev.budget.spent() else { break };
-                    model.unchecked.push(unchecked(reason.to_string()));
+                if let Err(reason) = ev.budget.expand_instance() {
+                    model.unchecked.push(unchecked(reason));
                     break;
                 }
                 let mut given = BTreeMap::new();

@@ -581,3 +581,19 @@ fn a_deep_invalid_expression_is_given_up_on_at_the_parse_timeout() {
     assert!(error["file"].as_str().unwrap_or_default().ends_with("slow.tf"), "{doc:#}");
     assert_eq!(rules(&doc), vec!["KG101"], "the other file is still checked");
 }
+
+/// Variable defaults are evaluated under the run's limits too (they once
+/// had a budget of their own, under the defaults, whatever the flags said).
+#[test]
+fn variable_defaults_obey_the_limit_flags() {
+    let d = tempfile::tempdir().expect("tempdir");
+    let tf = format!(
+        "variable \"hop\" {{\n  default = length(range(150000)) > 0 ? \"None\" : \"Internet\"\n}}\n{}",
+        tf_table("rt", "var.hop")
+    );
+    fs::write(d.path().join("main.tf"), tf).expect("write");
+    let (doc, _) = check(d.path(), &[]);
+    assert_eq!(rules(&doc), vec!["KG901"], "150,000 is over the default limit: {doc:#}");
+    let (doc, code) = check(d.path(), &["--max-collection-size", "200000"]);
+    assert_eq!((rules(&doc), code), (vec!["KG101".to_string()], 1), "{doc:#}");
+}

@@ -203,9 +203,7 @@ pub fn check(opts: &CheckOptions, policy: &Policy) -> Outcome {
         })
         .collect();
 
-    // Terraform: the directories no other directory calls are roots.
-    let called: std::collections::HashSet<PathBuf> = outcomes.iter().flat_map(|(_, o)| o.calls.iter().cloned()).collect();
-    let is_root = |dir: &Path| !called.contains(&source::normalise(dir));
+    let mut outcomes = outcomes;
     let by_normalised: std::collections::HashMap<PathBuf, &Vec<Entry>> = dirs.iter().map(|(d, e)| (source::normalise(d), e)).collect();
     let load = |dir: &Path| {
         let entries = by_normalised.get(&source::normalise(dir))?;
@@ -214,37 +212,16 @@ pub fn check(opts: &CheckOptions, policy: &Policy) -> Outcome {
     };
     let tf_modules =
         terraform::ModuleSet::new(outcomes.iter().filter(|(_, o)| o.terraform).map(|(d, _)| (*d).clone()), &load).with_limits(opts.limits);
-    let (called_roots, root_errors): (Vec<Model>, Vec<Option<FileError>>) = outcomes
-        .par_iter()
-        .enumerate()
-        .filter(|(_, (dir, o))| o.terraform && o.standalone.is_none() && is_root(dir))
-        .map(|(i, (dir, o))| {
-            let lowered = guarded(dir, || match load(dir) {
-                Some(m) => tf_modules.lower_root(dir, &m, &inputs, o.plan_vars.as_ref(), namespace(i)),
-                None => Model::default(),
-            });
-            match lowered {
-                Ok(model) => (model, None),
-                Err(e) => (Model::default(), Some(e)),
-            }
-        })
-        .unzip();
-    errors.extend(root_errors.into_iter().flatten());
+    let (tf_models, root_errors) = lower_terraform_roots(&mut outcomes, &tf_modules, &load, &inputs);
+    errors.extend(root_errors);
     drop(tf_modules);
 
     let mut files_checked = 0;
     let mut bicep_files: Vec<BicepFile> = Vec::new();
-    let mut models: Vec<Model> = Vec::new();
+    let mut models: Vec<Model> = tf_models;
     let mut plan_models = Vec::new();
     let mut arm_models = Vec::new();
-    let mut called_roots = called_roots.into_iter();
-    for (dir, o) in outcomes {
-        if o.terraform && is_root(dir) {
-            match o.standalone {
-                Some(m) => models.push(m),
-                None => models.extend(called_roots.next()),
-            }
-        }
+    for (_, o) in outcomes {
         for (id, f) in o.sources {
             sources.set(id, f);
         }
@@ -379,6 +356,98 @@ fn guarded<T>(path: &Path, work: impl FnOnce() -> T) -> Result<T, FileError> {
             ),
         )
     })
+}
+
+/// Lowers every Terraform directory that must be judged as a root module,
+/// in rounds, and returns their models in directory order.
+///
+/// The first round takes the directories no other directory calls. A call
+/// alone does not make a directory a module, though: one that no root
+/// actually instantiates (`count = 0`, a false condition, a call that
+/// cannot be followed, a call to itself or a cycle of calls) is judged as a
+/// root of its own in a later round, so that every file is checked at least
+/// once and a few lines in a pull request cannot hide a directory.
+fn lower_terraform_roots(
+    outcomes: &mut [(&PathBuf, DirOutcome)],
+    tf_modules: &terraform::ModuleSet,
+    load: &(dyn Fn(&Path) -> Option<TfModule> + Sync),
+    inputs: &VarInputs,
+) -> (Vec<Model>, Vec<FileError>) {
+    let normalised: Vec<PathBuf> = outcomes.iter().map(|(d, _)| source::normalise(d)).collect();
+    let terraform: Vec<usize> = (0..outcomes.len())
+        .filter(|i| outcomes.get(*i).is_some_and(|(_, o)| o.terraform))
+        .collect();
+    // Who calls whom, leaving out a directory's calls to itself.
+    let calls: Vec<std::collections::HashSet<PathBuf>> = outcomes
+        .iter()
+        .zip(&normalised)
+        .map(|((_, o), me)| o.calls.iter().filter(|c| *c != me).cloned().collect())
+        .collect();
+    // `terraform init` state is read only through the roots that installed it.
+    let installed = |i: usize| {
+        normalised
+            .get(i)
+            .is_some_and(|p| p.components().any(|c| c.as_os_str() == ".terraform"))
+    };
+    let uncalled_among = |candidates: &[usize]| -> Vec<usize> {
+        candidates
+            .iter()
+            .copied()
+            .filter(|i| {
+                let Some(me) = normalised.get(*i) else { return false };
+                !candidates.iter().any(|j| calls.get(*j).is_some_and(|c| c.contains(me)))
+            })
+            .collect()
+    };
+    let mut covered: std::collections::HashSet<usize> = std::collections::HashSet::new();
+    let mut models: BTreeMap<usize, Model> = BTreeMap::new();
+    let mut errors = Vec::new();
+    loop {
+        let instantiated = tf_modules.instantiated();
+        let remaining: Vec<usize> = terraform
+            .iter()
+            .copied()
+            .filter(|i| !covered.contains(i) && !installed(*i))
+            .filter(|i| normalised.get(*i).is_none_or(|p| !instantiated.contains(p)))
+            .collect();
+        let mut round = uncalled_among(&remaining);
+        // Only cycles are left: judge the first directory of one as a root.
+        if round.is_empty() {
+            match remaining.first() {
+                Some(first) => round.push(*first),
+                None => break,
+            }
+        }
+        let lowered: Vec<(usize, Result<Model, FileError>)> = round
+            .iter()
+            .map(|i| (*i, outcomes.get_mut(*i).and_then(|(_, o)| o.standalone.take())))
+            .collect::<Vec<_>>()
+            .into_par_iter()
+            .map(|(i, standalone)| {
+                let Some((dir, o)) = outcomes.get(i) else {
+                    return (i, Ok(Model::default()));
+                };
+                if let Some(m) = standalone {
+                    return (i, Ok(m));
+                }
+                let lowered = guarded(dir, || match load(dir) {
+                    Some(m) => tf_modules.lower_root(dir, &m, inputs, o.plan_vars.as_ref(), namespace(i)),
+                    None => Model::default(),
+                });
+                (i, lowered)
+            })
+            .collect();
+        for (i, m) in lowered {
+            covered.insert(i);
+            match m {
+                Ok(m) => {
+                    models.insert(i, m);
+                }
+                Err(e) => errors.push(e),
+            }
+        }
+    }
+    (models.into_values().collect(), errors)
 }
 
 /// Namespaces keep Terraform addresses apart between root modules; 0 is

@@ -68,18 +68,27 @@ fn local_module(path: &str) -> Option<&str> {
 
 /// Lowers every Bicep template that is not used as a module by another one:
 /// under each `.bicepparam` that targets it, or under its defaults.
+///
+/// A file that other files name as a module but that no root deploys (its
+/// only callers say `if (false)`, loop over nothing, call themselves or
+/// form a cycle) is lowered as a root of its own in a later round: every
+/// file is judged at least once.
 pub fn lower_all(files: &[BicepFile], limits: Limits) -> Vec<Model> {
     let by_path: HashMap<PathBuf, &BicepFile> = files
         .iter()
         .filter(|f| !is_param_file(f))
         .map(|f| (normalise(&f.path), f))
         .collect();
-    let mut used_as_module: std::collections::HashSet<PathBuf> = std::collections::HashSet::new();
-    for f in by_path.values() {
+    // Which file each file uses as a module, leaving out calls to itself.
+    let mut uses: HashMap<PathBuf, std::collections::HashSet<PathBuf>> = HashMap::new();
+    for (me, f) in &by_path {
         for s in &f.program.statements {
             if let StatementKind::Module(m) = &s.kind {
                 if let Some(p) = m.path.as_literal_string().as_deref().and_then(local_module) {
-                    used_as_module.insert(relative_to(&f.path, p));
+                    let target = relative_to(&f.path, p);
+                    if target != *me {
+                        uses.entry(me.clone()).or_default().insert(target);
+                    }
                 }
             }
         }
@@ -96,29 +105,53 @@ pub fn lower_all(files: &[BicepFile], limits: Limits) -> Vec<Model> {
             }
         }
     }
-    let mut roots: Vec<&BicepFile> = by_path
-        .iter()
-        .filter(|(p, _)| !used_as_module.contains(*p))
-        .map(|(_, f)| *f)
-        .collect();
-    roots.sort_by_key(|f| f.file);
-    let ctx = Ctx { by_path: &by_path };
+    let mut pending: Vec<&PathBuf> = by_path.keys().collect();
+    pending.sort_by_key(|p| by_path.get(*p).map(|f| f.file));
+    let uncalled_among = |candidates: &[&PathBuf]| -> Vec<PathBuf> {
+        candidates
+            .iter()
+            .filter(|me| !candidates.iter().any(|c| uses.get(*c).is_some_and(|u| u.contains(**me))))
+            .map(|p| (*p).clone())
+            .collect()
+    };
+    let ctx = Ctx {
+        by_path: &by_path,
+        deployed: std::sync::Mutex::new(std::collections::HashSet::new()),
+    };
     // One budget per deployment: a root file under one parameters file, with
     // every module it calls.
     let deployment = || Budget::new(limits, "Bicep deployment");
-    roots
-        .par_iter()
-        .flat_map_iter(|root| match param_sets.get(&normalise(&root.path)) {
-            Some(sets) => sets
-                .iter()
-                .map(|set| {
-                    let budget = deployment();
-                    ctx.lower(root, bicepparam_values(set, &budget), "", None, 0, &budget)
-                })
-                .collect(),
-            None => vec![ctx.lower(root, BTreeMap::new(), "", None, 0, &deployment())],
-        })
-        .collect()
+    let mut models = Vec::new();
+    loop {
+        let mut round = uncalled_among(&pending);
+        // Only cycles are left: judge the first file of one as a root.
+        if round.is_empty() {
+            match pending.first() {
+                Some(first) => round.push((*first).clone()),
+                None => break,
+            }
+        }
+        let roots: Vec<&BicepFile> = round.iter().filter_map(|p| by_path.get(p).copied()).collect();
+        models.par_extend(roots.par_iter().flat_map_iter(|root| {
+            let chain = [normalise(&root.path)];
+            match param_sets.get(&normalise(&root.path)) {
+                Some(sets) => sets
+                    .iter()
+                    .map(|set| {
+                        let budget = deployment();
+                        ctx.lower(root, bicepparam_values(set, &budget), "", None, &chain, &budget)
+                    })
+                    .collect(),
+                None => vec![ctx.lower(root, BTreeMap::new(), "", None, &chain, &deployment())],
+            }
+        }));
+        let deployed = match ctx.deployed.lock() {
+            Ok(d) => d.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        };
+        pending.retain(|p| !round.contains(p) && !deployed.contains(*p));
+    }
+    models
 }
 
 fn is_param_file(f: &BicepFile) -> bool {
@@ -154,6 +187,8 @@ fn bicepparam_values(f: &BicepFile, budget: &Budget) -> BTreeMap<String, Val> {
 
 struct Ctx<'a> {
     by_path: &'a HashMap<PathBuf, &'a BicepFile>,
+    /// The files some root deployed as a module instance so far.
+    deployed: std::sync::Mutex<std::collections::HashSet<PathBuf>>,
 }
 
 /// One instance of a resource or module declaration: its body, the scope its
@@ -172,7 +207,7 @@ impl Ctx<'_> {
         given: BTreeMap<String, Val>,
         prefix: &str,
         conditional: Option<Unresolved>,
-        depth: usize,
+        chain: &[PathBuf],
         budget: &Budget,
     ) -> Model {
         let mut w = Walker {
@@ -184,7 +219,7 @@ impl Ctx<'_> {
         };
         let ev = self.evaluator(f, given, budget);
         w.resources(&ev);
-        self.modules(&mut w, &ev, depth);
+        self.modules(&mut w, &ev, chain);
         azure::attach_children(&mut w.model, std::mem::take(&mut w.children));
         w.model
     }
@@ -232,7 +267,7 @@ impl Ctx<'_> {
         ev
     }
 
-    fn modules(&self, w: &mut Walker, ev: &Evaluator, depth: usize) {
+    fn modules(&self, w: &mut Walker, ev: &Evaluator, chain: &[PathBuf]) {
         for s in &w.f.program.statements {
             let StatementKind::Module(m) = &s.kind else { continue };
             let origin = Origin::new(w.f.file, m.path.span.clone());
@@ -258,7 +293,33 @@ impl Ctx<'_> {
                 ));
                 continue;
             };
-            if depth >= MAX_MODULE_DEPTH {
+            let target_path = normalise(&target.path);
+            if let Some(at) = chain.iter().position(|p| *p == target_path) {
+                let cycle: Vec<String> = chain
+                    .get(at..)
+                    .unwrap_or(&[])
+                    .iter()
+                    .chain([&target_path])
+                    .map(|p| crate::source::display_path(p))
+                    .collect();
+                let what = if cycle.len() == 2 {
+                    "the module deploys its own file"
+                } else {
+                    "module references form a cycle"
+                };
+                w.model.unchecked.push((
+                    address,
+                    Unresolved {
+                        reason: format!(
+                            "{what} ({}); the reference is not followed, and the file is checked as a deployment of its own",
+                            cycle.join(" → ")
+                        ),
+                        origin,
+                    },
+                ));
+                continue;
+            }
+            if chain.len() > MAX_MODULE_DEPTH {
                 w.model.unchecked.push((
                     address,
                     Unresolved {
@@ -287,7 +348,12 @@ impl Ctx<'_> {
                     None => BTreeMap::new(),
                 };
                 let prefix = format!("{address}{}.", inst.suffix);
-                let model = self.lower(target, given, &prefix, inst.conditional.clone(), depth + 1, &ev.budget);
+                if let Ok(mut deployed) = self.deployed.lock() {
+                    deployed.insert(target_path.clone());
+                }
+                let mut chain = chain.to_vec();
+                chain.push(target_path.clone());
+                let model = self.lower(target, given, &prefix, inst.conditional.clone(), &chain, &ev.budget);
                 w.model.route_tables.extend(model.route_tables);
                 w.model.nsgs.extend(model.nsgs);
                 w.model.subnets.extend(model.subnets);

@@ -7,9 +7,9 @@
 //! (`.terraform/modules/modules.json` of the root module); otherwise the call
 //! is reported as not checked (KG901), never guessed.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use hcl::edit::expr::Expression;
 use hcl::edit::Span;
@@ -40,6 +40,11 @@ pub struct ModuleSet<'l> {
     modules: BTreeMap<PathBuf, OnceLock<Option<Arc<TfModule>>>>,
     load: &'l ModuleLoader<'l>,
     limits: Limits,
+    /// The directories lowered as a module instance by some root so far: a
+    /// directory that is only called but never instantiated (`count = 0`, a
+    /// false condition, a call that cannot be followed) must still be
+    /// checked as a root, or a few lines of a pull request could hide it.
+    instantiated: Mutex<BTreeSet<PathBuf>>,
 }
 
 /// The directories a Terraform directory calls as modules: local sources,
@@ -67,6 +72,7 @@ impl<'l> ModuleSet<'l> {
             modules: dirs.into_iter().map(|d| (normalise(&d), OnceLock::new())).collect(),
             load,
             limits: Limits::default(),
+            instantiated: Mutex::new(BTreeSet::new()),
         }
     }
 
@@ -82,6 +88,7 @@ impl<'l> ModuleSet<'l> {
             modules: BTreeMap::new(),
             load,
             limits: Limits::default(),
+            instantiated: Mutex::new(BTreeSet::new()),
         }
     }
 
@@ -110,6 +117,14 @@ impl<'l> ModuleSet<'l> {
         let mut model = self.lower_call(m, None, inputs, &call, &mut stack).0;
         set_namespace(&mut model, namespace);
         model
+    }
+
+    /// The directories some root lowered so far lowered as a module instance.
+    pub fn instantiated(&self) -> BTreeSet<PathBuf> {
+        match self.instantiated.lock() {
+            Ok(set) => set.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
     }
 
     fn find(&self, dir: &Path) -> Option<Arc<TfModule>> {
@@ -211,10 +226,28 @@ impl<'l> ModuleSet<'l> {
                 )));
                 continue;
             };
-            if stack.len() > MAX_DEPTH || stack.contains(&dir) {
-                model.unchecked.push(unchecked(
-                    "the module calls itself, or calls are nested too deeply to follow".into(),
-                ));
+            if let Some(at) = stack.iter().position(|d| *d == dir) {
+                let cycle: Vec<String> = stack
+                    .get(at..)
+                    .unwrap_or(&[])
+                    .iter()
+                    .chain([&dir])
+                    .map(|d| crate::source::display_path(d))
+                    .collect();
+                let what = if cycle.len() == 2 {
+                    format!("the module calls its own directory ({})", cycle.join(" → "))
+                } else {
+                    format!("module calls form a cycle ({})", cycle.join(" → "))
+                };
+                model.unchecked.push(unchecked(format!(
+                    "{what}; the call is not followed, and the directory is checked as a root module"
+                )));
+                continue;
+            }
+            if stack.len() > MAX_DEPTH {
+                model.unchecked.push(unchecked(format!(
+                    "module calls are nested more than {MAX_DEPTH} deep; this call is not followed"
+                )));
                 continue;
             }
             let rb = ResourceBlock {
@@ -247,6 +280,9 @@ impl<'l> ModuleSet<'l> {
                     plan_vars: None,
                     budget: call.budget.clone(),
                 };
+                if let Ok(mut set) = self.instantiated.lock() {
+                    set.insert(dir.clone());
+                }
                 stack.push(dir.clone());
                 let (mut child_model, out) = self.lower_call(&child, Some(given), inputs, &child_call, stack);
                 stack.pop();

@@ -52,23 +52,33 @@ pub fn find(start: &Path) -> Option<PathBuf> {
     }
 }
 
+/// Endpoints a config file may declare, and addresses across them. A
+/// licence server or two is what the feature is for; a pull request must not
+/// be able to make the analysis take minutes and gigabytes (60,000
+/// addresses took 57 s and 3 GB).
+pub const MAX_ENDPOINTS: usize = 64;
+pub const MAX_ENDPOINT_ADDRESSES: usize = 1024;
+
 /// Reads and checks a config file against the policy (rule codes and names).
-pub fn load(path: &Path, policy: &Policy) -> Result<Config, String> {
+///
+/// The file may come from the pull request being checked, so it gets the
+/// defences of any input: a bounded read, the HCL bracket pre-scan and the
+/// parse watchdog (`parse_timeout`), paths confined to its repository, and
+/// bounded endpoint lists.
+pub fn load(path: &Path, policy: &Policy, parse_timeout: std::time::Duration) -> Result<Config, String> {
     let text = crate::discover::read_text(path, 1024 * 1024).map_err(|e| format!("{}: {e}", path.display()))?;
     let file = SourceFile::new(path.to_path_buf(), text.clone().into());
     let at = |span: Option<std::ops::Range<usize>>, msg: String| {
         let lc = file.line_col(span.map(|s| s.start).unwrap_or(0));
         format!("{}:{}:{}: {msg}", path.display(), lc.line, lc.column)
     };
-    let body: Body = hcl::edit::parser::parse_body(&text).map_err(|e| {
-        format!(
-            "{}:{}:{}: could not parse: {}",
-            path.display(),
-            e.location().line(),
-            e.location().column(),
-            e.message()
+    let parsed = crate::ingest::terraform::parse_within(crate::source::FileId(0), text.clone().into(), parse_timeout).map_err(|e| {
+        at(
+            e.origin.map(|o| o.span()),
+            e.message.replace("--parse-timeout", "--parse-timeout (or --no-config)"),
         )
     })?;
+    let body: Body = parsed.body;
     let base = path.parent().unwrap_or(Path::new("."));
     let mut c = Config {
         path: path.to_path_buf(),
@@ -106,7 +116,17 @@ pub fn load(path: &Path, policy: &Policy) -> Result<Config, String> {
                     c.exclude.push(g);
                 }
             }
-            "var_files" => c.var_files = strings(v, key)?.into_iter().map(|p| base.join(p)).collect(),
+            "var_files" => {
+                for p in strings(v, key)? {
+                    let full = within_repository(base, &p).ok_or_else(|| {
+                        at(
+                            v.span(),
+                            format!("var_files entry \"{p}\" is outside the repository; a config file may only name files inside it"),
+                        )
+                    })?;
+                    c.var_files.push(full);
+                }
+            }
             "assume_bgp_default_route" => match v {
                 Expression::Bool(b) => c.assume_bgp_default_route = Some(*b.value()),
                 _ => return Err(at(v.span(), "assume_bgp_default_route must be true or false".into())),
@@ -121,6 +141,7 @@ pub fn load(path: &Path, policy: &Policy) -> Result<Config, String> {
             }
         }
     }
+    let (mut endpoints, mut addresses) = (0usize, 0usize);
     for block in body.blocks() {
         match block.ident.as_str() {
             "rule" => {
@@ -195,6 +216,16 @@ pub fn load(path: &Path, policy: &Policy) -> Result<Config, String> {
                 }
             }
             "endpoint" => {
+                endpoints += 1;
+                addresses += endpoint_addresses(block);
+                if endpoints > MAX_ENDPOINTS || addresses > MAX_ENDPOINT_ADDRESSES {
+                    return Err(at(
+                        block.ident.span(),
+                        format!(
+                            "more than {MAX_ENDPOINTS} endpoints or {MAX_ENDPOINT_ADDRESSES} endpoint addresses; kmsguard refuses a config that large"
+                        ),
+                    ));
+                }
                 if let Some(span) = block.span() {
                     c.endpoints.push_str(text.get(span).unwrap_or_default());
                     c.endpoints.push('\n');
@@ -209,6 +240,47 @@ pub fn load(path: &Path, policy: &Policy) -> Result<Config, String> {
         }
     }
     Ok(c)
+}
+
+/// How many addresses an `endpoint` block lists, in all its `cloud` blocks.
+fn endpoint_addresses(block: &hcl::edit::structure::Block) -> usize {
+    block
+        .body
+        .blocks()
+        .flat_map(|cloud| cloud.body.attributes())
+        .map(|a| match &a.value {
+            Expression::Array(list) => list.len(),
+            _ => 1,
+        })
+        .sum()
+}
+
+/// `rel`, a path a config file in `base` names, if it stays inside the
+/// repository that holds `base` (the nearest directory with `.git`, else
+/// `base` itself), both as written and once symbolic links are resolved.
+fn within_repository(base: &Path, rel: &str) -> Option<PathBuf> {
+    let rel = Path::new(rel);
+    if rel.is_absolute() {
+        return None;
+    }
+    let canonical_base = std::fs::canonicalize(base).ok()?;
+    let root = canonical_base
+        .ancestors()
+        .find(|d| d.join(".git").exists())
+        .unwrap_or(&canonical_base)
+        .to_path_buf();
+    let lexical = crate::source::normalise(&canonical_base.join(rel));
+    if !lexical.starts_with(&root) {
+        return None;
+    }
+    // A file that does not exist is reported when it is read; one that does
+    // must not lead out of the repository through a link.
+    if let Ok(real) = std::fs::canonicalize(&lexical) {
+        if !real.starts_with(&root) {
+            return None;
+        }
+    }
+    Some(base.join(rel))
 }
 
 /// Applies the file's rule settings and endpoints to the policy pack.

@@ -62,6 +62,11 @@ pub struct CheckOptions {
     pub exclude_base: PathBuf,
     /// Bounds on file size, parse time and evaluation.
     pub limits: Limits,
+    /// Whether `kmsguard:ignore` comments and ARM `metadata.kmsguard.ignore`
+    /// may accept a finding. A repository's owner turns them off
+    /// (`--no-inline-suppressions`) so that a pull request cannot silence
+    /// the check it is judged by.
+    pub inline_suppressions: bool,
 }
 
 impl Default for CheckOptions {
@@ -79,6 +84,7 @@ impl Default for CheckOptions {
             exclude: Vec::new(),
             exclude_base: PathBuf::from("."),
             limits: Limits::default(),
+            inline_suppressions: true,
         }
     }
 }
@@ -285,6 +291,7 @@ pub fn check(opts: &CheckOptions, policy: &Policy) -> Outcome {
         &headers,
         &model.resource_suppressions,
         suppress::today(),
+        opts.inline_suppressions,
     );
     findings.extend(meta);
     // Files named on the command line (as pre-commit passes them) are checked in
@@ -525,8 +532,13 @@ fn read_dir(entries: &[Entry], opts: &CheckOptions, terraform_only: bool) -> (Di
         .map(
             |e| match discover::read_text(&e.path, opts.limits.max_file_size.min(source::MAX_INDEXED_LEN)) {
                 Ok(text) => {
-                    let file = SourceFile::released(e.path.clone(), &text);
+                    let mut file = SourceFile::released(e.path.clone(), &text);
                     let parsed = parse_one(e.kind, e.id, Arc::from(text), &file, opts.limits.parse_timeout);
+                    match &parsed {
+                        Ok(Parsed::Hcl(h)) => file.keep_directives(&h.text, &h.comments),
+                        Ok(Parsed::Bicep(b)) => file.keep_directives(&b.text, &b.program.comments),
+                        _ => {}
+                    }
                     (e.id, Some(file), parsed)
                 }
                 Err(message) => (e.id, None, Err(FileError::path(&e.path, message))),

@@ -91,9 +91,15 @@ struct CheckArgs {
     /// Exit 1 when a finding at or above this severity is reported [default: the config file's, else error].
     #[arg(long = "fail-on", value_enum)]
     fail_on: Option<FailOn>,
-    /// Read settings from this file instead of the nearest .kmsguard.hcl.
-    #[arg(long, value_name = "FILE")]
+    /// Read settings from this file instead of the nearest .kmsguard.hcl (pin it where a pull request cannot change it).
+    #[arg(long, value_name = "FILE", conflicts_with = "no_config")]
     config: Option<PathBuf>,
+    /// Ignore any .kmsguard.hcl in the checked tree: built-in settings and flags only.
+    #[arg(long = "no-config")]
+    no_config: bool,
+    /// Refuse `kmsguard:ignore` comments and ARM `metadata.kmsguard.ignore`: only a baseline or a pinned config can accept a finding.
+    #[arg(long = "no-inline-suppressions")]
+    no_inline_suppressions: bool,
     /// Load a replacement policy pack (the *.hcl files of DIR) instead of the built-in one.
     #[arg(long, value_name = "DIR")]
     policy: Option<PathBuf>,
@@ -268,12 +274,17 @@ fn check(mut args: CheckArgs) -> ExitCode {
         Err(e) => return fail(&e),
     };
     // The config file: named, or the nearest one; flags win over it.
-    let config_path = args
-        .config
-        .clone()
-        .or_else(|| args.paths.first().and_then(|p| kmsguard::config::find(p)));
+    let config_path = if args.no_config {
+        None
+    } else {
+        args.config
+            .clone()
+            .or_else(|| args.paths.first().and_then(|p| kmsguard::config::find(p)))
+    };
+    // The config file is input like any other: parsed under the same time limit.
+    let parse_timeout = args.parse_timeout.unwrap_or(Limits::default().parse_timeout);
     let config = match &config_path {
-        Some(path) => match kmsguard::config::load(path, &policy) {
+        Some(path) => match kmsguard::config::load(path, &policy, parse_timeout) {
             Ok(c) => Some(c),
             Err(e) => return fail(&e),
         },
@@ -345,6 +356,7 @@ fn check(mut args: CheckArgs) -> ExitCode {
             .and_then(|c| c.path.parent().map(std::path::Path::to_path_buf))
             .unwrap_or_else(|| PathBuf::from(".")),
         limits,
+        inline_suppressions: !args.no_inline_suppressions,
     };
     let outcome = kmsguard::check(&opts, &policy);
     if let Some(path) = &args.write_baseline {

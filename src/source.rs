@@ -82,23 +82,27 @@ impl SourceFile {
 
     /// A file whose text is read again from `path` when needed.
     pub fn released(path: PathBuf, text: &str) -> Self {
-        let directives = if text.contains("kmsguard:ignore") {
-            crate::suppress::comments(text, hash_comments(&path))
-                .into_iter()
-                .filter(|(_, c)| c.contains("kmsguard:ignore"))
-                .map(|(r, c)| (r, c.to_string()))
-                .collect()
-        } else {
-            Vec::new()
-        };
         SourceFile {
             path,
             text: OnceLock::new(),
             line_starts: OnceLock::new(),
             len: text.len(),
             digest: digest(text),
-            directives,
+            directives: Vec::new(),
         }
+    }
+
+    /// Keeps the comments, among those the file's parser found in `text`,
+    /// that hold `kmsguard:ignore`. Only the parser's comment tokens are
+    /// given here, so the text of a string, a template or a heredoc can
+    /// never suppress a finding.
+    pub fn keep_directives(&mut self, text: &str, comments: &[Range<usize>]) {
+        self.directives = comments
+            .iter()
+            .filter_map(|r| text.get(r.clone()).map(|c| (r.clone(), c)))
+            .filter(|(_, c)| c.contains("kmsguard:ignore"))
+            .map(|(r, c)| (r, c.to_string()))
+            .collect();
     }
 
     /// The file's text, read again from disk if it was released; empty if
@@ -219,12 +223,6 @@ impl SourceMap {
     }
 }
 
-/// Whether `#` starts a comment in this file (HCL), not only `//` (Bicep).
-fn hash_comments(path: &Path) -> bool {
-    let name = path.to_string_lossy();
-    name.ends_with(".tf") || name.ends_with(".tfvars") || name.ends_with(".hcl")
-}
-
 /// The byte offset where each line starts.
 fn line_starts(text: &str) -> Vec<u32> {
     let mut starts = vec![0];
@@ -293,7 +291,9 @@ mod tests {
         let path = dir.path().join("main.tf");
         let text = "a = 1\n# kmsguard:ignore KG101 -- lab\nb = 2\n";
         std::fs::write(&path, text).expect("write");
-        let f = SourceFile::released(path.clone(), text);
+        let mut f = SourceFile::released(path.clone(), text);
+        let comment = 6..36;
+        f.keep_directives(text, std::slice::from_ref(&comment));
         assert_eq!(f.directive_comments().len(), 1, "suppression comments are kept");
         assert_eq!(f.line_col(text.len() - 2), LineCol { line: 3, column: 5 });
         assert_eq!(f.line_text(1), "a = 1");

@@ -8,7 +8,6 @@
 //! inside a string never suppresses anything.
 
 use std::collections::{HashMap, HashSet};
-use std::ops::Range;
 
 use crate::policy::Policy;
 use crate::report::fingerprint;
@@ -28,49 +27,6 @@ struct Directive {
     reason: Option<String>,
     origin: Origin,
     line: usize,
-}
-
-/// The comments of a file as (byte range, text), skipping strings. `#`
-/// comments exist in HCL only; Bicep strings are single-quoted.
-pub(crate) fn comments(text: &str, hash_comments: bool) -> Vec<(Range<usize>, &str)> {
-    let b = text.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    let mut quote: Option<u8> = None;
-    while let Some(&c) = b.get(i) {
-        if let Some(q) = quote {
-            if c == b'\\' {
-                i += 2;
-                continue;
-            }
-            if c == q || c == b'\n' {
-                quote = None;
-            }
-            i += 1;
-            continue;
-        }
-        let next = b.get(i + 1).copied();
-        let line_comment = (hash_comments && c == b'#') || (c == b'/' && next == Some(b'/'));
-        if line_comment {
-            let end = text.get(i..).and_then(|t| t.find('\n')).map(|n| i + n).unwrap_or(text.len());
-            out.push((i..end, text.get(i..end).unwrap_or("")));
-            i = end;
-        } else if c == b'/' && next == Some(b'*') {
-            let end = text
-                .get(i + 2..)
-                .and_then(|t| t.find("*/"))
-                .map(|n| i + 2 + n + 2)
-                .unwrap_or(text.len());
-            out.push((i..end, text.get(i..end).unwrap_or("")));
-            i = end;
-        } else {
-            if c == b'"' || (!hash_comments && c == b'\'') {
-                quote = Some(c);
-            }
-            i += 1;
-        }
-    }
-    out
 }
 
 fn parse_date(s: &str) -> Option<(i32, u32, u32)> {
@@ -160,8 +116,37 @@ pub fn today() -> (i32, u32, u32) {
     (y, m, d)
 }
 
+/// Where a directive applies, for finding the directives of a finding
+/// without trying every directive on every finding: a file with many
+/// comments and many findings must not take findings × comments.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Place {
+    /// A comment covers its own line and the line below it.
+    Line(FileId, usize, String),
+    /// `kmsguard:ignore-file`.
+    File(FileId, String),
+    /// ARM `metadata.kmsguard.ignore`: the resource that carries it, in the
+    /// template that declares it. Another template's resource of the same
+    /// type and name is another resource.
+    Resource(FileId, String, String),
+}
+
+/// The directives of one place, in the order they were written.
+#[derive(Default)]
+struct AtPlace {
+    directives: Vec<usize>,
+    /// The first one that has not expired: it is the one that suppresses.
+    first_active: Option<usize>,
+    /// Some finding is at this place: its directives are used.
+    matched: bool,
+}
+
 /// Marks suppressed findings and returns the findings about suppressions
 /// themselves (unused, expired, without a reason).
+///
+/// With `inline` false (`--no-inline-suppressions`) no comment or resource
+/// metadata suppresses anything: only the baseline and the owner's config
+/// can accept a finding.
 pub fn apply(
     sources: &SourceMap,
     policy: &Policy,
@@ -169,19 +154,81 @@ pub fn apply(
     resource_headers: &HashMap<String, Origin>,
     on_resources: &[(String, String, Origin)],
     today: (i32, u32, u32),
+    inline: bool,
 ) -> Vec<Finding> {
-    let files: HashSet<FileId> = (0..sources.len() as u32).map(FileId).collect();
+    if !inline {
+        return Vec::new();
+    }
     let mut all: Vec<Directive> = Vec::new();
-    let mut sorted: Vec<FileId> = files.into_iter().collect();
-    sorted.sort();
-    for f in sorted {
+    for f in (0..sources.len() as u32).map(FileId) {
         all.extend(directives(sources, f, policy));
     }
     for (resource, text, origin) in on_resources {
         all.extend(directive(text, false, Some(resource.clone()), origin.clone(), sources, policy));
     }
+    let expired = |d: &Directive| d.expires.is_some_and(|e| e < today);
+    let mut places: HashMap<Place, AtPlace> = HashMap::new();
+    for (i, d) in all.iter().enumerate() {
+        for code in &d.codes {
+            let place = match &d.resource {
+                Some(r) => Place::Resource(d.origin.file, r.clone(), code.clone()),
+                None if d.whole_file => Place::File(d.origin.file, code.clone()),
+                None => Place::Line(d.origin.file, d.line, code.clone()),
+            };
+            let at = places.entry(place).or_default();
+            if at.directives.last() != Some(&i) {
+                at.directives.push(i);
+            }
+            if at.first_active.is_none() && !expired(d) {
+                at.first_active = Some(i);
+            }
+        }
+    }
+
+    for f in findings.iter_mut() {
+        let file = f.primary.origin.file;
+        let line = sources.line_col(&f.primary.origin).line;
+        let header = resource_headers
+            .get(&f.resource)
+            .filter(|o| o.file == file)
+            .map(|o| sources.line_col(o).line);
+        let code = f.code.to_string();
+        let mut candidates = vec![
+            Place::Line(file, line, code.clone()),
+            Place::Line(file, line.saturating_sub(1), code.clone()),
+            Place::File(file, code.clone()),
+            Place::Resource(file, f.resource.clone(), code.clone()),
+        ];
+        if let Some(h) = header.filter(|h| *h != line) {
+            candidates.push(Place::Line(file, h, code.clone()));
+            candidates.push(Place::Line(file, h.saturating_sub(1), code.clone()));
+        }
+        let mut winner: Option<usize> = None;
+        for place in &candidates {
+            if let Some(at) = places.get_mut(place) {
+                at.matched = true;
+                winner = match (winner, at.first_active) {
+                    (Some(w), Some(a)) => Some(w.min(a)),
+                    (w, a) => w.or(a),
+                };
+            }
+        }
+        if let Some(d) = winner.and_then(|w| all.get(w)) {
+            f.suppressed = Some(Suppression {
+                kind: "inSource",
+                justification: d.reason.clone().unwrap_or_default(),
+            });
+        }
+    }
     let mut used = vec![false; all.len()];
-    let mut meta = Vec::new();
+    for at in places.values().filter(|at| at.matched) {
+        for i in &at.directives {
+            if let Some(u) = used.get_mut(*i) {
+                *u = true;
+            }
+        }
+    }
+
     let meta_finding = |code: &'static str, d: &Directive, message: String, label: &str| Finding {
         code,
         severity: policy.severity(code),
@@ -195,45 +242,7 @@ pub fn apply(
         fix: None,
         suppressed: None,
     };
-    let expired = |d: &Directive| d.expires.is_some_and(|e| e < today);
-
-    for f in findings.iter_mut() {
-        let line = sources.line_col(&f.primary.origin).line;
-        let header = resource_headers
-            .get(&f.resource)
-            .filter(|o| o.file == f.primary.origin.file)
-            .map(|o| sources.line_col(o).line);
-        for (i, d) in all.iter().enumerate() {
-            if !d.codes.iter().any(|c| c == f.code) {
-                continue;
-            }
-            match &d.resource {
-                Some(r) if *r != f.resource => continue,
-                Some(_) => {}
-                None => {
-                    if d.origin.file != f.primary.origin.file {
-                        continue;
-                    }
-                    // A comment covers its own line and the line below it.
-                    let covers = |l: usize| l == d.line || l == d.line + 1;
-                    if !(d.whole_file || covers(line) || header.is_some_and(covers)) {
-                        continue;
-                    }
-                }
-            }
-            if let Some(u) = used.get_mut(i) {
-                *u = true;
-            }
-            if expired(d) {
-                continue;
-            }
-            f.suppressed = Some(Suppression {
-                kind: "inSource",
-                justification: d.reason.clone().unwrap_or_default(),
-            });
-            break;
-        }
-    }
+    let mut meta = Vec::new();
     for (d, used) in all.iter().zip(used) {
         let codes = d.codes.join(", ");
         if !used {
@@ -304,18 +313,6 @@ pub fn apply_baseline(sources: &SourceMap, findings: &mut [Finding], baseline: &
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn comments_skip_strings() {
-        let text = "a = \"# not a comment // nor this\" # real\nb = 1 // also\n/* block */";
-        let found: Vec<&str> = comments(text, true).into_iter().map(|(_, t)| t).collect();
-        assert_eq!(found, vec!["# real", "// also", "/* block */"]);
-        let bicep = "var x = '// in a string' // real";
-        assert_eq!(
-            comments(bicep, false).into_iter().map(|(_, t)| t).collect::<Vec<_>>(),
-            vec!["// real"]
-        );
-    }
 
     #[test]
     fn dates_parse_strictly() {

@@ -236,3 +236,257 @@ fn a_bicep_module_no_root_deploys_is_checked_as_a_root() {
     assert_eq!(code, 1, "{doc:#}");
     assert!(has(&doc, "KG101", "modules/spoke.bicep"), "{doc:#}");
 }
+
+// ---------------------------------------------------------------------------
+// 2. The repository's `.kmsguard.hcl` is written by the pull request: an
+// owner can ignore it or pin another, and the file gets the defences of any
+// other input.
+
+/// Settings a pull request could add to turn the check off.
+const SILENCING_CONFIGS: &[&str] = &[
+    "rule \"KG101\" {\n  enabled = false\n}\n",
+    "rule \"forced-tunnel-blocks-kms\" {\n  severity = \"note\"\n}\n",
+    "exclude = [\"**\"]\n",
+    "fail_on = \"never\"\n",
+    "limits {\n  max_file_size = 1\n}\n",
+];
+
+#[test]
+fn no_config_ignores_a_config_file_the_pull_request_wrote() {
+    for config in SILENCING_CONFIGS {
+        let d = tempfile::tempdir().expect("tempdir");
+        fs::create_dir(d.path().join(".git")).expect("mkdir");
+        write(d.path(), "spoke/main.tf", TF_TUNNEL);
+        write(d.path(), ".kmsguard.hcl", config);
+        // As the file says, the check passes (or fails on the limit): that is
+        // what --no-config and --config are for.
+        let (_, silenced) = check(d.path(), &[]);
+        assert_ne!(silenced, 1, "{config}");
+        let (doc, code) = check(d.path(), &["--no-config"]);
+        assert_eq!(code, 1, "{config}: {doc:#}");
+        assert!(has(&doc, "KG101", "spoke/main.tf"), "{config}: {doc:#}");
+    }
+}
+
+#[test]
+fn a_pinned_config_wins_over_the_one_in_the_tree() {
+    let owner = tempfile::tempdir().expect("tempdir");
+    write(owner.path(), "owner.hcl", "fail_on = \"error\"\n");
+    let pinned = owner.path().join("owner.hcl");
+    for config in SILENCING_CONFIGS {
+        let d = tempfile::tempdir().expect("tempdir");
+        fs::create_dir(d.path().join(".git")).expect("mkdir");
+        write(d.path(), "spoke/main.tf", TF_TUNNEL);
+        write(d.path(), ".kmsguard.hcl", config);
+        let (doc, code) = check(d.path(), &["--config", pinned.to_str().expect("utf-8")]);
+        assert_eq!(code, 1, "{config}: {doc:#}");
+        assert!(has(&doc, "KG101", "spoke/main.tf"), "{config}: {doc:#}");
+    }
+}
+
+/// Runs the binary and returns (exit code, stderr), asserting it ends in time.
+fn run_raw(cwd: &Path, args: &[&str], seconds: u64) -> (i32, String) {
+    let started = std::time::Instant::now();
+    let out = Command::cargo_bin("kmsguard")
+        .expect("builds")
+        .current_dir(cwd)
+        .args(args)
+        .timeout(std::time::Duration::from_secs(60))
+        .output()
+        .expect("runs");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(seconds),
+        "{args:?} took {:?}",
+        started.elapsed()
+    );
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+#[test]
+fn a_config_that_would_hang_the_parser_is_refused_quickly() {
+    let d = tempfile::tempdir().expect("tempdir");
+    write(d.path(), "main.tf", TF_TUNNEL);
+    // Open templates nested 60 deep: hcl-edit alone backtracks for hours.
+    write(d.path(), ".kmsguard.hcl", &format!("a = {}\n", "x-%k%{".repeat(60)));
+    let (code, stderr) = run_raw(d.path(), &["check", "."], 10);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains(".kmsguard.hcl:1:"), "a located error: {stderr}");
+}
+
+#[test]
+fn config_var_files_stay_inside_the_repository() {
+    for (entry, link) in [
+        ("/dev/zero", None),
+        ("/etc/passwd", None),
+        ("../../../../../../etc/passwd", None),
+        ("secret.tfvars", Some("/etc/passwd")),
+    ] {
+        let d = tempfile::tempdir().expect("tempdir");
+        fs::create_dir(d.path().join(".git")).expect("mkdir");
+        write(d.path(), "main.tf", TF_TUNNEL);
+        if let Some(target) = link {
+            std::os::unix::fs::symlink(target, d.path().join(entry)).expect("symlink");
+        }
+        write(d.path(), ".kmsguard.hcl", &format!("var_files = [\"{entry}\"]\n"));
+        let (code, stderr) = run_raw(d.path(), &["check", "."], 10);
+        assert_eq!(code, 2, "{entry}: {stderr}");
+        assert!(stderr.contains("outside the repository"), "{entry}: {stderr}");
+        assert!(!stderr.contains("root:"), "{entry}: nothing of the file is shown: {stderr}");
+    }
+}
+
+#[test]
+fn config_endpoint_lists_are_bounded() {
+    let d = tempfile::tempdir().expect("tempdir");
+    write(d.path(), "main.tf", TF_TUNNEL);
+    let addresses: Vec<String> = (0..60_000u32)
+        .map(|i| format!("\"{}.{}.{}.{}\"", 11 + (i >> 24), (i >> 16) & 255, (i >> 8) & 255, i & 255))
+        .collect();
+    write(
+        d.path(),
+        ".kmsguard.hcl",
+        &format!(
+            "endpoint \"many\" {{\n  title = \"many\"\n  protocol = \"Tcp\"\n  port = 1\n  cloud \"*\" {{\n    required = [{}]\n  }}\n}}\n",
+            addresses.join(", ")
+        ),
+    );
+    let (code, stderr) = run_raw(d.path(), &["check", "."], 10);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("endpoint addresses"), "{stderr}");
+}
+
+// ---------------------------------------------------------------------------
+// 3. Suppressions: only comments, only on the resource that carries them,
+// and refusable by the owner.
+
+#[test]
+fn text_inside_strings_never_suppresses() {
+    let cases: Vec<(&str, String)> = vec![
+        (
+            "main.tf",
+            format!("{TF_TUNNEL}locals {{\n  doc = <<EOT\n# kmsguard:ignore-file KG101 -- in a heredoc\nEOT\n}}\n"),
+        ),
+        (
+            "main.tf",
+            format!("{TF_TUNNEL}locals {{\n  doc = \"${{\"\\\"\"}} // kmsguard:ignore-file KG101 -- in a template\"\n}}\n"),
+        ),
+        (
+            "main.tf",
+            format!("{TF_TUNNEL}locals {{\n  doc = \"/* kmsguard:ignore-file KG101 -- in a string */\"\n}}\n"),
+        ),
+        (
+            "main.tf",
+            format!("{TF_TUNNEL}locals {{\n  doc = <<-EOT\n    it's // kmsguard:ignore-file KG101 -- indented heredoc\n    EOT\n}}\n"),
+        ),
+        (
+            "main.bicep",
+            format!("{BICEP_TUNNEL}var doc = '''\nit's here\n// kmsguard:ignore-file KG101 -- in a multi-line string\n'''\n"),
+        ),
+        (
+            "main.bicep",
+            format!("{BICEP_TUNNEL}var doc = 'a \\' // kmsguard:ignore-file KG101 -- after an escaped quote'\n"),
+        ),
+        (
+            "main.bicep",
+            format!("{BICEP_TUNNEL}var doc = '${{'\\''}} // kmsguard:ignore-file KG101 -- in an interpolation'\n"),
+        ),
+    ];
+    for (name, text) in cases {
+        let d = tempfile::tempdir().expect("tempdir");
+        write(d.path(), name, &text);
+        let (doc, code) = check(d.path(), &[]);
+        assert_eq!(code, 1, "{text}\n{doc:#}");
+        assert!(has(&doc, "KG101", name), "{text}\n{doc:#}");
+    }
+}
+
+#[test]
+fn real_comments_still_suppress() {
+    for (name, text) in [
+        ("main.tf", format!("# kmsguard:ignore-file KG101 -- lab\n{TF_TUNNEL}")),
+        ("main.tf", format!("/* kmsguard:ignore-file KG101 -- lab */\n{TF_TUNNEL}")),
+        ("main.bicep", format!("// kmsguard:ignore-file KG101 -- lab\n{BICEP_TUNNEL}")),
+        (
+            "main.bicep",
+            format!("{BICEP_TUNNEL}var doc = 'it\\'s' /* kmsguard:ignore-file KG101 -- lab */\n"),
+        ),
+    ] {
+        let d = tempfile::tempdir().expect("tempdir");
+        write(d.path(), name, &text);
+        let (doc, code) = check(d.path(), &[]);
+        assert_eq!(code, 0, "{text}\n{doc:#}");
+        assert_eq!(doc["summary"]["suppressed"], 1, "{text}\n{doc:#}");
+        // The owner can refuse them.
+        let (doc, code) = check(d.path(), &["--no-inline-suppressions"]);
+        assert_eq!(code, 1, "{text}\n{doc:#}");
+        assert!(has(&doc, "KG101", name), "{doc:#}");
+    }
+}
+
+fn arm_tunnel(name: &str, ignore: bool) -> String {
+    let metadata = if ignore {
+        r#""metadata": { "kmsguard": { "ignore": ["KG101 -- decoy"] } },"#
+    } else {
+        ""
+    };
+    format!(
+        r#"{{
+  "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+  "contentVersion": "1.0.0.0",
+  "resources": [
+    {{
+      "type": "Microsoft.Network/routeTables",
+      "apiVersion": "2023-04-01",
+      "name": "{name}",
+      {metadata}
+      "location": "westeurope",
+      "properties": {{
+        "routes": [
+          {{ "name": "default", "properties": {{ "addressPrefix": "0.0.0.0/0", "nextHopType": "VirtualAppliance", "nextHopIpAddress": "10.0.0.4" }} }}
+        ]
+      }}
+    }}
+  ]
+}}
+"#
+    )
+}
+
+#[test]
+fn an_arm_ignore_applies_only_to_the_resource_that_carries_it() {
+    let d = tempfile::tempdir().expect("tempdir");
+    write(d.path(), "prod/azuredeploy.json", &arm_tunnel("rt-spoke", false));
+    write(d.path(), "decoy/azuredeploy.json", &arm_tunnel("rt-spoke", true));
+    let (doc, code) = check(d.path(), &[]);
+    assert_eq!(code, 1, "{doc:#}");
+    assert!(has(&doc, "KG101", "prod/azuredeploy.json"), "{doc:#}");
+    // The decoy's own finding is suppressed by its own metadata.
+    assert!(!has(&doc, "KG101", "decoy/azuredeploy.json"), "{doc:#}");
+    assert_eq!(doc["summary"]["suppressed"], 1, "{doc:#}");
+    let (doc, _) = check(d.path(), &["--no-inline-suppressions"]);
+    assert!(has(&doc, "KG101", "decoy/azuredeploy.json"), "{doc:#}");
+}
+
+#[test]
+fn matching_suppressions_is_linear_in_findings_and_comments() {
+    // 3,000 forced tunnels and 30,000 suppression comments in one file:
+    // matched pairwise that was 90 million comparisons.
+    let d = tempfile::tempdir().expect("tempdir");
+    let mut text = String::new();
+    for i in 0..3_000 {
+        text.push_str(&TF_TUNNEL.replace("\"rt\"", &format!("\"rt{i}\"")));
+        for _ in 0..10 {
+            text.push_str("# kmsguard:ignore KG203 -- unrelated\n");
+        }
+    }
+    text.push_str("# kmsguard:ignore-file KG101 -- all of them\n");
+    write(d.path(), "main.tf", &text);
+    let started = std::time::Instant::now();
+    let (doc, code) = check(d.path(), &[]);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(20),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert_eq!(doc["summary"]["suppressed"], 3_000, "code {code}");
+}

@@ -19,6 +19,9 @@ pub struct Program {
     pub statements: Vec<Statement>,
     /// The whole source text, `0..source.len()`.
     pub span: Span,
+    /// The span of every comment (`// …` and `/* … */`), in source order:
+    /// the lexer's own tokens, so text inside strings never counts.
+    pub comments: Vec<Span>,
 }
 
 /// An identifier (declaration name, property name, variable reference...).

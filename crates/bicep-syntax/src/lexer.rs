@@ -143,6 +143,8 @@ pub(crate) struct Lexed {
     /// Always ends with an `Eof` token.
     pub tokens: Vec<Token>,
     pub strings: Vec<StrPiece>,
+    /// The byte span of every `//` and `/* */` comment, in order.
+    pub comments: Vec<Span>,
     pub error: Option<ParseError>,
 }
 
@@ -154,6 +156,7 @@ pub(crate) fn lex(src: &str) -> Lexed {
         tokens: Vec::new(),
         strings: Vec::new(),
         holes: Vec::new(),
+        comments: Vec::new(),
     };
     let error = lexer.run().err();
     let end = match &error {
@@ -168,6 +171,7 @@ pub(crate) fn lex(src: &str) -> Lexed {
     Lexed {
         tokens: lexer.tokens,
         strings: lexer.strings,
+        comments: lexer.comments,
         error,
     }
 }
@@ -181,6 +185,7 @@ struct Lexer<'a> {
     /// One entry per open interpolation hole: the number of `{` opened inside
     /// it and not yet closed.
     holes: Vec<usize>,
+    comments: Vec<Span>,
 }
 
 type LexResult = Result<(), ParseError>;
@@ -276,8 +281,14 @@ impl<'a> Lexer<'a> {
                     let len = if self.peek_at(1) == Some(b'\n') { 2 } else { 1 };
                     self.newline(len);
                 }
-                b'/' if self.peek_at(1) == Some(b'/') => self.skip_to_line_end(),
-                b'/' if self.peek_at(1) == Some(b'*') => self.block_comment()?,
+                b'/' if self.peek_at(1) == Some(b'/') => {
+                    self.skip_to_line_end();
+                    self.comments.push(start..self.pos);
+                }
+                b'/' if self.peek_at(1) == Some(b'*') => {
+                    self.block_comment()?;
+                    self.comments.push(start..self.pos);
+                }
                 b'#' if self.at_line_start()
                     && PRAGMAS
                         .iter()

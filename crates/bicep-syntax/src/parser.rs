@@ -39,6 +39,7 @@ pub(crate) fn parse_program(src: &str) -> Result<Program, ParseError> {
         src,
         tokens: lexed.tokens,
         strings: lexed.strings,
+        comments: lexed.comments,
         lex_error: lexed.error,
         pos: 0,
         last_end: 0,
@@ -120,6 +121,7 @@ struct Parser<'a> {
     src: &'a str,
     tokens: Vec<Token>,
     strings: Vec<StrPiece>,
+    comments: Vec<Span>,
     lex_error: Option<ParseError>,
     /// Index of the current token.
     pos: usize,
@@ -387,6 +389,7 @@ impl<'a> Parser<'a> {
         Ok(Program {
             statements,
             span: 0..self.src.len(),
+            comments: std::mem::take(&mut self.comments),
         })
     }
 

@@ -58,6 +58,20 @@ enum Frame {
 
 /// Scans `text`, giving up with [`Scan::TooDeep`] past `max_depth` levels.
 pub fn scan(text: &str, max_depth: usize) -> Scan {
+    scan_collecting(text, max_depth, &mut Vec::new())
+}
+
+/// [`scan`], also returning the byte span of every comment (`#`, `//`,
+/// `/* */`) it passed: comment tokens as HCL's lexer sees them, so that
+/// text inside a quoted string, a template or a heredoc never counts. After
+/// a result other than [`Scan::Balanced`] the list stops where the scan did.
+pub fn scan_with_comments(text: &str, max_depth: usize) -> (Scan, Vec<std::ops::Range<usize>>) {
+    let mut comments = Vec::new();
+    let scan = scan_collecting(text, max_depth, &mut comments);
+    (scan, comments)
+}
+
+fn scan_collecting(text: &str, max_depth: usize, comments: &mut Vec<std::ops::Range<usize>>) -> Scan {
     let bytes = text.as_bytes();
     let mut stack: Vec<Frame> = Vec::new();
     // Deepest nesting of any frame (brackets, strings, interpolations), and
@@ -120,10 +134,21 @@ pub fn scan(text: &str, max_depth: usize) -> Scan {
             // Code: the top level, inside brackets, or inside an interpolation.
             _ => match b {
                 b'"' => stack.push(Frame::Quoted(i)),
-                b'#' => i = memchr(b'\n', bytes, i).unwrap_or(bytes.len()),
-                b'/' if bytes.get(i + 1) == Some(&b'/') => i = memchr(b'\n', bytes, i).unwrap_or(bytes.len()),
+                b'#' => {
+                    let end = memchr(b'\n', bytes, i).unwrap_or(bytes.len());
+                    comments.push(i..end);
+                    i = end;
+                }
+                b'/' if bytes.get(i + 1) == Some(&b'/') => {
+                    let end = memchr(b'\n', bytes, i).unwrap_or(bytes.len());
+                    comments.push(i..end);
+                    i = end;
+                }
                 b'/' if bytes.get(i + 1) == Some(&b'*') => match find(bytes, b"*/", i + 2) {
-                    Some(end) => i = end + 1,
+                    Some(end) => {
+                        comments.push(i..end + 2);
+                        i = end + 1;
+                    }
                     None => return invalid(i, 2, "this comment is never closed with `*/`".to_string()),
                 },
                 b'<' if bytes.get(i + 1) == Some(&b'<') => match heredoc_intro(bytes, i) {

@@ -36,6 +36,9 @@ pub struct HclFile {
     pub file: FileId,
     pub text: Arc<str>,
     pub body: Body,
+    /// The byte span of every comment, from the lexical pre-scan: only these
+    /// can hold a `kmsguard:ignore`, never text inside a string or heredoc.
+    pub comments: Vec<std::ops::Range<usize>>,
 }
 
 /// How long the HCL parser may take on one file unless `--parse-timeout`
@@ -57,7 +60,7 @@ pub fn parse(file: FileId, text: Arc<str>) -> Result<HclFile, FileError> {
 /// interrupted, so a helper that overruns is left to finish in the
 /// background and the file is reported as not parsed.
 pub fn parse_within(file: FileId, text: Arc<str>, limit: Duration) -> Result<HclFile, FileError> {
-    let (depth, deepest) = prescan(file, &text)?;
+    let (depth, deepest, comments) = prescan(file, &text)?;
     let parsed = match watched::parse(&text, limit) {
         watched::Outcome::Parsed(parsed) => parsed,
         watched::Outcome::TimedOut => {
@@ -77,7 +80,7 @@ pub fn parse_within(file: FileId, text: Arc<str>, limit: Duration) -> Result<Hcl
             ));
         }
     };
-    finish(file, text, parsed)
+    finish(file, text, parsed, comments)
 }
 
 /// The HCL parser on a thread of its own, so that a parse that does not end
@@ -165,16 +168,17 @@ mod watched {
 /// but no watchdog: for fuzzing, where the fuzzer's own timeout must see a
 /// slow parse instead of a thread left running in the background.
 pub fn parse_unguarded(file: FileId, text: Arc<str>) -> Result<HclFile, FileError> {
-    prescan(file, &text)?;
+    let (_, _, comments) = prescan(file, &text)?;
     let parsed = hcl::edit::parser::parse_body(&text);
-    finish(file, text, parsed)
+    finish(file, text, parsed, comments)
 }
 
 /// The bracket pre-scan: the nesting depth and where it peaks, or the error
 /// that makes parsing pointless.
-fn prescan(file: FileId, text: &str) -> Result<(usize, usize), FileError> {
-    match brackets::scan(text, MAX_NESTING) {
-        brackets::Scan::Balanced { depth, deepest } | brackets::Scan::NoOpinion { depth, deepest } => Ok((depth, deepest)),
+fn prescan(file: FileId, text: &str) -> Result<(usize, usize, Vec<std::ops::Range<usize>>), FileError> {
+    let (scan, comments) = brackets::scan_with_comments(text, MAX_NESTING);
+    match scan {
+        brackets::Scan::Balanced { depth, deepest } | brackets::Scan::NoOpinion { depth, deepest } => Ok((depth, deepest, comments)),
         brackets::Scan::TooDeep { deepest } => Err(FileError::at(
             Origin::new(file, deepest..deepest + 1),
             format!("brackets are nested more than {MAX_NESTING} levels deep; kmsguard does not parse this file"),
@@ -186,9 +190,19 @@ fn prescan(file: FileId, text: &str) -> Result<(usize, usize), FileError> {
     }
 }
 
-fn finish(file: FileId, text: Arc<str>, parsed: Result<Body, hcl::edit::parser::Error>) -> Result<HclFile, FileError> {
+fn finish(
+    file: FileId,
+    text: Arc<str>,
+    parsed: Result<Body, hcl::edit::parser::Error>,
+    comments: Vec<std::ops::Range<usize>>,
+) -> Result<HclFile, FileError> {
     match parsed {
-        Ok(body) => Ok(HclFile { file, text, body }),
+        Ok(body) => Ok(HclFile {
+            file,
+            text,
+            body,
+            comments,
+        }),
         Err(e) => {
             let offset = e.location().offset().min(text.len());
             let message = e.message().trim().replace('\n', "; ");

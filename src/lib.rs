@@ -530,8 +530,10 @@ fn read_dir(entries: &[Entry], opts: &CheckOptions, terraform_only: bool) -> (Di
                     let mut file = SourceFile::released(e.path.clone(), &text);
                     let parsed = parse_one(e.kind, e.id, Arc::from(text), &file, opts.limits.parse_timeout);
                     match &parsed {
-                        Ok(Parsed::Hcl(h)) => file.keep_directives(&h.text, &h.comments),
-                        Ok(Parsed::Bicep(b)) => file.keep_directives(&b.text, &b.program.comments),
+                        Ok(Parsed::Hcl(h)) => file.keep_directives(&h.text, &h.comments, || terraform::constructs(&h.body)),
+                        Ok(Parsed::Bicep(b)) => {
+                            file.keep_directives(&b.text, &b.program.comments, || ingest::bicep::constructs(&b.program))
+                        }
                         _ => {}
                     }
                     (e.id, Some(file), parsed)

@@ -58,6 +58,10 @@ pub struct SourceFile {
     digest: u64,
     /// The comments that hold `kmsguard:ignore`, with their byte ranges.
     directives: Vec<(Range<usize>, String)>,
+    /// The syntactic constructs a suppression comment can stand above
+    /// (blocks, attributes, object members, array elements, statements),
+    /// kept only for a file that has suppression comments.
+    constructs: Constructs,
 }
 
 /// Files larger than this cannot be indexed (offsets are stored in 32 bits);
@@ -89,6 +93,7 @@ impl SourceFile {
             len: text.len(),
             digest: digest(text),
             directives: Vec::new(),
+            constructs: Constructs::default(),
         }
     }
 
@@ -96,13 +101,27 @@ impl SourceFile {
     /// that hold `kmsguard:ignore`. Only the parser's comment tokens are
     /// given here, so the text of a string, a template or a heredoc can
     /// never suppress a finding.
-    pub fn keep_directives(&mut self, text: &str, comments: &[Range<usize>]) {
+    ///
+    /// `constructs` is asked for only when there is such a comment: the
+    /// spans of the syntax a comment may stand above (see
+    /// [`SourceFile::enclosing`]).
+    pub fn keep_directives(&mut self, text: &str, comments: &[Range<usize>], constructs: impl FnOnce() -> Vec<Range<usize>>) {
         self.directives = comments
             .iter()
             .filter_map(|r| text.get(r.clone()).map(|c| (r.clone(), c)))
             .filter(|(_, c)| c.contains("kmsguard:ignore"))
             .map(|(r, c)| (r, c.to_string()))
             .collect();
+        if !self.directives.is_empty() {
+            self.constructs = Constructs::new(constructs());
+        }
+    }
+
+    /// The start offsets of the constructs that enclose `offset`, innermost
+    /// first: the nested block, object or attribute a finding sits in, up
+    /// to its resource. Empty for a file without suppression comments.
+    pub fn enclosing(&self, offset: usize) -> Vec<usize> {
+        self.constructs.enclosing(offset)
     }
 
     /// The file's text, read again from disk if it was released; empty if
@@ -162,6 +181,56 @@ impl SourceFile {
 
     pub fn snippet(&self, span: &Range<usize>) -> &str {
         self.text().get(span.clone()).unwrap_or("")
+    }
+}
+
+/// Properly nested spans as a tree, so that the chain enclosing an offset
+/// is found in time proportional to its depth, not to the file's size: a
+/// file with many findings and many constructs must stay linear.
+#[derive(Debug, Default)]
+struct Constructs {
+    /// Sorted by start, outer before inner on equal starts.
+    spans: Vec<(u32, u32)>,
+    /// The index of the innermost span that holds each one.
+    parent: Vec<Option<usize>>,
+}
+
+impl Constructs {
+    fn new(mut spans: Vec<Range<usize>>) -> Self {
+        spans.sort_by(|a, b| a.start.cmp(&b.start).then(b.end.cmp(&a.end)));
+        spans.dedup();
+        let at = |o: usize| u32::try_from(o).unwrap_or(u32::MAX);
+        let spans: Vec<(u32, u32)> = spans.into_iter().map(|r| (at(r.start), at(r.end))).collect();
+        let mut parent = Vec::with_capacity(spans.len());
+        let mut open: Vec<usize> = Vec::new();
+        for (i, (start, end)) in spans.iter().enumerate() {
+            while open
+                .last()
+                .and_then(|o| spans.get(*o))
+                .is_some_and(|(_, e)| e < end || *e <= *start)
+            {
+                open.pop();
+            }
+            parent.push(open.last().copied());
+            open.push(i);
+        }
+        Constructs { spans, parent }
+    }
+
+    fn enclosing(&self, offset: usize) -> Vec<usize> {
+        let offset = u32::try_from(offset).unwrap_or(u32::MAX);
+        // The last span starting at or before the offset; walk out from it.
+        let mut at = self.spans.partition_point(|(s, _)| *s <= offset).checked_sub(1);
+        let mut out = Vec::new();
+        while let Some(i) = at {
+            if let Some((s, e)) = self.spans.get(i) {
+                if *s <= offset && offset < *e {
+                    out.push(*s as usize);
+                }
+            }
+            at = self.parent.get(i).copied().flatten();
+        }
+        out
     }
 }
 
@@ -293,7 +362,7 @@ mod tests {
         std::fs::write(&path, text).expect("write");
         let mut f = SourceFile::released(path.clone(), text);
         let comment = 6..36;
-        f.keep_directives(text, std::slice::from_ref(&comment));
+        f.keep_directives(text, std::slice::from_ref(&comment), Vec::new);
         assert_eq!(f.directive_comments().len(), 1, "suppression comments are kept");
         assert_eq!(f.line_col(text.len() - 2), LineCol { line: 3, column: 5 });
         assert_eq!(f.line_text(1), "a = 1");
@@ -308,6 +377,19 @@ mod tests {
         std::fs::write(&path, "b = 22\n").expect("rewrite");
         assert_eq!(f.text().as_ref(), "");
         assert_eq!(f.line_col(3).line, 1);
+    }
+
+    #[test]
+    fn the_constructs_enclosing_an_offset_are_found_innermost_first() {
+        let c = Constructs::new(vec![0..100, 10..50, 12..20, 25..40, 60..90, 61..70]);
+        assert_eq!(c.enclosing(30), vec![25, 10, 0]);
+        assert_eq!(c.enclosing(22), vec![10, 0]);
+        assert_eq!(c.enclosing(65), vec![61, 60, 0]);
+        assert_eq!(c.enclosing(95), vec![0]);
+        assert!(c.enclosing(100).is_empty());
+        // Siblings that end before the offset are passed over.
+        let c = Constructs::new(vec![0..10, 10..20, 20..30]);
+        assert_eq!(c.enclosing(25), vec![20]);
     }
 
     #[test]

@@ -1,9 +1,11 @@
 //! Inline suppressions and baselines.
 //!
 //! `# kmsguard:ignore KG101 -- reason` (or `//`) on the line above, or at the
-//! end of, a finding's line or its resource's header line suppresses that
-//! rule there; `kmsguard:ignore-file KG202 -- reason` anywhere in a file
-//! suppresses it in the whole file; `exp:YYYY-MM-DD` makes a suppression
+//! end of, a finding's line or the first line of any construct that
+//! encloses it (the attribute, a nested block such as `route { }` or an
+//! object in `routes: [ { … } ]`, the resource) suppresses that rule there;
+//! `kmsguard:ignore-file KG202 -- reason` anywhere in a file suppresses it
+//! in the whole file; `exp:YYYY-MM-DD` makes a suppression
 //! expire. Rules may be named by code or name. Only comments count: the text
 //! inside a string never suppresses anything.
 
@@ -199,7 +201,19 @@ pub fn apply(
             Place::File(file, code.clone()),
             Place::Resource(file, f.resource.clone(), code.clone()),
         ];
-        if let Some(h) = header.filter(|h| *h != line) {
+        // The lines that open each construct around the finding: its
+        // attribute, the nested block or object it is in, its resource.
+        let mut lines: Vec<usize> = header.into_iter().collect();
+        if let Some(src) = sources.get(file) {
+            lines.extend(
+                src.enclosing(f.primary.origin.span().start)
+                    .into_iter()
+                    .map(|o| src.line_col(o).line),
+            );
+        }
+        lines.sort_unstable();
+        lines.dedup();
+        for h in lines.into_iter().filter(|h| *h != line) {
             candidates.push(Place::Line(file, h, code.clone()));
             candidates.push(Place::Line(file, h.saturating_sub(1), code.clone()));
         }

@@ -490,3 +490,97 @@ fn matching_suppressions_is_linear_in_findings_and_comments() {
     );
     assert_eq!(doc["summary"]["suppressed"], 3_000, "code {code}");
 }
+
+/// A table whose second route is the forced tunnel.
+const TF_TWO_ROUTES: &str = r#"resource "azurerm_route_table" "rt" {
+  name                = "rt-spoke"
+  location            = "westeurope"
+  resource_group_name = "rg-net"
+  route {
+    name           = "onprem"
+    address_prefix = "10.0.0.0/8"
+    next_hop_type  = "VirtualNetworkGateway"
+  }
+  route {
+    name                   = "default"
+    address_prefix         = "0.0.0.0/0"
+    next_hop_type          = "VirtualAppliance"
+    next_hop_in_ip_address = "10.0.0.4"
+  }
+}
+"#;
+
+#[test]
+fn a_comment_above_an_enclosing_block_or_object_suppresses() {
+    let tf_route = TF_TWO_ROUTES.replacen(
+        "  route {\n    name                   = \"default\"",
+        "  # kmsguard:ignore KG101 -- lab\n  route {\n    name                   = \"default\"",
+        1,
+    );
+    let tf_trailing = TF_TWO_ROUTES.replacen(
+        "  route {\n    name                   = \"default\"",
+        "  route { # kmsguard:ignore KG101 -- lab\n    name                   = \"default\"",
+        1,
+    );
+    let tf_list = r#"resource "azurerm_route_table" "rt" {
+  name                = "rt-spoke"
+  location            = "westeurope"
+  resource_group_name = "rg-net"
+  route = [
+    # kmsguard:ignore KG101 -- lab
+    {
+      name                   = "default"
+      address_prefix         = "0.0.0.0/0"
+      next_hop_type          = "VirtualAppliance"
+      next_hop_in_ip_address = "10.0.0.4"
+    },
+  ]
+}
+"#
+    .to_string();
+    let bicep_object = BICEP_TUNNEL.replacen(
+        "      {\n        name: 'default'",
+        "      // kmsguard:ignore KG101 -- lab\n      {\n        name: 'default'",
+        1,
+    );
+    let bicep_properties = BICEP_TUNNEL.replacen(
+        "        properties: {\n          addressPrefix",
+        "        // kmsguard:ignore KG101 -- lab\n        properties: {\n          addressPrefix",
+        1,
+    );
+    for (name, text) in [
+        ("main.tf", tf_route),
+        ("main.tf", tf_trailing),
+        ("main.tf", tf_list),
+        ("main.bicep", bicep_object),
+        ("main.bicep", bicep_properties),
+    ] {
+        assert!(text.contains("kmsguard:ignore"), "the fixture was edited: {text}");
+        let d = tempfile::tempdir().expect("tempdir");
+        write(d.path(), name, &text);
+        let (doc, code) = check(d.path(), &[]);
+        assert_eq!(code, 0, "{text}\n{doc:#}");
+        assert_eq!(doc["summary"]["suppressed"], 1, "{text}\n{doc:#}");
+        assert!(
+            !doc["findings"].as_array().expect("findings").iter().any(|f| f["rule"] == "KG001"),
+            "{text}\n{doc:#}"
+        );
+    }
+}
+
+#[test]
+fn a_comment_above_a_sibling_block_does_not_suppress() {
+    let text = TF_TWO_ROUTES.replacen(
+        "  route {\n    name           = \"onprem\"",
+        "  # kmsguard:ignore KG101 -- wrong route\n  route {\n    name           = \"onprem\"",
+        1,
+    );
+    assert!(text.contains("kmsguard:ignore"));
+    let d = tempfile::tempdir().expect("tempdir");
+    write(d.path(), "main.tf", &text);
+    let (doc, code) = check(d.path(), &[]);
+    assert_eq!(code, 1, "{doc:#}");
+    assert!(has(&doc, "KG101", "main.tf"), "{doc:#}");
+    // …and the comment is reported as matching nothing.
+    assert!(has(&doc, "KG001", "main.tf"), "{doc:#}");
+}

@@ -712,3 +712,55 @@ fn instances_in<'e>(ev: &Evaluator, value: &'e Expr, file: FileId, outer: &Optio
         _ => Vec::new(),
     }
 }
+
+/// The spans a suppression comment can stand above: every statement, and
+/// every object member and array element at any depth (`routes: [ { … } ]`,
+/// nested child resources).
+pub fn constructs(program: &Program) -> Vec<std::ops::Range<usize>> {
+    fn expr(e: &Expr, out: &mut Vec<std::ops::Range<usize>>) {
+        match &e.kind {
+            ExprKind::Object(members) => {
+                for m in members {
+                    out.push(m.span.clone());
+                    match &m.kind {
+                        ObjectMemberKind::Property { value, .. } => expr(value, out),
+                        ObjectMemberKind::Spread(v) => expr(v, out),
+                        ObjectMemberKind::Resource { decl, .. } => expr(&decl.value, out),
+                    }
+                }
+            }
+            ExprKind::Array(items) => {
+                for i in items {
+                    out.push(i.span.clone());
+                    match &i.kind {
+                        ArrayItemKind::Value(v) | ArrayItemKind::Spread(v) => expr(v, out),
+                    }
+                }
+            }
+            ExprKind::For { body, .. } | ExprKind::If { body, .. } => expr(body, out),
+            ExprKind::Paren(inner) => expr(inner, out),
+            ExprKind::Ternary { then, otherwise, .. } => {
+                expr(then, out);
+                expr(otherwise, out);
+            }
+            ExprKind::Call { args, .. } => args.iter().for_each(|a| expr(a, out)),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    for s in &program.statements {
+        out.push(s.span.clone());
+        match &s.kind {
+            StatementKind::Resource(r) => expr(&r.value, &mut out),
+            StatementKind::Module(m) => expr(&m.value, &mut out),
+            StatementKind::Var(v) => expr(&v.value, &mut out),
+            StatementKind::Param(p) => {
+                if let Some(d) = &p.default {
+                    expr(d, &mut out);
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}

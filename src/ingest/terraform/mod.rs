@@ -373,6 +373,47 @@ pub(crate) fn reference_to<'e>(expr: &'e Expression, ty: &str, attr: &str) -> Op
     }
 }
 
+/// The spans a suppression comment can stand above: every block and
+/// attribute, and every member of an object or element of a list written
+/// in an attribute (`route = [{ … }]`), at any depth.
+pub fn constructs(body: &Body) -> Vec<std::ops::Range<usize>> {
+    fn body_spans(body: &Body, out: &mut Vec<std::ops::Range<usize>>) {
+        for structure in body.iter() {
+            if let Some(block) = structure.as_block() {
+                out.extend(block.span());
+                body_spans(&block.body, out);
+            } else if let Some(attr) = structure.as_attribute() {
+                out.extend(attr.span());
+                expr_spans(&attr.value, out);
+            }
+        }
+    }
+    fn expr_spans(e: &Expression, out: &mut Vec<std::ops::Range<usize>>) {
+        match e {
+            Expression::Object(o) => {
+                for (k, v) in o.iter() {
+                    if let (Some(ks), Some(vs)) = (k.span(), v.expr().span()) {
+                        out.push(ks.start..vs.end.max(ks.end));
+                    }
+                    expr_spans(v.expr(), out);
+                }
+            }
+            Expression::Array(a) => {
+                for x in a.iter() {
+                    out.extend(x.span());
+                    expr_spans(x, out);
+                }
+            }
+            Expression::Parenthesis(p) => expr_spans(p.inner(), out),
+            Expression::FuncCall(f) => f.args.iter().for_each(|x| expr_spans(x, out)),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    body_spans(body, &mut out);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

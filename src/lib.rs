@@ -27,7 +27,7 @@ use rayon::prelude::*;
 use discover::Kind;
 use ingest::arm::ArmDoc;
 use ingest::bicep::BicepFile;
-use ingest::terraform::{self, HclFile, TfModule, VarInputs};
+use ingest::terraform::{self, AutoVars, HclFile, TfModule, VarInputs, VarValues};
 use ingest::FileError;
 use limits::Limits;
 use model::Model;
@@ -35,6 +35,15 @@ use policy::Policy;
 use report::Summary;
 use rules::Finding;
 use source::{FileId, Origin, SourceFile, SourceMap};
+
+/// A Terraform variable value from the command line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VarArg {
+    /// `--var-file FILE`: HCL, or JSON when named `*.json`.
+    File(PathBuf),
+    /// `--var NAME=VALUE`.
+    Value(String, String),
+}
 
 /// What `kmsguard check` was asked to do.
 #[derive(Debug, Clone)]
@@ -44,8 +53,8 @@ pub struct CheckOptions {
     /// `germany`) everywhere; `None` lets a provider's `environment` decide,
     /// defaulting to `public`.
     pub cloud: Option<String>,
-    pub var_files: Vec<PathBuf>,
-    pub vars: Vec<(String, String)>,
+    /// `--var-file` and `--var`, in command-line order (the later wins).
+    pub var_args: Vec<VarArg>,
     /// ARM parameters files (`--parameters`), applied to every template.
     pub parameters: Vec<PathBuf>,
     /// Treat every subnet as able to learn a 0.0.0.0/0 over BGP (on-premises
@@ -74,8 +83,7 @@ impl Default for CheckOptions {
         CheckOptions {
             paths: vec![PathBuf::from(".")],
             cloud: None,
-            var_files: Vec::new(),
-            vars: Vec::new(),
+            var_args: Vec::new(),
             parameters: Vec::new(),
             assume_bgp_default_route: false,
             select: Vec::new(),
@@ -515,7 +523,7 @@ fn check_dir(
 /// `terraform_only`), in parallel; returns them with their entries for the
 /// source map, the files that could not be read or parsed, and how many were checked.
 fn read_dir(entries: &[Entry], opts: &CheckOptions, terraform_only: bool) -> (DirFiles, Vec<(FileId, SourceFile)>, Vec<FileError>, usize) {
-    let parsed: Vec<(FileId, Option<SourceFile>, Result<Parsed, FileError>)> = entries
+    let parsed: Vec<(&Entry, Option<SourceFile>, Result<Parsed, FileError>)> = entries
         .par_iter()
         .filter(|e| {
             !terraform_only
@@ -536,9 +544,9 @@ fn read_dir(entries: &[Entry], opts: &CheckOptions, terraform_only: bool) -> (Di
                         }
                         _ => {}
                     }
-                    (e.id, Some(file), parsed)
+                    (e, Some(file), parsed)
                 }
-                Err(message) => (e.id, None, Err(FileError::path(&e.path, message))),
+                Err(message) => (e, None, Err(FileError::path(&e.path, message))),
             },
         )
         .collect();
@@ -546,17 +554,26 @@ fn read_dir(entries: &[Entry], opts: &CheckOptions, terraform_only: bool) -> (Di
     let mut sources = Vec::new();
     let mut errors = Vec::new();
     let mut checked = 0;
-    for ((id, file, p), e) in parsed.into_iter().zip(entries) {
+    // Each result keeps its own entry: with `terraform_only` the results are
+    // fewer than the entries, and pairing them by position would give a
+    // `.tf` file the kind of the file before it.
+    for (e, file, p) in parsed {
         if let Some(f) = file {
-            sources.push((id, f));
+            sources.push((e.id, f));
         }
         if !matches!(p, Ok(Parsed::Skipped)) {
             checked += 1;
         }
         match (p, e.kind) {
             (Ok(Parsed::Hcl(h)), Kind::Terraform) => files.terraform.files.push(h),
-            (Ok(Parsed::Hcl(h)), _) => files.terraform.auto_vars.push(h),
-            (Ok(Parsed::Json(id, v)), _) => files.terraform.auto_vars_json.push((id, v)),
+            (Ok(Parsed::Hcl(h)), _) => files
+                .terraform
+                .auto_vars
+                .push(AutoVars::new(&file_name(&e.path), VarValues::Hcl(h))),
+            (Ok(Parsed::Json(id, v)), _) => files
+                .terraform
+                .auto_vars
+                .push(AutoVars::new(&file_name(&e.path), VarValues::Json(id, v))),
             (Ok(Parsed::TfJson(j)), _) => files.terraform.json_files.push(j),
             (Ok(Parsed::Arm(doc)), _) => files.arm.push(doc),
             (Ok(Parsed::Plan(p)), _) => files.plans.push(p),
@@ -566,6 +583,10 @@ fn read_dir(entries: &[Entry], opts: &CheckOptions, terraform_only: bool) -> (Di
         }
     }
     (files, sources, errors, checked)
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
 }
 
 fn parse_one(kind: Kind, id: FileId, text: Arc<str>, file: &SourceFile, timeout: std::time::Duration) -> Result<Parsed, FileError> {
@@ -647,13 +668,18 @@ fn parse_json(id: FileId, text: &str) -> Result<serde_json::Value, FileError> {
     })
 }
 
-/// Reads `--var-file` files (HCL, or JSON when named `*.json`) and `--var` flags.
+/// Reads `--var-file` files (HCL, or JSON when named `*.json`) and `--var`
+/// flags, keeping their command-line order.
 fn load_var_inputs(opts: &CheckOptions, sources: &mut SourceMap, errors: &mut Vec<FileError>) -> VarInputs {
-    let mut inputs = VarInputs {
-        cli: opts.vars.clone(),
-        ..VarInputs::default()
-    };
-    for path in &opts.var_files {
+    let mut inputs = VarInputs::default();
+    for arg in &opts.var_args {
+        let path = match arg {
+            VarArg::Value(name, value) => {
+                inputs.values.push(terraform::VarValues::Flag(name.clone(), value.clone()));
+                continue;
+            }
+            VarArg::File(path) => path,
+        };
         let text = match discover::read_text(path, opts.limits.max_file_size) {
             Ok(t) => Arc::<str>::from(t),
             Err(m) => {
@@ -664,12 +690,12 @@ fn load_var_inputs(opts: &CheckOptions, sources: &mut SourceMap, errors: &mut Ve
         let id = sources.add(path.clone(), text.clone());
         if path.extension().is_some_and(|e| e == "json") {
             match parse_json(id, &text) {
-                Ok(v) => inputs.json_files.push((id, v)),
+                Ok(v) => inputs.values.push(terraform::VarValues::Json(id, v)),
                 Err(e) => errors.push(e),
             }
         } else {
             match terraform::parse_within(id, text, opts.limits.parse_timeout) {
-                Ok(h) => inputs.files.push(h),
+                Ok(h) => inputs.values.push(terraform::VarValues::Hcl(h)),
                 Err(e) => errors.push(e),
             }
         }

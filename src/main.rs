@@ -9,7 +9,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use kmsguard::limits::Limits;
 use kmsguard::policy::{Policy, Severity};
 use kmsguard::report::{self, Report};
-use kmsguard::CheckOptions;
+use kmsguard::{CheckOptions, VarArg};
 
 #[derive(Parser)]
 #[command(name = "kmsguard", version, about = "Checks Azure networking code for forced tunnels and NSG rules that break Windows KMS activation, platform DNS and IMDS", long_about = None)]
@@ -70,6 +70,10 @@ struct CheckArgs {
     /// A Terraform variable value, NAME=VALUE; repeatable.
     #[arg(long = "var", value_name = "NAME=VALUE", value_parser = parse_var)]
     vars: Vec<(String, String)>,
+    #[arg(skip)]
+    var_file_indices: Vec<usize>,
+    #[arg(skip)]
+    var_indices: Vec<usize>,
     /// An ARM parameters file applied to the templates checked (default: X.parameters.json beside X.json).
     #[arg(long = "parameters", value_name = "FILE")]
     parameters: Vec<PathBuf>,
@@ -191,7 +195,16 @@ fn main() -> ExitCode {
     // directory it happened in (see `kmsguard::check`); one line on stderr
     // keeps where it happened, for the bug report.
     std::panic::set_hook(Box::new(|info| eprintln!("kmsguard: internal error: {info}")));
-    let cli = Cli::parse();
+    let matches = <Cli as clap::CommandFactory>::command().get_matches();
+    let mut cli = match <Cli as clap::FromArgMatches>::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
+    // Where each --var-file and --var stood, so they apply in that order.
+    if let (Command::Check(args), Some(m)) = (&mut cli.command, matches.subcommand_matches("check")) {
+        args.var_file_indices = m.indices_of("var_files").map(Iterator::collect).unwrap_or_default();
+        args.var_indices = m.indices_of("vars").map(Iterator::collect).unwrap_or_default();
+    }
     match cli.command {
         Command::Check(args) => check(*args),
         Command::Init { dir } => {
@@ -300,9 +313,7 @@ fn check(mut args: CheckArgs) -> ExitCode {
         if args.fail_on.is_none() {
             args.fail_on = c.fail_on.as_deref().and_then(|s| FailOn::from_str(s, true).ok());
         }
-        let mut var_files = c.var_files.clone();
-        var_files.append(&mut args.var_files);
-        args.var_files = var_files;
+
         args.assume_bgp_default_route |= c.assume_bgp_default_route.unwrap_or(false);
         args.ignore.extend(c.disabled.iter().cloned());
     }
@@ -340,11 +351,32 @@ fn check(mut args: CheckArgs) -> ExitCode {
             defaults.collection_size,
         ),
     };
+    // Terraform applies -var and -var-file in command-line order, after
+    // the config file's var_files.
+    let mut var_args: Vec<VarArg> = config
+        .as_ref()
+        .map(|c| c.var_files.iter().cloned().map(VarArg::File).collect())
+        .unwrap_or_default();
+    let mut flags: Vec<(usize, VarArg)> = args
+        .var_files
+        .iter()
+        .cloned()
+        .map(VarArg::File)
+        .zip(args.var_file_indices.iter().copied())
+        .chain(
+            args.vars
+                .iter()
+                .map(|(k, v)| VarArg::Value(k.clone(), v.clone()))
+                .zip(args.var_indices.iter().copied()),
+        )
+        .map(|(a, i)| (i, a))
+        .collect();
+    flags.sort_by_key(|(i, _)| *i);
+    var_args.extend(flags.into_iter().map(|(_, a)| a));
     let opts = CheckOptions {
         paths: args.paths,
         cloud: args.cloud.map(|c| c.as_str().to_string()),
-        var_files: args.var_files,
-        vars: args.vars,
+        var_args,
         parameters: args.parameters,
         assume_bgp_default_route: args.assume_bgp_default_route,
         select,

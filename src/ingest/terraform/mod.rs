@@ -224,12 +224,43 @@ fn finish(
 /// Variable values from outside the module: `--var-file` files and `--var` flags.
 #[derive(Default)]
 pub struct VarInputs {
-    /// HCL var files, in the order given.
-    pub files: Vec<HclFile>,
-    /// JSON var files (`*.tfvars.json`), in the order given.
-    pub json_files: Vec<(FileId, serde_json::Value)>,
-    /// `--var NAME=VALUE`, in the order given.
-    pub cli: Vec<(String, String)>,
+    /// `--var-file` files and `--var` flags in command-line order: the
+    /// later wins, whichever kind it is.
+    pub values: Vec<VarValues>,
+}
+
+/// Values for a module's variables from one source.
+pub enum VarValues {
+    /// An HCL `.tfvars` file.
+    Hcl(HclFile),
+    /// A `.tfvars.json` file.
+    Json(FileId, serde_json::Value),
+    /// `--var NAME=VALUE`.
+    Flag(String, String),
+}
+
+/// A var file Terraform loads by itself, with its place in Terraform's
+/// order ("Variable definition precedence"): `terraform.tfvars`, then
+/// `terraform.tfvars.json`, then `*.auto.tfvars` and `*.auto.tfvars.json`
+/// together in lexical order of their file names.
+pub struct AutoVars {
+    pub order: (u8, String),
+    pub values: VarValues,
+}
+
+impl AutoVars {
+    /// `file_name` is the var file's own name, `terraform.tfvars` or `x.auto.tfvars[.json]`.
+    pub fn new(file_name: &str, values: VarValues) -> Self {
+        let rank = match file_name {
+            "terraform.tfvars" => 0,
+            "terraform.tfvars.json" => 1,
+            _ => 2,
+        };
+        AutoVars {
+            order: (rank, file_name.to_string()),
+            values,
+        }
+    }
 }
 
 /// One directory's Terraform: its `.tf` files and the var files Terraform
@@ -239,8 +270,8 @@ pub struct TfModule {
     pub files: Vec<HclFile>,
     /// `.tf.json` files of the same module.
     pub json_files: Vec<json::TfJsonFile>,
-    pub auto_vars: Vec<HclFile>,
-    pub auto_vars_json: Vec<(FileId, serde_json::Value)>,
+    /// The var files Terraform loads by itself, in any order; applied in [`AutoVars::order`].
+    pub auto_vars: Vec<AutoVars>,
 }
 
 impl TfModule {
@@ -251,7 +282,8 @@ impl TfModule {
 }
 
 /// Variable values in Terraform's order of precedence: defaults, then
-/// `terraform.tfvars`, `*.auto.tfvars` (by name), `--var-file`, `--var`.
+/// `terraform.tfvars`, `terraform.tfvars.json`, `*.auto.tfvars[.json]` (by
+/// name), then `--var-file` and `--var` in command-line order.
 /// Their evaluation spends from `budget`, the root module's.
 pub(crate) fn resolve_variables(module: &TfModule, inputs: &VarInputs, budget: &crate::limits::Budget) -> BTreeMap<String, Val> {
     let constant = Evaluator::new(BTreeMap::new(), HashMap::new()).within(budget.clone());
@@ -308,33 +340,29 @@ pub(crate) fn resolve_variables(module: &TfModule, inputs: &VarInputs, budget: &
             }
         }
     };
-    for f in &module.auto_vars {
-        apply_hcl(&mut declared, f);
-    }
-    for (_, json) in &module.auto_vars_json {
-        apply_json(&mut declared, json);
-    }
-    for f in &inputs.files {
-        apply_hcl(&mut declared, f);
-    }
-    for (_, json) in &inputs.json_files {
-        apply_json(&mut declared, json);
-    }
-    for (name, raw) in &inputs.cli {
-        let is_string = declared
-            .get(name)
-            .map(|(_, t)| t.as_deref().is_none_or(|t| t == "string"))
-            .unwrap_or(true);
-        let v = if is_string {
-            Val::String(raw.clone())
-        } else {
-            match hcl::edit::parser::parse_expr(raw) {
-                Ok(expr) => eval_or_unknown(&constant, &expr, raw, &Scope::default()),
-                Err(_) => Val::String(raw.clone()),
+    let mut auto: Vec<&AutoVars> = module.auto_vars.iter().collect();
+    auto.sort_by(|a, b| a.order.cmp(&b.order));
+    for values in auto.into_iter().map(|a| &a.values).chain(&inputs.values) {
+        match values {
+            VarValues::Hcl(f) => apply_hcl(&mut declared, f),
+            VarValues::Json(_, json) => apply_json(&mut declared, json),
+            VarValues::Flag(name, raw) => {
+                let is_string = declared
+                    .get(name)
+                    .map(|(_, t)| t.as_deref().is_none_or(|t| t == "string"))
+                    .unwrap_or(true);
+                let v = if is_string {
+                    Val::String(raw.clone())
+                } else {
+                    match hcl::edit::parser::parse_expr(raw) {
+                        Ok(expr) => eval_or_unknown(&constant, &expr, raw, &Scope::default()),
+                        Err(_) => Val::String(raw.clone()),
+                    }
+                };
+                if let Some(slot) = declared.get_mut(name) {
+                    slot.0 = v;
+                }
             }
-        };
-        if let Some(slot) = declared.get_mut(name) {
-            slot.0 = v;
         }
     }
     declared.into_iter().map(|(k, (v, _))| (k, v)).collect()

@@ -107,8 +107,10 @@ enum Link {
     File,
     /// Inside the repository, to a directory (canonical path).
     Dir(PathBuf),
-    /// Not followed, with the reason to report.
-    Skipped(String),
+    /// Out of the repository: not followed, with the reason to report.
+    Outside(String),
+    /// Inside the repository, to a FIFO, a device or a socket: never opened.
+    Special(String),
     /// Leads nowhere.
     Dangling(std::io::Error),
 }
@@ -116,7 +118,7 @@ enum Link {
 fn follow(link: &Path, root: &Path) -> Link {
     // The target is not named: it is outside the repository and none of the report's business.
     let outside = || {
-        Link::Skipped(format!(
+        Link::Outside(format!(
             "symbolic link to a path outside the repository root {}; not followed",
             crate::source::display_path(root)
         ))
@@ -141,7 +143,7 @@ fn follow(link: &Path, root: &Path) -> Link {
     match std::fs::metadata(&target) {
         Ok(m) if m.is_file() => Link::File,
         Ok(m) if m.is_dir() => Link::Dir(target),
-        Ok(m) => Link::Skipped(format!("symbolic link to {}; not read", special_kind(&m.file_type()))),
+        Ok(m) => Link::Special(format!("symbolic link to {}; not read", special_kind(&m.file_type()))),
         Err(e) => Link::Dangling(e),
     }
 }
@@ -239,10 +241,17 @@ impl Walk {
                 }
                 Some(path.to_path_buf())
             }
-            Link::Skipped(reason) => {
-                // A link out of the repository is reported whatever its name; a
-                // link to a special file only when it would have been an input.
-                if kind.is_some() || reason.contains("outside") {
+            // A link out of the repository is reported if it would have been
+            // an input or walked (a directory); other files are never read anyway.
+            Link::Outside(reason) => {
+                if kind.is_some() || std::fs::metadata(path).is_ok_and(|m| m.is_dir()) {
+                    self.skip(path, reason);
+                }
+                None
+            }
+            // A link to a special file only when it would have been an input.
+            Link::Special(reason) => {
+                if kind.is_some() {
                     self.skip(path, reason);
                 }
                 None
@@ -363,7 +372,7 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<Found>, Vec<FileError>, Vec<Skipped>)
         let root = repository_root(arg);
         if own.file_type().is_symlink() {
             match follow(arg, &root) {
-                Link::Skipped(reason) => {
+                Link::Outside(reason) | Link::Special(reason) => {
                     walk.skip(arg, reason);
                     continue;
                 }

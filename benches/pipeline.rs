@@ -52,7 +52,7 @@ static TREE: LazyLock<Tree> = LazyLock::new(|| {
         .status()
         .expect("python3 runs bench/generate.py");
     assert!(status.success(), "bench/generate.py failed");
-    let (found, errors) = kmsguard::discover::discover(std::slice::from_ref(&root));
+    let (found, errors, _) = kmsguard::discover::discover(std::slice::from_ref(&root));
     assert!(errors.is_empty(), "the generated tree reads cleanly");
     let files: Vec<PathBuf> = found.into_iter().map(|f| f.path).collect();
     let texts: Vec<Arc<str>> = files.iter().map(|p| Arc::from(std::fs::read_to_string(p).expect("read"))).collect();
@@ -173,6 +173,7 @@ fn render(bencher: Bencher) {
         policy: &POLICY,
         findings: &outcome.findings,
         errors: &outcome.errors,
+        skipped: &outcome.skipped,
         summary: outcome.summary.clone(),
     };
     counted(bencher).bench(|| (report::json::render(&r).len(), report::human::render(&r, false).len()));

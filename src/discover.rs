@@ -53,142 +53,519 @@ pub fn classify(path: &Path) -> Option<Kind> {
     }
 }
 
-/// Walks `paths` (files or directories), following symbolic links but not
-/// their loops, skipping hidden directories, `.terraform` and `node_modules`.
-/// The result is sorted so every run visits files in the same order.
-pub fn discover(paths: &[PathBuf]) -> (Vec<Found>, Vec<FileError>) {
-    let mut found = Vec::new();
-    let mut errors = Vec::new();
-    for root in paths {
-        if std::fs::metadata(root).is_err() && std::fs::symlink_metadata(root).is_err() {
-            errors.push(FileError::path(root, "no such file or directory".into()));
-            continue;
+/// A path discovery did not follow or read, and why. Reported in the JSON
+/// report and counted in every summary, so a pull request that swaps an input
+/// for a link out of the repository is visible rather than silently checked
+/// (or silently dropped).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Skipped {
+    /// The path as reached from the command-line arguments.
+    pub path: PathBuf,
+    pub reason: String,
+}
+
+/// The repository a run checks, as a canonical path: the nearest ancestor of
+/// `path` holding `.git`, else `path` itself when it is a directory, else its
+/// directory. Symbolic links are only followed to places inside it.
+///
+/// The search starts where `path` itself sits, without following it when it
+/// is a link: a checked directory replaced by a link to `/` must not make `/`
+/// the repository.
+pub fn repository_root(path: &Path) -> PathBuf {
+    let here = location(path);
+    let is_real_dir = std::fs::symlink_metadata(path).is_ok_and(|m| m.is_dir());
+    let start = if is_real_dir { Some(here.as_path()) } else { here.parent() };
+    if let Some(start) = start {
+        // `.git` is a directory in a clone and a file in a worktree or submodule.
+        if let Some(repo) = start.ancestors().find(|d| std::fs::symlink_metadata(d.join(".git")).is_ok()) {
+            return repo.to_path_buf();
         }
-        if root.is_file() {
-            if let Some(kind) = classify(root) {
-                found.push(Found { path: root.clone(), kind });
-            }
-            // A file is checked in its module's context: its siblings are read too
-            // (a variable declared next door, a route table the file's routes join).
-            let dir = root.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-            if let Ok(entries) = std::fs::read_dir(dir) {
-                let mut siblings: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.is_file()).collect();
-                siblings.sort();
-                for path in siblings {
-                    let path = if root.parent().is_some_and(|p| p.as_os_str().is_empty()) {
-                        path.strip_prefix("./").map(Path::to_path_buf).unwrap_or(path)
-                    } else {
-                        path
-                    };
-                    if let Some(kind) = classify(&path) {
-                        found.push(Found { path, kind });
-                    }
-                }
-            }
-            continue;
+    }
+    match start {
+        Some(dir) => dir.to_path_buf(),
+        None => here,
+    }
+}
+
+/// `path` made absolute through its canonical directory, its last component
+/// kept as it is (a link is not followed).
+fn location(path: &Path) -> PathBuf {
+    let canonical = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| crate::source::normalise(p));
+    match (path.parent(), path.file_name()) {
+        (Some(parent), Some(name)) => {
+            let parent = if parent.as_os_str().is_empty() { Path::new(".") } else { parent };
+            canonical(parent).join(name)
         }
-        let walker = walkdir::WalkDir::new(root)
-            .follow_links(true)
-            .sort_by_file_name()
-            .into_iter()
-            .filter_entry(|e| e.depth() == 0 || !e.file_type().is_dir() || !is_skipped_dir(e.file_name().to_str().unwrap_or("")));
-        for entry in walker {
-            match entry {
-                Ok(e) if e.file_type().is_file() => {
-                    if let Some(kind) = classify(e.path()) {
-                        found.push(Found {
-                            path: e.path().to_path_buf(),
-                            kind,
-                        });
-                    }
+        // `.`, `..`, `/`: nothing to keep unfollowed.
+        _ => canonical(path),
+    }
+}
+
+/// Where a symbolic link leads, if it stays inside `root`.
+enum Link {
+    /// Inside the repository, to a regular file.
+    File,
+    /// Inside the repository, to a directory (canonical path).
+    Dir(PathBuf),
+    /// Out of the repository: not followed, with the reason to report.
+    Outside(String),
+    /// Inside the repository, to a FIFO, a device or a socket: never opened.
+    Special(String),
+    /// Leads nowhere.
+    Dangling(std::io::Error),
+}
+
+fn follow(link: &Path, root: &Path) -> Link {
+    // The target is not named: it is outside the repository and none of the report's business.
+    let outside = || {
+        Link::Outside(format!(
+            "symbolic link to a path outside the repository root {}; not followed",
+            crate::source::display_path(root)
+        ))
+    };
+    let target = match std::fs::canonicalize(link) {
+        Ok(t) => t,
+        Err(e) => {
+            // A link out of the repository that leads nowhere (`/dev/stdin` when
+            // stdin is a pipe) is still a link out of the repository.
+            let lexical = std::fs::read_link(link)
+                .ok()
+                .and_then(|t| location(link).parent().map(|dir| crate::source::normalise(&dir.join(t))));
+            return match lexical {
+                Some(t) if !t.starts_with(root) => outside(),
+                _ => Link::Dangling(e),
+            };
+        }
+    };
+    if !target.starts_with(root) {
+        return outside();
+    }
+    match std::fs::metadata(&target) {
+        Ok(m) if m.is_file() => Link::File,
+        Ok(m) if m.is_dir() => Link::Dir(target),
+        Ok(m) => Link::Special(format!("symbolic link to {}; not read", special_kind(&m.file_type()))),
+        Err(e) => Link::Dangling(e),
+    }
+}
+
+/// "a FIFO", "a device"…: for files that are not regular files and must never be opened.
+fn special_kind(t: &std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if t.is_fifo() {
+            return "a FIFO (named pipe), not a regular file";
+        }
+        if t.is_char_device() || t.is_block_device() {
+            return "a device, not a regular file";
+        }
+        if t.is_socket() {
+            return "a socket, not a regular file";
+        }
+    }
+    if t.is_dir() {
+        "a directory, not a regular file"
+    } else {
+        "not a regular file"
+    }
+}
+
+/// What one walk collects.
+#[derive(Default)]
+struct Walk {
+    found: Vec<Found>,
+    errors: Vec<FileError>,
+    skipped: Vec<Skipped>,
+    /// Canonical directories already walked: a directory reached again through
+    /// a link is not walked twice (links between siblings would otherwise
+    /// multiply the walk without ever forming a loop).
+    visited: std::collections::HashSet<PathBuf>,
+}
+
+impl Walk {
+    fn skip(&mut self, path: &Path, reason: String) {
+        self.skipped.push(Skipped {
+            path: path.to_path_buf(),
+            reason,
+        });
+    }
+
+    /// A directory entry that is not a directory: a file, a link, or something special.
+    /// Returns the directory to walk when it is a link to one inside `root`.
+    fn entry(&mut self, path: &Path, file_type: std::fs::FileType, root: &Path) -> Option<PathBuf> {
+        let kind = classify(path);
+        if file_type.is_file() {
+            if let Some(kind) = kind {
+                self.found.push(Found {
+                    path: path.to_path_buf(),
+                    kind,
+                });
+            }
+            return None;
+        }
+        if !file_type.is_symlink() {
+            if kind.is_some() && !file_type.is_dir() {
+                self.skip(path, format!("{}; not read", special_kind(&file_type)));
+            }
+            return None;
+        }
+        match follow(path, root) {
+            Link::File => {
+                if let Some(kind) = kind {
+                    self.found.push(Found {
+                        path: path.to_path_buf(),
+                        kind,
+                    });
                 }
-                Ok(_) => {}
-                Err(e) => {
-                    let path = e.path().map(Path::to_path_buf).unwrap_or_else(|| root.clone());
-                    let message = if let Some(ancestor) = e.loop_ancestor() {
-                        format!("symbolic link loop back to {}; not followed", crate::source::display_path(ancestor))
-                    } else if let Some(io) = e.io_error() {
-                        format!("cannot read: {io}")
-                    } else {
-                        format!("cannot read: {e}")
-                    };
-                    // A broken link to something that is not an input is no error.
-                    if e.io_error().is_some_and(|io| io.kind() == std::io::ErrorKind::NotFound) && classify(&path).is_none() {
-                        continue;
+                None
+            }
+            Link::Dir(target) => {
+                let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+                if is_skipped_dir(name) {
+                    return None;
+                }
+                // A link back to a directory it sits in would walk for ever.
+                let parent = path.parent().map(location_of_dir).unwrap_or_default();
+                if parent.starts_with(&target) {
+                    let shown = path
+                        .ancestors()
+                        .skip(1)
+                        .find(|a| std::fs::canonicalize(a).is_ok_and(|c| c == target))
+                        .map(Path::to_path_buf)
+                        .unwrap_or(target);
+                    self.errors.push(FileError::path(
+                        path,
+                        format!("symbolic link loop back to {}; not followed", crate::source::display_path(&shown)),
+                    ));
+                    return None;
+                }
+                Some(path.to_path_buf())
+            }
+            // A link out of the repository is reported if it would have been
+            // an input or walked (a directory); other files are never read anyway.
+            Link::Outside(reason) => {
+                if kind.is_some() || std::fs::metadata(path).is_ok_and(|m| m.is_dir()) {
+                    self.skip(path, reason);
+                }
+                None
+            }
+            // A link to a special file only when it would have been an input.
+            Link::Special(reason) => {
+                if kind.is_some() {
+                    self.skip(path, reason);
+                }
+                None
+            }
+            // A broken link to something that is not an input is no error.
+            Link::Dangling(e) => {
+                if kind.is_some() {
+                    self.errors.push(FileError::path(path, format!("cannot read: {e}")));
+                }
+                None
+            }
+        }
+    }
+
+    /// Walks the directory `start` (inside `root`), then the directories inside
+    /// `root` that links in it lead to, each canonical directory once.
+    fn dir(&mut self, start: &Path, root: &Path) {
+        let visited = std::cell::RefCell::new(std::mem::take(&mut self.visited));
+        let mut pending = std::collections::VecDeque::from([(start.to_path_buf(), false)]);
+        while let Some((dir, through_link)) = pending.pop_front() {
+            let canonical = location_of_dir(&dir);
+            if !visited.borrow_mut().insert(canonical.clone()) && through_link {
+                let checked = canonical.strip_prefix(root).unwrap_or(&canonical);
+                let checked = if checked.as_os_str().is_empty() { Path::new(".") } else { checked };
+                self.skip(
+                    &dir,
+                    format!(
+                        "symbolic link to {}, which is checked already; not followed twice",
+                        crate::source::display_path(checked)
+                    ),
+                );
+                continue;
+            }
+            let mut links = Vec::new();
+            let walker = walkdir::WalkDir::new(&dir)
+                .follow_links(false)
+                .sort_by_file_name()
+                .into_iter()
+                .filter_entry(|e| {
+                    if e.depth() == 0 || !e.file_type().is_dir() {
+                        return true;
                     }
-                    errors.push(FileError::path(&path, message));
+                    if is_skipped_dir(e.file_name().to_str().unwrap_or("")) {
+                        return false;
+                    }
+                    // Below a followed link, a directory already walked is not walked again.
+                    visited.borrow_mut().insert(location_of_dir(e.path())) || !through_link
+                });
+            for entry in walker {
+                match entry {
+                    // The start itself, a link when it was reached through one.
+                    Ok(e) if e.depth() == 0 || e.file_type().is_dir() => {}
+                    Ok(e) => links.extend(self.entry(e.path(), e.file_type(), root).map(|d| (d, true))),
+                    Err(e) => {
+                        let path = e.path().map(Path::to_path_buf).unwrap_or_else(|| dir.clone());
+                        let message = match e.io_error() {
+                            Some(io) => format!("cannot read: {io}"),
+                            None => format!("cannot read: {e}"),
+                        };
+                        self.errors.push(FileError::path(&path, message));
+                    }
                 }
             }
+            pending.extend(links);
+        }
+        self.visited = visited.into_inner();
+    }
+
+    /// A file named on the command line, with the files beside it: a file is
+    /// checked in its module's context (a variable declared next door, a route
+    /// table the file's routes join).
+    fn file(&mut self, file: &Path, root: &Path) {
+        if let Some(kind) = classify(file) {
+            self.found.push(Found {
+                path: file.to_path_buf(),
+                kind,
+            });
+        }
+        let bare = file.parent().is_some_and(|p| p.as_os_str().is_empty());
+        let dir = file.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let Ok(entries) = std::fs::read_dir(dir) else { return };
+        let mut siblings: Vec<(PathBuf, std::fs::FileType)> = entries
+            .filter_map(|e| e.ok().and_then(|e| Some((e.path(), e.file_type().ok()?))))
+            .collect();
+        siblings.sort_by(|a, b| a.0.cmp(&b.0));
+        for (path, file_type) in siblings {
+            let path = if bare {
+                path.strip_prefix("./").map(Path::to_path_buf).unwrap_or(path)
+            } else {
+                path
+            };
+            if classify(&path).is_none() || path == file {
+                continue;
+            }
+            // Links to directories beside a named file are not walked: only files are siblings.
+            let _ = self.entry(&path, file_type, root);
+        }
+    }
+}
+
+/// The canonical path of a directory, or the path as given if it cannot be resolved.
+fn location_of_dir(dir: &Path) -> PathBuf {
+    std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf())
+}
+
+/// Walks `paths` (files or directories), skipping hidden directories,
+/// `.terraform` and `node_modules`, and following symbolic links only to
+/// places inside the repository ([`repository_root`]); the links not followed
+/// are returned as [`Skipped`], with the reason. The result is sorted so
+/// every run visits files in the same order.
+pub fn discover(paths: &[PathBuf]) -> (Vec<Found>, Vec<FileError>, Vec<Skipped>) {
+    let mut walk = Walk::default();
+    for arg in paths {
+        let Ok(own) = std::fs::symlink_metadata(arg) else {
+            walk.errors.push(FileError::path(arg, "no such file or directory".into()));
+            continue;
+        };
+        let root = repository_root(arg);
+        if own.file_type().is_symlink() {
+            match follow(arg, &root) {
+                Link::Outside(reason) | Link::Special(reason) => {
+                    walk.skip(arg, reason);
+                    continue;
+                }
+                Link::Dangling(e) => {
+                    walk.errors.push(FileError::path(arg, format!("cannot read: {e}")));
+                    continue;
+                }
+                Link::File | Link::Dir(_) => {}
+            }
+        }
+        match std::fs::metadata(arg) {
+            Ok(m) if m.is_file() => walk.file(arg, &root),
+            Ok(m) if m.is_dir() => walk.dir(arg, &root),
+            Ok(m) => walk.skip(arg, format!("{}; not read", special_kind(&m.file_type()))),
+            Err(e) => walk.errors.push(FileError::path(arg, format!("cannot read: {e}"))),
         }
     }
     // Modules installed by `terraform init` live under .terraform, which the
     // walk skips; the ones a root module's modules.json lists are inputs too.
-    let mut installed = Vec::new();
-    let mut roots: Vec<PathBuf> = found
+    let mut module_roots: Vec<PathBuf> = walk
+        .found
         .iter()
         .filter(|f| f.kind == Kind::Terraform)
         .filter_map(|f| f.path.parent().map(Path::to_path_buf))
         .collect();
-    roots.sort();
-    roots.dedup();
-    for root in roots {
-        for (_, dir) in installed_modules(&root) {
+    module_roots.sort();
+    module_roots.dedup();
+    for module_root in module_roots {
+        let repo = repository_root(&module_root);
+        let (installed, refused) = read_installed_modules(&module_root, &repo);
+        walk.skipped.extend(refused);
+        for (_, dir) in installed {
             let Ok(entries) = std::fs::read_dir(&dir) else { continue };
-            let mut files: Vec<PathBuf> = entries
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| classify(p) == Some(Kind::Terraform))
+            let mut files: Vec<(PathBuf, std::fs::FileType)> = entries
+                .filter_map(|e| e.ok().and_then(|e| Some((e.path(), e.file_type().ok()?))))
+                .filter(|(p, _)| classify(p) == Some(Kind::Terraform))
                 .collect();
-            files.sort();
-            installed.extend(files.into_iter().map(|path| Found {
-                path,
-                kind: Kind::Terraform,
-            }));
+            files.sort_by(|a, b| a.0.cmp(&b.0));
+            for (path, file_type) in files {
+                let _ = walk.entry(&path, file_type, &repo);
+            }
         }
     }
-    found.extend(installed);
+    let Walk {
+        mut found,
+        errors,
+        mut skipped,
+        ..
+    } = walk;
     found.sort();
     found.dedup();
-    (found, errors)
+    skipped.sort();
+    skipped.dedup();
+    (found, errors, skipped)
 }
 
 /// The modules `terraform init` installed for the root module in `root`:
 /// module key (`hub`, `hub.spokes`) → directory, from `.terraform/modules/modules.json`.
+/// Only directories inside the repository count (a pull request writes
+/// modules.json too).
 pub fn installed_modules(root: &Path) -> Vec<(String, PathBuf)> {
+    read_installed_modules(root, &repository_root(root)).0
+}
+
+/// The largest modules.json read; `terraform init` writes a few hundred bytes per module.
+const MAX_MANIFEST_BYTES: u64 = 16 * 1024 * 1024;
+
+/// [`installed_modules`], with the entries refused because they lead out of `repo`.
+fn read_installed_modules(root: &Path, repo: &Path) -> (Vec<(String, PathBuf)>, Vec<Skipped>) {
     let manifest = root.join(".terraform").join("modules").join("modules.json");
-    let Ok(text) = read_text(&manifest, 16 * 1024 * 1024) else {
-        return Vec::new();
+    let mut refused = Vec::new();
+    match std::fs::canonicalize(&manifest) {
+        Ok(c) if c.starts_with(repo) => {}
+        Ok(_) => {
+            refused.push(Skipped {
+                path: manifest,
+                reason: format!(
+                    "symbolic link to a path outside the repository root {}; not read",
+                    crate::source::display_path(repo)
+                ),
+            });
+            return (Vec::new(), refused);
+        }
+        Err(_) => return (Vec::new(), refused),
+    }
+    let text = match read_text(&manifest, MAX_MANIFEST_BYTES) {
+        Ok(t) => t,
+        Err(reason) => {
+            refused.push(Skipped { path: manifest, reason });
+            return (Vec::new(), refused);
+        }
     };
     let Ok(json) = serde_json::from_str::<serde_json::Value>(&text) else {
-        return Vec::new();
+        return (Vec::new(), refused);
     };
     let Some(modules) = json.get("Modules").and_then(|m| m.as_array()) else {
-        return Vec::new();
+        return (Vec::new(), refused);
     };
-    modules
-        .iter()
-        .filter_map(|m| {
-            let key = m.get("Key")?.as_str()?;
-            let dir = m.get("Dir")?.as_str()?;
-            (!key.is_empty()).then(|| (key.to_string(), crate::source::normalise(&root.join(dir))))
-        })
-        .collect()
+    let mut installed = Vec::new();
+    for m in modules {
+        let (Some(key), Some(dir)) = (m.get("Key").and_then(|k| k.as_str()), m.get("Dir").and_then(|d| d.as_str())) else {
+            continue;
+        };
+        if key.is_empty() {
+            continue;
+        }
+        let path = crate::source::normalise(&root.join(dir));
+        match std::fs::canonicalize(&path) {
+            Ok(c) if c.starts_with(repo) && c.is_dir() => installed.push((key.to_string(), path)),
+            Ok(c) if c.starts_with(repo) => refused.push(Skipped {
+                path,
+                reason: format!("modules.json lists module {key} here, which is not a directory; not read"),
+            }),
+            Ok(_) => refused.push(Skipped {
+                path,
+                reason: format!(
+                    "modules.json lists module {key} outside the repository root {}; not read",
+                    crate::source::display_path(repo)
+                ),
+            }),
+            // Not installed (yet): the call is reported as unresolved where it is made.
+            Err(_) => {}
+        }
+    }
+    (installed, refused)
 }
 
 fn is_skipped_dir(name: &str) -> bool {
     SKIPPED_DIRS.contains(&name) || name.starts_with('.')
 }
 
-/// Reads a file as UTF-8 text within `max_bytes`, or says clearly why not.
-pub fn read_text(path: &Path, max_bytes: u64) -> Result<String, String> {
-    let meta = std::fs::metadata(path).map_err(|e| format!("cannot read: {e}"))?;
-    if meta.len() > max_bytes {
-        return Err(format!(
-            "file is {} bytes, over the {} byte limit; raise it with --max-file-size",
-            meta.len(),
-            max_bytes
-        ));
+/// Opens `path` for reading only if it is a regular file, never blocking:
+/// a FIFO, a device or a socket in the tree (or reached through a link) is
+/// refused with a message, not opened (a FIFO blocks its reader, `/dev/zero`
+/// never ends).
+fn open_regular(path: &Path) -> Result<(std::fs::File, u64), String> {
+    // Checked before opening too: opening some devices has effects of its own.
+    let before = std::fs::metadata(path).map_err(|e| format!("cannot read: {e}"))?;
+    if !before.is_file() {
+        return Err(format!("{}; not read", special_kind(&before.file_type())));
     }
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read: {e}"))?;
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        // Should the file be swapped for a FIFO between the check and the open,
+        // the open still returns at once (and the check below refuses it).
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    let file = options.open(path).map_err(|e| format!("cannot read: {e}"))?;
+    let meta = file.metadata().map_err(|e| format!("cannot read: {e}"))?;
+    if !meta.is_file() {
+        return Err(format!("{}; not read", special_kind(&meta.file_type())));
+    }
+    Ok((file, meta.len()))
+}
+
+/// Reads at most `max_bytes` of a regular file. The bound is on bytes
+/// actually read, not on the size the file system reports: files under
+/// `/proc` report 0 bytes and hold gigabytes.
+pub fn read_bounded(path: &Path, max_bytes: u64) -> Result<Vec<u8>, String> {
+    use std::io::Read;
+    let (file, len) = open_regular(path)?;
+    let over = |size: String| format!("file is {size}, over the {max_bytes} byte limit; raise it with --max-file-size");
+    if len > max_bytes {
+        return Err(over(format!("{len} bytes")));
+    }
+    let mut file = file;
+    let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
+    // Whole chunks, not `take(max + 1)`: some kernel files refuse reads of
+    // odd sizes (`/proc/self/pagemap` wants multiples of 8). At most one
+    // chunk past the limit is read before the file is refused.
+    let mut chunk = vec![0u8; 64 * 1024];
+    loop {
+        let n = match file.read(&mut chunk) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(format!("cannot read: {e}")),
+        };
+        bytes.extend_from_slice(chunk.get(..n).unwrap_or_default());
+        if bytes.len() as u64 > max_bytes {
+            return Err(over("larger than it reports".into()));
+        }
+    }
+    Ok(bytes)
+}
+
+/// Reads a file as UTF-8 text within `max_bytes`, or says clearly why not.
+/// Every input kmsguard reads goes through here ([`read_bounded`]).
+pub fn read_text(path: &Path, max_bytes: u64) -> Result<String, String> {
+    let bytes = read_bounded(path, max_bytes)?;
     if let Some(pos) = bytes.iter().position(|b| *b == 0) {
         let line = bytes.get(..pos).map(|b| b.iter().filter(|c| **c == b'\n').count()).unwrap_or(0) + 1;
         return Err(format!("binary file (NUL byte on line {line}); not checked"));
@@ -215,5 +592,47 @@ mod tests {
         assert_eq!(classify(Path::new("azuredeploy.json")), Some(Kind::Json));
         assert_eq!(classify(Path::new("main.bicep")), Some(Kind::Bicep));
         assert_eq!(classify(Path::new("main.tf.bak")), None);
+    }
+
+    #[test]
+    fn the_repository_root_is_the_nearest_ancestor_holding_git() {
+        let scratch = tempfile::tempdir().expect("tempdir");
+        let top = std::fs::canonicalize(scratch.path()).expect("canonical");
+        let repo = top.join("repo");
+        std::fs::create_dir_all(repo.join(".git")).expect("mkdir");
+        std::fs::create_dir_all(repo.join("infra/hub")).expect("mkdir");
+        std::fs::write(repo.join("infra/hub/main.tf"), "").expect("write");
+        assert_eq!(repository_root(&repo.join("infra/hub")), repo);
+        assert_eq!(repository_root(&repo.join("infra/hub/main.tf")), repo);
+        // Without `.git`: the directory checked, or the file's directory.
+        let loose = top.join("loose");
+        std::fs::create_dir_all(loose.join("sub")).expect("mkdir");
+        std::fs::write(loose.join("sub/a.tf"), "").expect("write");
+        assert_eq!(repository_root(&loose.join("sub")), loose.join("sub"));
+        assert_eq!(repository_root(&loose.join("sub/a.tf")), loose.join("sub"));
+        // A checked directory that is a link out is judged where the link sits.
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::symlink("/", repo.join("infra/all")).expect("symlink");
+            assert_eq!(repository_root(&repo.join("infra/all")), repo);
+            std::os::unix::fs::symlink("/", loose.join("sub/all")).expect("symlink");
+            assert_eq!(repository_root(&loose.join("sub/all")), loose.join("sub"));
+        }
+    }
+
+    #[test]
+    fn reads_are_bounded_by_bytes_read_and_refuse_special_files() {
+        let scratch = tempfile::tempdir().expect("tempdir");
+        let small = scratch.path().join("a.tf");
+        std::fs::write(&small, "x = 1\n").expect("write");
+        assert_eq!(read_text(&small, 6).as_deref(), Ok("x = 1\n"));
+        assert!(read_text(&small, 5).is_err_and(|e| e.contains("--max-file-size")));
+        assert!(read_text(scratch.path(), 5).is_err_and(|e| e.contains("directory")));
+        #[cfg(target_os = "linux")]
+        {
+            // Reports 0 bytes, holds far more.
+            assert!(read_bounded(Path::new("/proc/self/pagemap"), 1 << 20).is_err_and(|e| e.contains("--max-file-size")));
+            assert!(read_bounded(Path::new("/dev/zero"), 1 << 20).is_err_and(|e| e.contains("device")));
+        }
     }
 }

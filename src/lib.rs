@@ -104,6 +104,8 @@ pub struct Outcome {
     pub model: Model,
     pub findings: Vec<Finding>,
     pub errors: Vec<FileError>,
+    /// Links and special files discovery did not follow or read.
+    pub skipped: Vec<discover::Skipped>,
     pub summary: Summary,
 }
 
@@ -166,7 +168,7 @@ enum Parsed {
 /// after every directory is known (its modules are read again then), since
 /// only then is it known which directories are roots.
 pub fn check(opts: &CheckOptions, policy: &Policy) -> Outcome {
-    let (mut found, mut errors) = discover::discover(&opts.paths);
+    let (mut found, mut errors, skipped) = discover::discover(&opts.paths);
     if !opts.exclude.is_empty() {
         let mut set = globset::GlobSetBuilder::new();
         for g in &opts.exclude {
@@ -341,6 +343,7 @@ pub fn check(opts: &CheckOptions, policy: &Policy) -> Outcome {
         route_tables: model.route_tables.len(),
         nsgs: model.nsgs.len(),
         subnets: model.subnets.len(),
+        skipped: skipped.len(),
         ..Summary::default()
     };
     report::count(&findings, &mut summary);
@@ -349,6 +352,7 @@ pub fn check(opts: &CheckOptions, policy: &Policy) -> Outcome {
         model,
         findings,
         errors,
+        skipped,
         summary,
     }
 }

@@ -32,6 +32,9 @@ enum Command {
     Init {
         #[arg(default_value = ".")]
         dir: PathBuf,
+        /// Replace an existing .kmsguard.hcl (a symbolic link is replaced, never written through).
+        #[arg(long)]
+        force: bool,
     },
     /// Print a completion script for a shell (bash, zsh, fish, powershell).
     Completions {
@@ -92,6 +95,9 @@ struct CheckArgs {
     /// Write the fingerprints of the findings that count to FILE (a baseline).
     #[arg(long = "write-baseline", value_name = "FILE")]
     write_baseline: Option<PathBuf>,
+    /// Let --write-baseline replace an existing file.
+    #[arg(long)]
+    force: bool,
     /// Exit 1 when a finding at or above this severity is reported [default: the config file's, else error].
     #[arg(long = "fail-on", value_enum)]
     fail_on: Option<FailOn>,
@@ -207,14 +213,20 @@ fn main() -> ExitCode {
     }
     match cli.command {
         Command::Check(args) => check(*args),
-        Command::Init { dir } => {
+        Command::Init { dir, force } => {
             let path = dir.join(kmsguard::config::FILE_NAME);
-            if path.exists() {
-                return fail(&format!("{} exists already; not overwritten", path.display()));
-            }
-            match std::fs::write(&path, kmsguard::config::STARTER) {
+            let written = if force {
+                write_all(&[Output {
+                    what: "the starter config",
+                    path: path.clone(),
+                    text: kmsguard::config::STARTER.to_string(),
+                }])
+            } else {
+                create_new(&path, kmsguard::config::STARTER)
+            };
+            match written {
                 Ok(()) => print_out(&format!("wrote {}\n", path.display())),
-                Err(e) => fail(&format!("cannot write {}: {e}", path.display())),
+                Err(e) => fail(&e),
             }
         }
         Command::Completions { shell } => {
@@ -391,16 +403,12 @@ fn check(mut args: CheckArgs) -> ExitCode {
         inline_suppressions: !args.no_inline_suppressions,
     };
     let outcome = kmsguard::check(&opts, &policy);
-    if let Some(path) = &args.write_baseline {
-        if let Err(e) = kmsguard::suppress::write_baseline(path, &outcome.sources, &outcome.findings) {
-            return fail(&e);
-        }
-    }
     let r = Report {
         sources: &outcome.sources,
         policy: &policy,
         findings: &outcome.findings,
         errors: &outcome.errors,
+        skipped: &outcome.skipped,
         summary: outcome.summary.clone(),
     };
     let color = match args.color {
@@ -418,22 +426,66 @@ fn check(mut args: CheckArgs) -> ExitCode {
         Format::Junit => report::annotations::junit(&r),
         Format::Markdown => report::annotations::markdown(&r),
     };
-    for (format, path) in &args.reports {
-        if let Err(e) = std::fs::write(path, render(*format, false)) {
-            return fail(&format!("cannot write {}: {e}", path.display()));
+    let mut outputs: Vec<Output> = args
+        .reports
+        .iter()
+        .chain(args.output.as_ref().map(|path| (args.format, path.clone())).as_slice())
+        .map(|(format, path)| Output {
+            what: format_name(*format),
+            path: path.clone(),
+            text: render(*format, false),
+        })
+        .collect();
+    // Every file this run read: a report written over one would destroy
+    // the code under review (`--output main.tf`).
+    let mut inputs: std::collections::HashMap<PathBuf, PathBuf> = std::collections::HashMap::new();
+    if !outputs.is_empty() || args.write_baseline.is_some() {
+        let read = (0..outcome.sources.len())
+            .map(|i| {
+                outcome
+                    .sources
+                    .path(kmsguard::source::FileId(u32::try_from(i).unwrap_or(u32::MAX)))
+                    .to_path_buf()
+            })
+            .chain(config.as_ref().map(|c| c.path.clone()));
+        inputs.extend(read.map(|p| (resolved(&p), p)));
+    }
+    if let Some(path) = &args.write_baseline {
+        if !args.force && std::fs::symlink_metadata(path).is_ok() {
+            return fail(&format!(
+                "{} exists already; not overwritten (pass --force to replace it)",
+                path.display()
+            ));
+        }
+        // Rewriting the baseline that was read is how a baseline is updated.
+        let updates_baseline = args.baseline.as_ref().is_some_and(|b| same_file(b, path));
+        if let Some(clash) = onto_input(path, &inputs, opts.limits.max_file_size).filter(|_| !updates_baseline) {
+            return fail(&clash);
+        }
+        outputs.push(Output {
+            what: "baseline",
+            path: path.clone(),
+            text: kmsguard::suppress::baseline_text(&outcome.sources, &outcome.findings),
+        });
+    }
+    // Writing a report over the baseline read is a mistake.
+    inputs.extend(args.baseline.iter().map(|p| (resolved(p), p.clone())));
+    for (i, o) in outputs.iter().enumerate() {
+        if o.what == "baseline" {
+            continue;
+        }
+        if let Some(clash) = onto_input(&o.path, &inputs, opts.limits.max_file_size) {
+            return fail(&clash);
+        }
+        if outputs.iter().skip(i + 1).any(|other| same_file(&o.path, &other.path)) {
+            return fail(&format!("{} is named for two outputs; give each its own file", o.path.display()));
         }
     }
-    match &args.output {
-        Some(path) => {
-            if let Err(e) = std::fs::write(path, render(args.format, false)) {
-                return fail(&format!("cannot write {}: {e}", path.display()));
-            }
-        }
-        None => {
-            if print_out(&render(args.format, color)) != ExitCode::SUCCESS {
-                return ExitCode::from(2);
-            }
-        }
+    if let Err(e) = write_all(&outputs) {
+        return fail(&e);
+    }
+    if args.output.is_none() && print_out(&render(args.format, color)) != ExitCode::SUCCESS {
+        return ExitCode::from(2);
     }
     if !outcome.errors.is_empty() {
         return ExitCode::from(2);
@@ -448,6 +500,181 @@ fn check(mut args: CheckArgs) -> ExitCode {
         Some(t) if outcome.findings.iter().any(|f| f.suppressed.is_none() && f.severity >= t) => ExitCode::from(1),
         _ => ExitCode::SUCCESS,
     }
+}
+
+fn format_name(format: Format) -> &'static str {
+    match format {
+        Format::Human => "human report",
+        Format::Compact => "compact report",
+        Format::Json => "JSON report",
+        Format::Sarif => "SARIF report",
+        Format::Github => "github report",
+        Format::AzurePipelines => "azure-pipelines report",
+        Format::Junit => "JUnit report",
+        Format::Markdown => "markdown report",
+    }
+}
+
+/// A file the run writes: a report, the baseline, the starter config.
+struct Output {
+    what: &'static str,
+    path: PathBuf,
+    text: String,
+}
+
+/// The file `path` names once links are resolved, whether it exists or not.
+fn resolved(path: &std::path::Path) -> PathBuf {
+    if let Ok(p) = std::fs::canonicalize(path) {
+        return p;
+    }
+    let parent = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    match (std::fs::canonicalize(parent), path.file_name()) {
+        (Ok(dir), Some(name)) => dir.join(name),
+        _ => kmsguard::source::normalise(path),
+    }
+}
+
+fn same_file(a: &std::path::Path, b: &std::path::Path) -> bool {
+    resolved(a) == resolved(b)
+}
+
+/// Why writing to `path` would overwrite one of `inputs` (by resolved
+/// path), if it would.
+fn onto_input(path: &std::path::Path, inputs: &std::collections::HashMap<PathBuf, PathBuf>, max_bytes: u64) -> Option<String> {
+    let input = inputs.get(&resolved(path))?;
+    if is_kmsguard_output(path, max_bytes) {
+        return None;
+    }
+    let what = if input.as_path() == path {
+        String::new()
+    } else {
+        format!(" (as {})", input.display())
+    };
+    Some(format!(
+        "refusing to write to {}: it is an input of this check{what}; choose another file",
+        path.display()
+    ))
+}
+
+/// Whether `path` holds a report or a baseline kmsguard wrote. A checked
+/// tree holding one has it read as JSON (and skipped, being no template), yet
+/// replacing it is how a run is repeated.
+fn is_kmsguard_output(path: &std::path::Path, max_bytes: u64) -> bool {
+    use kmsguard::discover::{classify, Kind};
+    if !matches!(classify(path), None | Some(Kind::Json)) {
+        return false;
+    }
+    let Ok(text) = kmsguard::discover::read_text(path, max_bytes) else {
+        return false;
+    };
+    let Ok(doc) = serde_json::from_str::<serde_json::Value>(&text) else {
+        return false;
+    };
+    // An ARM template or parameters file is code, whatever else it holds.
+    let arm = doc["$schema"]
+        .as_str()
+        .is_some_and(|s| s.to_ascii_lowercase().contains("deployment"));
+    !arm && (doc["tool"]["name"] == "kmsguard" || doc["tool"] == "kmsguard" || doc["runs"][0]["tool"]["driver"]["name"] == "kmsguard")
+}
+
+/// Writes every output or none: each goes to a temporary file beside its
+/// target, and only when all are written are they renamed into place. A
+/// full disk or a bad path therefore never leaves a truncated report, and a
+/// link at a target is replaced, never written through.
+fn write_all(outputs: &[Output]) -> Result<(), String> {
+    let mut temps: Vec<PathBuf> = Vec::new();
+    let cleanup = |temps: &[PathBuf]| {
+        for t in temps {
+            let _ = std::fs::remove_file(t);
+        }
+    };
+    // A directory in the way would only fail at the rename, after others are in place.
+    if let Some(o) = outputs
+        .iter()
+        .find(|o| std::fs::symlink_metadata(&o.path).is_ok_and(|m| m.is_dir()))
+    {
+        return Err(format!(
+            "cannot write the {} to {}: it is a directory; no report was written",
+            o.what,
+            o.path.display()
+        ));
+    }
+    for (n, o) in outputs.iter().enumerate() {
+        match write_temp(&o.path, n, &o.text) {
+            Ok(t) => temps.push(t),
+            Err(e) => {
+                cleanup(&temps);
+                return Err(format!(
+                    "cannot write the {} to {}: {e}; no report was written",
+                    o.what,
+                    o.path.display()
+                ));
+            }
+        }
+    }
+    for (i, (o, t)) in outputs.iter().zip(&temps).enumerate() {
+        if let Err(e) = std::fs::rename(t, &o.path) {
+            cleanup(temps.get(i..).unwrap_or_default());
+            let done: Vec<String> = outputs.iter().take(i).map(|o| o.path.display().to_string()).collect();
+            let done = if done.is_empty() {
+                "no report was written".to_string()
+            } else {
+                format!("written before the failure: {}", done.join(", "))
+            };
+            return Err(format!("cannot write the {} to {}: {e}; {done}", o.what, o.path.display()));
+        }
+    }
+    Ok(())
+}
+
+/// A new temporary file beside `target` holding `text`, flushed to disk.
+fn write_temp(target: &std::path::Path, n: usize, text: &str) -> std::io::Result<PathBuf> {
+    let dir = target
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    let pid = std::process::id();
+    let mut attempt = 0;
+    loop {
+        let temp = dir.join(format!(".kmsguard-tmp-{pid}-{n}-{attempt}"));
+        match std::fs::OpenOptions::new().write(true).create_new(true).open(&temp) {
+            Ok(mut file) => {
+                let written = file.write_all(text.as_bytes()).and_then(|_| file.sync_all());
+                return match written {
+                    Ok(()) => Ok(temp),
+                    Err(e) => {
+                        let _ = std::fs::remove_file(&temp);
+                        Err(e)
+                    }
+                };
+            }
+            // A leftover of a killed run with the same pid: take the next name.
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && attempt < 100 => attempt += 1,
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Creates `path` with `text`; refuses if anything is there, a dangling
+/// symbolic link included (it would be written through).
+fn create_new(path: &std::path::Path, text: &str) -> Result<(), String> {
+    let mut file = match std::fs::OpenOptions::new().write(true).create_new(true).open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            return Err(format!(
+                "{} exists already (or is a symbolic link); not overwritten (pass --force to replace it)",
+                path.display()
+            ))
+        }
+        Err(e) => return Err(format!("cannot write {}: {e}", path.display())),
+    };
+    file.write_all(text.as_bytes()).map_err(|e| {
+        let _ = std::fs::remove_file(path);
+        format!("cannot write {}: {e}", path.display())
+    })
 }
 
 fn print_out(s: &str) -> ExitCode {

@@ -203,9 +203,10 @@ impl Policy {
         }
         let mut files = Vec::new();
         for p in paths {
-            let text = std::fs::read_to_string(&p).map_err(|e| PolicyError {
+            // Bounded and regular files only, like every input: the pack may sit in the checked tree.
+            let text = crate::discover::read_text(&p, 16 * 1024 * 1024).map_err(|message| PolicyError {
                 file: p.display().to_string(),
-                message: format!("cannot read: {e}"),
+                message,
             })?;
             files.push((p.display().to_string(), text));
         }

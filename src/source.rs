@@ -126,10 +126,14 @@ impl SourceFile {
 
     /// The file's text, read again from disk if it was released; empty if
     /// the file has changed or gone since it was checked.
+    ///
+    /// The read is bounded by the length checked and refuses anything but a
+    /// regular file: the file may have been swapped for a FIFO or a device
+    /// since (a report must never block or read without end).
     pub fn text(&self) -> &Arc<str> {
         self.text
-            .get_or_init(|| match std::fs::read(&self.path).ok().and_then(|b| String::from_utf8(b).ok()) {
-                Some(t) if t.len() == self.len && digest(&t) == self.digest => Arc::from(t),
+            .get_or_init(|| match crate::discover::read_text(&self.path, self.len as u64) {
+                Ok(t) if t.len() == self.len && digest(&t) == self.digest => Arc::from(t),
                 _ => Arc::from(""),
             })
     }
@@ -377,6 +381,31 @@ mod tests {
         std::fs::write(&path, "b = 22\n").expect("rewrite");
         assert_eq!(f.text().as_ref(), "");
         assert_eq!(f.line_col(3).line, 1);
+    }
+
+    /// A report re-reads released files; one swapped for a FIFO (or grown
+    /// without end) since the check must show no text, not block or read on.
+    #[cfg(unix)]
+    #[test]
+    fn a_file_swapped_for_a_fifo_or_a_device_is_not_read_again() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let fifo = dir.path().join("main.tf");
+        std::fs::write(&fifo, "a = 1\n").expect("write");
+        let swapped = SourceFile::released(fifo.clone(), "a = 1\n");
+        std::fs::remove_file(&fifo).expect("rm");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status().is_ok_and(|s| s.success());
+        let zero = dir.path().join("zero.tf");
+        std::os::unix::fs::symlink("/dev/zero", &zero).expect("symlink");
+        let device = SourceFile::released(zero, "a = 1\n");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send((swapped.text().to_string(), device.text().to_string()));
+        });
+        let (from_fifo, from_device) = rx.recv_timeout(std::time::Duration::from_secs(10)).expect("the re-read ends");
+        if made {
+            assert_eq!(from_fifo, "");
+        }
+        assert_eq!(from_device, "");
     }
 
     #[test]

@@ -290,7 +290,7 @@ pub fn apply(
 
 /// A baseline: the fingerprints of findings accepted as they are.
 pub fn read_baseline(path: &std::path::Path) -> Result<HashSet<String>, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read baseline {}: {e}", path.display()))?;
+    let text = crate::discover::read_text(path, MAX_BASELINE_BYTES).map_err(|e| format!("cannot read baseline {}: {e}", path.display()))?;
     let doc: serde_json::Value = serde_json::from_str(&text).map_err(|e| format!("baseline {} is not JSON: {e}", path.display()))?;
     Ok(doc
         .get("fingerprints")
@@ -299,7 +299,12 @@ pub fn read_baseline(path: &std::path::Path) -> Result<HashSet<String>, String> 
         .unwrap_or_default())
 }
 
-pub fn write_baseline(path: &std::path::Path, sources: &SourceMap, findings: &[Finding]) -> Result<(), String> {
+/// The largest baseline read: about a million fingerprints.
+const MAX_BASELINE_BYTES: u64 = 128 * 1024 * 1024;
+
+/// The baseline file accepting the findings that count, as text; the
+/// command line writes it (atomically, beside the reports).
+pub fn baseline_text(sources: &SourceMap, findings: &[Finding]) -> String {
     let mut prints: Vec<String> = findings
         .iter()
         .filter(|f| f.suppressed.is_none())
@@ -308,8 +313,7 @@ pub fn write_baseline(path: &std::path::Path, sources: &SourceMap, findings: &[F
     prints.sort();
     prints.dedup();
     let doc = serde_json::json!({ "version": 1, "tool": "kmsguard", "fingerprints": prints });
-    let text = serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n";
-    std::fs::write(path, text).map_err(|e| format!("cannot write baseline {}: {e}", path.display()))
+    serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n"
 }
 
 /// Marks findings whose fingerprint is in the baseline.

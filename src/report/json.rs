@@ -12,7 +12,15 @@ struct Doc<'a> {
     tool: Tool,
     findings: Vec<JFinding<'a>>,
     errors: Vec<JError>,
+    /// Links and special files not followed or read.
+    skipped: Vec<JSkipped>,
     summary: JSummary,
+}
+
+#[derive(Serialize)]
+struct JSkipped {
+    file: String,
+    reason: String,
 }
 
 #[derive(Serialize)]
@@ -83,6 +91,7 @@ struct JSummary {
     warnings: usize,
     notes: usize,
     suppressed: usize,
+    skipped: usize,
 }
 
 pub fn render(r: &Report) -> String {
@@ -150,6 +159,14 @@ pub fn render(r: &Report) -> String {
         },
         findings,
         errors,
+        skipped: r
+            .skipped
+            .iter()
+            .map(|s| JSkipped {
+                file: display_path(&s.path),
+                reason: s.reason.clone(),
+            })
+            .collect(),
         summary: JSummary {
             files: r.summary.files,
             route_tables: r.summary.route_tables,
@@ -159,6 +176,7 @@ pub fn render(r: &Report) -> String {
             warnings: r.summary.warnings,
             notes: r.summary.notes,
             suppressed: r.summary.suppressed,
+            skipped: r.summary.skipped,
         },
     };
     let mut out = serde_json::to_string_pretty(&doc).unwrap_or_else(|e| format!("{{\"version\":1,\"internal_error\":\"{e}\"}}"));

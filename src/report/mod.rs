@@ -25,6 +25,8 @@ pub struct Summary {
     pub notes: usize,
     /// Findings accepted by a suppression comment or the baseline.
     pub suppressed: usize,
+    /// Links and special files not followed or read (see [`Report::skipped`]).
+    pub skipped: usize,
 }
 
 /// Everything a renderer needs.
@@ -33,6 +35,8 @@ pub struct Report<'a> {
     pub policy: &'a Policy,
     pub findings: &'a [Finding],
     pub errors: &'a [FileError],
+    /// Links and special files discovery did not follow or read, with the reason.
+    pub skipped: &'a [crate::discover::Skipped],
     pub summary: Summary,
 }
 

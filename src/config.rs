@@ -264,11 +264,7 @@ fn within_repository(base: &Path, rel: &str) -> Option<PathBuf> {
         return None;
     }
     let canonical_base = std::fs::canonicalize(base).ok()?;
-    let root = canonical_base
-        .ancestors()
-        .find(|d| d.join(".git").exists())
-        .unwrap_or(&canonical_base)
-        .to_path_buf();
+    let root = crate::discover::repository_root(&canonical_base);
     let lexical = crate::source::normalise(&canonical_base.join(rel));
     if !lexical.starts_with(&root) {
         return None;

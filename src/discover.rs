@@ -429,6 +429,30 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<Found>, Vec<FileError>, Vec<Skipped>)
     (found, errors, skipped)
 }
 
+/// The Terraform files (`.tf`, `.tf.json`) of a module directory read as
+/// context, under the same rules for links as the walk.
+pub fn module_files(dir: &Path, repo: &Path) -> Vec<Found> {
+    let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
+    let mut files: Vec<(PathBuf, std::fs::FileType)> = entries
+        .filter_map(|e| e.ok().and_then(|e| Some((e.path(), e.file_type().ok()?))))
+        .filter(|(p, _)| matches!(classify(p), Some(Kind::Terraform | Kind::TerraformJson)))
+        .collect();
+    files.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut walk = Walk::default();
+    for (path, file_type) in files {
+        let _ = walk.entry(&path, file_type, repo);
+    }
+    walk.found
+}
+
+/// A Bicep module file read as context, under the same rules for links as the walk.
+pub fn module_file(path: &Path, repo: &Path) -> Vec<Found> {
+    let Ok(meta) = std::fs::symlink_metadata(path) else { return Vec::new() };
+    let mut walk = Walk::default();
+    let _ = walk.entry(path, meta.file_type(), repo);
+    walk.found
+}
+
 /// The modules `terraform init` installed for the root module in `root`:
 /// module key (`hub`, `hub.spokes`) → directory, from `.terraform/modules/modules.json`.
 /// Only directories inside the repository count (a pull request writes

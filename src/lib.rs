@@ -8,6 +8,7 @@
 
 pub mod analysis;
 pub mod config;
+pub mod context;
 pub mod discover;
 pub mod ingest;
 pub mod limits;
@@ -125,6 +126,8 @@ struct Entry {
     id: FileId,
     path: PathBuf,
     kind: Kind,
+    /// Read only because a checked file calls it as a module.
+    context: bool,
 }
 
 /// What checking one directory leaves once its syntax trees are dropped.
@@ -137,6 +140,9 @@ struct DirOutcome {
     bicep: Vec<BicepFile>,
     /// Whether the directory holds Terraform configuration.
     terraform: bool,
+    /// Whether it is read only as a module some checked file calls: then it
+    /// is lowered through its callers and never judged as a root.
+    context: bool,
     /// The directories it calls as Terraform modules.
     calls: Vec<PathBuf>,
     /// Its model as a root module when it calls no module; kept only if no
@@ -168,23 +174,18 @@ enum Parsed {
 /// after every directory is known (its modules are read again then), since
 /// only then is it known which directories are roots.
 pub fn check(opts: &CheckOptions, policy: &Policy) -> Outcome {
-    let (mut found, mut errors, skipped) = discover::discover(&opts.paths);
-    if !opts.exclude.is_empty() {
-        let mut set = globset::GlobSetBuilder::new();
-        for g in &opts.exclude {
-            if let Ok(glob) = globset::Glob::new(g) {
-                set.add(glob);
-            }
-        }
-        if let Ok(set) = set.build() {
-            let base = std::fs::canonicalize(&opts.exclude_base).unwrap_or_else(|_| opts.exclude_base.clone());
-            found.retain(|f| {
-                let full = std::fs::canonicalize(&f.path).unwrap_or_else(|_| f.path.clone());
-                let rel = full.strip_prefix(&base).map(Path::to_path_buf).unwrap_or(full);
-                !set.is_match(&rel)
-            });
-        }
-    }
+    let (mut found, mut errors, mut skipped) = discover::discover(&opts.paths);
+    let excluded = exclusions(opts);
+    found.retain(|f| !excluded(&f.path));
+    // Local modules the checked files call, wherever they are in the
+    // repository, are read too: as context, judged through their callers.
+    let (mut context, refused) = context::follow_module_sources(&found, opts.limits.max_file_size);
+    context.retain(|f| !excluded(&f.path));
+    skipped.extend(refused);
+    let context_paths: std::collections::HashSet<PathBuf> = context.iter().map(|f| source::normalise(&f.path)).collect();
+    found.extend(context);
+    found.sort();
+    found.dedup();
 
     // File ids follow discovery's path order, so every output is the same on
     // every run whatever order the threads finish in.
@@ -193,10 +194,12 @@ pub fn check(opts: &CheckOptions, policy: &Policy) -> Outcome {
     for f in found {
         let id = sources.reserve(f.path.clone());
         let dir = f.path.parent().map(Path::to_path_buf).unwrap_or_default();
+        let context = context_paths.contains(&source::normalise(&f.path));
         dirs.entry(dir).or_default().push(Entry {
             id,
             path: f.path,
             kind: f.kind,
+            context,
         });
     }
     let inputs = load_var_inputs(opts, &mut sources, &mut errors);
@@ -251,7 +254,7 @@ pub fn check(opts: &CheckOptions, policy: &Policy) -> Outcome {
     models.extend(arm_models);
     let mut model = Model::default();
     let bicep_dir = bicep_files.first().and_then(|f| f.path.parent()).unwrap_or(Path::new("."));
-    let bicep_models = guarded(bicep_dir, || ingest::bicep::lower_all(&bicep_files, opts.limits)).unwrap_or_else(|e| {
+    let bicep_models = guarded(bicep_dir, || ingest::bicep::lower_all(&bicep_files, &context_paths, opts.limits)).unwrap_or_else(|e| {
         errors.push(e);
         Vec::new()
     });
@@ -377,6 +380,25 @@ fn guarded<T>(path: &Path, work: impl FnOnce() -> T) -> Result<T, FileError> {
     })
 }
 
+/// Whether a path matches the config file's `exclude` globs, relative to
+/// the config file's directory.
+fn exclusions(opts: &CheckOptions) -> impl Fn(&Path) -> bool {
+    let mut set = globset::GlobSetBuilder::new();
+    for g in &opts.exclude {
+        if let Ok(glob) = globset::Glob::new(g) {
+            set.add(glob);
+        }
+    }
+    let set = set.build().ok().filter(|_| !opts.exclude.is_empty());
+    let base = std::fs::canonicalize(&opts.exclude_base).unwrap_or_else(|_| opts.exclude_base.clone());
+    move |path: &Path| {
+        let Some(set) = &set else { return false };
+        let full = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        let rel = full.strip_prefix(&base).map(Path::to_path_buf).unwrap_or(full);
+        set.is_match(&rel)
+    }
+}
+
 /// Lowers every Terraform directory that must be judged as a root module,
 /// in rounds, and returns their models in directory order.
 ///
@@ -394,7 +416,7 @@ fn lower_terraform_roots(
 ) -> (Vec<Model>, Vec<FileError>) {
     let normalised: Vec<PathBuf> = outcomes.iter().map(|(d, _)| source::normalise(d)).collect();
     let terraform: Vec<usize> = (0..outcomes.len())
-        .filter(|i| outcomes.get(*i).is_some_and(|(_, o)| o.terraform))
+        .filter(|i| outcomes.get(*i).is_some_and(|(_, o)| o.terraform && !o.context))
         .collect();
     // Who calls whom, leaving out a directory's calls to itself.
     let calls: Vec<std::collections::HashSet<PathBuf>> = outcomes
@@ -490,6 +512,7 @@ fn check_dir(
         sources,
         errors,
         checked,
+        context: !entries.is_empty() && entries.iter().all(|e| e.context),
         ..DirOutcome::default()
     };
     let tf = &files.terraform;

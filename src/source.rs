@@ -316,11 +316,15 @@ pub fn normalise(p: &Path) -> PathBuf {
     for c in p.components() {
         match c {
             std::path::Component::CurDir => {}
-            std::path::Component::ParentDir => {
-                if !out.pop() {
-                    out.push("..");
+            // `..` cancels a name before it, but not another `..` (nor the
+            // root): `../../x` stays two levels up.
+            std::path::Component::ParentDir => match out.components().next_back() {
+                Some(std::path::Component::Normal(_)) => {
+                    out.pop();
                 }
-            }
+                Some(std::path::Component::RootDir | std::path::Component::Prefix(_)) => {}
+                _ => out.push(".."),
+            },
             other => out.push(other.as_os_str()),
         }
     }
@@ -419,6 +423,14 @@ mod tests {
         // Siblings that end before the offset are passed over.
         let c = Constructs::new(vec![0..10, 10..20, 20..30]);
         assert_eq!(c.enclosing(25), vec![20]);
+    }
+
+    #[test]
+    fn normalising_keeps_every_leading_parent() {
+        assert_eq!(normalise(Path::new("../../modules/spoke")), PathBuf::from("../../modules/spoke"));
+        assert_eq!(normalise(Path::new("./../../a/./b/../c")), PathBuf::from("../../a/c"));
+        assert_eq!(normalise(Path::new("envs/prod/../../modules/x")), PathBuf::from("modules/x"));
+        assert_eq!(normalise(Path::new("/../x")), PathBuf::from("/x"));
     }
 
     #[test]

@@ -14,7 +14,7 @@ fuzz_target!(|data: &[u8]| {
     let Ok(file) = parse(FileId(0), Arc::from(text), Path::new("main.bicep")) else {
         return;
     };
-    for model in lower_all(std::slice::from_ref(&file), common::limits()) {
+    for model in lower_all(std::slice::from_ref(&file), &Default::default(), common::limits()) {
         common::rules(&model);
     }
 });

@@ -73,7 +73,9 @@ fn local_module(path: &str) -> Option<&str> {
 /// only callers say `if (false)`, loop over nothing, call themselves or
 /// form a cycle) is lowered as a root of its own in a later round: every
 /// file is judged at least once.
-pub fn lower_all(files: &[BicepFile], limits: Limits) -> Vec<Model> {
+/// Files in `context` are read only because a checked file deploys them:
+/// they are lowered through their callers, never as roots.
+pub fn lower_all(files: &[BicepFile], context: &std::collections::HashSet<PathBuf>, limits: Limits) -> Vec<Model> {
     let by_path: HashMap<PathBuf, &BicepFile> = files
         .iter()
         .filter(|f| !is_param_file(f))
@@ -105,7 +107,7 @@ pub fn lower_all(files: &[BicepFile], limits: Limits) -> Vec<Model> {
             }
         }
     }
-    let mut pending: Vec<&PathBuf> = by_path.keys().collect();
+    let mut pending: Vec<&PathBuf> = by_path.keys().filter(|p| !context.contains(*p)).collect();
     pending.sort_by_key(|p| by_path.get(*p).map(|f| f.file));
     let uncalled_among = |candidates: &[&PathBuf]| -> Vec<PathBuf> {
         candidates

@@ -1,0 +1,142 @@
+//! The files a check must read beyond the paths it was given: local
+//! modules called from them, wherever they sit in the repository.
+//!
+//! `kmsguard check envs/prod` must judge `envs/prod` the way `check .`
+//! does, and its module `../../modules/spoke` lies outside the named path.
+//! A cheap scan of each file's module references (no parsing) finds the
+//! directories and files to read as context: they are lowered through the
+//! calls that reach them, never judged as roots of their own, and never read
+//! from outside the repository that holds the caller.
+
+use std::collections::{HashSet, VecDeque};
+use std::path::{Path, PathBuf};
+
+use crate::discover::{self, Found, Kind, Skipped};
+use crate::source::normalise;
+
+/// The files the local module references in `found` reach, directly or
+/// through other modules, that `found` does not hold already; with the
+/// references refused because they lead out of the repository.
+pub fn follow_module_sources(found: &[Found], max_bytes: u64) -> (Vec<Found>, Vec<Skipped>) {
+    let canonical = |p: &Path| std::fs::canonicalize(p).ok();
+    let mut known: HashSet<PathBuf> = HashSet::new();
+    for f in found {
+        match f.kind {
+            Kind::Terraform | Kind::TerraformJson => known.extend(f.path.parent().and_then(|d| canonical(dir_or_here(d)))),
+            Kind::Bicep => known.extend(canonical(&f.path)),
+            _ => {}
+        }
+    }
+    let mut added = Vec::new();
+    let mut skipped = Vec::new();
+    let mut queue: VecDeque<Found> = found
+        .iter()
+        .filter(|f| matches!(f.kind, Kind::Terraform | Kind::Bicep))
+        .cloned()
+        .collect();
+    while let Some(f) = queue.pop_front() {
+        let Ok(text) = discover::read_text(&f.path, max_bytes) else {
+            continue;
+        };
+        let base = dir_or_here(f.path.parent().unwrap_or(Path::new(".")));
+        let references = match f.kind {
+            Kind::Terraform => terraform_module_sources(&text),
+            _ => bicep_module_paths(&text),
+        };
+        for reference in references {
+            let target = normalise(&base.join(&reference));
+            let Some(real) = canonical(&target) else { continue };
+            if known.contains(&real) {
+                continue;
+            }
+            let repo = discover::repository_root(&f.path);
+            if !real.starts_with(&repo) {
+                skipped.push(Skipped {
+                    path: target,
+                    reason: format!(
+                        "module source {reference} in {} leads outside the repository; not read",
+                        crate::source::display_path(&f.path)
+                    ),
+                });
+                continue;
+            }
+            known.insert(real);
+            let new = match f.kind {
+                Kind::Terraform => discover::module_files(&target, &repo),
+                _ => discover::module_file(&target, &repo),
+            };
+            for n in new {
+                if n.kind == Kind::Terraform || n.kind == Kind::Bicep {
+                    queue.push_back(n.clone());
+                }
+                added.push(n);
+            }
+        }
+    }
+    added.sort();
+    added.dedup();
+    skipped.sort();
+    skipped.dedup();
+    (added, skipped)
+}
+
+fn dir_or_here(d: &Path) -> &Path {
+    if d.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        d
+    }
+}
+
+/// The local `source = "./…"` / `"../…"` values of a Terraform file. Any
+/// `source` attribute counts (a provisioner's too): reading a directory
+/// that no call uses costs a little time and changes no verdict.
+pub fn terraform_module_sources(text: &str) -> Vec<String> {
+    text.lines()
+        .filter_map(|line| {
+            let rest = line.trim_start().strip_prefix("source")?.trim_start().strip_prefix('=')?;
+            let value = rest.trim_start().strip_prefix('"')?;
+            let value = value.get(..value.find('"')?)?;
+            is_local(value).then(|| value.to_string())
+        })
+        .collect()
+}
+
+/// The local paths of a Bicep file's `module name 'path' = …` declarations.
+pub fn bicep_module_paths(text: &str) -> Vec<String> {
+    text.lines()
+        .filter_map(|line| {
+            let rest = line.trim_start().strip_prefix("module")?;
+            if !rest.starts_with([' ', '\t']) {
+                return None;
+            }
+            let quoted = rest.trim_start().split_once(char::is_whitespace)?.1.trim_start();
+            let value = quoted.strip_prefix('\'')?;
+            let value = value.get(..value.find('\'')?)?;
+            let lower = value.to_ascii_lowercase();
+            let registry = ["br:", "br/", "ts:", "ts/"].iter().any(|p| lower.starts_with(p));
+            (!registry && !value.is_empty()).then(|| value.to_string())
+        })
+        .collect()
+}
+
+fn is_local(source: &str) -> bool {
+    ["./", "../", ".\\", "..\\"].iter().any(|p| source.starts_with(p)) || source == "." || source == ".."
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn terraform_sources_are_found_without_parsing() {
+        let text = "module \"a\" {\n  source = \"../modules/a\"\n}\nmodule \"b\" {\n  source  =  \"./b\" # local\n  version = \"1\"\n}\nmodule \"c\" {\n  source = \"Azure/avm-res-network-routetable/azurerm\"\n}\n  sourced = \"./x\"\n";
+        assert_eq!(terraform_module_sources(text), vec!["../modules/a", "./b"]);
+    }
+
+    #[test]
+    fn bicep_local_modules_are_found_and_registry_ones_left() {
+        let text = "module hub '../hub.bicep' = {\n}\nmodule rt 'br/public:avm/res/network/route-table:0.4.0' = {\n}\nmodule  x   'modules/x.bicep' = if (y) {\n}\nmodules: 1\n";
+        assert_eq!(bicep_module_paths(text), vec!["../hub.bicep", "modules/x.bicep"]);
+    }
+}

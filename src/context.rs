@@ -80,6 +80,116 @@ pub fn follow_module_sources(found: &[Found], max_bytes: u64) -> (Vec<Found>, Ve
     (added, skipped)
 }
 
+/// Who calls whom in a repository, from the same cheap scan of module
+/// references: for a file named on the command line (as pre-commit names
+/// the changed ones), the deployment units it belongs to.
+#[derive(Debug, Default)]
+pub struct Callers {
+    /// Callee (a module directory, or a Bicep file; canonical) → the units
+    /// that call it (a Terraform directory or a Bicep file, as discovered).
+    by_callee: std::collections::HashMap<PathBuf, Vec<PathBuf>>,
+}
+
+impl Callers {
+    /// Scans every Terraform and Bicep file under `repo`.
+    pub fn scan(repo: &Path, max_bytes: u64) -> Self {
+        let (found, _, _) = discover::discover(&[repo.to_path_buf()]);
+        let mut by_callee: std::collections::HashMap<PathBuf, Vec<PathBuf>> = std::collections::HashMap::new();
+        for f in found.iter().filter(|f| matches!(f.kind, Kind::Terraform | Kind::Bicep)) {
+            let Ok(text) = discover::read_text(&f.path, max_bytes) else { continue };
+            let base = dir_or_here(f.path.parent().unwrap_or(Path::new(".")));
+            let (references, unit) = match f.kind {
+                Kind::Terraform => (terraform_module_sources(&text), base.to_path_buf()),
+                _ => (bicep_module_paths(&text), f.path.clone()),
+            };
+            for reference in references {
+                let Ok(callee) = std::fs::canonicalize(base.join(&reference)) else { continue };
+                let unit_real = std::fs::canonicalize(&unit).unwrap_or_else(|_| unit.clone());
+                if callee != unit_real {
+                    by_callee.entry(callee).or_default().push(unit.clone());
+                }
+            }
+        }
+        for callers in by_callee.values_mut() {
+            callers.sort();
+            callers.dedup();
+        }
+        Callers { by_callee }
+    }
+
+    /// The outermost units that call `unit` (a module directory or a Bicep
+    /// file), through any chain of modules; empty when nothing calls it. In
+    /// a cycle with no caller outside it, its members are the outermost.
+    pub fn roots_of(&self, unit: &Path) -> Vec<PathBuf> {
+        let Ok(start) = std::fs::canonicalize(unit) else { return Vec::new() };
+        let mut seen: HashSet<PathBuf> = HashSet::from([start.clone()]);
+        let mut queue = VecDeque::from([start]);
+        let mut roots = Vec::new();
+        let mut callers = Vec::new();
+        while let Some(callee) = queue.pop_front() {
+            for caller in self.by_callee.get(&callee).into_iter().flatten() {
+                let Ok(real) = std::fs::canonicalize(caller) else { continue };
+                if !seen.insert(real.clone()) {
+                    continue;
+                }
+                callers.push(caller.clone());
+                match self.by_callee.get(&real) {
+                    Some(up) if !up.is_empty() => queue.push_back(real),
+                    _ => roots.push(caller.clone()),
+                }
+            }
+        }
+        if roots.is_empty() {
+            // Only a cycle calls it: check every member.
+            roots = callers;
+        }
+        roots.sort();
+        roots
+    }
+
+    /// Whether anything in the repository calls `unit`.
+    pub fn is_called(&self, unit: &Path) -> bool {
+        std::fs::canonicalize(unit).is_ok_and(|u| self.by_callee.get(&u).is_some_and(|c| !c.is_empty()))
+    }
+}
+
+/// The template a `.bicepparam` file's `using '…'` names, resolved beside it.
+pub fn bicepparam_template(path: &Path, max_bytes: u64) -> Option<PathBuf> {
+    let text = discover::read_text(path, max_bytes).ok()?;
+    let target = text.lines().find_map(|line| {
+        let rest = line.trim_start().strip_prefix("using")?.trim_start();
+        let value = rest.strip_prefix('\'')?;
+        value.get(..value.find('\'')?).map(str::to_string)
+    })?;
+    let base = dir_or_here(path.parent().unwrap_or(Path::new(".")));
+    Some(normalise(&base.join(target)))
+}
+
+/// `path` (absolute) as seen from the working directory, so that units
+/// found by scanning the repository are reported like the paths typed.
+pub fn relative_to_cwd(path: &Path) -> PathBuf {
+    let Some(cwd) = std::env::current_dir().ok().and_then(|d| std::fs::canonicalize(d).ok()) else {
+        return path.to_path_buf();
+    };
+    let common = cwd.ancestors().find(|a| path.starts_with(a));
+    match common {
+        Some(common) => {
+            let up = cwd.strip_prefix(common).map(|r| r.components().count()).unwrap_or(0);
+            let mut out = PathBuf::new();
+            for _ in 0..up {
+                out.push("..");
+            }
+            out.push(path.strip_prefix(common).unwrap_or(path));
+            if out.as_os_str().is_empty() {
+                PathBuf::from(".")
+            } else {
+                out
+            }
+        }
+        None => path.to_path_buf(),
+    }
+}
+
 fn dir_or_here(d: &Path) -> &Path {
     if d.as_os_str().is_empty() {
         Path::new(".")

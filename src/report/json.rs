@@ -12,7 +12,7 @@ struct Doc<'a> {
     tool: Tool,
     findings: Vec<JFinding<'a>>,
     errors: Vec<JError>,
-    summary: JSummary,
+    summary: JSummary<'a>,
 }
 
 #[derive(Serialize)]
@@ -74,7 +74,7 @@ struct JError {
 }
 
 #[derive(Serialize)]
-struct JSummary {
+struct JSummary<'a> {
     files: usize,
     route_tables: usize,
     nsgs: usize,
@@ -83,6 +83,8 @@ struct JSummary {
     warnings: usize,
     notes: usize,
     suppressed: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    config: Option<&'a str>,
 }
 
 pub fn render(r: &Report) -> String {
@@ -159,9 +161,11 @@ pub fn render(r: &Report) -> String {
             warnings: r.summary.warnings,
             notes: r.summary.notes,
             suppressed: r.summary.suppressed,
+            config: r.summary.config.as_deref(),
         },
     };
     let mut out = serde_json::to_string_pretty(&doc).unwrap_or_else(|e| format!("{{\"version\":1,\"internal_error\":\"{e}\"}}"));
     out.push('\n');
-    out
+    // Printed to a CI log, a raw `##vso[` inside a string would still run.
+    super::escape::json_output(out)
 }

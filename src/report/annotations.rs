@@ -4,7 +4,7 @@
 //! first (visible control characters, defused command prefixes), then
 //! through the format's own escaping.
 
-use super::escape::{self, defuse_commands, log_text};
+use super::escape::{self, log_text};
 use super::{error_location, summary_line, Report};
 use crate::policy::Severity;
 use crate::source::display_path;
@@ -20,10 +20,12 @@ fn gh_property(s: &str) -> String {
     gh_data(s).replace(':', "%3A").replace(',', "%2C")
 }
 
-/// A file property: the real path (GitHub unescapes it and links the file),
-/// with command prefixes defused for a log reader that sees the raw line.
+/// A file property. GitHub unescapes it and links the file, but only
+/// `%`, CR, LF, `:` and `,` have escapes: a name holding ESC or another
+/// control character cannot be carried, so it is shown as [`log_text`]
+/// shows it (and is not linked), like any other untrusted text.
 fn gh_file(path: &str) -> String {
-    gh_property(&defuse_commands(path))
+    gh_property(&log_text(path))
 }
 
 /// `::error file=…,line=…,col=…,endLine=…,endColumn=…,title=…::message`,
@@ -94,7 +96,7 @@ pub fn azure_pipelines(r: &Report) -> String {
             .unwrap_or_default();
         out.push_str(&format!(
             "##vso[task.logissue type=error;sourcepath={}{place}]{}\n",
-            vso(&defuse_commands(&file)),
+            vso(&log_text(&file)),
             vso(&log_text(&e.message))
         ));
     }
@@ -103,7 +105,7 @@ pub fn azure_pipelines(r: &Report) -> String {
         let kind = if f.severity == Severity::Error { "error" } else { "warning" };
         out.push_str(&format!(
             "##vso[task.logissue type={kind};sourcepath={};linenumber={};columnnumber={};code={}]{}\n",
-            vso(&defuse_commands(&display_path(r.sources.path(f.primary.origin.file)))),
+            vso(&log_text(&display_path(r.sources.path(f.primary.origin.file)))),
             lc.line,
             lc.column,
             f.code,
@@ -125,11 +127,7 @@ pub fn junit(r: &Report) -> String {
     let failures = super::active(r).count() + r.errors.len();
     let s = &r.summary;
     // The summary's counts that a JUnit reader has no field for.
-    let extra = format!(
-        "{}{}",
-        super::suppressed_clause(s, r.findings),
-        super::config_clause(s)
-    );
+    let extra = format!("{}{}", super::suppressed_clause(s, r.findings), super::config_clause(s));
     let properties = if extra.is_empty() {
         String::new()
     } else {
@@ -207,11 +205,7 @@ const MARKDOWN_TRAILER_ROOM: usize = 400;
 pub fn markdown(r: &Report) -> String {
     let s = &r.summary;
     let mut out = String::from("## kmsguard\n\n");
-    let extra = format!(
-        "{}{}",
-        super::suppressed_clause(s, r.findings),
-        super::config_clause(s)
-    );
+    let extra = format!("{}{}", super::suppressed_clause(s, r.findings), super::config_clause(s));
     // "; 2 suppressed (…); config: x" as a sentence of its own.
     let extra = if extra.is_empty() {
         String::new()
@@ -222,7 +216,11 @@ pub fn markdown(r: &Report) -> String {
         let what = if s.suppressed > 0 {
             format!(
                 "{} suppressed",
-                if s.suppressed == 1 { "1 finding".to_string() } else { format!("{} findings", s.suppressed) }
+                if s.suppressed == 1 {
+                    "1 finding".to_string()
+                } else {
+                    format!("{} findings", s.suppressed)
+                }
             )
         } else {
             "No findings".to_string()

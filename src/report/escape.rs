@@ -368,7 +368,10 @@ mod tests {
 
     #[test]
     fn commands_are_defused_anywhere_and_in_any_case() {
-        assert_eq!(defuse_commands("x ##vso[task.setvariable variable=a]1"), "x #_vso[task.setvariable variable=a]1");
+        assert_eq!(
+            defuse_commands("x ##vso[task.setvariable variable=a]1"),
+            "x #_vso[task.setvariable variable=a]1"
+        );
         assert_eq!(defuse_commands("##VSO[task.prependpath]/tmp"), "#_VSO[task.prependpath]/tmp");
         assert_eq!(defuse_commands("a##[add-mask]b"), "a#_[add-mask]b");
         assert_eq!(defuse_commands("###vso["), "##_vso[");
@@ -386,27 +389,44 @@ mod tests {
         assert_eq!(log_text("rt\n::warning file=x.tf::forged"), "rt\\n::warning file=x.tf::forged");
         assert_eq!(log_text("a\rb\u{85}c\u{2028}d\u{2029}e"), "a\\rb\\u{85}c\\u{2028}d\\u{2029}e");
         assert_eq!(log_text("\u{1b}]0;title\u{7}\u{1b}[2J"), "\\u{1b}]0;title\\u{7}\\u{1b}[2J");
-        assert_eq!(log_text("evil\u{202e}fdp.exe\t\u{7f}\u{9b}"), "evil\\u{202e}fdp.exe\\t\\u{7f}\\u{9b}");
+        assert_eq!(
+            log_text("evil\u{202e}fdp.exe\t\u{7f}\u{9b}"),
+            "evil\\u{202e}fdp.exe\\t\\u{7f}\\u{9b}"
+        );
         assert_eq!(log_text("rt-spoke ##vso[task.complete]"), "rt-spoke #_vso[task.complete]");
         // Ordinary text, IPv6 prefixes and Windows paths are left alone.
-        for s in ["route table rt-spoke (10.0.1.4)", "::/0 and 2001:db8::/32", "C:\\work\\main.tf", "ünïcödé ✅"] {
+        for s in [
+            "route table rt-spoke (10.0.1.4)",
+            "::/0 and 2001:db8::/32",
+            "C:\\work\\main.tf",
+            "ünïcödé ✅",
+        ] {
             assert_eq!(log_text(s), s);
         }
     }
 
     #[test]
     fn lines_that_would_be_commands_get_a_guard() {
-        assert_eq!(defuse_line_starts("a\n  ::warning x::y\n::error::z"), "a\n  \\::warning x::y\n\\::error::z");
+        assert_eq!(
+            defuse_line_starts("a\n  ::warning x::y\n::error::z"),
+            "a\n  \\::warning x::y\n\\::error::z"
+        );
         assert_eq!(defuse_line_starts("\t\u{a0}::x::y"), "\t\u{a0}\\::x::y");
         assert_eq!(defuse_line_starts("\u{1b}[31m::error::x"), "\u{1b}[31m\\::error::x");
-        assert_eq!(defuse_line_starts("ok :: not at start\n2001:db8::1"), "ok :: not at start\n2001:db8::1");
+        assert_eq!(
+            defuse_line_starts("ok :: not at start\n2001:db8::1"),
+            "ok :: not at start\n2001:db8::1"
+        );
         assert!(!starts_like_command("x ::warning"));
         assert!(starts_like_command(" \u{2003}::warning"));
     }
 
     #[test]
     fn block_text_keeps_lines_but_nothing_else() {
-        assert_eq!(block_text("a\r\n  ::stop-commands::t\n\u{1b}[2Jb\r"), "a\n  \\::stop-commands::t\n\\u{1b}[2Jb\\r");
+        assert_eq!(
+            block_text("a\r\n  ::stop-commands::t\n\u{1b}[2Jb\r"),
+            "a\n  \\::stop-commands::t\n\\u{1b}[2Jb\\r"
+        );
         assert_eq!(block_text("route {\n\tname = \"x\"\n}"), "route {\n\tname = \"x\"\n}");
     }
 
@@ -438,7 +458,10 @@ mod tests {
         assert_eq!(markdown_text("## ✅ no KMS problems found"), "\\## ✅ no KMS problems found");
         assert_eq!(markdown_text("[x](javascript:alert(1))"), "\\[x\\](javascript:alert(1))");
         assert_eq!(markdown_text("![i](https://e/x.png)"), "\\!\\[i\\](https://e/x.png)");
-        assert_eq!(markdown_text("<img src=x> & a|b `c` *d* ~e~"), "&lt;img src=x&gt; &amp; a\\|b \\`c\\` \\*d\\* \\~e\\~");
+        assert_eq!(
+            markdown_text("<img src=x> & a|b `c` *d* ~e~"),
+            "&lt;img src=x&gt; &amp; a\\|b \\`c\\` \\*d\\* \\~e\\~"
+        );
         assert_eq!(markdown_text("- item"), "\\- item");
         assert_eq!(markdown_text("12. item"), "12\\. item");
         assert_eq!(markdown_text("    code"), "&#32;   code");
@@ -461,7 +484,10 @@ mod tests {
     #[test]
     fn xml_text_has_only_allowed_characters() {
         assert_eq!(xml("a\u{0}b\u{1b}c\u{fffe}"), "a\\u{0}b\\u{1b}c\\u{fffe}");
-        assert_eq!(xml("<a href=\"x\">'&'</a>"), "&lt;a href=&quot;x&quot;&gt;&apos;&amp;&apos;&lt;/a&gt;");
+        assert_eq!(
+            xml("<a href=\"x\">'&'</a>"),
+            "&lt;a href=&quot;x&quot;&gt;&apos;&amp;&apos;&lt;/a&gt;"
+        );
     }
 
     #[test]

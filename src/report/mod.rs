@@ -94,7 +94,12 @@ fn plural(n: usize, one: &str, many: &str) -> String {
 /// How many active findings a suppression accepted, by SARIF kind: in the
 /// source (a comment or ARM metadata) and outside it (the baseline).
 pub fn suppressed_by_kind(findings: &[Finding]) -> (usize, usize) {
-    let kind = |k: &str| findings.iter().filter(|f| f.suppressed.as_ref().is_some_and(|s| s.kind == k)).count();
+    let kind = |k: &str| {
+        findings
+            .iter()
+            .filter(|f| f.suppressed.as_ref().is_some_and(|s| s.kind == k))
+            .count()
+    };
     (kind("inSource"), kind("external"))
 }
 

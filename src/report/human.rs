@@ -337,6 +337,20 @@ fn plain(d: &Diag, place: &str) -> String {
     format!("{code}{}{place}\n", d.message)
 }
 
+/// One diagnostic drawn by miette, or as one plain line if miette fails or
+/// panics on it (it has panicked on labels past column 65,535): that costs
+/// the diagnostic its drawing, not the report.
+fn draw(handler: &GraphicalReportHandler, d: &Diag, place: &str) -> String {
+    let drawn = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let mut s = String::new();
+        handler.render_report(&mut s, d).map(|_| s)
+    }));
+    match drawn {
+        Ok(Ok(s)) => s,
+        _ => plain(d, place),
+    }
+}
+
 /// Renders the report. `color` picks the themed or the plain handler.
 ///
 /// Every untrusted string is neutralised before miette sees it, and the
@@ -351,16 +365,7 @@ pub fn render(r: &Report, color: bool) -> String {
     let handler = GraphicalReportHandler::new_themed(theme).with_links(false).with_width(100);
     let mut out = String::new();
     let mut emit = |d: &Diag, place: String| {
-        // A panic in miette on one diagnostic (it has had them on very wide
-        // lines) costs that diagnostic its drawing, not the report.
-        let drawn = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            let mut s = String::new();
-            handler.render_report(&mut s, d).map(|_| s)
-        }));
-        match drawn {
-            Ok(Ok(s)) => out.push_str(&s),
-            _ => out.push_str(&plain(d, &place)),
-        }
+        out.push_str(&draw(&handler, d, &place));
         out.push('\n');
     };
     let place = |o: &Origin| {
@@ -461,4 +466,64 @@ pub fn render(r: &Report, color: bool) -> String {
     out.push_str(&summary_line(r));
     out.push('\n');
     escape::defuse_line_starts(&escape::defuse_commands(&out)).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A snippet as it was before lines were cut: the whole line.
+    fn whole(text: &str) -> Snippet {
+        Snippet {
+            name: "main.tf".into(),
+            segments: vec![Segment {
+                base: 0,
+                text: text.to_string(),
+                first_line: 0,
+                lines: Vec::new(),
+            }],
+        }
+    }
+
+    #[test]
+    fn a_panic_in_miette_costs_only_the_drawing() {
+        let text = format!("a ={}\"0.0.0.0/0\"\n", " ".repeat(70_000));
+        let at = text.find('"').unwrap_or_default();
+        let d = Diag {
+            code: Some("KG101 forced-tunnel-blocks-kms".into()),
+            severity: miette::Severity::Error,
+            message: "route table rt sends KMS traffic to VirtualAppliance".into(),
+            help: None,
+            source: Some(whole(&text)),
+            labels: vec![LabeledSpan::new_primary_with_span(Some("this route".into()), SourceSpan::from((at, 11)))],
+            related: Vec::new(),
+        };
+        let handler = GraphicalReportHandler::new_themed(GraphicalTheme::unicode_nocolor());
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(|_| {}));
+        let drawn = draw(&handler, &d, " (main.tf:1:70004)");
+        std::panic::set_hook(previous);
+        assert_eq!(
+            drawn,
+            "KG101 forced-tunnel-blocks-kms: route table rt sends KMS traffic to VirtualAppliance (main.tf:1:70004)\n"
+        );
+    }
+
+    #[test]
+    fn a_snippet_keeps_line_numbers_and_cuts_long_lines_around_the_label() {
+        let long = format!("x = [{}\"0.0.0.0/0\", {}]", "1, ".repeat(100), "2, ".repeat(100));
+        let text = format!("a\nb\nc\n{long}\nd\ne\nf\ng\n");
+        let file = SourceFile::new("main.tf".into(), text.clone().into());
+        let at = text.find("\"0.0.0.0/0\"").unwrap_or_default();
+        let (snippet, spans) = Snippet::new(&file, "main.tf", &[at..at + 11]).unwrap_or_else(|| panic!("a snippet"));
+        let seg = &snippet.segments[0];
+        assert_eq!(seg.first_line, 1, "two lines of context before line 4");
+        assert!(seg.text.starts_with("b\nc\n…"), "{}", seg.text);
+        assert!(seg.text.ends_with("…\nd\ne\n"), "{}", seg.text);
+        assert!(seg.text.len() < 2 * (WINDOW_CONTEXT + 11) + 20, "{}", seg.text.len());
+        let span = spans[0];
+        assert_eq!(&seg.text[span.offset()..span.offset() + span.len()], "\"0.0.0.0/0\"");
+        let header = snippet.read_span(&span, 0, 0).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((header.line(), header.column()), (3, at - text.find("x =").unwrap_or_default()));
+    }
 }

@@ -417,7 +417,9 @@ fn print_out(s: &str) -> ExitCode {
 }
 
 fn fail(msg: &str) -> ExitCode {
-    eprintln!("error: {msg}");
+    // Messages quote config values and paths from the checked tree; stderr
+    // lands in the same CI log as stdout.
+    eprintln!("error: {}", report::escape::log_text(msg));
     ExitCode::from(2)
 }
 

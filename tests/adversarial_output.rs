@@ -545,3 +545,30 @@ fn every_summary_counts_suppressed_findings() {
         "{md}"
     );
 }
+
+/// Errors on stderr quote config values and paths from the checked tree.
+#[test]
+fn errors_on_stderr_inject_nothing() {
+    let d = tempfile::tempdir().expect("tempdir");
+    fs::write(
+        d.path().join(".kmsguard.hcl"),
+        "cloud = \"x\\n::error file=a.tf::forged\\r::warning::cr\\n##vso[task.setvariable variable=x]1\\u001b]0;t\\u0007\"\n",
+    )
+    .expect("write");
+    fs::write(d.path().join("main.tf"), terraform_table("a", "rt-a")).expect("write");
+    let out = Command::cargo_bin("kmsguard")
+        .expect("builds")
+        .current_dir(d.path())
+        .args(["check", "."])
+        .timeout(std::time::Duration::from_secs(60))
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8(out.stderr).expect("UTF-8");
+    assert_log_safe("stderr", &stderr, false);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("x\\n::error file=a.tf::forged\\r::warning::cr\\n#_vso[task.setvariable"),
+        "{stderr}"
+    );
+}

@@ -495,7 +495,10 @@ mod tests {
             message: "route table rt sends KMS traffic to VirtualAppliance".into(),
             help: None,
             source: Some(whole(&text)),
-            labels: vec![LabeledSpan::new_primary_with_span(Some("this route".into()), SourceSpan::from((at, 11)))],
+            labels: vec![LabeledSpan::new_primary_with_span(
+                Some("this route".into()),
+                SourceSpan::from((at, 11)),
+            )],
             related: Vec::new(),
         };
         let handler = GraphicalReportHandler::new_themed(GraphicalTheme::unicode_nocolor());

@@ -345,9 +345,9 @@ pub fn json_output(s: String) -> String {
     let mut out = String::with_capacity(s.len() + 16);
     let b = s.as_bytes();
     for (i, c) in s.char_indices() {
-        if c == '[' && i >= 2 && &b[i - 2..i] == b"##" {
-            out.push_str("\\u005b");
-        } else if c == '[' && i >= 5 && b[i - 5..i - 3] == *b"##" && b[i - 3..i].eq_ignore_ascii_case(b"vso") {
+        let legacy = i >= 2 && &b[i - 2..i] == b"##";
+        let azure = i >= 5 && b[i - 5..i - 3] == *b"##" && b[i - 3..i].eq_ignore_ascii_case(b"vso");
+        if c == '[' && (legacy || azure) {
             out.push_str("\\u005b");
         } else if c != '\n' && is_unsafe(c) {
             // Only reachable inside strings: serde writes no raw controls of

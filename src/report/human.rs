@@ -159,13 +159,16 @@ impl Snippet {
         if raw.is_empty() {
             return None;
         }
-        let text = escape::source_text(raw);
+        // Offsets and character boundaries are the raw text's; each copied
+        // line is neutralised on its own (same length), so a large file is
+        // never copied whole.
+        let text: &str = raw;
         let len = text.len();
         let spans: Vec<_> = spans
             .iter()
             .map(|r| {
-                let start = floor_boundary(&text, r.start.min(len));
-                start..floor_boundary(&text, r.end.clamp(start, len))
+                let start = floor_boundary(text, r.start.min(len));
+                start..floor_boundary(text, r.end.clamp(start, len))
             })
             .collect();
         // 1-based line numbers, as SourceFile counts them.
@@ -198,7 +201,7 @@ impl Snippet {
                 let Some(start) = file.line_start(n) else { break };
                 let start = start.min(len);
                 let full_end = file.line_start(n + 1).unwrap_or(len).min(len).max(start);
-                let line = &text[start..full_end];
+                let line = escape::source_text(&text[start..full_end]);
                 let content_len = line.trim_end_matches(['\n', '\r']).len();
                 let end = start + content_len;
                 let mut keep = start..end;
@@ -212,8 +215,8 @@ impl Snippet {
                         (Some(&lo), Some(&hi)) => (lo, hi.min(lo + WINDOW_LABEL)),
                         _ => (start, start),
                     };
-                    let a = floor_boundary(&text, lo.saturating_sub(WINDOW_CONTEXT).max(start));
-                    let b = floor_boundary(&text, (hi + WINDOW_CONTEXT).min(end)).max(a);
+                    let a = floor_boundary(text, lo.saturating_sub(WINDOW_CONTEXT).max(start));
+                    let b = floor_boundary(text, (hi + WINDOW_CONTEXT).min(end)).max(a);
                     keep = a..b;
                 }
                 let lead = if keep.start > start { ELLIPSIS.len() } else { 0 };
@@ -221,12 +224,12 @@ impl Snippet {
                 if lead > 0 {
                     seg.text.push_str(ELLIPSIS);
                 }
-                seg.text.push_str(&text[keep.clone()]);
+                seg.text.push_str(&line[keep.start - start..keep.end - start]);
                 if keep.end < end {
                     seg.text.push_str(ELLIPSIS);
                 }
                 let copied = seg.text.len() - at;
-                seg.text.push_str(&text[end..full_end]);
+                seg.text.push_str(&line[content_len..]);
                 seg.lines.push(LineMap {
                     start,
                     end,
@@ -518,7 +521,7 @@ mod tests {
         let text = format!("a\nb\nc\n{long}\nd\ne\nf\ng\n");
         let file = SourceFile::new("main.tf".into(), text.clone().into());
         let at = text.find("\"0.0.0.0/0\"").unwrap_or_default();
-        let (snippet, spans) = Snippet::new(&file, "main.tf", &[at..at + 11]).unwrap_or_else(|| panic!("a snippet"));
+        let (snippet, spans) = Snippet::new(&file, "main.tf", std::slice::from_ref(&(at..at + 11))).unwrap_or_else(|| panic!("a snippet"));
         let seg = &snippet.segments[0];
         assert_eq!(seg.first_line, 1, "two lines of context before line 4");
         assert!(seg.text.starts_with("b\nc\n…"), "{}", seg.text);

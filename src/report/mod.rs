@@ -158,3 +158,66 @@ pub fn summary_line(r: &Report) -> String {
     line.push_str(&config_clause(s));
     line
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::{Label, Suppression};
+    use crate::source::{FileId, Origin};
+
+    fn finding(kind: Option<&'static str>) -> Finding {
+        Finding {
+            code: "KG101",
+            severity: Severity::Error,
+            message: String::new(),
+            primary: Label {
+                origin: Origin::new(FileId(0), 0..0),
+                message: String::new(),
+            },
+            related: Vec::new(),
+            resource: String::new(),
+            fix: None,
+            suppressed: kind.map(|kind| Suppression {
+                kind,
+                justification: String::new(),
+            }),
+        }
+    }
+
+    #[test]
+    fn the_summary_names_suppressions_by_kind_and_the_config() {
+        let findings = [
+            finding(None),
+            finding(Some("inSource")),
+            finding(Some("external")),
+            finding(Some("external")),
+        ];
+        let mut summary = Summary {
+            files: 1,
+            route_tables: 1,
+            config: Some(".kmsguard.hcl\n::error::x ##vso[task.complete]".into()),
+            ..Summary::default()
+        };
+        count(&findings, &mut summary);
+        let (sources, policy) = (SourceMap::default(), Policy::embedded().unwrap_or_else(|e| panic!("{e:?}")));
+        let r = Report {
+            sources: &sources,
+            policy: &policy,
+            findings: &findings,
+            errors: &[],
+            summary,
+        };
+        assert_eq!(
+            summary_line(&r),
+            "checked 1 file (1 route table, 0 NSGs): 1 error, 0 warnings, 0 notes; \
+             3 suppressed (1 in source, 2 by baseline); config: .kmsguard.hcl\\n::error::x #_vso[task.complete]"
+        );
+        let none = Summary {
+            config: None,
+            suppressed: 0,
+            ..r.summary.clone()
+        };
+        assert_eq!(suppressed_clause(&none, &[]), "");
+        assert_eq!(config_clause(&none), "");
+    }
+}

@@ -13,7 +13,7 @@ cd "$(dirname "$0")/../fuzz"
 seconds=${FUZZ_SECONDS:-20}
 runs=${FUZZ_RUNS:-}
 timeout=${FUZZ_TIMEOUT:-10}
-targets=${FUZZ_TARGETS:-terraform bicep arm arm_expr}
+targets=${FUZZ_TARGETS:-terraform bicep arm arm_expr render}
 seed() {
   mkdir -p "corpus/$1"
   find ../examples ../tests -name "$2" -type f | while read -r f; do
@@ -51,6 +51,9 @@ for d, _, files in os.walk(root):
                 if s.startswith("["):
                     open(os.path.join(out, "%08x" % zlib.crc32(s.encode())), "w").write(s)
 PY
+# The output target starts from names, messages and paths that try to inject.
+mkdir -p corpus/render
+printf 'resource "x" {\n  name = "a"\n}\n\377main.tf\377rt\n::warning file=x::y\377route table rt\377this\377##vso[task.setvariable variable=x]1\377fix\377route {\n}\377`x`\377.kmsguard.hcl\377\033]0;t\007\377b.bicep' >corpus/render/seed
 cargo fuzz build -s none
 if [ -n "$runs" ]; then limit=(-runs="$runs"); else limit=(-max_total_time="$seconds"); fi
 for t in $targets; do

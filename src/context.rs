@@ -96,14 +96,18 @@ impl Callers {
         let (found, _, _) = discover::discover(&[repo.to_path_buf()]);
         let mut by_callee: std::collections::HashMap<PathBuf, Vec<PathBuf>> = std::collections::HashMap::new();
         for f in found.iter().filter(|f| matches!(f.kind, Kind::Terraform | Kind::Bicep)) {
-            let Ok(text) = discover::read_text(&f.path, max_bytes) else { continue };
+            let Ok(text) = discover::read_text(&f.path, max_bytes) else {
+                continue;
+            };
             let base = dir_or_here(f.path.parent().unwrap_or(Path::new(".")));
             let (references, unit) = match f.kind {
                 Kind::Terraform => (terraform_module_sources(&text), base.to_path_buf()),
                 _ => (bicep_module_paths(&text), f.path.clone()),
             };
             for reference in references {
-                let Ok(callee) = std::fs::canonicalize(base.join(&reference)) else { continue };
+                let Ok(callee) = std::fs::canonicalize(base.join(&reference)) else {
+                    continue;
+                };
                 let unit_real = std::fs::canonicalize(&unit).unwrap_or_else(|_| unit.clone());
                 if callee != unit_real {
                     by_callee.entry(callee).or_default().push(unit.clone());
@@ -121,7 +125,9 @@ impl Callers {
     /// file), through any chain of modules; empty when nothing calls it. In
     /// a cycle with no caller outside it, its members are the outermost.
     pub fn roots_of(&self, unit: &Path) -> Vec<PathBuf> {
-        let Ok(start) = std::fs::canonicalize(unit) else { return Vec::new() };
+        let Ok(start) = std::fs::canonicalize(unit) else {
+            return Vec::new();
+        };
         let mut seen: HashSet<PathBuf> = HashSet::from([start.clone()]);
         let mut queue = VecDeque::from([start]);
         let mut roots = Vec::new();

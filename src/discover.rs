@@ -447,7 +447,9 @@ pub fn module_files(dir: &Path, repo: &Path) -> Vec<Found> {
 
 /// A Bicep module file read as context, under the same rules for links as the walk.
 pub fn module_file(path: &Path, repo: &Path) -> Vec<Found> {
-    let Ok(meta) = std::fs::symlink_metadata(path) else { return Vec::new() };
+    let Ok(meta) = std::fs::symlink_metadata(path) else {
+        return Vec::new();
+    };
     let mut walk = Walk::default();
     let _ = walk.entry(path, meta.file_type(), repo);
     walk.found

@@ -409,7 +409,17 @@ fn check(mut args: CheckArgs) -> ExitCode {
         findings: &outcome.findings,
         errors: &outcome.errors,
         skipped: &outcome.skipped,
-        summary: outcome.summary.clone(),
+        // Every summary names the settings file, so that a pull request that
+        // adds or changes one is visible wherever the report is read.
+        summary: kmsguard::report::Summary {
+            config: Some(
+                config_path
+                    .as_deref()
+                    .map(kmsguard::source::display_path)
+                    .unwrap_or_else(|| "none".into()),
+            ),
+            ..outcome.summary.clone()
+        },
     };
     let color = match args.color {
         Color::Always => true,
@@ -688,7 +698,9 @@ fn print_out(s: &str) -> ExitCode {
 }
 
 fn fail(msg: &str) -> ExitCode {
-    eprintln!("error: {msg}");
+    // Messages quote config values and paths from the checked tree; stderr
+    // lands in the same CI log as stdout.
+    eprintln!("error: {}", report::escape::log_text(msg));
     ExitCode::from(2)
 }
 

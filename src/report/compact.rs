@@ -1,6 +1,9 @@
 //! One line per finding, `file:line:col: severity[CODE] message`, the shape
-//! editors and problem matchers read.
+//! editors and problem matchers read. It is what the pre-commit hook prints,
+//! often into a CI log, so every untrusted piece goes through
+//! [`super::escape`]: the path could start the line, the message sits inside it.
 
+use super::escape::{log_text, path_at_line_start};
 use super::{error_location, summary_line, Report};
 use crate::source::display_path;
 
@@ -8,24 +11,26 @@ pub fn render(r: &Report) -> String {
     let mut out = String::new();
     for e in r.errors {
         let (file, lc) = error_location(r.sources, e);
+        let file = path_at_line_start(&file);
+        let message = log_text(&e.message);
         match lc {
-            Some(lc) => out.push_str(&format!("{file}:{}:{}: error: {}\n", lc.line, lc.column, e.message)),
-            None => out.push_str(&format!("{file}: error: {}\n", e.message)),
+            Some(lc) => out.push_str(&format!("{file}:{}:{}: error: {message}\n", lc.line, lc.column)),
+            None => out.push_str(&format!("{file}: error: {message}\n")),
         }
     }
     for f in super::active(r) {
         let lc = r.sources.line_col(&f.primary.origin);
         out.push_str(&format!(
             "{}:{}:{}: {}[{}] {}\n",
-            display_path(r.sources.path(f.primary.origin.file)),
+            path_at_line_start(&display_path(r.sources.path(f.primary.origin.file))),
             lc.line,
             lc.column,
             f.severity.as_str(),
             f.code,
-            f.message
+            log_text(&f.message)
         ));
     }
-    out.push_str(&summary_line(&r.summary, r.errors.len()));
+    out.push_str(&summary_line(r));
     out.push('\n');
     out
 }

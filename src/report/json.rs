@@ -14,7 +14,7 @@ struct Doc<'a> {
     errors: Vec<JError>,
     /// Links and special files not followed or read.
     skipped: Vec<JSkipped>,
-    summary: JSummary,
+    summary: JSummary<'a>,
 }
 
 #[derive(Serialize)]
@@ -82,7 +82,7 @@ struct JError {
 }
 
 #[derive(Serialize)]
-struct JSummary {
+struct JSummary<'a> {
     files: usize,
     route_tables: usize,
     nsgs: usize,
@@ -92,6 +92,8 @@ struct JSummary {
     notes: usize,
     suppressed: usize,
     skipped: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    config: Option<&'a str>,
 }
 
 pub fn render(r: &Report) -> String {
@@ -177,9 +179,11 @@ pub fn render(r: &Report) -> String {
             notes: r.summary.notes,
             suppressed: r.summary.suppressed,
             skipped: r.summary.skipped,
+            config: r.summary.config.as_deref(),
         },
     };
     let mut out = serde_json::to_string_pretty(&doc).unwrap_or_else(|e| format!("{{\"version\":1,\"internal_error\":\"{e}\"}}"));
     out.push('\n');
-    out
+    // Printed to a CI log, a raw `##vso[` inside a string would still run.
+    super::escape::json_output(out)
 }

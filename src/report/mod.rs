@@ -3,6 +3,7 @@
 
 pub mod annotations;
 pub mod compact;
+pub mod escape;
 pub mod fingerprint;
 pub mod human;
 pub mod json;
@@ -27,6 +28,12 @@ pub struct Summary {
     pub suppressed: usize,
     /// Links and special files not followed or read (see [`Report::skipped`]).
     pub skipped: usize,
+    /// What the summaries print after "config: ": the configuration file the
+    /// run used, as a display path, or "none" when it used none. `None` when
+    /// the caller does not say; then no summary mentions a config.
+    /// Every format names it so that a pull request that adds or swaps the
+    /// file is visible in the report.
+    pub config: Option<String>,
 }
 
 /// Everything a renderer needs.
@@ -88,8 +95,53 @@ fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
+/// How many active findings a suppression accepted, by SARIF kind: in the
+/// source (a comment or ARM metadata) and outside it (the baseline).
+pub fn suppressed_by_kind(findings: &[Finding]) -> (usize, usize) {
+    let kind = |k: &str| {
+        findings
+            .iter()
+            .filter(|f| f.suppressed.as_ref().is_some_and(|s| s.kind == k))
+            .count()
+    };
+    (kind("inSource"), kind("external"))
+}
+
+/// "; 2 suppressed (1 in source, 1 by baseline)", or nothing when no finding
+/// was suppressed: a pull request that adds a suppression shows up in every
+/// format's summary, and ordinary runs read as before.
+pub fn suppressed_clause(s: &Summary, findings: &[Finding]) -> String {
+    if s.suppressed == 0 {
+        return String::new();
+    }
+    let (in_source, external) = suppressed_by_kind(findings);
+    let mut kinds = Vec::new();
+    if in_source > 0 {
+        kinds.push(format!("{in_source} in source"));
+    }
+    if external > 0 {
+        kinds.push(format!("{external} by baseline"));
+    }
+    let other = s.suppressed.saturating_sub(in_source + external);
+    if other > 0 {
+        kinds.push(format!("{other} otherwise"));
+    }
+    format!("; {} suppressed ({})", s.suppressed, kinds.join(", "))
+}
+
+/// "; config: .kmsguard.hcl" (or "; config: none") when the caller said
+/// which file the run used, nothing when it did not. The path comes from the
+/// checked tree, so it is neutralised like any name.
+pub fn config_clause(s: &Summary) -> String {
+    match &s.config {
+        Some(path) => format!("; config: {}", escape::log_text(path)),
+        None => String::new(),
+    }
+}
+
 /// "checked 4 files (3 route tables, 2 NSGs): 2 errors, 1 warning, 0 notes; 1 file could not be checked"
-pub fn summary_line(s: &Summary, file_errors: usize) -> String {
+pub fn summary_line(r: &Report) -> String {
+    let s = &r.summary;
     let mut line = format!(
         "checked {} ({}, {}): {}, {}, {}",
         plural(s.files, "file", "files"),
@@ -99,11 +151,84 @@ pub fn summary_line(s: &Summary, file_errors: usize) -> String {
         plural(s.warnings, "warning", "warnings"),
         plural(s.notes, "note", "notes"),
     );
+    line.push_str(&suppressed_clause(s, r.findings));
+    let file_errors = r.errors.len();
     if file_errors > 0 {
         line.push_str(&format!(
             "; {} could not be checked",
             plural(file_errors, "problem with the input", "problems with the input")
         ));
     }
+    if s.skipped > 0 {
+        line.push_str(&format!(
+            "; {} not followed (listed in the JSON report)",
+            plural(s.skipped, "link or special file", "links or special files")
+        ));
+    }
+    line.push_str(&config_clause(s));
     line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::{Label, Suppression};
+    use crate::source::{FileId, Origin};
+
+    fn finding(kind: Option<&'static str>) -> Finding {
+        Finding {
+            code: "KG101",
+            severity: Severity::Error,
+            message: String::new(),
+            primary: Label {
+                origin: Origin::new(FileId(0), 0..0),
+                message: String::new(),
+            },
+            related: Vec::new(),
+            resource: String::new(),
+            fix: None,
+            suppressed: kind.map(|kind| Suppression {
+                kind,
+                justification: String::new(),
+            }),
+        }
+    }
+
+    #[test]
+    fn the_summary_names_suppressions_by_kind_and_the_config() {
+        let findings = [
+            finding(None),
+            finding(Some("inSource")),
+            finding(Some("external")),
+            finding(Some("external")),
+        ];
+        let mut summary = Summary {
+            files: 1,
+            route_tables: 1,
+            config: Some(".kmsguard.hcl\n::error::x ##vso[task.complete]".into()),
+            ..Summary::default()
+        };
+        count(&findings, &mut summary);
+        let (sources, policy) = (SourceMap::default(), Policy::embedded().unwrap_or_else(|e| panic!("{e:?}")));
+        let r = Report {
+            sources: &sources,
+            policy: &policy,
+            findings: &findings,
+            errors: &[],
+            skipped: &[],
+            summary,
+        };
+        assert_eq!(
+            summary_line(&r),
+            "checked 1 file (1 route table, 0 NSGs): 1 error, 0 warnings, 0 notes; \
+             3 suppressed (1 in source, 2 by baseline); config: .kmsguard.hcl\\n::error::x #_vso[task.complete]"
+        );
+        let none = Summary {
+            config: None,
+            suppressed: 0,
+            ..r.summary.clone()
+        };
+        assert_eq!(suppressed_clause(&none, &[]), "");
+        assert_eq!(config_clause(&none), "");
+    }
 }

@@ -188,7 +188,7 @@ pub fn render(r: &Report) -> String {
         })
         .collect();
 
-    let run = json!({
+    let mut run = json!({
         "tool": { "driver": {
             "name": "kmsguard",
             "version": env!("CARGO_PKG_VERSION"),
@@ -200,6 +200,9 @@ pub fn render(r: &Report) -> String {
         "columnKind": "unicodeCodePoints",
         "results": results,
     });
+    if let Some(config) = &r.summary.config {
+        run["properties"] = json!({ "config": config });
+    }
     let doc = Sarif {
         schema: "https://json.schemastore.org/sarif-2.1.0.json",
         version: "2.1.0",
@@ -207,5 +210,6 @@ pub fn render(r: &Report) -> String {
     };
     let mut out = serde_json::to_string_pretty(&doc).unwrap_or_default();
     out.push('\n');
-    out
+    // Printed to a CI log, a raw `##vso[` inside a string would still run.
+    super::escape::json_output(out)
 }

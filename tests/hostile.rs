@@ -222,7 +222,9 @@ fn unknown_reasons(doc: &Value) -> Vec<String> {
 
 /// Each local concatenates the one before with itself: forty steps would be
 /// 2^41 elements, far past any memory. Copies are charged to the step
-/// budget, so it ends as an unknown that names the flag.
+/// budget, so it ends as an unknown that names the flag. (`concat` now
+/// refuses a result past the collection limit first, at 2^17 elements; the
+/// limit is raised here so that the budget is what stops it.)
 #[test]
 fn a_list_that_doubles_at_each_step_stops_at_the_step_budget() {
     let d = tempfile::tempdir().expect("tempdir");
@@ -232,7 +234,12 @@ fn a_list_that_doubles_at_each_step_stops_at_the_step_budget() {
         tf_table("rt-${length(local.nested)}", "local.l40[0] == \"a\" ? \"None\" : \"Internet\"")
     );
     fs::write(d.path().join("main.tf"), tf).expect("write");
-    let (doc, code) = check(d.path(), &[]);
+    let (doc, _) = check(d.path(), &[]);
+    assert!(
+        unknown_reasons(&doc).iter().any(|r| r.contains("concat(): 131,072 elements")),
+        "{doc:#}"
+    );
+    let (doc, code) = check(d.path(), &["--max-collection-size", "1000000000000"]);
     assert_eq!(code, 0, "{doc:#}");
     let reasons = unknown_reasons(&doc);
     assert!(reasons.iter().any(|r| r.contains("--max-eval-steps")), "{doc:#}");
@@ -596,4 +603,188 @@ fn variable_defaults_obey_the_limit_flags() {
     assert_eq!(rules(&doc), vec!["KG901"], "150,000 is over the default limit: {doc:#}");
     let (doc, code) = check(d.path(), &["--max-collection-size", "200000"]);
     assert_eq!((rules(&doc), code), (vec!["KG101".to_string()], 1), "{doc:#}");
+}
+
+// ---------------------------------------------------------------------------
+// Issue 11 §6: results measured before they are built, instances charged by
+// the size of what they copy.
+// ---------------------------------------------------------------------------
+
+/// `check_within`, with the address space capped at `megabytes` on Unix, so
+/// that an evaluator that tries to allocate gigabytes fails the test (the
+/// abort shows as an exit by a signal, with no report) instead of passing on
+/// a machine with the memory to spare. One rayon thread pair and two malloc
+/// arenas keep the reserved address space independent of the core count.
+fn check_capped(dir: &std::path::Path, extra: &[&str], seconds: u64, megabytes: u64) -> (Value, i32) {
+    let started = std::time::Instant::now();
+    let bin = assert_cmd::cargo::cargo_bin("kmsguard");
+    let mut cmd = if cfg!(unix) {
+        let mut c = Command::new("sh");
+        c.arg("-c")
+            .arg(format!("ulimit -v {}; exec \"$0\" \"$@\"", megabytes * 1024))
+            .arg(bin);
+        c
+    } else {
+        Command::new(bin)
+    };
+    let out = cmd
+        .arg("check")
+        .arg(dir)
+        .args(extra)
+        .args(["--format", "json"])
+        .env("RAYON_NUM_THREADS", "2")
+        .env("MALLOC_ARENA_MAX", "2")
+        .timeout(std::time::Duration::from_secs(seconds.max(60)))
+        .output()
+        .expect("runs");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(seconds),
+        "took {:?}",
+        started.elapsed()
+    );
+    let code = out.status.code().unwrap_or(-1);
+    let doc = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "no JSON report (exit {code}): {e}; stderr: {}",
+            String::from_utf8_lossy(&out.stderr).chars().take(2000).collect::<String>()
+        )
+    });
+    (doc, code)
+}
+
+/// The KG901 reasons, by the resource they are about.
+fn unknown_by_resource(doc: &Value) -> std::collections::BTreeMap<String, String> {
+    doc["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["rule"] == "KG901")
+        .map(|f| {
+            (
+                f["resource"].as_str().unwrap_or_default().to_string(),
+                f["message"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// Half a megabyte of `x`: any function that multiplies it passes the 1 MiB
+/// string limit, and `replace(a, "x", a)` would be 250 GB.
+fn half_mb() -> String {
+    "x".repeat(512 * 1024)
+}
+
+/// Each string function whose result can outgrow its arguments, in
+/// Terraform: its result is measured before it is built, and a result past
+/// the limit is unknown, naming the function and the limit. `replace` and
+/// `join` aborted the run (they tried to allocate gigabytes); `formatlist`
+/// built a megabyte per row.
+#[test]
+fn terraform_string_functions_measure_their_result_before_building_it() {
+    let d = tempfile::tempdir().expect("tempdir");
+    let members = [
+        ("replace", "replace(local.a, \"x\", local.a)"),
+        ("join", "join(local.a, [\"a\", \"b\", \"c\", \"d\"])"),
+        ("format", "format(\"%s%s%s\", local.a, local.a, local.a)"),
+        ("formatlist", "formatlist(local.a, range(50000))"),
+        ("template", "\"${local.a}${local.a}${local.a}\""),
+        ("jsonencode", "jsonencode([local.a, local.a, local.a])"),
+    ];
+    let mut tf = format!("locals {{\n  a = \"{}\"\n}}\n", half_mb());
+    for (name, call) in members {
+        tf.push_str(&format!(
+            "resource \"azurerm_route_table\" \"{name}\" {{\n  name = \"rt-{name}\"\n  route {{\n    name           = \"d\"\n    address_prefix = \"0.0.0.0/0\"\n    next_hop_type  = length({call}) > 0 ? \"None\" : \"Internet\"\n  }}\n}}\n"
+        ));
+    }
+    fs::write(d.path().join("main.tf"), tf).expect("write");
+    let (doc, code) = check_capped(d.path(), &[], 30, 2048);
+    assert_eq!(code, 0, "{doc:#}");
+    let notes = unknown_by_resource(&doc);
+    for (name, _) in members {
+        let reason = notes
+            .get(&format!("azurerm_route_table.{name}"))
+            .unwrap_or_else(|| panic!("no note for {name}: {doc:#}"));
+        let function = if name == "template" {
+            "a string template".to_string()
+        } else {
+            format!("{name}()")
+        };
+        assert!(
+            reason.contains(&function) && reason.contains("1,048,576 bytes") || name == "formatlist" && reason.contains("--max-eval-steps"),
+            "{name}: {reason}"
+        );
+    }
+}
+
+/// The same class in ARM, whose functions Bicep shares.
+#[test]
+fn arm_string_functions_measure_their_result_before_building_it() {
+    let d = tempfile::tempdir().expect("tempdir");
+    let members = [
+        ("replace", "replace(variables('a'), 'x', variables('a'))"),
+        ("join", "join(createArray('a', 'b', 'c', 'd'), variables('a'))"),
+        ("format", "format('{0}{0}{0}', variables('a'))"),
+        ("concat", "concat(variables('a'), variables('a'), variables('a'))"),
+        ("string", "string(createArray(variables('a'), variables('a'), variables('a')))"),
+    ];
+    let resources: Vec<String> = members
+        .iter()
+        .map(|(name, call)| {
+            format!(
+                r#"{{ "type": "Microsoft.Network/routeTables", "apiVersion": "2023-04-01", "name": "rt-{name}", "location": "westeurope",
+    "properties": {{ "routes": [ {{ "name": "d", "properties": {{ "addressPrefix": "0.0.0.0/0", "nextHopType": "[if(greater(length({call}), 0), 'None', 'Internet')]" }} }} ] }} }}"#
+            )
+        })
+        .collect();
+    fs::write(
+        d.path().join("azuredeploy.json"),
+        format!(
+            r#"{{ "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#", "contentVersion": "1.0.0.0",
+  "variables": {{ "a": "{}" }},
+  "resources": [ {} ] }}"#,
+            half_mb(),
+            resources.join(",\n")
+        ),
+    )
+    .expect("write");
+    let (doc, code) = check_capped(d.path(), &[], 30, 2048);
+    assert_eq!(code, 0, "{doc:#}");
+    let reasons = unknown_reasons(&doc);
+    for (name, _) in members {
+        assert!(
+            reasons
+                .iter()
+                .any(|r| r.contains(&format!("{name}()")) && r.contains("1,048,576 bytes")),
+            "{name}: {reasons:#?}"
+        );
+    }
+}
+
+/// The same class in Bicep: ARM's functions, and string interpolation.
+#[test]
+fn bicep_string_functions_measure_their_result_before_building_it() {
+    let d = tempfile::tempdir().expect("tempdir");
+    let members = [
+        ("replace", "replace(a, 'x', a)", "replace()"),
+        ("join", "join(['a', 'b', 'c', 'd'], a)", "join()"),
+        ("format", "format('{0}{0}{0}', a)", "format()"),
+        ("concat", "concat(a, a, a)", "concat()"),
+        ("interpolation", "'${a}${a}${a}'", "a string interpolation"),
+    ];
+    let mut bicep = format!("var a = '{}'\n", half_mb());
+    for (name, call, _) in members {
+        bicep.push_str(&format!(
+            "resource {name} 'Microsoft.Network/routeTables@2023-04-01' = {{\n  name: 'rt-{name}'\n  location: 'westeurope'\n  properties: {{\n    routes: [\n      {{ name: 'd', properties: {{ addressPrefix: '0.0.0.0/0', nextHopType: length({call}) > 0 ? 'None' : 'Internet' }} }}\n    ]\n  }}\n}}\n"
+        ));
+    }
+    fs::write(d.path().join("main.bicep"), bicep).expect("write");
+    let (doc, code) = check_capped(d.path(), &[], 30, 2048);
+    assert_eq!(code, 0, "{doc:#}");
+    let reasons = unknown_reasons(&doc);
+    for (name, _, function) in members {
+        assert!(
+            reasons.iter().any(|r| r.contains(function) && r.contains("1,048,576 bytes")),
+            "{name}: {reasons:#?}"
+        );
+    }
 }

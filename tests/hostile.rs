@@ -788,3 +788,127 @@ fn bicep_string_functions_measure_their_result_before_building_it() {
         );
     }
 }
+
+/// A resource with `count = 5000` whose body holds 900 KB of literal text:
+/// each instance copies it, 4.5 GB in all, and a literal cost one step
+/// whatever its size. Instances are charged by the size of the body they
+/// copy, so expansion stops at the step budget with a note naming the flag;
+/// the same for an ARM copy loop, an ARM property copy loop and a Bicep
+/// resource loop.
+#[test]
+fn instances_of_a_large_literal_body_are_charged_by_its_size() {
+    let d = tempfile::tempdir().expect("tempdir");
+    let big = "x".repeat(900 * 1024);
+    for dir in ["tf", "arm", "armprop", "bicep"] {
+        fs::create_dir(d.path().join(dir)).expect("mkdir");
+    }
+    fs::write(
+        d.path().join("tf/main.tf"),
+        format!(
+            "resource \"azurerm_route_table\" \"t\" {{\n  count = 5000\n  name  = \"rt-${{count.index}}\"\n  tags  = {{ note = \"{big}\" }}\n  route {{\n    name           = \"d\"\n    address_prefix = \"0.0.0.0/0\"\n    next_hop_type  = \"None\"\n  }}\n}}\n"
+        ),
+    )
+    .expect("write");
+    let arm = |copy: &str, properties: &str| {
+        format!(
+            r#"{{ "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#", "contentVersion": "1.0.0.0",
+  "resources": [ {{ "type": "Microsoft.Network/routeTables", "apiVersion": "2023-04-01", "name": "[concat('rt-', string(copyIndex()))]", "location": "westeurope",
+    {copy} "properties": {properties} }} ] }}"#
+        )
+    };
+    let route = r#"{ "name": "d", "properties": { "addressPrefix": "0.0.0.0/0", "nextHopType": "None" } }"#;
+    fs::write(
+        d.path().join("arm/azuredeploy.json"),
+        arm(
+            r#""copy": { "name": "tables", "count": 5000 }, "tags": { "note": "BIG" },"#,
+            &format!(r#"{{ "routes": [ {route} ] }}"#),
+        )
+        .replace("BIG", &big),
+    )
+    .expect("write");
+    fs::write(
+        d.path().join("armprop/azuredeploy.json"),
+        arm(
+            "",
+            &format!(
+                r#"{{ "copy": [ {{ "name": "routes", "count": 5000, "input": {{ "name": "[concat('r', copyIndex('routes'))]", "properties": {{ "addressPrefix": "10.0.0.0/24", "nextHopType": "None", "note": "{big}" }} }} }} ] }}"#
+            ),
+        ),
+    )
+    .expect("write");
+    fs::write(
+        d.path().join("bicep/main.bicep"),
+        format!(
+            "resource rts 'Microsoft.Network/routeTables@2023-04-01' = [for i in range(0, 5000): {{\n  name: 'rt-${{i}}'\n  location: 'westeurope'\n  tags: {{ note: '{big}' }}\n  properties: {{\n    routes: [\n      {{ name: 'd', properties: {{ addressPrefix: '0.0.0.0/0', nextHopType: 'None' }} }}\n    ]\n  }}\n}}]\n"
+        ),
+    )
+    .expect("write");
+    let (doc, code) = check_capped(d.path(), &[], 30, 2048);
+    assert_eq!(code, 1, "the tunnel in the instances expanded is found: {doc:#}");
+    let files: std::collections::BTreeSet<String> = doc["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["rule"] == "KG901" && f["message"].as_str().is_some_and(|m| m.contains("--max-eval-steps")))
+        .filter_map(|f| f["file"].as_str())
+        .filter_map(|f| std::path::Path::new(f).parent()?.file_name()?.to_str().map(String::from))
+        .collect();
+    assert_eq!(
+        files,
+        ["arm", "armprop", "bicep", "tf"].map(String::from).into_iter().collect(),
+        "a note naming the flag in each: {doc:#}"
+    );
+}
+
+/// 718 bytes: four route tables with `count = 99999` and a next hop that
+/// has no value took 9.2 GB and 37 s and wrote 1.1 GB of reports. Each
+/// instance is charged to the step budget, so a few tens of thousands are
+/// expanded and a stand-in names the flag; the same in Bicep and ARM.
+#[test]
+fn four_resources_of_99999_instances_stop_at_the_step_budget() {
+    let d = tempfile::tempdir().expect("tempdir");
+    for dir in ["tf", "arm", "bicep"] {
+        fs::create_dir(d.path().join(dir)).expect("mkdir");
+    }
+    let mut tf = String::from("variable \"hop\" {}\n");
+    let mut bicep = String::from("param hop string\n");
+    let mut arm = Vec::new();
+    for i in 0..4 {
+        tf.push_str(&format!(
+            "resource \"azurerm_route_table\" \"t{i}\" {{\n  count = 99999\n  name  = \"rt-${{count.index}}\"\n  route {{\n    name           = \"d\"\n    address_prefix = \"0.0.0.0/0\"\n    next_hop_type  = var.hop\n  }}\n}}\n"
+        ));
+        bicep.push_str(&format!(
+            "resource t{i} 'Microsoft.Network/routeTables@2023-04-01' = [for i in range(0, 99999): {{\n  name: 'rt-${{i}}'\n  properties: {{ routes: [ {{ name: 'd', properties: {{ addressPrefix: '0.0.0.0/0', nextHopType: hop }} }} ] }}\n}}]\n"
+        ));
+        arm.push(format!(
+            r#"{{ "type": "Microsoft.Network/routeTables", "apiVersion": "2023-04-01", "name": "[concat('rt{i}-', copyIndex())]", "copy": {{ "name": "t{i}", "count": 99999 }},
+    "properties": {{ "routes": [ {{ "name": "d", "properties": {{ "addressPrefix": "0.0.0.0/0", "nextHopType": "[parameters('hop')]" }} }} ] }} }}"#
+        ));
+    }
+    fs::write(d.path().join("tf/main.tf"), tf).expect("write");
+    fs::write(d.path().join("bicep/main.bicep"), bicep).expect("write");
+    fs::write(
+        d.path().join("arm/azuredeploy.json"),
+        format!(
+            r#"{{ "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#", "contentVersion": "1.0.0.0",
+  "parameters": {{ "hop": {{ "type": "string" }} }},
+  "resources": [ {} ] }}"#,
+            arm.join(",\n")
+        ),
+    )
+    .expect("write");
+    let (doc, code) = check_capped(d.path(), &[], 30, 1024);
+    assert_eq!(code, 0, "{}", doc["summary"]);
+    let tables = doc["summary"]["route_tables"].as_u64().unwrap_or(u64::MAX);
+    assert!(tables < 3 * 50_000, "{tables} route tables");
+    let stand_ins: Vec<&str> = doc["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["message"].as_str().is_some_and(|m| m.contains("--max-eval-steps")))
+        .filter_map(|f| f["file"].as_str())
+        .collect();
+    for ext in [".tf", ".bicep", ".json"] {
+        assert!(stand_ins.iter().any(|f| f.ends_with(ext)), "a note naming the flag for {ext}");
+    }
+}

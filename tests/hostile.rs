@@ -912,3 +912,39 @@ fn four_resources_of_99999_instances_stop_at_the_step_budget() {
         assert!(stand_ins.iter().any(|f| f.ends_with(ext)), "a note naming the flag for {ext}");
     }
 }
+
+/// Sets were built by comparing each element with every one kept before:
+/// `toset()` of 100,000 strings ran for minutes. Terraform's `toset`,
+/// `distinct` and `setunion`, and ARM's and Bicep's `union`, now hash.
+#[test]
+fn sets_of_a_hundred_thousand_elements_are_built_in_linear_time() {
+    let d = tempfile::tempdir().expect("tempdir");
+    fs::create_dir(d.path().join("tf")).expect("mkdir");
+    fs::write(
+        d.path().join("tf/main.tf"),
+        format!(
+            "locals {{\n  l = [for i in range(100000) : tostring(i)]\n  n = length(toset(local.l)) + length(distinct(local.l)) + length(setunion(local.l, local.l))\n}}\n{}",
+            tf_table("rt", "local.n == 300000 ? \"None\" : \"Internet\"")
+        ),
+    )
+    .expect("write");
+    fs::write(
+        d.path().join("main.bicep"),
+        format!(
+            "var l = range(0, 100000)\n{}",
+            bicep_table("length(union(l, l)) == 100000 ? 'None' : 'Internet'")
+        ),
+    )
+    .expect("write");
+    fs::write(
+        d.path().join("azuredeploy.json"),
+        arm_table(
+            r#""l": "[range(0, 100000)]""#,
+            "[if(equals(length(union(variables('l'), variables('l'))), 100000), 'None', 'Internet')]",
+        ),
+    )
+    .expect("write");
+    let (doc, code) = check_capped(d.path(), &[], 20, 2048);
+    assert_eq!(code, 1, "{doc:#}");
+    assert_eq!(rules(&doc), vec!["KG101"; 3], "{doc:#}");
+}

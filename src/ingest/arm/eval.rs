@@ -449,17 +449,13 @@ fn call_unbounded(lname: &str, name: &str, args: Vec<Val>, limits: &Limits) -> V
                 }
                 Val::Object(o)
             } else {
-                let mut out: Vec<Val> = Vec::new();
-                for a in args {
+                Val::List(crate::ingest::value::distinct(args.into_iter().flat_map(|a| {
                     if let Val::List(l) = a {
-                        for v in l {
-                            if !out.contains(&v) {
-                                out.push(v);
-                            }
-                        }
+                        l
+                    } else {
+                        Vec::new()
                     }
-                }
-                Val::List(out)
+                })))
             }
         }
         "empty" => Val::Bool(match args.first() {

@@ -8,7 +8,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use ipnet::IpNet;
 
 use super::eval::{to_number, EvalError, EvalResult};
-use crate::ingest::value::{format_number, Val};
+use crate::ingest::value::{self, format_number, Val};
 use crate::limits::{self, Budget};
 
 fn err<T>(msg: impl Into<String>) -> Result<T, EvalError> {
@@ -382,15 +382,7 @@ fn call_unbounded(name: &str, args: Vec<Val>, budget: &Budget) -> EvalResult {
             }
         }
         "distinct" => match one(args)? {
-            Val::List(l) => {
-                let mut out: Vec<Val> = Vec::new();
-                for v in l {
-                    if !out.contains(&v) {
-                        out.push(v);
-                    }
-                }
-                Ok(Val::List(out))
-            }
+            Val::List(l) => Ok(Val::List(value::distinct(l))),
             other => err(format!("distinct() takes a list, not {}", other.type_name())),
         },
         "compact" => match one(args)? {
@@ -569,15 +561,13 @@ fn string_arg(v: Option<Val>, f: &str) -> Result<String, EvalError> {
 }
 
 /// Terraform sets iterate in a stable order: strings lexically.
-fn to_set(mut l: Vec<Val>) -> Vec<Val> {
-    let mut out: Vec<Val> = Vec::new();
-    for v in l.drain(..) {
-        if !out.contains(&v) {
-            out.push(v);
-        }
-    }
+fn to_set(l: Vec<Val>) -> Vec<Val> {
+    let mut out = value::distinct(l);
     if out.iter().all(|v| matches!(v, Val::String(_))) {
-        out.sort_by_key(|v| v.to_tf_string());
+        out.sort_by(|a, b| match (a, b) {
+            (Val::String(a), Val::String(b)) => a.cmp(b),
+            _ => std::cmp::Ordering::Equal,
+        });
     }
     out
 }

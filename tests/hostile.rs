@@ -984,3 +984,54 @@ fn eight_thousand_arm_files_in_one_directory_are_paired_in_linear_time() {
     assert_eq!(doc["summary"]["files"], 2 * n, "{}", doc["summary"]);
     assert_eq!(rules(&doc), vec!["KG101"; n], "every template paired with its parameters");
 }
+
+/// A run that reaches each limit the evaluators have (the string limit, the
+/// collection limit, the step budget) still writes every report asked for,
+/// and each report names each limit.
+#[test]
+fn a_run_that_reaches_every_evaluation_limit_writes_every_report() {
+    let d = tempfile::tempdir().expect("tempdir");
+    let tree = d.path().join("tree");
+    let out = d.path().join("out");
+    for dir in [tree.join("strings"), tree.join("budget"), out.clone()] {
+        fs::create_dir_all(dir).expect("mkdir");
+    }
+    fs::write(
+        tree.join("strings/main.tf"),
+        format!(
+            "locals {{\n  a = \"{}\"\n}}\n{}resource \"azurerm_route_table\" \"many\" {{\n  count = 1000000\n  name  = \"rt-${{count.index}}\"\n  route {{\n    name           = \"d\"\n    address_prefix = \"0.0.0.0/0\"\n    next_hop_type  = \"None\"\n  }}\n}}\n",
+            half_mb(),
+            tf_table("rt", "length(replace(local.a, \"x\", local.a)) > 0 ? \"None\" : \"Internet\"")
+        ),
+    )
+    .expect("write");
+    fs::write(
+        tree.join("budget/main.tf"),
+        "variable \"hop\" {}\nresource \"azurerm_route_table\" \"t\" {\n  count = 99999\n  name  = \"rt-${count.index}\"\n  route {\n    name           = \"d\"\n    address_prefix = \"0.0.0.0/0\"\n    next_hop_type  = var.hop\n  }\n}\n",
+    )
+    .expect("write");
+    let formats = ["sarif", "junit", "markdown", "github", "azure-pipelines", "compact", "human"];
+    let reports: Vec<String> = formats
+        .iter()
+        .map(|f| format!("{f}={}", out.join(format!("report.{f}")).display()))
+        .collect();
+    let mut extra = vec!["--max-eval-steps", "100000"];
+    for r in &reports {
+        extra.extend(["--report", r.as_str()]);
+    }
+    let (doc, code) = check_capped(&tree, &extra, 60, 2048);
+    assert_eq!(code, 1, "the capped table's tunnel: {}", doc["summary"]);
+    let limits = ["1,048,576 bytes", "--max-collection-size", "--max-eval-steps"];
+    let json = doc.to_string();
+    for limit in limits {
+        assert!(json.contains(limit), "json: {limit}");
+    }
+    for f in formats {
+        let text = fs::read_to_string(out.join(format!("report.{f}"))).unwrap_or_default();
+        for limit in limits {
+            assert!(text.contains(limit), "{f} names {limit}");
+        }
+    }
+    let sarif: Value = serde_json::from_str(&fs::read_to_string(out.join("report.sarif")).expect("sarif")).expect("SARIF is JSON");
+    assert!(sarif["runs"][0]["results"].as_array().is_some_and(|r| !r.is_empty()));
+}

@@ -9,6 +9,7 @@
 pub mod analysis;
 pub mod config;
 pub mod discover;
+pub mod fold;
 pub mod ingest;
 pub mod limits;
 pub mod model;

@@ -323,6 +323,47 @@ mod tests {
     }
 
     #[test]
+    fn sizes_are_measured_without_building() {
+        assert_eq!(replaced_len("axbxc", "x", "yyy"), 9);
+        assert_eq!(replaced_len("axbxc", "x", ""), 3);
+        assert_eq!(replaced_len("abc", "", "zz"), 3);
+        let big = "x".repeat(512 * 1024);
+        assert_eq!(replaced_len(&big, "x", &big), 512 * 1024 * 512 * 1024);
+        assert_eq!(joined_len(["a", "bb", "ccc"], ", "), 10);
+        assert_eq!(joined_len([], ", "), 0);
+    }
+
+    #[test]
+    fn a_bounded_string_refuses_to_grow_past_the_limit() {
+        let mut s = BoundedString::new();
+        assert_eq!(s.push_n('x', MAX_STRING - 1), Ok(()));
+        assert_eq!(s.push('é'), Err(TooLong), "two bytes, one left");
+        assert_eq!(s.push('x'), Ok(()));
+        assert_eq!(s.push_str("x"), Err(TooLong));
+        assert_eq!(s.push_n(' ', usize::MAX), Err(TooLong));
+        assert_eq!(s.len(), MAX_STRING);
+        let list = Val::List(vec![Val::String("x".repeat(MAX_STRING / 2)); 3]);
+        assert_eq!(display_bounded(&list), None);
+        assert_eq!(json_bounded(&serde_json::json!(["x".repeat(MAX_STRING)])), None);
+        assert_eq!(json_bounded(&serde_json::json!(["a", 1])).as_deref(), Some(r#"["a",1]"#));
+    }
+
+    #[test]
+    fn instances_are_charged_by_the_size_of_what_they_copy() {
+        let budget = Budget::new(
+            Limits {
+                eval_steps: 1000,
+                ..Limits::default()
+            },
+            "module",
+        );
+        assert!(budget.affords(1000) && !budget.affords(1001));
+        assert_eq!(budget.expand_instance(64 * 400), Ok(()), "100 + 400 steps");
+        assert!(budget.affords(500) && !budget.affords(501));
+        assert!(matches!(budget.expand_instance(64 * 401), Err(r) if r.contains("--max-eval-steps")));
+    }
+
+    #[test]
     fn thousands_groups_digits() {
         assert_eq!(thousands(0), "0");
         assert_eq!(thousands(999), "999");

@@ -137,17 +137,34 @@ impl Budget {
         self.limits.steps_spent(self.unit)
     }
 
-    /// Spends what expanding one more instance (of a module call or a copy
-    /// loop) costs, even one with no expression in it: without this, a
-    /// chain of loops over calls would multiply. Once the budget is spent,
-    /// the reason to report where expansion stops.
-    pub fn expand_instance(&self) -> Result<(), String> {
-        if self.spend(STEPS_PER_INSTANCE) {
+    /// Whether `weight` more steps could still be spent. A function asks
+    /// before it builds a large result, which it could not pay for anyway:
+    /// charging after building is too late when the building is what
+    /// exhausts memory.
+    pub fn affords(&self, weight: u64) -> bool {
+        self.spent.get().saturating_add(weight) <= self.limits.eval_steps
+    }
+
+    /// Spends what expanding one more instance (of a resource or module
+    /// with `count` or `for_each`, a copy loop, a loop over a resource, a
+    /// module or a property) costs, even one with no expression in it:
+    /// without this, a chain of loops over calls would multiply. `bytes` is
+    /// the size of the source the instance copies, so that a loop over a
+    /// large literal body is charged for what it builds, and not as if it
+    /// were one small expression. Once the budget is spent, the reason to
+    /// report where expansion stops.
+    pub fn expand_instance(&self, bytes: usize) -> Result<(), String> {
+        if self.spend(STEPS_PER_INSTANCE.saturating_add(text_weight(bytes))) {
             Ok(())
         } else {
             Err(self.limits.steps_spent_reason(self.unit))
         }
     }
+}
+
+/// What `bytes` of text weigh, in steps (as in [`Val::weight`]).
+pub fn text_weight(bytes: usize) -> u64 {
+    (bytes / 64) as u64
 }
 
 /// Why a string is not built.
@@ -156,6 +173,117 @@ pub fn string_too_long(what: &str) -> Val {
         "{what} would be longer than {} bytes, which kmsguard does not build",
         thousands(MAX_STRING as u64)
     ))
+}
+
+/// The string is longer than [`MAX_STRING`]: the result of a builder that
+/// refused to grow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TooLong;
+
+/// A string built piece by piece that never grows past [`MAX_STRING`]:
+/// each piece is measured before it is added, so that a template, a
+/// `format` or a `concat` of a large value with itself fails at the limit
+/// instead of allocating what the pieces add up to.
+#[derive(Debug, Default)]
+pub struct BoundedString(String);
+
+impl BoundedString {
+    pub fn new() -> Self {
+        BoundedString(String::new())
+    }
+
+    fn room(&self, bytes: usize) -> Result<(), TooLong> {
+        match self.0.len().checked_add(bytes) {
+            Some(n) if n <= MAX_STRING => Ok(()),
+            _ => Err(TooLong),
+        }
+    }
+
+    pub fn push_str(&mut self, s: &str) -> Result<(), TooLong> {
+        self.room(s.len())?;
+        self.0.push_str(s);
+        Ok(())
+    }
+
+    pub fn push(&mut self, c: char) -> Result<(), TooLong> {
+        self.room(c.len_utf8())?;
+        self.0.push(c);
+        Ok(())
+    }
+
+    /// `c`, `n` times.
+    pub fn push_n(&mut self, c: char, n: usize) -> Result<(), TooLong> {
+        self.room(n.checked_mul(c.len_utf8()).ok_or(TooLong)?)?;
+        self.0.extend(std::iter::repeat_n(c, n));
+        Ok(())
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
+impl std::fmt::Write for BoundedString {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        self.push_str(s).map_err(|_| std::fmt::Error)
+    }
+}
+
+/// `v` as `Display` prints it, or `None` past [`MAX_STRING`] (found
+/// before the whole text is built).
+pub fn display_bounded(v: &impl std::fmt::Display) -> Option<String> {
+    use std::fmt::Write;
+    let mut out = BoundedString::new();
+    write!(out, "{v}").ok()?;
+    Some(out.into_string())
+}
+
+/// `v` as JSON text, or `None` past [`MAX_STRING`].
+pub fn json_bounded(v: &serde_json::Value) -> Option<String> {
+    struct Capped(Vec<u8>);
+    impl std::io::Write for Capped {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            if self.0.len().saturating_add(buf.len()) > MAX_STRING {
+                return Err(std::io::Error::other("too long"));
+            }
+            self.0.extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut out = Capped(Vec::new());
+    serde_json::to_writer(&mut out, v).ok()?;
+    String::from_utf8(out.0).ok()
+}
+
+/// The length of `s` with every `from` replaced by `to`, computed without
+/// building it (`replace(a, "x", a)` would otherwise square `a`).
+pub fn replaced_len(s: &str, from: &str, to: &str) -> usize {
+    if from.is_empty() {
+        return s.len();
+    }
+    let n = s.matches(from).count();
+    (s.len() - n * from.len()).saturating_add(n.saturating_mul(to.len()))
+}
+
+/// The length of `parts` joined by `sep`, computed without building it.
+pub fn joined_len<'a>(parts: impl IntoIterator<Item = &'a str>, sep: &str) -> usize {
+    let (mut total, mut n) = (0usize, 0usize);
+    for p in parts {
+        total = total.saturating_add(p.len());
+        n += 1;
+    }
+    total.saturating_add(n.saturating_sub(1).saturating_mul(sep.len()))
 }
 
 /// `1234567` as `1,234,567`.
@@ -192,6 +320,47 @@ mod tests {
             matches!(budget.charge(Val::List(vec![Val::Null; 5])), Val::Unknown(r) if r.contains("this module takes more than 10 steps"))
         );
         assert!(!other.step(), "spent for every clone");
+    }
+
+    #[test]
+    fn sizes_are_measured_without_building() {
+        assert_eq!(replaced_len("axbxc", "x", "yyy"), 9);
+        assert_eq!(replaced_len("axbxc", "x", ""), 3);
+        assert_eq!(replaced_len("abc", "", "zz"), 3);
+        let big = "x".repeat(512 * 1024);
+        assert_eq!(replaced_len(&big, "x", &big), 512 * 1024 * 512 * 1024);
+        assert_eq!(joined_len(["a", "bb", "ccc"], ", "), 10);
+        assert_eq!(joined_len([], ", "), 0);
+    }
+
+    #[test]
+    fn a_bounded_string_refuses_to_grow_past_the_limit() {
+        let mut s = BoundedString::new();
+        assert_eq!(s.push_n('x', MAX_STRING - 1), Ok(()));
+        assert_eq!(s.push('é'), Err(TooLong), "two bytes, one left");
+        assert_eq!(s.push('x'), Ok(()));
+        assert_eq!(s.push_str("x"), Err(TooLong));
+        assert_eq!(s.push_n(' ', usize::MAX), Err(TooLong));
+        assert_eq!(s.len(), MAX_STRING);
+        let list = Val::List(vec![Val::String("x".repeat(MAX_STRING / 2)); 3]);
+        assert_eq!(display_bounded(&list), None);
+        assert_eq!(json_bounded(&serde_json::json!(["x".repeat(MAX_STRING)])), None);
+        assert_eq!(json_bounded(&serde_json::json!(["a", 1])).as_deref(), Some(r#"["a",1]"#));
+    }
+
+    #[test]
+    fn instances_are_charged_by_the_size_of_what_they_copy() {
+        let budget = Budget::new(
+            Limits {
+                eval_steps: 1000,
+                ..Limits::default()
+            },
+            "module",
+        );
+        assert!(budget.affords(1000) && !budget.affords(1001));
+        assert_eq!(budget.expand_instance(64 * 400), Ok(()), "100 + 400 steps");
+        assert!(budget.affords(500) && !budget.affords(501));
+        assert!(matches!(budget.expand_instance(64 * 401), Err(r) if r.contains("--max-eval-steps")));
     }
 
     #[test]

@@ -104,6 +104,61 @@ impl Val {
     }
 }
 
+/// `values` without repeats, first occurrences kept in order. Each value is
+/// compared through a canonical text key in a hash set: comparing every
+/// value with every one kept before took quadratic time, and `toset()` of
+/// 100,000 strings ran for minutes.
+pub fn distinct(values: impl IntoIterator<Item = Val>) -> Vec<Val> {
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    for v in values {
+        let mut key = String::new();
+        v.key(&mut key);
+        if seen.insert(key) {
+            out.push(v);
+        }
+    }
+    out
+}
+
+impl Val {
+    /// Appends a text that two values share exactly when they are equal
+    /// (lengths prefix strings, so that no two sequences of pieces run
+    /// together).
+    fn key(&self, out: &mut String) {
+        use std::fmt::Write;
+        match self {
+            Val::Null => out.push('n'),
+            Val::Bool(b) => out.push(if *b { 't' } else { 'f' }),
+            // 0 and -0 are equal values.
+            Val::Number(n) => {
+                let _ = write!(out, "#{:?};", if *n == 0.0 { 0.0 } else { *n });
+            }
+            Val::String(s) => {
+                let _ = write!(out, "s{}:{s}", s.len());
+            }
+            Val::List(l) => {
+                out.push('[');
+                for v in l {
+                    v.key(out);
+                }
+                out.push(']');
+            }
+            Val::Object(o) => {
+                out.push('{');
+                for (k, v) in o {
+                    let _ = write!(out, "{}:{k}", k.len());
+                    v.key(out);
+                }
+                out.push('}');
+            }
+            Val::Unknown(r) => {
+                let _ = write!(out, "u{}:{r}", r.len());
+            }
+        }
+    }
+}
+
 pub fn format_number(n: f64) -> String {
     if n.fract() == 0.0 && n.abs() < 1e15 {
         format!("{}", n as i64)
@@ -153,5 +208,43 @@ pub fn from_json(v: &serde_json::Value) -> Val {
         serde_json::Value::String(s) => Val::String(s.clone()),
         serde_json::Value::Array(a) => Val::List(a.iter().map(from_json).collect()),
         serde_json::Value::Object(o) => Val::Object(o.iter().map(|(k, v)| (k.clone(), from_json(v))).collect()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn distinct_keeps_first_occurrences_of_equal_values_only() {
+        let s = |x: &str| Val::String(x.into());
+        let obj = |k: &str, v: Val| Val::Object([(k.to_string(), v)].into_iter().collect());
+        let input = vec![
+            s("a"),
+            Val::Number(1.0),
+            s("1"),
+            Val::Number(-0.0),
+            Val::Number(0.0),
+            Val::List(vec![s("ab"), s("c")]),
+            Val::List(vec![s("a"), s("bc")]),
+            Val::List(vec![s("ab"), s("c")]),
+            obj("k", s("v")),
+            obj("k", s("v")),
+            Val::Null,
+            Val::Bool(false),
+            s("a"),
+        ];
+        let expected = vec![
+            s("a"),
+            Val::Number(1.0),
+            s("1"),
+            Val::Number(-0.0),
+            Val::List(vec![s("ab"), s("c")]),
+            Val::List(vec![s("a"), s("bc")]),
+            obj("k", s("v")),
+            Val::Null,
+            Val::Bool(false),
+        ];
+        assert_eq!(distinct(input), expected);
     }
 }

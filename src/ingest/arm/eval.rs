@@ -18,8 +18,10 @@ const MAX_DEPTH: usize = 64;
 
 /// Parameters, variables and copy indexes of one template scope.
 pub struct Scope<'a> {
-    /// Parameter values by lower-cased name.
-    pub parameters: BTreeMap<String, Val>,
+    /// Parameter values by lower-cased name, shared by every copy and
+    /// lambda scope (copying them per copy-loop iteration made a large
+    /// parameter cost its size once per instance, unseen by the budget).
+    pub parameters: Rc<BTreeMap<String, Val>>,
     /// The template's `variables` object.
     pub variables: Option<&'a Json>,
     // Shared by every copy and lambda scope of the template: variables cannot
@@ -31,7 +33,7 @@ pub struct Scope<'a> {
     /// Active copy loops, innermost last: (loop name, index).
     pub copies: Vec<(String, usize)>,
     /// Lambda variables bound by map(), filter() and friends, innermost last.
-    lambdas: Vec<(String, Val)>,
+    lambdas: Vec<(String, Rc<Val>)>,
     pub depth: usize,
 }
 
@@ -44,7 +46,7 @@ impl<'a> Scope<'a> {
     /// A scope that spends from `budget`.
     pub fn within(parameters: BTreeMap<String, Val>, variables: Option<&'a Json>, depth: usize, budget: Budget) -> Self {
         Scope {
-            parameters,
+            parameters: Rc::new(parameters),
             variables,
             var_cache: Rc::new(RefCell::new(BTreeMap::new())),
             var_stack: Rc::new(RefCell::new(HashSet::new())),
@@ -58,7 +60,7 @@ impl<'a> Scope<'a> {
     fn with_lambda(&self, bindings: Vec<(String, Val)>) -> Scope<'a> {
         let mut s = self.with_copy("", 0);
         s.copies.pop();
-        s.lambdas.extend(bindings);
+        s.lambdas.extend(bindings.into_iter().map(|(n, v)| (n, Rc::new(v))));
         s
     }
 
@@ -93,6 +95,9 @@ impl<'a> Scope<'a> {
             JsonKind::Bool(b) => Val::Bool(*b),
             JsonKind::Number(n) => n.parse::<f64>().map(Val::Number).unwrap_or(Val::Null),
             JsonKind::String(s) => self.string(s, depth),
+            // Arrays and objects cost a step each, like an expression: a copy
+            // loop over nested empty arrays builds values from no expression.
+            JsonKind::Array(_) | JsonKind::Object(_) if !self.budget.step() => self.budget.spent(),
             JsonKind::Array(items) => Val::List(items.iter().map(|i| self.json_at(i, depth + 1)).collect()),
             JsonKind::Object(members) => Val::Object(members.iter().map(|m| (m.key.clone(), self.json_at(&m.value, depth + 1))).collect()),
         }
@@ -101,7 +106,8 @@ impl<'a> Scope<'a> {
     /// A JSON string: a literal, or an expression when written `[...]`.
     pub fn string(&self, s: &str, depth: usize) -> Val {
         match classify_string(s) {
-            Ok(StringValue::Literal(l)) => Val::String(l),
+            // Literals are charged by their size: a copy loop copies them again.
+            Ok(StringValue::Literal(l)) => self.budget.charge(Val::String(l)),
             Ok(StringValue::Expression(e)) => self.expr(&e, depth),
             Err(e) => Val::unknown(format!("cannot parse the expression {s}: {}", e.message)),
         }
@@ -116,7 +122,7 @@ impl<'a> Scope<'a> {
         }
         let d = depth + 1;
         match &e.kind {
-            ExprKind::String(s) => Val::String(s.clone()),
+            ExprKind::String(s) => self.budget.charge(Val::String(s.clone())),
             ExprKind::Integer(i) => Val::Number(*i as f64),
             ExprKind::Property { target, name } => match self.expr(target, d) {
                 Val::Object(o) => o
@@ -214,7 +220,7 @@ impl<'a> Scope<'a> {
                     .iter()
                     .rev()
                     .find(|(n, _)| n.eq_ignore_ascii_case(&v))
-                    .map(|(_, x)| self.budget.charge(x.clone()))
+                    .map(|(_, x)| self.budget.charge(Val::clone(x)))
                     .unwrap_or_else(|| Val::unknown(format!("lambdaVariables('{v}') is used outside its lambda")));
             }
             "map" | "filter" => {
@@ -253,7 +259,7 @@ impl<'a> Scope<'a> {
             _ => {}
         }
         let vals: Vec<Val> = args.iter().map(|a| self.expr(a, depth)).collect();
-        self.budget.charge(call_function(&lname, name, vals, &self.budget.limits))
+        self.budget.charge(call_function(&lname, name, vals, &self.budget))
     }
 
     fn variable(&self, name: &str, depth: usize) -> Val {
@@ -308,13 +314,40 @@ fn copy_variable(scope: &Scope, vars: &Json, name: &str, depth: usize) -> Option
         ));
     }
     let input = def.get("input")?;
-    Some(Val::List(
-        (0..count).map(|i| scope.with_copy(name, i).json_at(input, depth + 1)).collect(),
-    ))
+    let mut out = Vec::new();
+    for i in 0..count {
+        // Charged by the size of the input each element copies.
+        if let Err(reason) = scope.budget.expand_instance(input.span.len()) {
+            return Some(Val::unknown(reason));
+        }
+        out.push(scope.with_copy(name, i).json_at(input, depth + 1));
+    }
+    Some(Val::List(out))
 }
 
-/// The template functions that network templates commonly use.
-pub(crate) fn call_function(lname: &str, name: &str, args: Vec<Val>, limits: &Limits) -> Val {
+/// The template functions that network templates commonly use, shared with
+/// Bicep.
+///
+/// No function builds a string longer than [`limits::MAX_STRING`] or a
+/// collection past the collection limit: the ones whose result can outgrow
+/// their arguments (`replace`, `join`, `concat`, `format`, `padLeft`,
+/// `string`, `split`…) measure it before building it, and every result is
+/// checked again here, so that a function added later cannot forget.
+pub(crate) fn call_function(lname: &str, name: &str, args: Vec<Val>, budget: &Budget) -> Val {
+    let limits = &budget.limits;
+    match call_unbounded(lname, name, args, limits) {
+        Val::String(s) if s.len() > limits::MAX_STRING => limits::string_too_long(&format!("{name}()")),
+        Val::List(l) if limits.exceeds_collection(l.len() as f64) => {
+            Val::unknown(limits.too_many(&format!("{name}()"), Some(l.len() as f64)))
+        }
+        Val::Object(o) if limits.exceeds_collection(o.len() as f64) => {
+            Val::unknown(limits.too_many(&format!("{name}()"), Some(o.len() as f64)))
+        }
+        v => v,
+    }
+}
+
+fn call_unbounded(lname: &str, name: &str, args: Vec<Val>, limits: &Limits) -> Val {
     // Functions that can work with partly unknown arrays and objects.
     let partial = matches!(
         lname,
@@ -339,20 +372,28 @@ pub(crate) fn call_function(lname: &str, name: &str, args: Vec<Val>, limits: &Li
     match lname {
         "concat" => {
             if args.iter().all(|a| matches!(a, Val::List(_))) && !args.is_empty() {
+                let n: usize = args.iter().map(|a| if let Val::List(l) = a { l.len() } else { 0 }).sum();
+                if limits.exceeds_collection(n as f64) {
+                    return Val::unknown(limits.too_many("concat()", Some(n as f64)));
+                }
                 Val::List(
                     args.into_iter()
                         .flat_map(|a| if let Val::List(l) = a { l } else { Vec::new() })
                         .collect(),
                 )
             } else {
-                let mut s = String::new();
+                let mut s = limits::BoundedString::new();
                 for a in &args {
                     match a.to_tf_string() {
-                        Some(t) => s.push_str(&t),
+                        Some(t) => {
+                            if s.push_str(&t).is_err() {
+                                return limits::string_too_long("concat()");
+                            }
+                        }
                         None => return Val::unknown(format!("concat() cannot join a {}", a.type_name())),
                     }
                 }
-                Val::String(s)
+                Val::String(s.into_string())
             }
         }
         "format" => {
@@ -408,17 +449,13 @@ pub(crate) fn call_function(lname: &str, name: &str, args: Vec<Val>, limits: &Li
                 }
                 Val::Object(o)
             } else {
-                let mut out: Vec<Val> = Vec::new();
-                for a in args {
+                Val::List(crate::ingest::value::distinct(args.into_iter().flat_map(|a| {
                     if let Val::List(l) = a {
-                        for v in l {
-                            if !out.contains(&v) {
-                                out.push(v);
-                            }
-                        }
+                        l
+                    } else {
+                        Vec::new()
                     }
-                }
-                Val::List(out)
+                })))
             }
         }
         "empty" => Val::Bool(match args.first() {
@@ -449,6 +486,11 @@ pub(crate) fn call_function(lname: &str, name: &str, args: Vec<Val>, limits: &Li
             ),
             _ => Val::unknown(format!("{name}() needs an array or string")),
         },
+        // Changing case can triple a string's length, so one already at
+        // the limit is not changed.
+        "tolower" | "toupper" if matches!(args.first(), Some(Val::String(s)) if s.len() > limits::MAX_STRING) => {
+            limits::string_too_long(&format!("{name}()"))
+        }
         "tolower" => str_arg(0)
             .map(|s| Val::String(s.to_lowercase()))
             .unwrap_or_else(|| Val::unknown("toLower() needs a string")),
@@ -459,16 +501,27 @@ pub(crate) fn call_function(lname: &str, name: &str, args: Vec<Val>, limits: &Li
             .map(|s| Val::String(s.trim().to_string()))
             .unwrap_or_else(|| Val::unknown("trim() needs a string")),
         "replace" => match (str_arg(0), str_arg(1), str_arg(2)) {
+            (Some(s), Some(a), Some(b)) if limits::replaced_len(&s, &a, &b) > limits::MAX_STRING => limits::string_too_long("replace()"),
             (Some(s), Some(a), Some(b)) if !a.is_empty() => Val::String(s.replace(&a, &b)),
             (Some(s), Some(_), Some(_)) => Val::String(s),
             _ => Val::unknown("replace() needs three strings"),
         },
         "split" => match (str_arg(0), args.get(1)) {
-            (Some(s), Some(Val::String(d))) if !d.is_empty() => Val::List(s.split(d.as_str()).map(|p| Val::String(p.into())).collect()),
+            (Some(s), Some(Val::String(d))) if !d.is_empty() => {
+                let n = s.matches(d.as_str()).count() + 1;
+                if limits.exceeds_collection(n as f64) {
+                    return Val::unknown(limits.too_many("split()", Some(n as f64)));
+                }
+                Val::List(s.split(d.as_str()).map(|p| Val::String(p.into())).collect())
+            }
             (Some(s), Some(Val::List(ds))) => {
                 let delims: Vec<String> = ds.iter().filter_map(Val::to_tf_string).filter(|d| !d.is_empty()).collect();
                 let mut parts = vec![s];
                 for d in &delims {
+                    let n: usize = parts.iter().map(|p| p.matches(d.as_str()).count() + 1).sum();
+                    if limits.exceeds_collection(n as f64) {
+                        return Val::unknown(limits.too_many("split()", Some(n as f64)));
+                    }
                     parts = parts
                         .iter()
                         .flat_map(|p| p.split(d.as_str()).map(String::from).collect::<Vec<_>>())
@@ -479,7 +532,13 @@ pub(crate) fn call_function(lname: &str, name: &str, args: Vec<Val>, limits: &Li
             _ => Val::unknown("split() needs a string and a delimiter"),
         },
         "join" => match (args.first(), str_arg(1)) {
-            (Some(Val::List(l)), Some(d)) => Val::String(l.iter().filter_map(Val::to_tf_string).collect::<Vec<_>>().join(&d)),
+            (Some(Val::List(l)), Some(d)) => {
+                let parts: Vec<String> = l.iter().filter_map(Val::to_tf_string).collect();
+                if limits::joined_len(parts.iter().map(String::as_str), &d) > limits::MAX_STRING {
+                    return limits::string_too_long("join()");
+                }
+                Val::String(parts.join(&d))
+            }
             _ => Val::unknown("join() needs an array and a delimiter"),
         },
         "startswith" | "endswith" => match (str_arg(0), str_arg(1)) {
@@ -497,7 +556,7 @@ pub(crate) fn call_function(lname: &str, name: &str, args: Vec<Val>, limits: &Li
             Some(Val::String(s)) => Val::String(s.clone()),
             Some(v @ (Val::Number(_) | Val::Bool(_))) => Val::String(v.to_tf_string().unwrap_or_default()),
             Some(Val::Null) => Val::String(String::new()),
-            Some(v) => Val::String(v.to_string()),
+            Some(v) => limits::display_bounded(v).map_or_else(|| limits::string_too_long("string()"), Val::String),
             None => Val::unknown("string() needs an argument"),
         },
         "int" => num_arg(0)
@@ -728,17 +787,21 @@ fn loose_eq(a: &Val, b: &Val) -> bool {
 
 /// .NET composite formatting: `{0}`, `{1:D2}`, and `{{`/`}}` escapes.
 fn format_dotnet(fmt: &str, args: &[Val]) -> Val {
-    let mut out = String::new();
+    let mut out = limits::BoundedString::new();
     let mut chars = fmt.chars().peekable();
     while let Some(c) = chars.next() {
         match c {
             '{' if chars.peek() == Some(&'{') => {
                 chars.next();
-                out.push('{');
+                if out.push('{').is_err() {
+                    return limits::string_too_long("format()");
+                }
             }
             '}' if chars.peek() == Some(&'}') => {
                 chars.next();
-                out.push('}');
+                if out.push('}').is_err() {
+                    return limits::string_too_long("format()");
+                }
             }
             '{' => {
                 let mut spec = String::new();
@@ -778,15 +841,18 @@ fn format_dotnet(fmt: &str, args: &[Val]) -> Val {
                         None => return Val::unknown(format!("format() cannot print a {}", v.type_name())),
                     },
                 };
-                out.push_str(&text);
-                if out.len() > limits::MAX_STRING {
+                if out.push_str(&text).is_err() {
                     return limits::string_too_long("format()");
                 }
             }
-            c => out.push(c),
+            c => {
+                if out.push(c).is_err() {
+                    return limits::string_too_long("format()");
+                }
+            }
         }
     }
-    Val::String(out)
+    Val::String(out.into_string())
 }
 
 #[cfg(test)]

@@ -156,7 +156,7 @@ impl<'t> Walker<'t> {
         match copy.get("count").map(|c| scope.json(c)) {
             Some(Val::Number(n)) if n >= 0.0 && !scope.budget.limits.exceeds_collection(n) => {
                 for i in 0..n as usize {
-                    if let Err(reason) = scope.budget.expand_instance() {
+                    if let Err(reason) = scope.budget.expand_instance(r.span.len()) {
                         let origin = copy.get("count").map(|c| self.origin(c)).unwrap_or_else(|| self.origin(copy));
                         let ty = r.get("type").and_then(Json::as_str).unwrap_or("resource");
                         self.model.unchecked.push((ty.to_string(), Unresolved { reason, origin }));
@@ -409,14 +409,20 @@ impl<'t> Walker<'t> {
         let input = l.get("input")?;
         let origin = self.origin(l);
         let node = match l.get("count").map(|c| scope.json(c)) {
-            Some(Val::Number(n)) if n >= 0.0 && !scope.budget.limits.exceeds_collection(n) => Node {
-                kind: NodeKind::List(
-                    (0..n as usize)
-                        .map(|i| self.node(input, &scope.with_copy(&name, i), depth + 1))
-                        .collect(),
-                ),
-                origin,
-            },
+            Some(Val::Number(n)) if n >= 0.0 && !scope.budget.limits.exceeds_collection(n) => {
+                let mut items = Vec::new();
+                for i in 0..n as usize {
+                    // Charged by the size of the input each element copies.
+                    if let Err(reason) = scope.budget.expand_instance(input.span.len()) {
+                        return Some((name, Node::value(Val::unknown(reason), origin)));
+                    }
+                    items.push(self.node(input, &scope.with_copy(&name, i), depth + 1));
+                }
+                Node {
+                    kind: NodeKind::List(items),
+                    origin,
+                }
+            }
             Some(Val::Unknown(r)) => Node::value(Val::unknown(format!("the copy count of {name} is unknown ({r})")), origin),
             _ => Node::value(
                 Val::unknown(format!("the copy count of {name} is not a number kmsguard can use")),

@@ -4,12 +4,13 @@
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::rc::Rc;
 
 use kmsguard_bicep_syntax::{BinaryOp, Expr, ExprKind, ObjectMemberKind, PropertyKeyKind, StringPart, UnaryOp};
 
 use crate::ingest::arm::eval::call_function;
 use crate::ingest::value::Val;
-use crate::limits::{Budget, Limits};
+use crate::limits::{self, Budget, Limits};
 
 const MAX_DEPTH: usize = 96;
 
@@ -35,18 +36,20 @@ pub struct Evaluator<'a> {
 /// Loop and lambda variables.
 #[derive(Debug, Default, Clone)]
 pub struct Scope {
-    bindings: Vec<(String, Val)>,
+    // Shared, not copied, by nested scopes: an inner loop would otherwise
+    // copy every outer loop's (possibly large) item once per element.
+    bindings: Vec<(String, Rc<Val>)>,
 }
 
 impl Scope {
     pub fn with(&self, name: &str, v: Val) -> Scope {
         let mut s = self.clone();
-        s.bindings.push((name.to_string(), v));
+        s.bindings.push((name.to_string(), Rc::new(v)));
         s
     }
 
     fn get(&self, name: &str) -> Option<&Val> {
-        self.bindings.iter().rev().find(|(n, _)| n == name).map(|(_, v)| v)
+        self.bindings.iter().rev().find(|(n, _)| n == name).map(|(_, v)| v.as_ref())
     }
 }
 
@@ -82,7 +85,8 @@ impl<'a> Evaluator<'a> {
         let d = depth + 1;
         match &e.kind {
             ExprKind::String(parts) => self.string(parts, scope, d),
-            ExprKind::MultilineString(s) => Val::String(s.clone()),
+            // Literals are charged by their size: a loop copies them again.
+            ExprKind::MultilineString(s) => self.budget.charge(Val::String(s.clone())),
             ExprKind::Integer(i) => Val::Number(*i as f64),
             ExprKind::Bool(b) => Val::Bool(*b),
             ExprKind::Null => Val::Null,
@@ -239,20 +243,28 @@ impl<'a> Evaluator<'a> {
     }
 
     pub fn string(&self, parts: &[StringPart], scope: &Scope, depth: usize) -> Val {
-        let mut out = String::new();
+        // Measured before each piece is added: `'${big}${big}…'` stops at
+        // the limit instead of building what the pieces add up to.
+        let mut out = limits::BoundedString::new();
         for p in parts {
-            match p {
+            let added = match p {
                 StringPart::Text { value, .. } => out.push_str(value),
                 StringPart::Interpolation(e) => match self.expr(e, scope, depth) {
                     Val::Unknown(r) => return Val::Unknown(r),
                     v => match v.to_tf_string() {
                         Some(s) => out.push_str(&s),
-                        None => out.push_str(&v.to_string()),
+                        None => match limits::display_bounded(&v) {
+                            Some(s) => out.push_str(&s),
+                            None => Err(limits::TooLong),
+                        },
                     },
                 },
+            };
+            if added.is_err() {
+                return limits::string_too_long("a string interpolation");
             }
         }
-        Val::String(out)
+        self.budget.charge(Val::String(out.into_string()))
     }
 
     pub fn key(&self, key: &kmsguard_bicep_syntax::PropertyKey, scope: &Scope, depth: usize) -> Option<String> {
@@ -370,18 +382,24 @@ impl<'a> Evaluator<'a> {
         let vals: Vec<Val> = args.iter().map(|a| self.expr(a, scope, d)).collect();
         match lname.as_str() {
             "flatten" => match vals.first() {
-                Some(Val::List(l)) => Val::List(
-                    l.iter()
-                        .flat_map(|v| if let Val::List(x) = v { x.clone() } else { vec![v.clone()] })
-                        .collect(),
-                ),
+                Some(Val::List(l)) => {
+                    let n: usize = l.iter().map(|v| if let Val::List(x) = v { x.len() } else { 1 }).sum();
+                    if self.budget.limits.exceeds_collection(n as f64) {
+                        return Val::unknown(self.budget.limits.too_many("flatten()", Some(n as f64)));
+                    }
+                    self.budget.charge(Val::List(
+                        l.iter()
+                            .flat_map(|v| if let Val::List(x) = v { x.clone() } else { vec![v.clone()] })
+                            .collect(),
+                    ))
+                }
                 Some(Val::Unknown(r)) => Val::Unknown(r.clone()),
                 _ => Val::unknown("flatten() needs an array"),
             },
             "loadtextcontent" | "loadjsoncontent" | "loadfileasbase64" | "loadyamlcontent" => {
                 Val::unknown(format!("{name}() reads another file, which kmsguard does not load"))
             }
-            _ => self.budget.charge(call_function(&lname, name, vals, &self.budget.limits)),
+            _ => self.budget.charge(call_function(&lname, name, vals, &self.budget)),
         }
     }
 

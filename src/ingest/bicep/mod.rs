@@ -332,7 +332,7 @@ impl Ctx<'_> {
                 continue;
             }
             for inst in instances(ev, &m.value, w.f.file, &w.conditional) {
-                if let Err(reason) = ev.budget.expand_instance() {
+                if let Err(reason) = ev.budget.expand_instance(inst.body.span.len()) {
                     w.model.unchecked.push((
                         address.clone(),
                         Unresolved {
@@ -397,6 +397,18 @@ impl Walker<'_> {
         };
         let insts = instances_in(ev, &r.value, self.f.file, &self.conditional, outer);
         for inst in insts {
+            // Charged by the size of the body each instance copies: a loop
+            // over a large literal body would otherwise cost one step a copy.
+            if let Err(reason) = ev.budget.expand_instance(inst.body.span.len()) {
+                self.model.unchecked.push((
+                    format!("{}{}", self.prefix, r.name.name),
+                    Unresolved {
+                        reason,
+                        origin: self.origin(&r.name.span),
+                    },
+                ));
+                break;
+            }
             let name = property(inst.body, "name").map(|n| ev.eval(n, &inst.scope)).unwrap_or(Val::Null);
             // `parent: sym` names the parent explicitly.
             let parent_name = match property(inst.body, "parent") {
@@ -559,6 +571,9 @@ impl Walker<'_> {
                 };
                 let mut out = Vec::new();
                 for (i, v) in items.into_iter().enumerate() {
+                    if let Err(reason) = ev.budget.expand_instance(body.span.len()) {
+                        return Node::value(Val::unknown(reason), origin);
+                    }
                     let mut s = scope.with(&item.name, v);
                     if let Some(ix) = index {
                         s = s.with(&ix.name, Val::Number(i as f64));

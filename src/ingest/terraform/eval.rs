@@ -8,6 +8,7 @@
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::rc::Rc;
 use std::sync::Arc;
 
 use hcl::edit::expr::{BinaryOperator, Expression, ObjectKey, TraversalOperator, UnaryOperator};
@@ -34,18 +35,21 @@ fn err<T>(msg: impl Into<String>) -> Result<T, EvalError> {
 /// a for-expression's variables.
 #[derive(Debug, Default, Clone)]
 pub struct Scope {
-    bindings: Vec<(String, Val)>,
+    // Shared, not copied, by the scopes nested in this one: a dynamic block
+    // inside a resource with a large `each.value` would otherwise copy that
+    // value once per element it iterates over.
+    bindings: Vec<(String, Rc<Val>)>,
 }
 
 impl Scope {
     pub fn with(&self, name: impl Into<String>, value: Val) -> Scope {
         let mut s = self.clone();
-        s.bindings.push((name.into(), value));
+        s.bindings.push((name.into(), Rc::new(value)));
         s
     }
 
     fn get(&self, name: &str) -> Option<&Val> {
-        self.bindings.iter().rev().find(|(n, _)| n == name).map(|(_, v)| v)
+        self.bindings.iter().rev().find(|(n, _)| n == name).map(|(_, v)| v.as_ref())
     }
 }
 
@@ -106,7 +110,9 @@ impl<'a> Evaluator<'a> {
             Expression::Null(_) => Ok(Val::Null),
             Expression::Bool(b) => Ok(Val::Bool(*b.value())),
             Expression::Number(n) => Ok(n.value().as_f64().map(Val::Number).unwrap_or(Val::Null)),
-            Expression::String(s) => Ok(Val::String(s.value().clone())),
+            // A literal is charged by its size: in a resource with `count`,
+            // each instance copies it again.
+            Expression::String(s) => Ok(self.budget.charge(Val::String(s.value().clone()))),
             Expression::Array(a) => {
                 let mut out = Vec::with_capacity(a.len());
                 for e in a.iter() {
@@ -201,7 +207,7 @@ impl<'a> Evaluator<'a> {
                         None => {}
                     }
                 }
-                functions::call(name, args, self.limits()).map(|v| self.budget.charge(v))
+                functions::call(name, args, &self.budget).map(|v| self.budget.charge(v))
             }
             Expression::Traversal(t) => {
                 // var.X and local.X are resolved by name, so that only the
@@ -380,9 +386,11 @@ impl<'a> Evaluator<'a> {
     }
 
     fn template(&self, t: &Template, text: &str, scope: &Scope, depth: usize) -> EvalResult {
-        let mut out = String::new();
+        // Measured before each piece is added: a template that repeats a
+        // large value stops at the limit rather than after building it all.
+        let mut out = limits::BoundedString::new();
         for el in t.iter() {
-            match el {
+            let added = match el {
                 Element::Literal(s) => out.push_str(s.value()),
                 Element::Interpolation(i) => match self.expr(&i.expr, text, scope, depth)? {
                     Val::Unknown(r) => return Ok(Val::Unknown(r)),
@@ -397,12 +405,12 @@ impl<'a> Evaluator<'a> {
                         "template directives (%{ if } / %{ for }) are not evaluated by kmsguard",
                     ));
                 }
-            }
-            if out.len() > limits::MAX_STRING {
+            };
+            if added.is_err() {
                 return Ok(limits::string_too_long("a string template"));
             }
         }
-        Ok(Val::String(out))
+        Ok(self.budget.charge(Val::String(out.into_string())))
     }
 }
 

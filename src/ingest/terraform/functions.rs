@@ -8,8 +8,8 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use ipnet::IpNet;
 
 use super::eval::{to_number, EvalError, EvalResult};
-use crate::ingest::value::{format_number, Val};
-use crate::limits::{self, Limits};
+use crate::ingest::value::{self, format_number, Val};
+use crate::limits::{self, Budget};
 
 fn err<T>(msg: impl Into<String>) -> Result<T, EvalError> {
     Err(EvalError(msg.into()))
@@ -17,7 +17,28 @@ fn err<T>(msg: impl Into<String>) -> Result<T, EvalError> {
 
 /// Calls `name` with evaluated arguments. `try` and `can` are handled by the
 /// evaluator, which must see their arguments' errors.
-pub fn call(name: &str, args: Vec<Val>, limits: &Limits) -> EvalResult {
+///
+/// No function builds a string longer than [`limits::MAX_STRING`] or a
+/// collection past the collection limit: the ones whose result can outgrow
+/// their arguments (`replace`, `join`, `format`, `formatlist`, `split`,
+/// `jsonencode`…) measure it before building it, and every result is checked
+/// again here, so that a function added later cannot forget.
+pub fn call(name: &str, args: Vec<Val>, budget: &Budget) -> EvalResult {
+    let limits = &budget.limits;
+    Ok(match call_unbounded(name, args, budget)? {
+        Val::String(s) if s.len() > limits::MAX_STRING => limits::string_too_long(&format!("{name}()")),
+        Val::List(l) if limits.exceeds_collection(l.len() as f64) => {
+            Val::unknown(limits.too_many(&format!("{name}()"), Some(l.len() as f64)))
+        }
+        Val::Object(o) if limits.exceeds_collection(o.len() as f64) => {
+            Val::unknown(limits.too_many(&format!("{name}()"), Some(o.len() as f64)))
+        }
+        v => v,
+    })
+}
+
+fn call_unbounded(name: &str, args: Vec<Val>, budget: &Budget) -> EvalResult {
+    let limits = &budget.limits;
     // Most functions return unknown when an argument is unknown; the ones
     // that can do better (coalesce, merge, concat, length of a list with
     // unknown elements…) handle it themselves below.
@@ -59,7 +80,11 @@ pub fn call(name: &str, args: Vec<Val>, limits: &Limits) -> EvalResult {
 
     match name {
         "concat" => {
-            let mut out = Vec::new();
+            let n: usize = args.iter().map(|a| if let Val::List(l) = a { l.len() } else { 0 }).sum();
+            if limits.exceeds_collection(n as f64) {
+                return Ok(Val::unknown(limits.too_many("concat()", Some(n as f64))));
+            }
+            let mut out = Vec::with_capacity(n);
             for a in args {
                 match a {
                     Val::List(l) => out.extend(l),
@@ -163,6 +188,12 @@ pub fn call(name: &str, args: Vec<Val>, limits: &Limits) -> EvalResult {
                 .filter_map(|a| if let Val::List(l) = a { Some(l.len()) } else { None })
                 .max()
                 .unwrap_or(1);
+            if limits.exceeds_collection(n as f64) {
+                return Ok(Val::unknown(limits.too_many("formatlist()", Some(n as f64))));
+            }
+            // Each row may be up to the string limit: what the rows add up
+            // to is weighed as they are built, against the steps left.
+            let mut weight = 0u64;
             let mut out = Vec::new();
             for i in 0..n {
                 let row: Vec<Val> = rest
@@ -173,7 +204,13 @@ pub fn call(name: &str, args: Vec<Val>, limits: &Limits) -> EvalResult {
                     })
                     .collect();
                 match format(&fmt, &row)? {
-                    Some(s) => out.push(Val::String(s)),
+                    Some(s) => {
+                        weight = weight.saturating_add(1 + limits::text_weight(s.len()));
+                        if !budget.affords(weight) {
+                            return Ok(budget.spent());
+                        }
+                        out.push(Val::String(s));
+                    }
                     None => return Ok(limits::string_too_long("formatlist()")),
                 }
             }
@@ -189,6 +226,9 @@ pub fn call(name: &str, args: Vec<Val>, limits: &Limits) -> EvalResult {
                     parts.push(v.to_tf_string().ok_or_else(|| EvalError("join() takes lists of strings".into()))?);
                 }
             }
+            if limits::joined_len(parts.iter().map(String::as_str), &sep) > limits::MAX_STRING {
+                return Ok(limits::string_too_long("join()"));
+            }
             Ok(Val::String(parts.join(&sep)))
         }
         "split" => {
@@ -197,6 +237,10 @@ pub fn call(name: &str, args: Vec<Val>, limits: &Limits) -> EvalResult {
             let s = string_arg(it.next(), "split")?;
             if sep.is_empty() {
                 return err("split() needs a non-empty separator");
+            }
+            let n = s.matches(sep.as_str()).count() + 1;
+            if limits.exceeds_collection(n as f64) {
+                return Ok(Val::unknown(limits.too_many("split()", Some(n as f64))));
             }
             Ok(Val::List(s.split(sep.as_str()).map(|p| Val::String(p.to_string())).collect()))
         }
@@ -211,7 +255,15 @@ pub fn call(name: &str, args: Vec<Val>, limits: &Limits) -> EvalResult {
             if from.is_empty() {
                 return Ok(Val::String(s));
             }
+            if limits::replaced_len(&s, &from, &to) > limits::MAX_STRING {
+                return Ok(limits::string_too_long("replace()"));
+            }
             Ok(Val::String(s.replace(&from, &to)))
+        }
+        // Changing case can triple a string's length (`ß` to `SS`…), so
+        // one already at the limit is not changed.
+        "lower" | "upper" | "title" if matches!(args.first(), Some(Val::String(s)) if s.len() > limits::MAX_STRING) => {
+            Ok(limits::string_too_long(&format!("{name}()")))
         }
         "lower" => Ok(Val::String(string_arg(args.into_iter().next(), "lower")?.to_lowercase())),
         "upper" => Ok(Val::String(string_arg(args.into_iter().next(), "upper")?.to_uppercase())),
@@ -330,15 +382,7 @@ pub fn call(name: &str, args: Vec<Val>, limits: &Limits) -> EvalResult {
             }
         }
         "distinct" => match one(args)? {
-            Val::List(l) => {
-                let mut out: Vec<Val> = Vec::new();
-                for v in l {
-                    if !out.contains(&v) {
-                        out.push(v);
-                    }
-                }
-                Ok(Val::List(out))
-            }
+            Val::List(l) => Ok(Val::List(value::distinct(l))),
             other => err(format!("distinct() takes a list, not {}", other.type_name())),
         },
         "compact" => match one(args)? {
@@ -486,7 +530,7 @@ pub fn call(name: &str, args: Vec<Val>, limits: &Limits) -> EvalResult {
         }
         "jsonencode" => Ok(match one(args)? {
             v if v.has_unknown() => Val::Unknown(v.first_unknown().unwrap_or_else(|| "unknown".into())),
-            v => Val::String(to_json(&v).to_string()),
+            v => limits::json_bounded(&to_json(&v)).map_or_else(|| limits::string_too_long("jsonencode()"), Val::String),
         }),
         "jsondecode" => {
             let s = string_arg(args.into_iter().next(), "jsondecode")?;
@@ -517,15 +561,13 @@ fn string_arg(v: Option<Val>, f: &str) -> Result<String, EvalError> {
 }
 
 /// Terraform sets iterate in a stable order: strings lexically.
-fn to_set(mut l: Vec<Val>) -> Vec<Val> {
-    let mut out: Vec<Val> = Vec::new();
-    for v in l.drain(..) {
-        if !out.contains(&v) {
-            out.push(v);
-        }
-    }
+fn to_set(l: Vec<Val>) -> Vec<Val> {
+    let mut out = value::distinct(l);
     if out.iter().all(|v| matches!(v, Val::String(_))) {
-        out.sort_by_key(|v| v.to_tf_string());
+        out.sort_by(|a, b| match (a, b) {
+            (Val::String(a), Val::String(b)) => a.cmp(b),
+            _ => std::cmp::Ordering::Equal,
+        });
     }
     out
 }
@@ -534,12 +576,37 @@ fn to_set(mut l: Vec<Val>) -> Vec<Val> {
 /// Terraform's `format()`, Go's verbs; `None` when a width or precision would
 /// build a string longer than [`limits::MAX_STRING`].
 fn format(fmt: &str, args: &[Val]) -> Result<Option<String>, EvalError> {
-    let mut out = String::new();
+    match format_bounded(fmt, args) {
+        Ok(s) => Ok(Some(s)),
+        Err(FormatError::TooLong) => Ok(None),
+        Err(FormatError::Eval(e)) => Err(e),
+    }
+}
+
+enum FormatError {
+    TooLong,
+    Eval(EvalError),
+}
+
+impl From<limits::TooLong> for FormatError {
+    fn from(_: limits::TooLong) -> Self {
+        FormatError::TooLong
+    }
+}
+
+impl From<EvalError> for FormatError {
+    fn from(e: EvalError) -> Self {
+        FormatError::Eval(e)
+    }
+}
+
+fn format_bounded(fmt: &str, args: &[Val]) -> Result<String, FormatError> {
+    let mut out = limits::BoundedString::new();
     let mut chars = fmt.chars().peekable();
     let mut next = 0usize;
     while let Some(c) = chars.next() {
         if c != '%' {
-            out.push(c);
+            out.push(c)?;
             continue;
         }
         let mut spec = String::new();
@@ -547,56 +614,63 @@ fn format(fmt: &str, args: &[Val]) -> Result<Option<String>, EvalError> {
             match chars.next() {
                 Some(v) if v.is_ascii_alphabetic() || v == '%' => break v,
                 Some(v) => spec.push(v),
-                None => return err("format(): the format string ends in the middle of a verb"),
+                None => return Err(EvalError("format(): the format string ends in the middle of a verb".into()).into()),
             }
         };
         if verb == '%' {
-            out.push('%');
+            out.push('%')?;
             continue;
         }
         let arg = args.get(next).ok_or_else(|| EvalError("format(): not enough arguments".into()))?;
         next += 1;
+        // Every argument is printed through the bound: `%v` of a large
+        // list, `%q` of a string full of escapes, the same large argument
+        // used many times.
         let text = match verb {
-            'q' => format!("{:?}", arg.to_tf_string().unwrap_or_default()),
-            'd' => format_number(to_number(arg)?.trunc()),
+            'q' => limits::display_bounded(&format_args!("{:?}", arg.to_tf_string().unwrap_or_default())),
+            'd' => Some(format_number(to_number(arg)?.trunc())),
             'f' => {
                 let prec = spec.split('.').nth(1).and_then(|p| p.parse::<usize>().ok()).unwrap_or(6);
                 if prec > limits::MAX_STRING {
-                    return Ok(None);
+                    return Err(FormatError::TooLong);
                 }
-                format!("{:.*}", prec, to_number(arg)?)
+                Some(format!("{:.*}", prec, to_number(arg)?))
             }
-            _ => arg.to_tf_string().unwrap_or_else(|| arg.to_string()),
+            _ => match arg.to_tf_string() {
+                Some(s) => Some(s),
+                None => limits::display_bounded(arg),
+            },
         };
+        let text = text.ok_or(FormatError::TooLong)?;
         let width = spec.trim_start_matches(['-', '0']).split('.').next().unwrap_or_default();
         let width: usize = match width.parse() {
             Ok(w) if w <= limits::MAX_STRING => w,
-            Ok(_) => return Ok(None),
-            Err(_) if width.chars().all(|c| c.is_ascii_digit()) && !width.is_empty() => return Ok(None),
+            Ok(_) => return Err(FormatError::TooLong),
+            Err(_) if width.chars().all(|c| c.is_ascii_digit()) && !width.is_empty() => return Err(FormatError::TooLong),
             Err(_) => 0,
         };
         // Padded by hand: Rust's `{:>width$}` panics on widths above 65,535.
         let pad = width.saturating_sub(text.chars().count());
         if spec.starts_with('-') {
-            out.push_str(&text);
-            out.extend(std::iter::repeat_n(' ', pad));
+            out.push_str(&text)?;
+            out.push_n(' ', pad)?;
         } else if spec.starts_with('0') && verb == 'd' {
             // Go puts the sign before the zeros: %05d of -42 is "-0042".
-            let digits = text.strip_prefix('-').map_or(text.as_str(), |d| {
-                out.push('-');
-                d
-            });
-            out.extend(std::iter::repeat_n('0', pad));
-            out.push_str(digits);
+            let digits = match text.strip_prefix('-') {
+                Some(d) => {
+                    out.push('-')?;
+                    d
+                }
+                None => text.as_str(),
+            };
+            out.push_n('0', pad)?;
+            out.push_str(digits)?;
         } else {
-            out.extend(std::iter::repeat_n(' ', pad));
-            out.push_str(&text);
-        }
-        if out.len() > limits::MAX_STRING {
-            return Ok(None);
+            out.push_n(' ', pad)?;
+            out.push_str(&text)?;
         }
     }
-    Ok(Some(out))
+    Ok(out.into_string())
 }
 
 fn parse_net(s: &str) -> Result<IpNet, EvalError> {
@@ -662,7 +736,7 @@ mod tests {
     use super::*;
 
     fn call(name: &str, args: Vec<Val>) -> EvalResult {
-        super::call(name, args, &Limits::default())
+        super::call(name, args, &Budget::new(crate::limits::Limits::default(), "module"))
     }
 
     fn s(x: &str) -> Val {

@@ -515,8 +515,14 @@ fn resolve_parent<'m>(
     }
 }
 
+/// Expands `count` and `for_each` into instances, charging each to the
+/// budget as it is lowered (see [`super::charged`]).
+pub(super) fn instances<'r>(ev: &'r Evaluator, r: &'r ResourceBlock) -> impl Iterator<Item = Instance> + 'r {
+    super::charged(ev, r.block, format!("{}.{}", r.ty, r.name), r.file.file, expand(ev, r))
+}
+
 /// Expands `count` and `for_each` into instances.
-pub(super) fn instances(ev: &Evaluator, r: &ResourceBlock) -> Vec<Instance> {
+pub(super) fn expand(ev: &Evaluator, r: &ResourceBlock) -> Vec<Instance> {
     let base = format!("{}.{}", r.ty, r.name);
     let text = &r.file.text;
     let single = |conditional: Option<Unresolved>, scope: Scope| {
@@ -676,7 +682,12 @@ fn nested_blocks<'b>(
             }
         };
         let content_origin = Origin::new(file.file, content.span().unwrap_or(span.clone()));
+        let content_bytes = content.span().map_or(0, |s| s.len());
         for (k, v) in items {
+            if let Err(reason) = ev.budget.expand_instance(content_bytes) {
+                incomplete.push(Unresolved { reason, origin });
+                break;
+            }
             // Sets iterate with key = value.
             let key = if matches!(k, Val::Number(_)) && matches!(v, Val::String(_)) && is_set_like(&fe.value) {
                 v.clone()

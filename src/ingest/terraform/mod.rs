@@ -381,6 +381,51 @@ pub(crate) fn header_span(block: &Block) -> std::ops::Range<usize> {
     start..end
 }
 
+/// Charges each of a resource's instances to the budget as it is taken, by
+/// the size of the block it copies: a resource with `count = 99999` (or a
+/// `count` over a large literal body) would otherwise be lowered, and
+/// reported, in full whatever the budget. Once the budget is spent, one
+/// last stand-in instance says where expansion stopped and names the flag;
+/// lowered with the budget spent, its values are unknown.
+fn charged<'r>(
+    ev: &'r Evaluator,
+    block: &'r Block,
+    address: String,
+    file: FileId,
+    instances: Vec<lower::Instance>,
+) -> impl Iterator<Item = lower::Instance> + 'r {
+    let bytes = block.span().map_or(0, |s| s.len());
+    let origin = block
+        .body
+        .get_attribute("count")
+        .or_else(|| block.body.get_attribute("for_each"))
+        .and_then(|a| a.value.span())
+        .unwrap_or_else(|| header_span(block));
+    let mut stopped = false;
+    instances.into_iter().map_while(move |inst| {
+        if stopped {
+            return None;
+        }
+        match ev.budget.expand_instance(bytes) {
+            Ok(()) => Some(inst),
+            Err(reason) => {
+                stopped = true;
+                let unknown = Val::unknown(reason.clone());
+                let count = Val::Object([("index".to_string(), unknown.clone())].into_iter().collect());
+                Some(lower::Instance {
+                    address: address.clone(),
+                    key: None,
+                    scope: Scope::default().with("count", count).with("each", unknown),
+                    conditional: Some(crate::model::Unresolved {
+                        reason,
+                        origin: Origin::new(file, origin.clone()),
+                    }),
+                })
+            }
+        }
+    })
+}
+
 /// Whether `expr` is a reference `TYPE.NAME[...].ATTR`; returns NAME and the index expression.
 pub(crate) fn reference_to<'e>(expr: &'e Expression, ty: &str, attr: &str) -> Option<(String, Option<&'e Expression>)> {
     use hcl::edit::expr::TraversalOperator as Op;

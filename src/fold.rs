@@ -15,6 +15,9 @@ use crate::limits::thousands;
 use crate::rules::Finding;
 use crate::source::Origin;
 
+/// The largest group of instance findings reported one by one.
+pub const FOLD_ABOVE: usize = 20;
+
 /// One finding for each group of findings that differ only in the instance
 /// they are about, naming the instances (`azurerm_route_table.t0[0..99998]
 /// (99,999 instances)` for contiguous numbers, `x[…] (3 instances)`
@@ -22,16 +25,71 @@ use crate::source::Origin;
 /// places. Findings keep their order, a group standing where its first
 /// finding stood; a finding about no instance, or alone in its group, is
 /// returned as it was.
+///
+/// Only groups of more than [`FOLD_ABOVE`] findings are folded: a
+/// `for_each` over a few spokes keeps one finding per spoke, each naming
+/// its own route table, while 99,999 instances of one block are one line.
 pub fn fold_instances(findings: Vec<Finding>) -> Vec<Finding> {
+    fold_above(findings, FOLD_ABOVE)
+}
+
+/// More findings than this of one rule at one place in the code are one
+/// finding naming how many there were, even when their addresses carry no
+/// instance key (ARM copy loops name each copy by its evaluated name).
+pub const CAP_PER_PLACE: usize = 1_000;
+
+/// Folds what [`fold_instances`] cannot recognise as instances: past
+/// [`CAP_PER_PLACE`] findings of one rule, severity and suppression at one
+/// place, the first stands for all of them and names the count.
+pub fn cap_per_place(findings: Vec<Finding>) -> Vec<Finding> {
+    let mut counts: HashMap<(&'static str, String, Origin, String), usize> = HashMap::new();
+    let key = |f: &Finding| {
+        (
+            f.code,
+            format!("{:?}", f.severity),
+            f.primary.origin.clone(),
+            format!("{:?}", f.suppressed),
+        )
+    };
+    for f in &findings {
+        *counts.entry(key(f)).or_default() += 1;
+    }
+    if counts.values().all(|n| *n <= CAP_PER_PLACE) {
+        return findings;
+    }
+    let mut seen: HashMap<(&'static str, String, Origin, String), bool> = HashMap::new();
+    let mut out = Vec::new();
+    for mut f in findings {
+        let k = key(&f);
+        let n = counts.get(&k).copied().unwrap_or(1);
+        if n <= CAP_PER_PLACE {
+            out.push(f);
+            continue;
+        }
+        if seen.insert(k, true).is_none() {
+            f.resource = format!(
+                "{} and {} more from this line ({} findings)",
+                f.resource,
+                thousands(n as u64 - 1),
+                thousands(n as u64)
+            );
+            out.push(f);
+        }
+    }
+    out
+}
+
+/// [`fold_instances`], folding groups of more than `above` findings.
+fn fold_above(findings: Vec<Finding>, above: usize) -> Vec<Finding> {
     // Groups by their message with the key taken out (the template)…
     let mut groups: HashMap<GroupKey, usize> = HashMap::new();
     // …and by all but the message, for the fallback below.
     let mut candidates: HashMap<GroupKey, Vec<usize>> = HashMap::new();
     // Each output slot: the first finding, its template and the keys of its group.
-    let mut slots: Vec<(Finding, String, Vec<Key>)> = Vec::with_capacity(findings.len());
+    let mut slots: Vec<(Finding, String, Vec<Key>, Vec<Finding>)> = Vec::with_capacity(findings.len());
     for f in findings {
         let Some((base, key)) = split_instance(&f.resource) else {
-            slots.push((f, String::new(), Vec::new()));
+            slots.push((f, String::new(), Vec::new(), Vec::new()));
             continue;
         };
         let mut group = GroupKey {
@@ -56,32 +114,35 @@ pub fn fold_instances(findings: Vec<Finding>) -> Vec<Finding> {
                 .iter()
                 .take(16)
                 .copied()
-                .find(|&slot| slots.get(slot).is_some_and(|(_, t, _)| t.replace('\u{0}', &text) == f.message))
+                .find(|&slot| slots.get(slot).is_some_and(|(_, t, _, _)| t.replace('\u{0}', &text) == f.message))
         });
         match found {
             Some(slot) => {
-                if let Some((_, _, keys)) = slots.get_mut(slot) {
+                if let Some((_, _, keys, members)) = slots.get_mut(slot) {
                     keys.push(key);
+                    members.push(f);
                 }
             }
             None => {
                 groups.insert(group, slots.len());
                 others.push(slots.len());
-                slots.push((f, template, vec![key]));
+                slots.push((f, template, vec![key], Vec::new()));
             }
         }
     }
-    slots
-        .into_iter()
-        .map(|(mut f, _, keys)| {
-            if keys.len() > 1 {
-                if let Some((base, _)) = split_instance(&f.resource) {
-                    f.resource = format!("{base}{} ({} instances)", range(&keys), thousands(keys.len() as u64));
-                }
+    let mut out = Vec::with_capacity(slots.len());
+    for (mut f, _, keys, members) in slots {
+        if keys.len() > above {
+            if let Some((base, _)) = split_instance(&f.resource) {
+                f.resource = format!("{base}{} ({} instances)", range(&keys), thousands(keys.len() as u64));
             }
-            f
-        })
-        .collect()
+            out.push(f);
+        } else {
+            out.push(f);
+            out.extend(members);
+        }
+    }
+    out
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -180,6 +241,39 @@ fn range(keys: &[Key]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The tests fold any group of two or more; the threshold has its own test.
+    fn fold_instances(findings: Vec<Finding>) -> Vec<Finding> {
+        super::fold_above(findings, 1)
+    }
+
+    #[test]
+    fn past_the_cap_findings_of_one_place_are_one() {
+        let arm = |i: usize| {
+            let mut f = note(i);
+            f.resource = format!("Microsoft.Network/routeTables/rt-{i}");
+            f
+        };
+        let under: Vec<Finding> = (0..CAP_PER_PLACE).map(arm).collect();
+        assert_eq!(cap_per_place(under).len(), CAP_PER_PLACE);
+        let mut over: Vec<Finding> = (0..=CAP_PER_PLACE).map(arm).collect();
+        over.push(finding("KG101", "other", "elsewhere", 0..1));
+        let capped = cap_per_place(over);
+        assert_eq!(capped.len(), 2);
+        assert_eq!(
+            capped[0].resource,
+            "Microsoft.Network/routeTables/rt-0 and 1,000 more from this line (1,001 findings)"
+        );
+        assert_eq!(capped[1].resource, "other");
+    }
+
+    #[test]
+    fn a_few_instances_keep_one_finding_each() {
+        let few: Vec<Finding> = (0..FOLD_ABOVE).map(note).collect();
+        assert_eq!(super::fold_instances(few).len(), FOLD_ABOVE);
+        let many: Vec<Finding> = (0..=FOLD_ABOVE).map(note).collect();
+        assert_eq!(super::fold_instances(many).len(), 1);
+    }
     use crate::policy::Severity;
     use crate::rules::{Fix, Label, Suppression};
     use crate::source::FileId;

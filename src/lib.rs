@@ -337,6 +337,8 @@ pub fn check(opts: &CheckOptions, policy: &Policy) -> Outcome {
     }
     let selected = |code: &str| (opts.select.is_empty() || opts.select.iter().any(|s| s == code)) && !opts.ignore.iter().any(|s| s == code);
     findings.retain(|f| selected(f.code));
+    // Thousands of instances of one block say one thing: one finding names them all.
+    let mut findings = fold::cap_per_place(fold::fold_instances(findings));
     if let Some(baseline) = &opts.baseline {
         suppress::apply_baseline(&sources, &mut findings, baseline);
     }

@@ -911,6 +911,17 @@ fn four_resources_of_99999_instances_stop_at_the_step_budget() {
     for ext in [".tf", ".bicep", ".json"] {
         assert!(stand_ins.iter().any(|f| f.ends_with(ext)), "a note naming the flag for {ext}");
     }
+    // The instances of one block are one finding naming how many there are,
+    // not tens of thousands of notes (28 MB of JSON per language before).
+    let findings = doc["findings"].as_array().expect("findings");
+    assert!(findings.len() < 100, "{} findings", findings.len());
+    assert!(
+        findings.iter().any(|f| f["resource"]
+            .as_str()
+            .is_some_and(|r| r.starts_with("azurerm_route_table.t0[0..") && r.ends_with(" instances)"))),
+        "{:#}",
+        doc["findings"]
+    );
 }
 
 /// Sets were built by comparing each element with every one kept before:

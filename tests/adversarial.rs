@@ -586,3 +586,45 @@ fn a_comment_above_a_sibling_block_does_not_suppress() {
     // …and the comment is reported as matching nothing.
     assert!(has(&doc, "KG001", "main.tf"), "{doc:#}");
 }
+
+// ---------------------------------------------------------------------------
+// 6. A spent evaluation budget must not hide what the code states literally.
+
+#[test]
+fn a_spent_budget_does_not_hide_a_literal_forced_tunnel() {
+    let burn_tf = "variable \"hop\" {}\nresource \"azurerm_route_table\" \"burn\" {\n  count = 5000\n  name  = \"rt-${count.index}\"\n  route {\n    name           = \"d\"\n    address_prefix = \"0.0.0.0/0\"\n    next_hop_type  = var.hop\n  }\n}\n";
+    let burn_bicep = "param hop string\nresource burn 'Microsoft.Network/routeTables@2023-04-01' = [for i in range(0, 5000): {\n  name: 'rt-${i}'\n  properties: { routes: [ { name: 'd', properties: { addressPrefix: '0.0.0.0/0', nextHopType: hop } } ] }\n}]\n";
+    let burn_arm = r#"{ "type": "Microsoft.Network/routeTables", "apiVersion": "2023-04-01", "name": "[concat('burn-', copyIndex())]", "copy": { "name": "burn", "count": 5000 },
+      "properties": { "routes": [ { "name": "d", "properties": { "addressPrefix": "0.0.0.0/0", "nextHopType": "[parameters('hop')]" } } ] } },"#;
+    let arm = arm_tunnel("rt-spoke", false).replacen(
+        "\"resources\": [\n",
+        &format!("\"parameters\": {{ \"hop\": {{ \"type\": \"string\" }} }},\n  \"resources\": [\n    {burn_arm}\n"),
+        1,
+    );
+    for (name, text) in [
+        ("main.tf", format!("{burn_tf}{TF_TUNNEL}")),
+        ("main.bicep", format!("{burn_bicep}{BICEP_TUNNEL}")),
+        ("azuredeploy.json", arm),
+    ] {
+        let d = tempfile::tempdir().expect("tempdir");
+        write(d.path(), name, &text);
+        let (doc, code) = check(d.path(), &["--max-eval-steps", "20000"]);
+        assert!(
+            doc["findings"]
+                .as_array()
+                .expect("findings")
+                .iter()
+                .any(|f| f["message"].as_str().unwrap_or_default().contains("--max-eval-steps")),
+            "{name}: the budget was spent: {doc:#}"
+        );
+        assert_eq!(code, 1, "{name}: {doc:#}");
+        assert!(
+            doc["findings"]
+                .as_array()
+                .expect("findings")
+                .iter()
+                .any(|f| f["rule"] == "KG101" && f["message"].as_str().unwrap_or_default().contains("rt-spoke")),
+            "{name}: {doc:#}"
+        );
+    }
+}

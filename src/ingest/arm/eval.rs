@@ -107,7 +107,8 @@ impl<'a> Scope<'a> {
     pub fn string(&self, s: &str, depth: usize) -> Val {
         match classify_string(s) {
             // Literals are charged by their size: a copy loop copies them again.
-            Ok(StringValue::Literal(l)) => self.budget.charge(Val::String(l)),
+            // Known whatever the budget says (see `Budget::literal`).
+            Ok(StringValue::Literal(l)) => self.budget.literal(Val::String(l)),
             Ok(StringValue::Expression(e)) => self.expr(&e, depth),
             Err(e) => Val::unknown(format!("cannot parse the expression {s}: {}", e.message)),
         }

@@ -79,6 +79,24 @@ impl<'a> Evaluator<'a> {
         if depth > MAX_DEPTH {
             return Val::unknown("the expression nests too deeply to evaluate");
         }
+        // Literals are known whatever the budget says (see `Budget::literal`).
+        match &e.kind {
+            ExprKind::Integer(i) => return Val::Number(*i as f64),
+            ExprKind::Bool(b) => return Val::Bool(*b),
+            ExprKind::Null => return Val::Null,
+            ExprKind::MultilineString(s) => return self.budget.literal(Val::String(s.clone())),
+            ExprKind::String(parts) if parts.iter().all(|p| matches!(p, kmsguard_bicep_syntax::StringPart::Text { .. })) => {
+                let text: String = parts
+                    .iter()
+                    .filter_map(|p| match p {
+                        kmsguard_bicep_syntax::StringPart::Text { value, .. } => Some(value.as_str()),
+                        _ => None,
+                    })
+                    .collect();
+                return self.budget.literal(Val::String(text));
+            }
+            _ => {}
+        }
         if !self.budget.step() {
             return self.budget.spent();
         }

@@ -396,10 +396,18 @@ impl Walker<'_> {
             _ => ty.clone(),
         };
         let insts = instances_in(ev, &r.value, self.f.file, &self.conditional, outer);
+        // A resource written once is bounded by the file's size and always
+        // lowered, so that spending the budget on one loop cannot hide the
+        // resources after it.
+        let looped = matches!(r.value.kind, ExprKind::For { .. });
         for inst in insts {
             // Charged by the size of the body each instance copies: a loop
             // over a large literal body would otherwise cost one step a copy.
-            if let Err(reason) = ev.budget.expand_instance(inst.body.span.len()) {
+            if let Err(reason) = ev
+                .budget
+                .expand_instance(inst.body.span.len())
+                .or_else(|r| if looped { Err(r) } else { Ok(()) })
+            {
                 self.model.unchecked.push((
                     format!("{}{}", self.prefix, r.name.name),
                     Unresolved {

@@ -102,6 +102,16 @@ impl<'a> Evaluator<'a> {
         if depth > MAX_DEPTH {
             return err("expression nesting is too deep to evaluate");
         }
+        // Literals are known whatever the budget says (see `Budget::literal`);
+        // a string is charged by its size while steps are left: in a resource
+        // with `count`, each instance copies it again.
+        match expr {
+            Expression::Null(_) => return Ok(Val::Null),
+            Expression::Bool(b) => return Ok(Val::Bool(*b.value())),
+            Expression::Number(n) => return Ok(n.value().as_f64().map(Val::Number).unwrap_or(Val::Null)),
+            Expression::String(s) => return Ok(self.budget.literal(Val::String(s.value().clone()))),
+            _ => {}
+        }
         if !self.budget.step() {
             return Ok(self.budget.spent());
         }
@@ -110,9 +120,7 @@ impl<'a> Evaluator<'a> {
             Expression::Null(_) => Ok(Val::Null),
             Expression::Bool(b) => Ok(Val::Bool(*b.value())),
             Expression::Number(n) => Ok(n.value().as_f64().map(Val::Number).unwrap_or(Val::Null)),
-            // A literal is charged by its size: in a resource with `count`,
-            // each instance copies it again.
-            Expression::String(s) => Ok(self.budget.charge(Val::String(s.value().clone()))),
+            Expression::String(s) => Ok(Val::String(s.value().clone())),
             Expression::Array(a) => {
                 let mut out = Vec::with_capacity(a.len());
                 for e in a.iter() {

@@ -159,6 +159,59 @@ impl Callers {
     }
 }
 
+/// What files named on the command line (as pre-commit names the changed
+/// ones) add to a check.
+#[derive(Debug, Default)]
+pub struct NamedUnits {
+    /// Units to check whole because a named file belongs to them: the
+    /// outermost callers of a named module, the template a named
+    /// `.bicepparam` file deploys.
+    pub extra_paths: Vec<PathBuf>,
+    /// Named modules (Terraform directories, Bicep files; normalised) that
+    /// something in the repository calls: judged through their callers,
+    /// never alone with their defaults.
+    pub called: HashSet<PathBuf>,
+    /// Files whose findings a named file affects, beyond the named files
+    /// themselves: the template of a named `.bicepparam` file.
+    pub affected: Vec<PathBuf>,
+}
+
+/// Finds the deployment units of the files named in `paths`. Only a named
+/// `.tf` or `.bicep` file needs the repository scanned for callers; a
+/// variable or parameters file belongs to the unit beside it or that it names.
+pub fn named_units(paths: &[PathBuf], max_bytes: u64) -> NamedUnits {
+    let mut out = NamedUnits::default();
+    let named: Vec<&PathBuf> = paths.iter().filter(|p| p.is_file()).collect();
+    let mut callers: std::collections::HashMap<PathBuf, Callers> = std::collections::HashMap::new();
+    for file in named {
+        let unit = match discover::classify(file) {
+            Some(Kind::Terraform | Kind::TerraformJson) => dir_or_here(file.parent().unwrap_or(Path::new("."))).to_path_buf(),
+            Some(Kind::Bicep) => file.clone(),
+            Some(Kind::BicepParam) => {
+                if let Some(template) = bicepparam_template(file, max_bytes).filter(|t| t.is_file()) {
+                    let repo = discover::repository_root(file);
+                    if std::fs::canonicalize(&template).is_ok_and(|t| t.starts_with(&repo)) {
+                        out.affected.push(template.clone());
+                        out.extra_paths.push(template);
+                    }
+                }
+                continue;
+            }
+            _ => continue,
+        };
+        let repo = discover::repository_root(file);
+        let index = callers.entry(repo.clone()).or_insert_with(|| Callers::scan(&repo, max_bytes));
+        let roots = index.roots_of(&unit);
+        if !roots.is_empty() {
+            out.called.insert(normalise(&unit));
+            out.extra_paths.extend(roots.iter().map(|r| relative_to_cwd(r)));
+        }
+    }
+    out.extra_paths.sort();
+    out.extra_paths.dedup();
+    out
+}
+
 /// The template a `.bicepparam` file's `using '…'` names, resolved beside it.
 pub fn bicepparam_template(path: &Path, max_bytes: u64) -> Option<PathBuf> {
     let text = discover::read_text(path, max_bytes).ok()?;

@@ -76,8 +76,7 @@ pub fn repository_root(path: &Path) -> PathBuf {
     let is_real_dir = std::fs::symlink_metadata(path).is_ok_and(|m| m.is_dir());
     let start = if is_real_dir { Some(here.as_path()) } else { here.parent() };
     if let Some(start) = start {
-        // `.git` is a directory in a clone and a file in a worktree or submodule.
-        if let Some(repo) = start.ancestors().find(|d| std::fs::symlink_metadata(d.join(".git")).is_ok()) {
+        if let Some(repo) = crate::source::git_root_above(start) {
             return repo.to_path_buf();
         }
     }

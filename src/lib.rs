@@ -175,7 +175,12 @@ enum Parsed {
 /// after every directory is known (its modules are read again then), since
 /// only then is it known which directories are roots.
 pub fn check(opts: &CheckOptions, policy: &Policy) -> Outcome {
-    let (mut found, mut errors, mut skipped) = discover::discover(&opts.paths);
+    // A named file (pre-commit names the changed ones) is judged through the
+    // deployment units it belongs to, checked whole.
+    let named_units = context::named_units(&opts.paths, opts.limits.max_file_size);
+    let mut paths = opts.paths.clone();
+    paths.extend(named_units.extra_paths.iter().cloned());
+    let (mut found, mut errors, mut skipped) = discover::discover(&paths);
     let excluded = exclusions(opts);
     found.retain(|f| !excluded(&f.path));
     // Local modules the checked files call, wherever they are in the
@@ -195,7 +200,12 @@ pub fn check(opts: &CheckOptions, policy: &Policy) -> Outcome {
     for f in found {
         let id = sources.reserve(f.path.clone());
         let dir = f.path.parent().map(Path::to_path_buf).unwrap_or_default();
-        let context = context_paths.contains(&source::normalise(&f.path));
+        let normalised = source::normalise(&f.path);
+        let unit = match f.kind {
+            Kind::Bicep => normalised.clone(),
+            _ => source::normalise(&dir),
+        };
+        let context = context_paths.contains(&normalised) || named_units.called.contains(&unit);
         dirs.entry(dir).or_default().push(Entry {
             id,
             path: f.path,
@@ -308,31 +318,14 @@ pub fn check(opts: &CheckOptions, policy: &Policy) -> Outcome {
         opts.inline_suppressions,
     );
     findings.extend(meta);
-    // Files named on the command line (as pre-commit passes them) are checked in
-    // their directory's context, but only their own findings are reported.
-    let named: Vec<PathBuf> = opts.paths.iter().filter(|p| p.is_file()).map(|p| source::normalise(p)).collect();
-    if !named.is_empty() {
-        // A changed variable or parameter file affects its whole directory.
-        let is_values = |p: &Path| {
-            let n = p.file_name().and_then(|n| n.to_str()).unwrap_or_default();
-            n.ends_with(".tfvars") || n.ends_with(".tfvars.json") || n.ends_with(".bicepparam") || n.ends_with(".parameters.json")
-        };
-        let dirs: Vec<PathBuf> = opts
-            .paths
-            .iter()
-            .filter_map(|p| {
-                if p.is_dir() {
-                    Some(source::normalise(p))
-                } else if is_values(p) {
-                    Some(source::normalise(p.parent().unwrap_or(Path::new("."))))
-                } else {
-                    None
-                }
-            })
-            .collect();
+    // Files named on the command line (as pre-commit passes them): only the
+    // findings they can affect are reported.
+    if opts.paths.iter().any(|p| p.is_file()) {
+        let scope = NamedScope::new(&opts.paths, &named_units.affected);
         findings.retain(|f| {
-            let file = source::normalise(sources.path(f.primary.origin.file));
-            named.contains(&file) || dirs.iter().any(|d| file.starts_with(d))
+            std::iter::once(&f.primary)
+                .chain(&f.related)
+                .any(|l| scope.covers(sources.path(l.origin.file)))
         });
     }
     let selected = |code: &str| (opts.select.is_empty() || opts.select.iter().any(|s| s == code)) && !opts.ignore.iter().any(|s| s == code);
@@ -399,6 +392,46 @@ fn exclusions(opts: &CheckOptions) -> impl Fn(&Path) -> bool {
         let full = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
         let rel = full.strip_prefix(&base).map(Path::to_path_buf).unwrap_or(full);
         set.is_match(&rel)
+    }
+}
+
+/// The files whose findings a run on named files reports: a finding counts
+/// when its place or any related place is in one of them.
+struct NamedScope {
+    /// Named files, and the templates named `.bicepparam` files deploy.
+    files: Vec<PathBuf>,
+    /// A named variable or parameters file changes its whole unit: every
+    /// file of its directory.
+    value_dirs: Vec<PathBuf>,
+    /// Named directories: everything under them.
+    trees: Vec<PathBuf>,
+}
+
+impl NamedScope {
+    fn new(paths: &[PathBuf], affected: &[PathBuf]) -> Self {
+        let is_values = |p: &Path| {
+            let n = p.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+            n.ends_with(".tfvars") || n.ends_with(".tfvars.json") || n.ends_with(".parameters.json")
+        };
+        let files = paths
+            .iter()
+            .filter(|p| p.is_file())
+            .chain(affected)
+            .map(|p| source::normalise(p))
+            .collect();
+        let value_dirs = paths
+            .iter()
+            .filter(|p| p.is_file() && is_values(p))
+            .map(|p| source::normalise(p.parent().unwrap_or(Path::new("."))))
+            .collect();
+        let trees = paths.iter().filter(|p| p.is_dir()).map(|p| source::normalise(p)).collect();
+        NamedScope { files, value_dirs, trees }
+    }
+
+    fn covers(&self, file: &Path) -> bool {
+        let file = source::normalise(file);
+        let dir = file.parent().unwrap_or(Path::new(""));
+        self.files.contains(&file) || self.value_dirs.iter().any(|d| d == dir) || self.trees.iter().any(|t| file.starts_with(t))
     }
 }
 

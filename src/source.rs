@@ -58,6 +58,8 @@ pub struct SourceFile {
     digest: u64,
     /// The comments that hold `kmsguard:ignore`, with their byte ranges.
     directives: Vec<(Range<usize>, String)>,
+    /// The path relative to its repository's root, computed once.
+    repository_path: OnceLock<String>,
     /// The syntactic constructs a suppression comment can stand above
     /// (blocks, attributes, object members, array elements, statements),
     /// kept only for a file that has suppression comments.
@@ -93,8 +95,32 @@ impl SourceFile {
             len: text.len(),
             digest: digest(text),
             directives: Vec::new(),
+            repository_path: OnceLock::new(),
             constructs: Constructs::default(),
         }
+    }
+
+    /// The path relative to the root of the git repository that holds the
+    /// file, with forward slashes, whatever the working directory and the
+    /// path typed: what fingerprints hash, so that a baseline written from
+    /// one directory applies from another. Outside a repository, the path
+    /// as reached.
+    pub fn repository_path(&self) -> &str {
+        self.repository_path.get_or_init(|| {
+            let absolute = match (self.path.parent(), self.path.file_name()) {
+                (Some(parent), Some(name)) => {
+                    let parent = if parent.as_os_str().is_empty() { Path::new(".") } else { parent };
+                    std::fs::canonicalize(parent).map(|p| p.join(name)).ok()
+                }
+                _ => None,
+            };
+            absolute
+                .and_then(|a| {
+                    let root = git_root_above(a.parent()?)?;
+                    a.strip_prefix(root).ok().map(display_path)
+                })
+                .unwrap_or_else(|| display_path(&self.path))
+        })
     }
 
     /// Keeps the comments, among those the file's parser found in `text`,
@@ -329,6 +355,12 @@ pub fn normalise(p: &Path) -> PathBuf {
         }
     }
     out
+}
+
+/// The nearest directory from `start` upwards that holds `.git` (a
+/// directory in a clone, a file in a worktree or submodule).
+pub fn git_root_above(start: &Path) -> Option<&Path> {
+    start.ancestors().find(|d| std::fs::symlink_metadata(d.join(".git")).is_ok())
 }
 
 /// Renders a path with forward slashes so reports are the same on every OS.

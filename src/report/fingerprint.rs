@@ -19,8 +19,14 @@ fn fnv1a(parts: &[&str]) -> u64 {
     h
 }
 
+/// The path hashed is relative to the repository's root (see
+/// [`crate::source::SourceFile::repository_path`]): the same finding has the
+/// same fingerprint whether `kmsguard` ran from the root or a sub-directory.
 pub fn of(sources: &SourceMap, f: &Finding) -> String {
-    let path = display_path(sources.path(f.primary.origin.file));
+    let path = match sources.get(f.primary.origin.file) {
+        Some(file) => file.repository_path().to_string(),
+        None => display_path(sources.path(f.primary.origin.file)),
+    };
     format!("{:016x}", fnv1a(&[f.code, &path, &f.resource, &f.message]))
 }
 

@@ -355,7 +355,16 @@ impl Ctx<'_> {
                 }
                 let mut chain = chain.to_vec();
                 chain.push(target_path.clone());
-                let model = self.lower(target, given, &prefix, inst.conditional.clone(), &chain, &ev.budget);
+                let mut model = self.lower(target, given, &prefix, inst.conditional.clone(), &chain, &ev.budget);
+                // The module statement is where this deployment of the file
+                // is decided: findings inside name it, outermost call first.
+                let site = Origin::new(w.f.file, s.span.clone());
+                for t in &mut model.route_tables {
+                    t.called_from.insert(0, site.clone());
+                }
+                for n in &mut model.nsgs {
+                    n.called_from.insert(0, site.clone());
+                }
                 w.model.route_tables.extend(model.route_tables);
                 w.model.nsgs.extend(model.nsgs);
                 w.model.subnets.extend(model.subnets);

@@ -9,7 +9,9 @@
 # Each DIR is checked as a whole, and each of its immediate subdirectories on
 # its own (so one broken example does not hide behind another's findings), in
 # the formats of FORMATS (default: json human). Also compares `rules` and
-# `explain` for every code the catalogue lists. Exits 1 when any report differs.
+# `explain` for every code the catalogue lists. EXTRA_ARGS (split on spaces)
+# are added to every check, e.g. EXTRA_ARGS="--cloud usgov". Exits 1 when
+# any report differs.
 set -uo pipefail
 if [ $# -lt 3 ]; then
   echo "usage: $0 BINARY_A BINARY_B DIR..." >&2
@@ -49,7 +51,8 @@ done
 
 for t in "${targets[@]}"; do
   for f in $formats; do
-    compare "check $t --format $f" check "$t" --format "$f" --fail-on never --color never
+    # shellcheck disable=SC2086 # EXTRA_ARGS is a list of flags
+    compare "check $t --format $f ${EXTRA_ARGS:-}" check "$t" --format "$f" --fail-on never --color never ${EXTRA_ARGS:-}
   done
 done
 

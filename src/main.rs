@@ -190,10 +190,14 @@ fn parse_var(s: &str) -> Result<(String, String), String> {
 }
 
 fn load_policy(dir: Option<&PathBuf>) -> Result<Policy, String> {
-    match dir {
-        Some(d) => Policy::from_dir(d).map_err(|e| e.to_string()),
-        None => Policy::embedded().map_err(|e| e.to_string()),
-    }
+    let policy = match dir {
+        Some(d) => Policy::from_dir(d),
+        None => Policy::embedded(),
+    };
+    // Every rule this version checks takes its name and severity from the pack.
+    policy
+        .and_then(|p| p.require_docs(kmsguard::rules::codes()).map(|()| p))
+        .map_err(|e| e.to_string())
 }
 
 fn main() -> ExitCode {
@@ -238,7 +242,7 @@ fn main() -> ExitCode {
             Ok(p) => {
                 let mut out = String::new();
                 for r in &p.rules {
-                    let status = if kmsguard::rules::IMPLEMENTED.contains(&r.code.as_str()) {
+                    let status = if kmsguard::rules::is_checked(&r.code) {
                         ""
                     } else {
                         "  (documented, not checked yet)"
@@ -274,7 +278,7 @@ fn explain(r: &kmsguard::policy::RuleDoc) -> String {
             .join("\n")
     };
     let mut out = format!("{} {} ({})\n", r.code, r.name, r.severity.as_str());
-    if !kmsguard::rules::IMPLEMENTED.contains(&r.code.as_str()) {
+    if !kmsguard::rules::is_checked(&r.code) {
         out.push_str("\nNot checked yet by this version of kmsguard.\n");
     }
     out.push_str(&format!(

@@ -121,6 +121,26 @@ pub struct RouteTable {
     pub called_from: Vec<Origin>,
 }
 
+impl RouteTable {
+    /// A table as its own resource declares it: no routes yet, created
+    /// unconditionally, in no named cloud, deployed directly.
+    pub fn new(address: String, name: Field<String>, origin: Origin, propagate_gateway_routes: Field<bool>, authoring: Authoring) -> Self {
+        RouteTable {
+            address,
+            namespace: 0,
+            name,
+            origin,
+            routes: Vec::new(),
+            incomplete: Vec::new(),
+            propagate_gateway_routes,
+            conditional: None,
+            authoring,
+            cloud: None,
+            called_from: Vec::new(),
+        }
+    }
+}
+
 /// One user-defined route.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Route {
@@ -212,6 +232,25 @@ pub struct Nsg {
     pub cloud: Option<String>,
     /// The module calls that deploy this NSG, outermost first.
     pub called_from: Vec<Origin>,
+}
+
+impl Nsg {
+    /// An NSG as its own resource declares it: no rules yet, created
+    /// unconditionally, in no named cloud, deployed directly.
+    pub fn new(address: String, name: Field<String>, origin: Origin, dialect: Dialect) -> Self {
+        Nsg {
+            address,
+            namespace: 0,
+            name,
+            origin,
+            rules: Vec::new(),
+            incomplete: Vec::new(),
+            conditional: None,
+            dialect,
+            cloud: None,
+            called_from: Vec::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -461,6 +500,20 @@ pub struct Subnet {
     pub origin: Origin,
     pub route_table: Option<Link>,
     pub nsg: Option<Link>,
+}
+
+impl Subnet {
+    /// A subnet with no route table or NSG associated yet.
+    pub fn new(address: String, name: Field<String>, origin: Origin) -> Self {
+        Subnet {
+            address,
+            namespace: 0,
+            name,
+            origin,
+            route_table: None,
+            nsg: None,
+        }
+    }
 }
 
 /// A virtual network gateway that can put a 0.0.0.0/0 into subnets: a VPN

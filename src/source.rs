@@ -203,12 +203,6 @@ impl SourceFile {
         self.text().get(start..end).unwrap_or("").trim_end_matches(['\n', '\r'])
     }
 
-    /// The leading white space of the line holding `offset`.
-    pub fn indent_at(&self, offset: usize) -> String {
-        let line = self.line_col(offset).line;
-        self.line_text(line).chars().take_while(|c| *c == ' ' || *c == '\t').collect()
-    }
-
     pub fn snippet(&self, span: &Range<usize>) -> &str {
         self.text().get(span.clone()).unwrap_or("")
     }
@@ -323,6 +317,30 @@ impl SourceMap {
 }
 
 /// The byte offset where each line starts.
+/// The start of the line holding `offset`: where a fix inserts whole lines.
+pub fn line_start(text: &str, offset: usize) -> usize {
+    text.get(..offset).and_then(|t| t.rfind('\n')).map(|i| i + 1).unwrap_or(0)
+}
+
+/// The start of the line after the one holding `offset` (the end of the
+/// text on the last line).
+pub fn line_after(text: &str, offset: usize) -> usize {
+    text.get(offset..)
+        .and_then(|t| t.find('\n'))
+        .map(|i| offset + i + 1)
+        .unwrap_or(text.len())
+}
+
+/// The leading white space of the line holding `offset`, so that a fix
+/// written there matches its neighbours.
+pub fn indent_at(text: &str, offset: usize) -> String {
+    text.get(line_start(text, offset)..)
+        .unwrap_or("")
+        .chars()
+        .take_while(|c| *c == ' ' || *c == '\t')
+        .collect()
+}
+
 fn line_starts(text: &str) -> Vec<u32> {
     let mut starts = vec![0];
     starts.extend(text.match_indices('\n').map(|(i, _)| u32::try_from(i + 1).unwrap_or(u32::MAX)));

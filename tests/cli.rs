@@ -155,3 +155,83 @@ fn completions_for_every_shell() {
         assert!(text.contains("kmsguard") && text.contains("fail-on"), "{shell}: {text}");
     }
 }
+
+/// A copy of the built-in pack in a temporary directory, with `edit`
+/// applied to each file's text.
+fn edited_pack(edit: impl Fn(&str, String) -> String) -> tempfile::TempDir {
+    let d = tempfile::tempdir().expect("tempdir");
+    for f in ["endpoints.hcl", "rules.hcl"] {
+        let text = fs::read_to_string(format!("policies/{f}")).expect("read pack");
+        fs::write(d.path().join(f), edit(f, text)).expect("write pack");
+    }
+    d
+}
+
+/// The pack's `platform_service` entries say which rule checks which tag:
+/// give IMDS to KG202 and its deny is reported as KG202, not KG203.
+#[test]
+fn platform_tag_rules_follow_the_pack() {
+    let pack = edited_pack(|name, text| match name {
+        "endpoints.hcl" => text.replace("rule    = \"KG203\"", "rule    = \"KG202\""),
+        _ => text,
+    });
+    let out = kmsguard()
+        .args([
+            "check",
+            "examples/09-nsg-denies-platform-tags/main.tf",
+            "--format",
+            "compact",
+            "--policy",
+        ])
+        .arg(pack.path())
+        .output()
+        .expect("runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("warning[KG202] NSG nsg-workload blocks instance metadata (IMDS) traffic"),
+        "{text}"
+    );
+    assert!(text.contains("warning[KG202] NSG nsg-workload blocks Azure DNS traffic"), "{text}");
+    assert!(!text.contains("KG203"), "{text}");
+}
+
+/// A replacement pack may document a rule this version does not check;
+/// `rules` and `explain` say so.
+#[test]
+fn a_documented_rule_this_version_does_not_check_is_marked() {
+    let pack = edited_pack(|name, text| {
+        match name {
+        "rules.hcl" => format!(
+            "{text}\nrule \"KG599\" {{\n  name = \"licence-server-unreachable\"\n  severity = \"warning\"\n  summary = \"s\"\n  what = \"w\"\n  why = \"y\"\n  example = \"e\"\n  fix = \"f\"\n}}\n"
+        ),
+        _ => text,
+    }
+    });
+    let rules = kmsguard().arg("rules").arg("--policy").arg(pack.path()).output().expect("runs");
+    let text = String::from_utf8_lossy(&rules.stdout);
+    let line = text.lines().find(|l| l.starts_with("KG599")).unwrap_or_default();
+    assert!(line.ends_with("s  (documented, not checked yet)"), "{text}");
+    assert!(!text.lines().any(|l| l.starts_with("KG101") && l.contains("not checked")), "{text}");
+    let explain = kmsguard()
+        .args(["explain", "KG599", "--policy"])
+        .arg(pack.path())
+        .output()
+        .expect("runs");
+    assert!(String::from_utf8_lossy(&explain.stdout).contains("Not checked yet by this version of kmsguard."));
+}
+
+/// Every rule this version checks needs its block: a pack without one is
+/// refused, naming the rule.
+#[test]
+fn a_pack_missing_a_checked_rules_block_is_refused() {
+    for code in ["KG002", "KG104", "KG901"] {
+        let pack = edited_pack(|name, text| match name {
+            "rules.hcl" => text.replace(&format!("rule \"{code}\""), "rule \"KG598\""),
+            _ => text,
+        });
+        let out = kmsguard().arg("rules").arg("--policy").arg(pack.path()).output().expect("runs");
+        assert_eq!(out.status.code(), Some(2));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(&format!("rule {code} has no documentation block")), "{err}");
+    }
+}

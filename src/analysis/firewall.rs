@@ -7,8 +7,18 @@
 use std::net::IpAddr;
 
 use super::nsg::{field_is, is_internet, protocol_covers};
+use super::routing::{EffectiveRoute, Winner};
 use super::Tri;
-use crate::model::{Access, AddressMatch, Field, Firewall, Protocol, Unresolved};
+use crate::model::{Access, AddressMatch, Field, Firewall, Model, Protocol, Unresolved};
+
+/// The firewall in the code that carries a route's traffic, if any: KG301
+/// judges such routes by the firewall's rules, and KG101 leaves them to it.
+pub fn firewall_for<'a>(model: &'a Model, er: &EffectiveRoute) -> Option<&'a Firewall> {
+    match &er.winner {
+        Winner::User(r) => model.firewall_of(r.next_hop_firewall.as_ref()),
+        Winner::System(_) => None,
+    }
+}
 
 /// Whether `fw` allows `protocol`/`port` to `addr` (known by `names`).
 pub fn allows(fw: &Firewall, addr: IpAddr, protocol: Protocol, port: u16, names: &[String]) -> Tri {

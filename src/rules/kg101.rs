@@ -2,12 +2,29 @@
 //! KMS address somewhere other than next hop Internet.
 
 use super::routes::{breaks, dedup, describe_hop, required_routes};
-use super::{and_list, conditional_note, display_name, fix, Context, Finding, Fix, Label, Undecided};
+use super::{and_list, conditional_note, display_name, fix, Context, Finding, Fix, Label, Rule, Undecided};
+use crate::analysis::firewall::firewall_for;
 use crate::analysis::routing::{RouteDecision, Winner};
 
 pub const CODE: &str = "KG101";
 
-pub fn check(ctx: &Context, out: &mut Vec<Finding>, notes: &mut Vec<Undecided>) {
+pub struct ForcedTunnelBlocksKms;
+
+impl Rule for ForcedTunnelBlocksKms {
+    fn code(&self) -> &'static str {
+        CODE
+    }
+
+    fn name(&self) -> &'static str {
+        "forced-tunnel-blocks-kms"
+    }
+
+    fn check(&self, ctx: &Context, out: &mut Vec<Finding>, undecided: &mut Vec<Undecided>) {
+        check(ctx, out, undecided)
+    }
+}
+
+fn check(ctx: &Context, out: &mut Vec<Finding>, notes: &mut Vec<Undecided>) {
     for (ti, table) in ctx.model.route_tables.iter().enumerate() {
         let name = display_name(&table.name, &table.address);
         for endpoint in &ctx.policy.endpoints {
@@ -18,7 +35,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>, notes: &mut Vec<Undecided>) 
             for ar in &routes {
                 match &ar.decision {
                     // Through a firewall declared in the code, KG301 decides.
-                    RouteDecision::Known(er) if super::kg301::firewall_for(ctx, er).is_some() => {}
+                    RouteDecision::Known(er) if firewall_for(ctx.model, er).is_some() => {}
                     RouteDecision::Known(er) if breaks(er) && !er.is_host_route() => broken.push((ar.address, er.clone())),
                     RouteDecision::Known(_) => {}
                     RouteDecision::Unknown(why) => {

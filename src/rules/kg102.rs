@@ -2,12 +2,28 @@
 //! own /32, and it does not go to Internet.
 
 use super::routes::{breaks, describe_hop, required_routes};
-use super::{conditional_note, display_name, Context, Finding, Fix, Label};
+use super::{conditional_note, display_name, Context, Finding, Fix, Label, Rule, Undecided};
 use crate::analysis::routing::{RouteDecision, Winner};
 
 pub const CODE: &str = "KG102";
 
-pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
+pub struct KmsRouteNotInternet;
+
+impl Rule for KmsRouteNotInternet {
+    fn code(&self) -> &'static str {
+        CODE
+    }
+
+    fn name(&self) -> &'static str {
+        "kms-route-not-internet"
+    }
+
+    fn check(&self, ctx: &Context, out: &mut Vec<Finding>, _undecided: &mut Vec<Undecided>) {
+        check(ctx, out)
+    }
+}
+
+fn check(ctx: &Context, out: &mut Vec<Finding>) {
     for (ti, table) in ctx.model.route_tables.iter().enumerate() {
         let name = display_name(&table.name, &table.address);
         for endpoint in &ctx.policy.endpoints {

@@ -4,13 +4,29 @@
 
 use std::net::IpAddr;
 
-use super::{and_list, display_name, Context, Finding, Fix, Label};
+use super::{and_list, display_name, Context, Finding, Fix, Label, Rule, Undecided};
 use crate::analysis::nsg::protocol_covers;
 use crate::model::{Access, AddressMatch, Direction, Field, Protocol, RoutePrefix, SecurityRule};
 
 pub const CODE: &str = "KG103";
 
-pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
+pub struct StaleKmsAddress;
+
+impl Rule for StaleKmsAddress {
+    fn code(&self) -> &'static str {
+        CODE
+    }
+
+    fn name(&self) -> &'static str {
+        "stale-kms-address"
+    }
+
+    fn check(&self, ctx: &Context, out: &mut Vec<Finding>, _undecided: &mut Vec<Undecided>) {
+        check(ctx, out)
+    }
+}
+
+fn check(ctx: &Context, out: &mut Vec<Finding>) {
     for endpoint in &ctx.policy.endpoints {
         let is_host = |net: &ipnet::IpNet, list: &[IpAddr]| net.prefix_len() == net.max_prefix_len() && list.contains(&net.addr());
         let current_of =

@@ -7,10 +7,26 @@
 //! Internet, or the table's own 0.0.0.0/0) decides instead of the learned
 //! default; with gateway route propagation off, nothing is learned at all.
 
-use super::{and_list, display_name, Context, Finding, Fix, Label, Undecided};
+use super::{and_list, display_name, Context, Finding, Fix, Label, Rule, Undecided};
 use crate::model::{Field, RoutePrefix, Subnet};
 
 pub const CODE: &str = "KG104";
+
+pub struct BgpDefaultRouteExposure;
+
+impl Rule for BgpDefaultRouteExposure {
+    fn code(&self) -> &'static str {
+        CODE
+    }
+
+    fn name(&self) -> &'static str {
+        "bgp-default-route-exposure"
+    }
+
+    fn check(&self, ctx: &Context, out: &mut Vec<Finding>, undecided: &mut Vec<Undecided>) {
+        check(ctx, out, undecided)
+    }
+}
 
 /// Subnets that hold no Windows VMs, or must learn routes as they are.
 const INFRASTRUCTURE_SUBNETS: &[&str] = &[
@@ -21,7 +37,7 @@ const INFRASTRUCTURE_SUBNETS: &[&str] = &[
     "RouteServerSubnet",
 ];
 
-pub fn check(ctx: &Context, out: &mut Vec<Finding>, notes: &mut Vec<Undecided>) {
+fn check(ctx: &Context, out: &mut Vec<Finding>, notes: &mut Vec<Undecided>) {
     let source = match (ctx.model.gateways.first(), ctx.assume_bgp_default_route) {
         (_, true) => None,
         (Some(g), false) => Some(g),

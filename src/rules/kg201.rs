@@ -1,14 +1,13 @@
 //! KG201: an outbound NSG rule denies the `AzurePlatformLKM` service tag for KMS (TCP 1688),
 //! and no earlier rule allows it first.
 
-use super::{platform, Context, Finding, Undecided};
+use super::platform::PlatformTagRule;
 
-pub const CODE: &str = "KG201";
-pub const TAG: &str = "AzurePlatformLKM";
-
-pub fn check(ctx: &Context, out: &mut Vec<Finding>, notes: &mut Vec<Undecided>) {
-    platform::check(ctx, CODE, TAG, out, notes);
-}
+/// Its tag and flows are the pack's `platform_service` whose `rule` is KG201.
+pub static RULE: PlatformTagRule = PlatformTagRule {
+    code: "KG201",
+    name: "nsg-denies-platform-lkm",
+};
 
 #[cfg(test)]
 mod tests {

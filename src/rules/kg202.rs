@@ -1,14 +1,13 @@
 //! KG202: an outbound NSG rule denies the `AzurePlatformDNS` service tag for Azure DNS (TCP and UDP 53),
 //! and no earlier rule allows it first.
 
-use super::{platform, Context, Finding, Undecided};
+use super::platform::PlatformTagRule;
 
-pub const CODE: &str = "KG202";
-pub const TAG: &str = "AzurePlatformDNS";
-
-pub fn check(ctx: &Context, out: &mut Vec<Finding>, notes: &mut Vec<Undecided>) {
-    platform::check(ctx, CODE, TAG, out, notes);
-}
+/// Its tag and flows are the pack's `platform_service` whose `rule` is KG202.
+pub static RULE: PlatformTagRule = PlatformTagRule {
+    code: "KG202",
+    name: "nsg-denies-platform-dns",
+};
 
 #[cfg(test)]
 mod tests {

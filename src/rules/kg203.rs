@@ -1,14 +1,13 @@
 //! KG203: an outbound NSG rule denies the `AzurePlatformIMDS` service tag for IMDS (TCP 80),
 //! and no earlier rule allows it first.
 
-use super::{platform, Context, Finding, Undecided};
+use super::platform::PlatformTagRule;
 
-pub const CODE: &str = "KG203";
-pub const TAG: &str = "AzurePlatformIMDS";
-
-pub fn check(ctx: &Context, out: &mut Vec<Finding>, notes: &mut Vec<Undecided>) {
-    platform::check(ctx, CODE, TAG, out, notes);
-}
+/// Its tag and flows are the pack's `platform_service` whose `rule` is KG203.
+pub static RULE: PlatformTagRule = PlatformTagRule {
+    code: "KG203",
+    name: "nsg-denies-platform-imds",
+};
 
 #[cfg(test)]
 mod tests {

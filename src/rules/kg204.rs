@@ -7,14 +7,30 @@
 //! platform rule is disabled" (Azure network security groups overview,
 //! Azure platform considerations).
 
-use super::{display_name, Context, Finding, Fix, Label, Undecided};
+use super::{display_name, Context, Finding, Fix, Label, Rule, Undecided};
 use crate::analysis::nsg::{evaluate, Decider, Flow, Verdict};
 use crate::analysis::routing::{effective_route, RouteDecision};
 use crate::model::{Direction, Field, NextHopType, Nsg, RoutePrefix, Subnet};
 
 pub const CODE: &str = "KG204";
 
-pub fn check(ctx: &Context, out: &mut Vec<Finding>, notes: &mut Vec<Undecided>) {
+pub struct NsgBlocksKmsUnderForcedTunnel;
+
+impl Rule for NsgBlocksKmsUnderForcedTunnel {
+    fn code(&self) -> &'static str {
+        CODE
+    }
+
+    fn name(&self) -> &'static str {
+        "nsg-blocks-kms-under-forced-tunnel"
+    }
+
+    fn check(&self, ctx: &Context, out: &mut Vec<Finding>, undecided: &mut Vec<Undecided>) {
+        check(ctx, out, undecided)
+    }
+}
+
+fn check(ctx: &Context, out: &mut Vec<Finding>, notes: &mut Vec<Undecided>) {
     for (si, subnet) in ctx.model.subnets.iter().enumerate() {
         let Some(table) = ctx.model.route_table_of(si) else { continue };
         let custom_default = table.routes.iter().any(|r| match &r.address_prefix {

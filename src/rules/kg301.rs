@@ -6,23 +6,30 @@
 //! firewall does allow TCP 1688 the tunnel works and KG101 stays quiet.
 
 use super::routes::required_routes;
-use super::{and_list, display_name, Context, Finding, Fix, Label, Undecided};
-use crate::analysis::firewall::allows;
-use crate::analysis::routing::{EffectiveRoute, RouteDecision, Winner};
+use super::{and_list, display_name, Context, Finding, Fix, Label, Rule, Undecided};
+use crate::analysis::firewall::{allows, firewall_for};
+use crate::analysis::routing::{RouteDecision, Winner};
 use crate::analysis::Tri;
-use crate::model::Firewall;
 
 pub const CODE: &str = "KG301";
 
-/// The firewall in the code that carries this route's traffic, if any.
-pub fn firewall_for<'a>(ctx: &Context<'a>, er: &EffectiveRoute) -> Option<&'a Firewall> {
-    match &er.winner {
-        Winner::User(r) => ctx.model.firewall_of(r.next_hop_firewall.as_ref()),
-        Winner::System(_) => None,
+pub struct FirewallBlocksKms;
+
+impl Rule for FirewallBlocksKms {
+    fn code(&self) -> &'static str {
+        CODE
+    }
+
+    fn name(&self) -> &'static str {
+        "firewall-blocks-kms"
+    }
+
+    fn check(&self, ctx: &Context, out: &mut Vec<Finding>, undecided: &mut Vec<Undecided>) {
+        check(ctx, out, undecided)
     }
 }
 
-pub fn check(ctx: &Context, out: &mut Vec<Finding>, notes: &mut Vec<Undecided>) {
+fn check(ctx: &Context, out: &mut Vec<Finding>, notes: &mut Vec<Undecided>) {
     for table in &ctx.model.route_tables {
         let name = display_name(&table.name, &table.address);
         let cloud = ctx.cloud_for(&table.cloud);
@@ -31,7 +38,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>, notes: &mut Vec<Undecided>) 
             let mut blocked = Vec::new();
             for ar in required_routes(table, endpoint, cloud) {
                 let RouteDecision::Known(er) = &ar.decision else { continue };
-                let Some(fw) = firewall_for(ctx, er) else { continue };
+                let Some(fw) = firewall_for(ctx.model, er) else { continue };
                 match allows(fw, ar.address, endpoint.protocol, endpoint.port, &names) {
                     Tri::Yes => {}
                     Tri::No => blocked.push((ar.address, er.clone(), fw)),

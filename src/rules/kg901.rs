@@ -2,11 +2,28 @@
 //! not be evaluated. One note per rule per resource, pointing at the first
 //! value that blocked the verdict and saying how to supply it.
 
-use super::{Context, Finding, Fix, Label, Undecided};
+use super::{Context, Finding, Fix, Label, Rule, Undecided};
 
 pub const CODE: &str = "KG901";
 
-pub fn notes(ctx: &Context, undecided: Vec<Undecided>) -> Vec<Finding> {
+/// Reports what the rules before it could not decide, so it runs last.
+pub struct UnresolvedValue;
+
+impl Rule for UnresolvedValue {
+    fn code(&self) -> &'static str {
+        CODE
+    }
+
+    fn name(&self) -> &'static str {
+        "unresolved-value"
+    }
+
+    fn check(&self, ctx: &Context, out: &mut Vec<Finding>, undecided: &mut Vec<Undecided>) {
+        out.extend(notes(ctx, std::mem::take(undecided)));
+    }
+}
+
+fn notes(ctx: &Context, undecided: Vec<Undecided>) -> Vec<Finding> {
     let mut out: Vec<Finding> = Vec::new();
     // Code kmsguard could not follow at all: whatever it holds is unchecked.
     let mut seen: std::collections::HashSet<(&str, &crate::source::Origin)> = std::collections::HashSet::new();

@@ -20,13 +20,47 @@ use crate::model::{Model, Unresolved};
 use crate::policy::{Policy, Severity};
 use crate::source::Origin;
 
-/// Every rule code, implemented or documented.
-pub const CODES: &[&str] = &[
-    "KG001", "KG002", "KG003", "KG101", "KG102", "KG103", "KG104", "KG201", "KG202", "KG203", "KG204", "KG301", "KG901",
+/// A check over the model. Its documentation (name, severity, what it
+/// checks, the fix) is the `rule "CODE"` block of `policies/rules.hcl`; a
+/// test holds the two together.
+pub trait Rule: Sync {
+    fn code(&self) -> &'static str;
+    fn name(&self) -> &'static str;
+    /// Adds the rule's findings to `out`, and the verdicts it could not
+    /// reach for want of a value to `undecided` (KG901 reports them).
+    fn check(&self, ctx: &Context, out: &mut Vec<Finding>, undecided: &mut Vec<Undecided>);
+}
+
+/// Every rule, in the order findings are reported. KG901 reports what the
+/// others left undecided, so it comes last.
+pub static RULES: &[&dyn Rule] = &[
+    &kg101::ForcedTunnelBlocksKms,
+    &kg102::KmsRouteNotInternet,
+    &kg103::StaleKmsAddress,
+    &kg104::BgpDefaultRouteExposure,
+    &kg201::RULE,
+    &kg202::RULE,
+    &kg203::RULE,
+    &kg204::NsgBlocksKmsUnderForcedTunnel,
+    &kg301::FirewallBlocksKms,
+    &kg901::UnresolvedValue,
 ];
 
-/// The rules this version checks: all of them.
-pub const IMPLEMENTED: &[&str] = CODES;
+/// The codes `crate::suppress` reports about suppressions themselves
+/// (unused, expired, without a reason); they are not in [`RULES`] because
+/// they judge comments, not the model.
+pub const SUPPRESSION_CODES: &[&str] = &["KG001", "KG002", "KG003"];
+
+/// Every code this version checks: the suppression codes, then [`RULES`].
+pub fn codes() -> impl Iterator<Item = &'static str> {
+    SUPPRESSION_CODES.iter().copied().chain(RULES.iter().map(|r| r.code()))
+}
+
+/// Whether this version checks `code`; a replacement policy pack may
+/// document rules it does not.
+pub fn is_checked(code: &str) -> bool {
+    codes().any(|c| c == code)
+}
 
 /// Why a finding does not count: a `kmsguard:ignore` comment or a baseline.
 #[derive(Debug, Clone, PartialEq)]
@@ -103,20 +137,13 @@ impl Context<'_> {
     }
 }
 
-/// Runs every implemented rule over the model.
+/// Runs every rule over the model.
 pub fn check(ctx: &Context) -> Vec<Finding> {
     let mut findings = Vec::new();
-    let mut notes = Vec::new();
-    kg101::check(ctx, &mut findings, &mut notes);
-    kg102::check(ctx, &mut findings);
-    kg103::check(ctx, &mut findings);
-    kg104::check(ctx, &mut findings, &mut notes);
-    kg201::check(ctx, &mut findings, &mut notes);
-    kg202::check(ctx, &mut findings, &mut notes);
-    kg203::check(ctx, &mut findings, &mut notes);
-    kg204::check(ctx, &mut findings, &mut notes);
-    kg301::check(ctx, &mut findings, &mut notes);
-    findings.extend(kg901::notes(ctx, notes));
+    let mut undecided = Vec::new();
+    for rule in RULES {
+        rule.check(ctx, &mut findings, &mut undecided);
+    }
     // A resource deployed through module calls lists them, outermost first.
     let mut sites: std::collections::HashMap<&str, &[Origin]> = std::collections::HashMap::new();
     for t in &ctx.model.route_tables {
@@ -172,3 +199,97 @@ fn conditional_note(cond: &Option<Unresolved>) -> String {
 
 #[cfg(test)]
 pub(crate) mod testkit;
+
+#[cfg(test)]
+mod tests {
+    use super::{codes, is_checked, RULES, SUPPRESSION_CODES};
+    use crate::policy::Policy;
+
+    fn pack() -> Policy {
+        Policy::embedded().expect("embedded pack")
+    }
+
+    #[test]
+    fn every_registered_rule_has_its_docs_block_under_the_same_name() {
+        let p = pack();
+        for rule in RULES {
+            let doc = p
+                .rule(rule.code())
+                .unwrap_or_else(|| panic!("{} has no block in policies/rules.hcl", rule.code()));
+            assert_eq!(doc.code, rule.code());
+            assert_eq!(doc.name, rule.name(), "{}", rule.code());
+            assert!(!doc.what.is_empty() && !doc.fix.is_empty(), "{}", rule.code());
+        }
+        assert_eq!(p.require_docs(codes()), Ok(()));
+    }
+
+    #[test]
+    fn every_docs_block_has_a_rule() {
+        for doc in &pack().rules {
+            let registered = RULES.iter().any(|r| r.code() == doc.code);
+            if doc.code.starts_with("KG0") {
+                assert!(
+                    SUPPRESSION_CODES.contains(&doc.code.as_str()),
+                    "{} is not a suppression code",
+                    doc.code
+                );
+            } else {
+                assert!(registered, "{} is documented but not in RULES", doc.code);
+            }
+            assert!(is_checked(&doc.code), "{}", doc.code);
+        }
+        assert!(!is_checked("KG999"));
+    }
+
+    #[test]
+    fn codes_are_unique_and_kg901_runs_last() {
+        let mut all: Vec<&str> = codes().collect();
+        let n = all.len();
+        all.sort_unstable();
+        all.dedup();
+        assert_eq!(all.len(), n, "a code is registered twice");
+        assert_eq!(RULES.last().map(|r| r.code()), Some("KG901"));
+    }
+
+    #[test]
+    fn every_platform_service_names_a_registered_rule() {
+        for service in &pack().platform_services {
+            assert!(
+                RULES.iter().any(|r| r.code() == service.rule),
+                "platform_service {} names {}, which is not in RULES",
+                service.tag,
+                service.rule
+            );
+        }
+    }
+
+    /// The rows `| KGnnn | name | severity | … |` of the README's rule table.
+    fn readme_rules() -> Vec<(String, String, String)> {
+        include_str!("../../README.md")
+            .lines()
+            .filter_map(|line| {
+                let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+                match cells.as_slice() {
+                    ["", code, name, severity, ..] if code.starts_with("KG") && code.len() == 5 => {
+                        Some((code.to_string(), name.to_string(), severity.to_string()))
+                    }
+                    _ => None,
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_readme_rule_table_matches_the_pack() {
+        let p = pack();
+        let mut readme = readme_rules();
+        readme.sort();
+        let mut documented: Vec<(String, String, String)> = p
+            .rules
+            .iter()
+            .map(|r| (r.code.clone(), r.name.clone(), r.severity.as_str().to_string()))
+            .collect();
+        documented.sort();
+        assert_eq!(readme, documented);
+    }
+}

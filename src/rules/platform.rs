@@ -1,14 +1,40 @@
 //! Shared by KG201, KG202 and KG203: an outbound NSG rule that denies an
 //! `AzurePlatform*` service tag, unshadowed by an earlier allow of that tag.
 
-use super::{conditional_note, display_name, Context, Finding, Fix, Label, Undecided};
+use super::{conditional_note, display_name, Context, Finding, Fix, Label, Rule, Undecided};
 use crate::analysis::nsg::{platform_denies, PlatformRuleVerdict};
 use crate::model::Protocol;
+use crate::policy::PlatformService;
 
-pub fn check(ctx: &Context, code: &'static str, tag: &str, out: &mut Vec<Finding>, notes: &mut Vec<Undecided>) {
-    let Some(service) = ctx.policy.platform_services.iter().find(|s| s.tag.eq_ignore_ascii_case(tag)) else {
-        return;
-    };
+/// A rule that checks the service tags of the pack's `platform_service`
+/// entries naming it: the pack, not the code, says which tag and flows.
+pub struct PlatformTagRule {
+    pub code: &'static str,
+    pub name: &'static str,
+}
+
+impl Rule for PlatformTagRule {
+    fn code(&self) -> &'static str {
+        self.code
+    }
+
+    fn name(&self) -> &'static str {
+        self.name
+    }
+
+    fn check(&self, ctx: &Context, out: &mut Vec<Finding>, undecided: &mut Vec<Undecided>) {
+        for service in ctx
+            .policy
+            .platform_services
+            .iter()
+            .filter(|s| s.rule.eq_ignore_ascii_case(self.code))
+        {
+            check(ctx, self.code, service, out, undecided);
+        }
+    }
+}
+
+fn check(ctx: &Context, code: &'static str, service: &PlatformService, out: &mut Vec<Finding>, notes: &mut Vec<Undecided>) {
     for nsg in &ctx.model.nsgs {
         let name = display_name(&nsg.name, &nsg.address);
         let verdicts = platform_denies(nsg, &service.tag, &service.flows);

@@ -17,7 +17,7 @@ use crate::ingest::value::Val;
 use crate::ingest::FileError;
 use crate::limits::{Budget, Limits};
 use crate::model::{Dialect, Field, Model, Unresolved};
-use crate::source::{FileId, Origin};
+use crate::source::{indent_at, line_start, FileId, Origin};
 
 /// Nested deployments deeper than this are not followed.
 const MAX_NESTED_DEPLOYMENTS: usize = 8;
@@ -458,17 +458,4 @@ impl<'t> Walker<'t> {
         azure::attach_children(&mut self.model, std::mem::take(&mut self.children));
         self.model
     }
-}
-
-pub(crate) fn line_start(text: &str, offset: usize) -> usize {
-    text.get(..offset).and_then(|t| t.rfind('\n')).map(|i| i + 1).unwrap_or(0)
-}
-
-pub(crate) fn indent_at(text: &str, offset: usize) -> String {
-    let start = line_start(text, offset);
-    text.get(start..)
-        .unwrap_or("")
-        .chars()
-        .take_while(|c| *c == ' ' || *c == '\t')
-        .collect()
 }

@@ -14,13 +14,12 @@ use kmsguard_bicep_syntax::{ArrayItemKind, Expr, ExprKind, ObjectMemberKind, Pro
 
 use eval::{Evaluator, Scope, Symbol};
 
-use crate::ingest::arm::{indent_at, line_start};
 use crate::ingest::azure::{self, ChildResource, Node, NodeKind, Resource};
 use crate::ingest::value::Val;
 use crate::ingest::FileError;
 use crate::limits::{Budget, Limits};
 use crate::model::{Dialect, Field, Model, Unresolved};
-use crate::source::{normalise, FileId, Origin};
+use crate::source::{indent_at, line_start, normalise, FileId, Origin};
 
 /// Modules nested deeper than this are not followed (and a module that
 /// calls itself stops here).

@@ -16,7 +16,7 @@ use hcl::edit::Span;
 
 use super::eval::{Evaluator, LocalDef, Scope};
 use super::fields::eval_or_unknown;
-use super::lower::{self, expand, ResourceBlock};
+use super::lower::{self, expand_instances, ResourceBlock};
 use super::{resolve_variables, TfModule, VarInputs};
 use crate::ingest::value::Val;
 use crate::limits::{Budget, Limits};
@@ -259,7 +259,7 @@ impl<'l> ModuleSet<'l> {
             let mut outputs: Vec<(Option<Val>, Val)> = Vec::new();
             // Charged here rather than by `instances`: a call cut short
             // is reported as unchecked, not lowered once more.
-            for inst in expand(&ev, &rb) {
+            for inst in expand_instances(&ev, &rb) {
                 if let Err(reason) = ev.budget.expand_instance(block.span().map_or(0, |s| s.len())) {
                     model.unchecked.push(unchecked(reason));
                     break;

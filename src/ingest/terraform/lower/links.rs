@@ -1,0 +1,191 @@
+//! How one resource refers to another: links by address or id, and the
+//! table or NSG a separately declared route or rule belongs to.
+
+use hcl::edit::expr::Expression;
+use hcl::edit::Span;
+
+use super::{ByName, Instance, ResourceBlock};
+use crate::ingest::terraform::eval::{snippet, Evaluator, Scope};
+use crate::ingest::terraform::fields::eval_or_unknown;
+use crate::ingest::terraform::{reference_to, HclFile};
+use crate::ingest::value::Val;
+use crate::model::{Field, Link, Unresolved};
+use crate::source::Origin;
+
+pub(super) enum Parent {
+    Found(Vec<usize>),
+    Unknown(Unresolved),
+    /// The parent is not in the scanned code.
+    Elsewhere,
+}
+
+impl Parent {
+    /// Gives `child` to every parent found (by index into `parents`); when
+    /// which parent is unknown, the child might belong to any of them, so
+    /// each is marked incomplete rather than guessed.
+    pub(super) fn attach<P, T: Clone>(self, parents: &mut [P], child: T, add: impl Fn(&mut P, T), incomplete: impl Fn(&mut P, Unresolved)) {
+        match self {
+            Parent::Found(indices) => {
+                for i in indices {
+                    if let Some(p) = parents.get_mut(i) {
+                        add(p, child.clone());
+                    }
+                }
+            }
+            Parent::Unknown(why) => {
+                for p in parents {
+                    incomplete(p, why.clone());
+                }
+            }
+            Parent::Elsewhere => {}
+        }
+    }
+}
+
+/// Finds the table (or NSG) a separately declared route (or rule) belongs to:
+/// by reference (`azurerm_route_table.hub.name`) or by a literal name.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn resolve_parent<'m>(
+    ev: &Evaluator,
+    r: &ResourceBlock,
+    inst: &Instance,
+    attr: &str,
+    parent_type: &str,
+    by_name: &ByName,
+    name_of: impl Fn(usize) -> Option<&'m Field<String>>,
+) -> Parent {
+    let Some(a) = r.block.body.get_attribute(attr) else {
+        return Parent::Elsewhere;
+    };
+    let text = &r.file.text;
+    let origin = Origin::new(r.file.file, a.value.span().unwrap_or(0..0));
+    if let Some((name, index)) = reference_to(&a.value, parent_type, "name") {
+        let Some(candidates) = by_name.get(name.as_str()) else {
+            return Parent::Elsewhere;
+        };
+        return match index {
+            None => Parent::Found(candidates.iter().map(|(i, _)| *i).collect()),
+            Some(index_expr) => match eval_or_unknown(ev, index_expr, text, &inst.scope) {
+                Val::Unknown(reason) => Parent::Unknown(Unresolved {
+                    reason: format!(
+                        "{} belongs to {}, whose instance is unknown: {reason}",
+                        inst.address,
+                        snippet(text, &a.value)
+                    ),
+                    origin,
+                }),
+                key => {
+                    let key_str = key.to_tf_string();
+                    Parent::Found(
+                        candidates
+                            .iter()
+                            .filter(|(_, k)| k.as_ref().and_then(Val::to_tf_string) == key_str)
+                            .map(|(i, _)| *i)
+                            .collect(),
+                    )
+                }
+            },
+        };
+    }
+    match eval_or_unknown(ev, &a.value, text, &inst.scope) {
+        Val::String(name) => {
+            let found: Vec<usize> = by_name
+                .values()
+                .flatten()
+                .map(|(i, _)| *i)
+                .filter(|i| name_of(*i).and_then(Field::known) == Some(&name))
+                .collect();
+            if found.is_empty() {
+                Parent::Elsewhere
+            } else {
+                Parent::Found(found)
+            }
+        }
+        Val::Unknown(reason) => Parent::Unknown(Unresolved {
+            reason: format!(
+                "{} may belong to this {}: its {attr} is unknown ({reason})",
+                inst.address,
+                parent_type.trim_start_matches("azurerm_").replace('_', " ")
+            ),
+            origin,
+        }),
+        _ => Parent::Elsewhere,
+    }
+}
+
+/// A reference to another resource's id: by address when it is written as
+/// `TYPE.NAME[KEY].id`, else by the id's value.
+pub(super) fn link_of(ev: &Evaluator, expr: &Expression, ty: &str, file: &HclFile, scope: &Scope) -> Link {
+    let origin = Origin::new(file.file, expr.span().unwrap_or(0..0));
+    for target in [ty, "azapi_resource"] {
+        if let Some((name, index)) = reference_to(expr, target, "id") {
+            let mut address = format!("{target}.{name}");
+            if let Some(ix) = index {
+                match eval_or_unknown(ev, ix, &file.text, scope) {
+                    Val::String(k) => address.push_str(&format!("[{k:?}]")),
+                    Val::Number(n) => address.push_str(&format!("[{}]", crate::ingest::value::format_number(n))),
+                    _ => {}
+                }
+            }
+            return Link::Address(address, origin, 0);
+        }
+    }
+    Link::Id(match eval_or_unknown(ev, expr, &file.text, scope) {
+        Val::String(s) => Field::Known(s, origin),
+        Val::Unknown(r) => Field::unknown(Unresolved {
+            reason: r.to_string(),
+            origin,
+        }),
+        other => Field::unknown(Unresolved {
+            reason: format!("the id is a {}, not a string", other.type_name()),
+            origin,
+        }),
+    })
+}
+
+/// The link a resource's `attr` makes to a resource of type `ty`, when it
+/// sets `attr`.
+pub(super) fn link_attr(ev: &Evaluator, r: &ResourceBlock, inst: &Instance, attr: &str, ty: &str) -> Option<Link> {
+    r.block
+        .body
+        .get_attribute(attr)
+        .map(|a| link_of(ev, &a.value, ty, r.file, &inst.scope))
+}
+
+/// Whether a link names the resource with this address and Azure name.
+pub(super) fn links_to(link: &Link, address: &str, name: &Field<String>) -> bool {
+    match link {
+        // An instance-less reference (`azurerm_subnet.a.id`) matches every instance's base address.
+        Link::Address(a, _, _) => a == address || address.strip_prefix(a.as_str()).is_some_and(|rest| rest.starts_with('[')),
+        Link::Id(Field::Known(id, _)) => {
+            let last = id.trim_end_matches('/').rsplit('/').next().unwrap_or_default();
+            name.known().is_some_and(|n| n.eq_ignore_ascii_case(last))
+        }
+        Link::Id(Field::Unknown(_)) => false,
+    }
+}
+
+/// `next_hop_in_ip_address = azurerm_firewall.X.ip_configuration[0].private_ip_address`.
+pub(super) fn firewall_ref(expr: &Expression, file: &HclFile) -> Option<Link> {
+    use hcl::edit::expr::TraversalOperator as Op;
+    let Expression::Traversal(t) = expr else { return None };
+    let Expression::Variable(root) = &t.expr else { return None };
+    if root.as_str() != "azurerm_firewall" {
+        return None;
+    }
+    let name = match t.operators.first().map(|o| o.value()) {
+        Some(Op::GetAttr(n)) => n.as_str().to_string(),
+        _ => return None,
+    };
+    let mentions_ip = t
+        .operators
+        .iter()
+        .any(|o| matches!(o.value(), Op::GetAttr(a) if a.as_str() == "private_ip_address"));
+    mentions_ip.then(|| {
+        Link::Address(
+            format!("azurerm_firewall.{name}"),
+            Origin::new(file.file, expr.span().unwrap_or(0..0)),
+            0,
+        )
+    })
+}

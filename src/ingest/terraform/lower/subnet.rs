@@ -1,0 +1,143 @@
+//! `azurerm_subnet`, the `subnet` blocks of `azurerm_virtual_network`, and
+//! the subnet associations with route tables and NSGs.
+
+use super::expand::{instances, nested_blocks, resource_fields};
+use super::links::{link_attr, link_of, links_to};
+use super::{name, Lowering, ResourceBlock};
+use crate::ingest::terraform::eval::Evaluator;
+use crate::ingest::terraform::fields::Fields;
+use crate::model::Subnet;
+
+pub(super) fn subnet<'a>(ev: &Evaluator, r: &ResourceBlock<'a>, l: &mut Lowering<'a>) {
+    for inst in instances(ev, r) {
+        let fields = resource_fields(ev, r, &inst);
+        l.model
+            .subnets
+            .push(Subnet::new(inst.address, name(&fields), fields.origin.clone()));
+    }
+}
+
+/// A virtual network's inline `subnet` blocks, each with the table and NSG
+/// it names.
+pub(super) fn virtual_network<'a>(ev: &Evaluator, r: &ResourceBlock<'a>, l: &mut Lowering<'a>) {
+    for inst in instances(ev, r) {
+        let (blocks, _) = nested_blocks(ev, &r.block.body, "subnet", r.file, &inst.scope);
+        for (body, scope, origin) in blocks {
+            let f = Fields::from_body(ev, body, &r.file.text, r.file.file, &scope, origin);
+            let name = name(&f);
+            let label = name.known().cloned().unwrap_or_else(|| "?".into());
+            // azurerm 4 names the table on the subnet block; azurerm 3 names the NSG.
+            let route_table = body
+                .get_attribute("route_table_id")
+                .map(|a| link_of(ev, &a.value, "azurerm_route_table", r.file, &scope));
+            let nsg = body
+                .get_attribute("security_group")
+                .or_else(|| body.get_attribute("network_security_group_id"))
+                .map(|a| link_of(ev, &a.value, "azurerm_network_security_group", r.file, &scope));
+            l.model.subnets.push(Subnet {
+                route_table,
+                nsg,
+                ..Subnet::new(format!("{}.subnet[{label:?}]", inst.address), name, f.origin.clone())
+            });
+        }
+    }
+}
+
+/// `azurerm_subnet_route_table_association` and
+/// `azurerm_subnet_network_security_group_association`.
+pub(super) fn association<'a>(ev: &Evaluator, r: &ResourceBlock<'a>, l: &mut Lowering<'a>) {
+    let is_table = r.ty == "azurerm_subnet_route_table_association";
+    let (attr, target) = if is_table {
+        ("route_table_id", "azurerm_route_table")
+    } else {
+        ("network_security_group_id", "azurerm_network_security_group")
+    };
+    for inst in instances(ev, r) {
+        let Some(subnet) = link_attr(ev, r, &inst, "subnet_id", "azurerm_subnet") else {
+            continue;
+        };
+        let Some(link) = link_attr(ev, r, &inst, attr, target) else {
+            continue;
+        };
+        for sn in l.model.subnets.iter_mut().filter(|sn| links_to(&subnet, &sn.address, &sn.name)) {
+            if is_table {
+                sn.route_table = Some(link.clone());
+            } else {
+                sn.nsg = Some(link.clone());
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testkit::*;
+    use crate::model::{Field, Link};
+
+    fn address(link: &Option<Link>) -> Option<&str> {
+        match link {
+            Some(Link::Address(a, _, _)) => Some(a),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn associations_link_subnets_to_tables_and_nsgs() {
+        let text = r#"resource "azurerm_subnet" "app" {
+  name = "snet-app"
+}
+resource "azurerm_subnet" "other" {
+  name = "snet-other"
+}
+resource "azurerm_subnet_route_table_association" "app" {
+  subnet_id      = azurerm_subnet.app.id
+  route_table_id = azurerm_route_table.hub.id
+}
+resource "azurerm_subnet_network_security_group_association" "app" {
+  subnet_id                 = azurerm_subnet.app.id
+  network_security_group_id = "/subscriptions/s/resourceGroups/g/providers/Microsoft.Network/networkSecurityGroups/nsg-app"
+}
+"#;
+        let m = lower_tf(text);
+        let [app, other] = m.subnets.as_slice() else {
+            panic!("two subnets")
+        };
+        assert_eq!(app.address, "azurerm_subnet.app");
+        assert_eq!(show(&app.name), "snet-app");
+        assert_eq!(address(&app.route_table), Some("azurerm_route_table.hub"));
+        assert!(matches!(&app.nsg, Some(Link::Id(Field::Known(id, _))) if id.ends_with("/nsg-app")));
+        assert_eq!((&other.route_table, &other.nsg), (&None, &None));
+    }
+
+    #[test]
+    fn inline_vnet_subnets_name_their_table_and_nsg() {
+        let text = r#"resource "azurerm_virtual_network" "hub" {
+  name = "vnet-hub"
+  subnet {
+    name           = "snet-a"
+    route_table_id = azurerm_route_table.spoke["a"].id
+    security_group = azurerm_network_security_group.a.id
+  }
+  subnet {
+    name                      = "snet-b"
+    network_security_group_id = azurerm_network_security_group.b.id
+  }
+}
+"#;
+        let m = lower_tf(text);
+        let [a, b] = m.subnets.as_slice() else { panic!("two subnets") };
+        assert_eq!(a.address, r#"azurerm_virtual_network.hub.subnet["snet-a"]"#);
+        assert_eq!(address(&a.route_table), Some(r#"azurerm_route_table.spoke["a"]"#));
+        assert_eq!(address(&a.nsg), Some("azurerm_network_security_group.a"));
+        assert_eq!(address(&b.route_table), None);
+        assert_eq!(address(&b.nsg), Some("azurerm_network_security_group.b"));
+    }
+
+    #[test]
+    fn an_association_to_a_subnet_not_in_the_code_changes_nothing() {
+        let m = lower_tf(
+            "resource \"azurerm_subnet\" \"a\" {\n  name = \"snet-a\"\n}\nresource \"azurerm_subnet_route_table_association\" \"x\" {\n  subnet_id      = azurerm_subnet.b.id\n  route_table_id = azurerm_route_table.hub.id\n}\n",
+        );
+        assert_eq!(m.subnets[0].route_table, None);
+    }
+}

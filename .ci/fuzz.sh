@@ -13,7 +13,7 @@ cd "$(dirname "$0")/../fuzz"
 seconds=${FUZZ_SECONDS:-20}
 runs=${FUZZ_RUNS:-}
 timeout=${FUZZ_TIMEOUT:-10}
-targets=${FUZZ_TARGETS:-terraform bicep arm arm_expr render}
+targets=${FUZZ_TARGETS:-terraform bicep arm arm_expr render config}
 seed() {
   mkdir -p "corpus/$1"
   find ../examples ../tests -name "$2" -type f | while read -r f; do
@@ -25,6 +25,31 @@ seed terraform '*.tfvars'
 seed bicep '*.bicep'
 seed bicep '*.bicepparam'
 seed arm '*.json'
+seed config '*.hcl'
+# The config target starts from the policy pack's endpoint blocks and a
+# config that uses every setting.
+cp ../policies/*.hcl corpus/config/
+cat > corpus/config/full.hcl <<'HCL'
+cloud = "public"
+fail_on = "warning"
+exclude = ["test/**"]
+var_files = ["prod.tfvars"]
+assume_bgp_default_route = true
+rule "KG202" { enabled = false }
+rule "nsg-denies-platform-imds" { severity = "error" }
+limits {
+  max_file_size = 1000
+  parse_timeout = 2.5
+  max_eval_steps = 10
+  max_collection_size = 5
+}
+endpoint "lic" {
+  title = "licence server"
+  protocol = "Tcp"
+  port = 27000
+  cloud "*" { required = ["203.0.113.10"] }
+}
+HCL
 # The expression target starts from every `[...]` string of the example templates.
 mkdir -p corpus/arm_expr
 python3 - corpus/arm_expr ../examples <<'PY'

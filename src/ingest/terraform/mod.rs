@@ -8,6 +8,7 @@ mod fields;
 mod functions;
 pub mod json;
 mod lower;
+mod avm;
 pub mod modules;
 pub mod plan;
 

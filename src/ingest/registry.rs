@@ -299,7 +299,11 @@ impl Catalogue {
             modules: Vec::new(),
         };
         for b in body.blocks().filter(|b| b.identifier() == "module") {
-            let name = b.labels().first().map(|l| l.as_str().to_string()).ok_or("a module block has no name")?;
+            let name = b
+                .labels()
+                .first()
+                .map(|l| l.as_str().to_string())
+                .ok_or("a module block has no name")?;
             let mb = b.body();
             let produces = match attr_string(mb, "produces").as_deref() {
                 Some("route_table") => Produces::RouteTable,
@@ -310,12 +314,18 @@ impl Catalogue {
             let constraint = |body: &hcl::Body| -> Result<Option<Constraint>, String> {
                 match attr_string(body, "versions") {
                     None => Ok(None),
-                    Some(s) => Constraint::parse(&s).map(Some).ok_or(format!("{name}: versions \"{s}\" is not a constraint")),
+                    Some(s) => Constraint::parse(&s)
+                        .map(Some)
+                        .ok_or(format!("{name}: versions \"{s}\" is not a constraint")),
                 }
             };
             let mut inputs = Vec::new();
             for ib in mb.blocks().filter(|b| b.identifier() == "input") {
-                let input = ib.labels().first().map(|l| l.as_str().to_string()).ok_or("an input block has no name")?;
+                let input = ib
+                    .labels()
+                    .first()
+                    .map(|l| l.as_str().to_string())
+                    .ok_or("an input block has no name")?;
                 let to = attr_string(ib.body(), "to").ok_or(format!("{name}: input {input} has no `to`"))?;
                 let each = match attr(ib.body(), "each") {
                     None => None,
@@ -414,13 +424,19 @@ impl Catalogue {
             )));
         };
         let Some(c) = Constraint::parse(version) else {
-            return Some(Resolution::Unchecked(format!("the version constraint \"{version}\" of {source} is not one kmsguard reads")));
+            return Some(Resolution::Unchecked(format!(
+                "the version constraint \"{version}\" of {source} is not one kmsguard reads"
+            )));
         };
         // An exact pin is read like a Bicep version.
         if let [(Op::Eq, v)] = c.0.as_slice() {
             return Some(self.exact_or_nearest(module, *v));
         }
-        let admitted: Vec<&Known> = module.known.iter().filter(|k| c.admits(k.version) && module.covers(k.version)).collect();
+        let admitted: Vec<&Known> = module
+            .known
+            .iter()
+            .filter(|k| c.admits(k.version) && module.covers(k.version))
+            .collect();
         let Some(newest) = admitted.last() else {
             return Some(Resolution::Unchecked(format!(
                 "no version of {source} that kmsguard knows satisfies \"{version}\"; the known versions are {}",
@@ -471,15 +487,15 @@ impl Catalogue {
                 exact: true,
             };
         }
-        let same_minor: Vec<&Known> = module
-            .known
-            .iter()
-            .filter(|k| k.version.0 == v.0 && k.version.1 == v.1)
-            .collect();
+        let same_minor: Vec<&Known> = module.known.iter().filter(|k| k.version.0 == v.0 && k.version.1 == v.1).collect();
         let unknown = |why: String| {
             Resolution::Unchecked(format!(
                 "version {} of {name} is not one kmsguard knows, and {why}; the known versions are {}",
-                if v.2 == u64::MAX { format!("{}.{}.x", v.0, v.1) } else { v.to_string() },
+                if v.2 == u64::MAX {
+                    format!("{}.{}.x", v.0, v.1)
+                } else {
+                    v.to_string()
+                },
                 module.known_list()
             ))
         };
@@ -751,7 +767,12 @@ mod tests {
                     );
                 }
                 for r in &read {
-                    assert!(k.inputs.contains_key(*r), "{} {}: maps {r}, which it does not declare", m.name, k.version);
+                    assert!(
+                        k.inputs.contains_key(*r),
+                        "{} {}: maps {r}, which it does not declare",
+                        m.name,
+                        k.version
+                    );
                 }
             }
         }
@@ -817,15 +838,24 @@ module "m" {
         let cat = Catalogue::parse(mapping, versions).expect("parses");
         let m = cat.module("m").expect("m");
         assert!(matches!(cat.exact_or_nearest(m, Version(1, 0, 1)), Resolution::Unchecked(w) if w.contains("changed within 1.0")));
-        assert!(matches!(cat.exact_or_nearest(m, Version(1, 0, 2)), Resolution::Mapped { exact: true, .. }));
+        assert!(matches!(
+            cat.exact_or_nearest(m, Version(1, 0, 2)),
+            Resolution::Mapped { exact: true, .. }
+        ));
     }
 
     #[test]
     fn terraform_constraints() {
         let cat = catalogue();
         let rt = "Azure/avm-res-network-routetable/azurerm";
-        assert!(matches!(cat.terraform(rt, Some("0.4.1")), Some(Resolution::Mapped { exact: true, .. })));
-        assert!(matches!(cat.terraform(rt, Some("= 0.4.1")), Some(Resolution::Mapped { exact: true, .. })));
+        assert!(matches!(
+            cat.terraform(rt, Some("0.4.1")),
+            Some(Resolution::Mapped { exact: true, .. })
+        ));
+        assert!(matches!(
+            cat.terraform(rt, Some("= 0.4.1")),
+            Some(Resolution::Mapped { exact: true, .. })
+        ));
         // No version: whatever is newest at init time.
         assert!(matches!(cat.terraform(rt, None), Some(Resolution::Unchecked(_))));
         // Admits minors newer than the data.
@@ -833,18 +863,128 @@ module "m" {
         assert!(matches!(cat.terraform(rt, Some(">= 0.2.0")), Some(Resolution::Unchecked(_))));
         // 0.2.x: disable_bgp_route_propagation throughout, routes typed the same.
         assert!(matches!(cat.terraform(rt, Some("~> 0.2.0")), Some(Resolution::Mapped { .. })));
-        assert!(matches!(cat.terraform(&format!("registry.terraform.io/{rt}"), Some("0.4.1")), Some(Resolution::Mapped { .. })));
+        assert!(matches!(
+            cat.terraform(&format!("registry.terraform.io/{rt}"), Some("0.4.1")),
+            Some(Resolution::Mapped { .. })
+        ));
         assert!(matches!(
             cat.terraform("Azure/avm-res-keyvault-vault/azurerm", Some("0.9.1")),
             Some(Resolution::Silent)
         ));
-        assert!(cat.terraform("Azure/avm-res-network-virtualnetwork/azurerm//modules/subnet", Some("0.4.0")).is_none());
+        assert!(cat
+            .terraform("Azure/avm-res-network-virtualnetwork/azurerm//modules/subnet", Some("0.4.0"))
+            .is_none());
         assert!(cat.terraform("hashicorp/consul/aws", Some("1.0.0")).is_none());
         // 0.1.x of the virtual network had another interface and is not mapped.
         assert!(matches!(
             cat.terraform("Azure/avm-res-network-virtualnetwork/azurerm", Some("0.1.4")),
             Some(Resolution::Unchecked(w)) if w.contains("not among the versions")
         ));
+    }
+
+    fn lowered(module: &str, version: Version, inputs: Val) -> Model {
+        let cat = catalogue();
+        let m = cat.module(module).expect("mapped");
+        let k = m.known.iter().find(|k| k.version == version).expect("known");
+        let origin = Origin::new(crate::source::FileId(0), 0..0);
+        let body = reshape(m, k, &Node::value(inputs, origin.clone()));
+        let call = Call {
+            address: "m".into(),
+            origin: origin.clone(),
+            conditional: None,
+            dialect: Dialect::Bicep,
+            authoring: azure::inline_authoring(Dialect::Bicep, String::new(), "m".into(), None),
+            site: origin,
+        };
+        lower(m, body, call)
+    }
+
+    fn obj(pairs: &[(&str, Val)]) -> Val {
+        Val::Object(pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect())
+    }
+
+    fn s(v: &str) -> Val {
+        Val::String(v.into())
+    }
+
+    #[test]
+    fn nsg_application_security_groups_are_read_in_both_interfaces() {
+        use crate::model::AddressMatch;
+        let rule = |asg: (&str, Val)| {
+            obj(&[
+                ("name", s("r")),
+                (
+                    "properties",
+                    obj(&[
+                        ("access", s("Deny")),
+                        ("direction", s("Outbound")),
+                        ("priority", Val::Number(100.0)),
+                        ("protocol", s("*")),
+                        asg,
+                    ]),
+                ),
+            ])
+        };
+        let old = rule((
+            "destinationApplicationSecurityGroups",
+            Val::List(vec![obj(&[("id", s("/asg/web"))])]),
+        ));
+        let new = rule(("destinationApplicationSecurityGroupResourceIds", Val::List(vec![s("/asg/web")])));
+        for (v, r) in [(Version(0, 1, 3), old), (Version(0, 5, 0), new)] {
+            let m = lowered(
+                "avm/res/network/network-security-group",
+                v,
+                obj(&[("name", s("nsg")), ("securityRules", Val::List(vec![r]))]),
+            );
+            let rule = &m.nsgs[0].rules[0];
+            assert_eq!(
+                rule.destinations.iter().filter_map(|d| d.known()).collect::<Vec<_>>(),
+                vec![&AddressMatch::ApplicationSecurityGroup("/asg/web".into())],
+                "{v}"
+            );
+            assert_eq!(rule.access.known(), Some(&crate::model::Access::Deny), "{v}");
+        }
+    }
+
+    #[test]
+    fn terraform_bgp_propagation_is_negated_from_0_3_and_read_as_is_before() {
+        let rt = "Azure/avm-res-network-routetable/azurerm";
+        let m = lowered(
+            rt,
+            Version(0, 4, 1),
+            obj(&[("name", s("rt")), ("bgp_route_propagation_enabled", Val::Bool(false))]),
+        );
+        assert_eq!(m.route_tables[0].propagate_gateway_routes.known(), Some(&false));
+        let m = lowered(
+            rt,
+            Version(0, 2, 0),
+            obj(&[("name", s("rt")), ("disable_bgp_route_propagation", Val::Bool(true))]),
+        );
+        assert_eq!(m.route_tables[0].propagate_gateway_routes.known(), Some(&false));
+        let m = lowered(rt, Version(0, 2, 0), obj(&[("name", s("rt"))]));
+        assert_eq!(m.route_tables[0].propagate_gateway_routes.known(), Some(&true));
+        // An input of another version is not read.
+        let m = lowered(
+            rt,
+            Version(0, 2, 0),
+            obj(&[("name", s("rt")), ("bgp_route_propagation_enabled", Val::Bool(false))]),
+        );
+        assert_eq!(m.route_tables[0].propagate_gateway_routes.known(), Some(&true));
+    }
+
+    #[test]
+    fn outputs_give_the_id_a_subnet_links_by() {
+        let cat = catalogue();
+        let m = cat.module("avm/res/network/route-table").expect("mapped");
+        let origin = Origin::new(crate::source::FileId(0), 0..0);
+        let k = m.known.last().expect("versions");
+        let body = reshape(m, k, &Node::value(obj(&[("name", s("rt-a"))]), origin.clone()));
+        let Val::Object(o) = outputs(m, &body) else { panic!("object") };
+        assert_eq!(o.get("resourceId"), Some(&s("/providers/Microsoft.Network/routeTables/rt-a")));
+        assert_eq!(o.get("name"), Some(&s("rt-a")));
+        let body = reshape(m, k, &Node::value(obj(&[("name", Val::unknown("a parameter"))]), origin));
+        let Val::Object(o) = outputs(m, &body) else { panic!("object") };
+        assert!(o.get("resourceId").is_some_and(Val::is_unknown));
     }
 
     #[test]

@@ -271,8 +271,7 @@ impl Ctx<'_> {
         // in a loop is a list of deployments and stays unknown.
         for s in &f.program.statements {
             let StatementKind::Module(m) = &s.kind else { continue };
-            let Some(Resolution::Mapped { module, version, .. }) =
-                m.path.as_literal_string().and_then(|p| registry::catalogue().bicep(&p))
+            let Some(Resolution::Mapped { module, version, .. }) = m.path.as_literal_string().and_then(|p| registry::catalogue().bicep(&p))
             else {
                 continue;
             };
@@ -662,9 +661,9 @@ impl Walker<'_> {
     /// A fix goes before the first route of `routes` when it is written out.
     fn routes_authoring(&self, routes: Option<&Expr>, body: &Expr, symbol: &str) -> crate::model::Authoring {
         let first = routes.and_then(|r| match &r.kind {
-                ExprKind::Array(items) => items.first(),
-                _ => None,
-            });
+            ExprKind::Array(items) => items.first(),
+            _ => None,
+        });
         let text = &self.f.text;
         let (indent, insert_at) = match first {
             Some(i) => {

@@ -99,7 +99,12 @@ pub(super) fn lower_call(
     match outputs.as_slice() {
         [(None, out)] => out.clone(),
         _ if outputs.iter().all(|(k, _)| matches!(k, Some(Val::Number(_)))) => Val::List(outputs.into_iter().map(|(_, o)| o).collect()),
-        _ => Val::Object(outputs.into_iter().filter_map(|(k, o)| Some((k?.to_tf_string()?, o))).collect::<BTreeMap<_, _>>()),
+        _ => Val::Object(
+            outputs
+                .into_iter()
+                .filter_map(|(k, o)| Some((k?.to_tf_string()?, o)))
+                .collect::<BTreeMap<_, _>>(),
+        ),
     }
 }
 

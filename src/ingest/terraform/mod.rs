@@ -2,13 +2,13 @@
 //! their variables, locals and resources evaluated, and route tables, routes,
 //! NSGs and rules lowered into the [`Model`].
 
+mod avm;
 pub mod brackets;
 mod eval;
 mod fields;
 mod functions;
 pub mod json;
 mod lower;
-mod avm;
 pub mod modules;
 pub mod plan;
 

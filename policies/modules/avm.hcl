@@ -56,6 +56,10 @@ silent_bicep = [
   "avm/res/authorization/role-assignment",
   "avm/ptn/authorization/resource-role-assignment",
   "avm/ptn/authorization/role-assignment",
+  # Private DNS zones for private link, and the Azure Monitor Agent's
+  # identity and data collection rules.
+  "avm/ptn/network/private-link-private-dns-zones",
+  "avm/ptn/alz/ama",
 ]
 
 silent_terraform = [

@@ -265,8 +265,9 @@ module rt 'br/public:avm/res/network/route-table:0.4.0' = {
 ",
     );
     let (doc, _) = check(d.path());
-    assert!(found(&doc).iter().all(|(r, _, _)| r == "KG901"), "{doc:#}");
-    assert!(!found(&doc).is_empty(), "{doc:#}");
+    assert_eq!(found(&doc), want(&[("KG901", "main.bicep", 6)]), "{doc:#}");
+    let m = &messages(&doc, "KG901")[0];
+    assert!(m.contains("route table rt-spoke") && m.contains("parameter routes has no default"), "{m}");
 }
 
 const TF_ROUTE_TABLE: &str = r#"module "rt" {
@@ -428,4 +429,56 @@ fn an_installed_avm_module_is_read_from_its_files() {
     let (doc, code) = check(root);
     assert_eq!(code, 1, "{doc:#}");
     assert_eq!(doc["findings"][0]["resource"], "module.rt.azurerm_route_table.this", "{doc:#}");
+}
+
+fn run(dir: &Path, args: &[&str]) -> String {
+    let out = Command::cargo_bin("kmsguard")
+        .expect("builds")
+        .env("NO_COLOR", "1")
+        .arg("check")
+        .arg(dir)
+        .args(args)
+        .output()
+        .expect("runs");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Notes with the same reason are one line with a count in the human and
+/// compact formats; `--verbose` and the machine formats list each.
+#[test]
+fn not_checked_notes_with_one_reason_fold_into_one_line() {
+    let d = tempfile::tempdir().expect("tempdir");
+    let mut text = String::new();
+    for name in ["vm1", "vm2", "vm3"] {
+        text.push_str(&format!(
+            "module \"{name}\" {{\n  source  = \"Azure/avm-res-compute-virtualmachine/azurerm\"\n  version = \"0.18.0\"\n}}\n"
+        ));
+    }
+    text.push_str("module \"other\" {\n  source = \"example/hub/azurerm\"\n}\n");
+    write(d.path(), "main.tf", &text);
+
+    let compact = run(d.path(), &["--format", "compact"]);
+    let notes: Vec<&str> = compact.lines().filter(|l| l.contains("note[KG901]")).collect();
+    assert_eq!(notes.len(), 2, "{compact}");
+    assert!(
+        notes
+            .iter()
+            .any(|l| l.contains(":2:") && l.contains("3 are not checked (module.vm1, module.vm2, module.vm3)") && l.contains("--verbose")),
+        "{compact}"
+    );
+    assert!(notes.iter().any(|l| l.contains("module.other is not checked")), "{compact}");
+    assert!(compact.contains("4 notes"), "the summary still counts each: {compact}");
+
+    let verbose = run(d.path(), &["--format", "compact", "--verbose"]);
+    assert_eq!(verbose.lines().filter(|l| l.contains("note[KG901]")).count(), 4, "{verbose}");
+
+    let human = run(d.path(), &[]);
+    assert!(human.contains("note[KG901] 3 are not checked"), "{human}");
+    assert!(human.contains("first at"), "{human}");
+    assert!(!human.contains("module.vm2 is not checked"), "{human}");
+    let human = run(d.path(), &["--verbose"]);
+    assert!(human.contains("module.vm2 is not checked"), "{human}");
+
+    let (doc, _) = check(d.path());
+    assert_eq!(doc["findings"].as_array().map(Vec::len), Some(4), "JSON lists each: {doc:#}");
 }

@@ -267,7 +267,10 @@ module rt 'br/public:avm/res/network/route-table:0.4.0' = {
     let (doc, _) = check(d.path());
     assert_eq!(found(&doc), want(&[("KG901", "main.bicep", 6)]), "{doc:#}");
     let m = &messages(&doc, "KG901")[0];
-    assert!(m.contains("route table rt-spoke") && m.contains("parameter routes has no default"), "{m}");
+    assert!(
+        m.contains("route table rt-spoke") && m.contains("parameter routes has no default"),
+        "{m}"
+    );
 }
 
 const TF_ROUTE_TABLE: &str = r#"module "rt" {

@@ -175,6 +175,7 @@ fn render(bencher: Bencher) {
         errors: &outcome.errors,
         skipped: &outcome.skipped,
         summary: outcome.summary.clone(),
+        verbose: false,
     };
     counted(bencher).bench(|| (report::json::render(&r).len(), report::human::render(&r, false).len()));
 }

@@ -61,6 +61,9 @@ struct CheckArgs {
     /// Write the report to FILE instead of stdout.
     #[arg(long, value_name = "FILE")]
     output: Option<PathBuf>,
+    /// List every KG901 note in the human and compact formats, instead of one line per reason.
+    #[arg(long)]
+    verbose: bool,
     /// Also write a report in FORMAT to FILE (repeatable), e.g. --report sarif=kmsguard.sarif.
     #[arg(long = "report", value_name = "FORMAT=FILE", value_parser = parse_report)]
     reports: Vec<(Format, PathBuf)>,
@@ -424,6 +427,7 @@ fn check(mut args: CheckArgs) -> ExitCode {
             ),
             ..outcome.summary.clone()
         },
+        verbose: args.verbose,
     };
     let color = match args.color {
         Color::Always => true,

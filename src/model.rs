@@ -78,6 +78,8 @@ pub enum RouteStyle {
     Separate,
     /// Routes inside an azapi resource's `body` (HCL objects in the REST shape).
     AzapiBody,
+    /// A registry module's `routes` input: a map of route objects by key.
+    ModuleMap,
 }
 
 /// What a fix needs to know to be written in the file's own style.

@@ -309,7 +309,7 @@ fn whole_examples_directory_fails_the_check() {
     let (got, code, doc) = findings(&["examples"]);
     assert_eq!(code, 1);
     assert!(got.len() >= 30, "{doc:#}");
-    assert_eq!(doc["summary"]["files"].as_u64(), Some(53));
+    assert_eq!(doc["summary"]["files"].as_u64(), Some(57));
 }
 
 #[test]
@@ -567,4 +567,24 @@ fn terraform_json_syntax_keeps_its_lines() {
         doc["findings"][0]["message"], "route table rt-prod-json sends KMS traffic (40.83.235.53) to VirtualAppliance 10.0.1.4",
         "{doc:#}"
     );
+}
+
+#[test]
+fn avm_bicep_route_table_nsg_and_virtual_network() {
+    expect(
+        "29-avm-bicep-route-table/broken",
+        &[("KG101", "main.bicep", 14), ("KG202", "main.bicep", 37)],
+        1,
+    );
+    expect("29-avm-bicep-route-table/fixed", &[], 0);
+}
+
+#[test]
+fn avm_terraform_route_table_nsg_and_virtual_network() {
+    expect(
+        "30-avm-terraform-route-table/broken",
+        &[("KG101", "main.tf", 18), ("KG202", "main.tf", 41)],
+        1,
+    );
+    expect("30-avm-terraform-route-table/fixed", &[], 0);
 }

@@ -21,7 +21,7 @@ module spokeRouteTables 'modules/route-table.bicep' = [for spoke in spokes: {
   }
 }]
 
-module logging 'br/public:avm/res/operational-insights/workspace:0.9.0' = {
+module logging 'br:contosoregistry.azurecr.io/bicep/modules/logging:1.0.0' = {
   name: 'logging'
   params: {
     name: 'law-hub'

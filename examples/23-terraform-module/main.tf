@@ -19,9 +19,9 @@ module "spoke" {
   extra_routes = each.value.extra_routes
 }
 
-module "naming" {
-  source  = "Azure/naming/azurerm"
-  version = "0.4.0"
+module "legacy_vnet" {
+  source  = "Azure/vnet/azurerm"
+  version = "4.1.0"
 }
 
 output "route_table_names" {

@@ -136,6 +136,7 @@ fuzz_target!(|data: &[u8]| {
         errors: &errors,
         skipped: &[],
         summary,
+        verbose: seed % 3 == 0,
     };
 
     for (what, out) in [

@@ -4,6 +4,7 @@
 pub mod arm;
 pub mod azure;
 pub mod bicep;
+pub mod registry;
 pub mod terraform;
 pub mod value;
 

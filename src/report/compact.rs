@@ -18,7 +18,8 @@ pub fn render(r: &Report) -> String {
             None => out.push_str(&format!("{file}: error: {message}\n")),
         }
     }
-    for f in super::active(r) {
+    let (shown, folded) = super::fold_notes(r);
+    for f in shown {
         let lc = r.sources.line_col(&f.primary.origin);
         out.push_str(&format!(
             "{}:{}:{}: {}[{}] {}\n",
@@ -28,6 +29,17 @@ pub fn render(r: &Report) -> String {
             f.severity.as_str(),
             f.code,
             log_text(&f.message)
+        ));
+    }
+    for (why, list) in &folded {
+        let Some(first) = list.first() else { continue };
+        let lc = r.sources.line_col(&first.primary.origin);
+        out.push_str(&format!(
+            "{}:{}:{}: note[KG901] {}\n",
+            path_at_line_start(&display_path(r.sources.path(first.primary.origin.file))),
+            lc.line,
+            lc.column,
+            log_text(&super::folded_line(why, list))
         ));
     }
     out.push_str(&summary_line(r));

@@ -413,7 +413,8 @@ pub fn render(r: &Report, color: bool) -> String {
         emit(&d, String::new());
     }
 
-    for f in super::active(r) {
+    let (shown, folded) = super::fold_notes(r);
+    for f in shown {
         let file = f.primary.origin.file;
         let mut marks = vec![Mark {
             text: Some(f.primary.message.clone()),
@@ -465,6 +466,14 @@ pub fn render(r: &Report, color: bool) -> String {
             },
             place(&f.primary.origin),
         );
+    }
+    for (why, list) in &folded {
+        let Some(first) = list.first() else { continue };
+        out.push_str(&format!(
+            "note[KG901] {}\n  first at{}\n\n",
+            log_text(&super::folded_line(why, list)),
+            log_text(&place(&first.primary.origin))
+        ));
     }
     out.push_str(&summary_line(r));
     out.push('\n');

@@ -45,6 +45,9 @@ pub struct Report<'a> {
     /// Links and special files discovery did not follow or read, with the reason.
     pub skipped: &'a [crate::discover::Skipped],
     pub summary: Summary,
+    /// Whether the human and compact formats list every KG901 note rather
+    /// than fold those with the same reason (see [`fold_notes`]).
+    pub verbose: bool,
 }
 
 /// Where an error points, as path and position.
@@ -89,6 +92,51 @@ pub fn count(findings: &[Finding], summary: &mut Summary) {
 /// The findings that count: not suppressed.
 pub fn active<'a>(r: &'a Report) -> impl Iterator<Item = &'a Finding> + 'a {
     r.findings.iter().filter(|f| f.suppressed.is_none())
+}
+
+/// The active findings the human and compact formats print one by one, and
+/// the KG901 "is not checked" notes they fold: notes with the same reason
+/// (a registry module that is not read, a linked template) are one line with
+/// a count unless `--verbose` asks for each. A reason that only one note
+/// gives is printed as before.
+pub fn fold_notes<'a>(r: &'a Report) -> (Vec<&'a Finding>, Vec<(String, Vec<&'a Finding>)>) {
+    let reason = |f: &Finding| -> Option<String> {
+        (f.code == "KG901")
+            .then(|| f.message.split_once(" is not checked: ").map(|(_, why)| why.to_string()))
+            .flatten()
+    };
+    let mut groups: Vec<(String, Vec<&Finding>)> = Vec::new();
+    if !r.verbose {
+        for f in active(r) {
+            if let Some(why) = reason(f) {
+                match groups.iter_mut().find(|(w, _)| *w == why) {
+                    Some((_, list)) => list.push(f),
+                    None => groups.push((why, vec![f])),
+                }
+            }
+        }
+        groups.retain(|(_, list)| list.len() > 1);
+    }
+    let folded = |f: &Finding| reason(f).is_some_and(|why| groups.iter().any(|(w, _)| *w == why));
+    let shown = active(r).filter(|f| !folded(f)).collect();
+    (shown, groups)
+}
+
+/// One folded line: how many, why, where the first one is, and what they are.
+pub fn folded_line(why: &str, list: &[&Finding]) -> String {
+    let mut names: Vec<&str> = Vec::new();
+    for f in list {
+        if !names.contains(&f.resource.as_str()) {
+            names.push(&f.resource);
+        }
+    }
+    let more = if names.len() > 3 { ", …" } else { "" };
+    names.truncate(3);
+    format!(
+        "{} are not checked ({}{more}): {why}; --verbose lists each",
+        list.len(),
+        names.join(", ")
+    )
 }
 
 fn plural(n: usize, one: &str, many: &str) -> String {
@@ -217,6 +265,7 @@ mod tests {
             errors: &[],
             skipped: &[],
             summary,
+            verbose: false,
         };
         assert_eq!(
             summary_line(&r),

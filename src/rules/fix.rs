@@ -67,6 +67,12 @@ pub fn add_routes(table: &RouteTable, endpoint: &Endpoint, addrs: &[IpAddr]) -> 
                     "{ind}{{\n{ind}  name = \"{name}\"\n{ind}  properties = {{\n{ind}    addressPrefix = \"{prefix}\"\n{ind}    nextHopType   = \"Internet\"\n{ind}  }}\n{ind}}},\n"
                 ));
             }
+            (Dialect::Terraform, RouteStyle::ModuleMap) => {
+                let key = name.replace('-', "_");
+                out.push_str(&format!(
+                    "{ind}{key} = {{\n{ind}  name           = \"{name}\"\n{ind}  address_prefix = \"{prefix}\"\n{ind}  next_hop_type  = \"Internet\"\n{ind}}}\n"
+                ));
+            }
             (Dialect::Bicep, _) => {
                 out.push_str(&format!(
                     "{ind}{{\n{ind}  name: '{name}'\n{ind}  properties: {{\n{ind}    addressPrefix: '{prefix}'\n{ind}    nextHopType: 'Internet'\n{ind}  }}\n{ind}}}\n"

@@ -27,6 +27,9 @@ pub struct Evaluator<'a> {
     pub params: BTreeMap<String, Val>,
     pub vars: HashMap<String, &'a Expr>,
     pub resources: HashMap<String, Symbol>,
+    /// Module symbols whose outputs are known (registry modules kmsguard
+    /// reads from their inputs): `rt.outputs.resourceId`.
+    pub modules: HashMap<String, Val>,
     var_cache: RefCell<HashMap<String, Val>>,
     var_stack: RefCell<HashSet<String>>,
     /// Shared by a deployment's root file and every module it calls.
@@ -59,6 +62,7 @@ impl<'a> Evaluator<'a> {
             params,
             vars,
             resources: HashMap::new(),
+            modules: HashMap::new(),
             var_cache: RefCell::new(HashMap::new()),
             var_stack: RefCell::new(HashSet::new()),
             budget: Budget::new(Limits::default(), "Bicep deployment"),
@@ -304,6 +308,9 @@ impl<'a> Evaluator<'a> {
         }
         if let Some(r) = self.resources.get(name) {
             return self.budget.charge(resource_value(r));
+        }
+        if let Some(m) = self.modules.get(name) {
+            return self.budget.charge(m.clone());
         }
         Val::unknown(format!("{name} is not known to kmsguard"))
     }

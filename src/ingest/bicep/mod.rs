@@ -15,6 +15,7 @@ use kmsguard_bicep_syntax::{ArrayItemKind, Expr, ExprKind, ObjectMemberKind, Pro
 use eval::{Evaluator, Scope, Symbol};
 
 use crate::ingest::azure::{self, ChildResource, Node, NodeKind, Resource};
+use crate::ingest::registry::{self, Resolution};
 use crate::ingest::value::Val;
 use crate::ingest::FileError;
 use crate::limits::{Budget, Limits};
@@ -265,6 +266,28 @@ impl Ctx<'_> {
                 ev.resources.insert(r.name.name.clone(), Symbol { ty, name, properties });
             }
         }
+        // Registry modules read from their inputs give back their resource's
+        // id and name, so `rt.outputs.resourceId` links like `rt.id`. A module
+        // in a loop is a list of deployments and stays unknown.
+        for s in &f.program.statements {
+            let StatementKind::Module(m) = &s.kind else { continue };
+            let Some(Resolution::Mapped { module, version, .. }) = m.path.as_literal_string().and_then(|p| registry::catalogue().bicep(&p))
+            else {
+                continue;
+            };
+            let Some(body) = resource_body(&m.value).filter(|_| !matches!(m.value.kind, ExprKind::For { .. })) else {
+                continue;
+            };
+            let params = property(body, "params")
+                .map(|p| ev.eval(p, &Scope::default()))
+                .unwrap_or(Val::Object(BTreeMap::new()));
+            let origin = Origin::new(f.file, m.name.span.clone());
+            let rest = registry::reshape(module, version, &Node::value(params, origin));
+            let outputs = registry::outputs(module, &rest);
+            let name = rest.present("name").map(|n| n.to_val()).unwrap_or(Val::Null);
+            let value = Val::Object([("outputs".to_string(), outputs), ("name".to_string(), name)].into_iter().collect());
+            ev.modules.insert(m.name.name.clone(), value);
+        }
         ev
     }
 
@@ -275,13 +298,16 @@ impl Ctx<'_> {
             let address = format!("{}{}", w.prefix, m.name.name);
             let Some(path) = m.path.as_literal_string() else { continue };
             let Some(local) = local_module(&path) else {
-                w.model.unchecked.push((
-                    address,
-                    Unresolved {
-                        reason: format!("the module {path} comes from a registry or template spec, which kmsguard does not fetch"),
-                        origin,
-                    },
-                ));
+                let reason = match registry::catalogue().bicep(&path) {
+                    Some(Resolution::Silent) => continue,
+                    Some(Resolution::Mapped { module, version, exact }) => {
+                        registry_call(w, ev, s, m, module, version, exact, &address);
+                        continue;
+                    }
+                    Some(Resolution::Unchecked(reason)) => reason,
+                    None => format!("the module {path} comes from a registry or template spec, which kmsguard does not fetch"),
+                };
+                w.model.unchecked.push((address, Unresolved { reason, origin }));
                 continue;
             };
             let Some(target) = self.by_path.get(&relative_to(&w.f.path, local)) else {
@@ -629,12 +655,15 @@ impl Walker<'_> {
 
     /// A fix goes before the first route of a written-out `routes` array.
     fn authoring(&self, body: &Expr, symbol: &str) -> crate::model::Authoring {
-        let first = property(body, "properties")
-            .and_then(|p| property(p, "routes"))
-            .and_then(|r| match &r.kind {
-                ExprKind::Array(items) => items.first(),
-                _ => None,
-            });
+        self.routes_authoring(property(body, "properties").and_then(|p| property(p, "routes")), body, symbol)
+    }
+
+    /// A fix goes before the first route of `routes` when it is written out.
+    fn routes_authoring(&self, routes: Option<&Expr>, body: &Expr, symbol: &str) -> crate::model::Authoring {
+        let first = routes.and_then(|r| match &r.kind {
+            ExprKind::Array(items) => items.first(),
+            _ => None,
+        });
         let text = &self.f.text;
         let (indent, insert_at) = match first {
             Some(i) => {
@@ -644,6 +673,73 @@ impl Walker<'_> {
             None => (indent_at(text, body.span.start) + "      ", None),
         };
         azure::inline_authoring(Dialect::Bicep, indent, symbol.to_string(), insert_at)
+    }
+}
+
+/// Lowers a call of a registry module kmsguard reads from its inputs: each
+/// instance's `params` reshaped into the resource the module deploys. Routes
+/// and rules keep the places they are written in the call; the table or NSG
+/// itself is at the module's symbol, and the call is named as related.
+#[allow(clippy::too_many_arguments)]
+fn registry_call(
+    w: &mut Walker,
+    ev: &Evaluator,
+    s: &kmsguard_bicep_syntax::Statement,
+    m: &kmsguard_bicep_syntax::ModuleDecl,
+    module: &registry::ModuleMap,
+    version: &registry::Known,
+    exact: bool,
+    address: &str,
+) {
+    for inst in instances(ev, &m.value, w.f.file, &w.conditional) {
+        let origin = w.origin(&m.name.span);
+        if let Err(reason) = ev.budget.expand_instance(inst.body.span.len()) {
+            w.model.unchecked.push((address.to_string(), Unresolved { reason, origin }));
+            break;
+        }
+        let params_expr = property(inst.body, "params");
+        let params = match params_expr {
+            Some(p) => w.node(ev, p, &inst.scope, 0),
+            None => Node {
+                kind: NodeKind::Object(Vec::new()),
+                origin: origin.clone(),
+            },
+        };
+        if !exact {
+            let passed: Vec<String> = match &params.kind {
+                NodeKind::Object(props) => props.iter().map(|(k, _)| k.clone()).collect(),
+                NodeKind::Value(Val::Object(o)) => o.keys().cloned().collect(),
+                _ => Vec::new(),
+            };
+            if let Some(why) = registry::undeclared_inputs(version, &passed) {
+                let path = m.path.as_literal_string().unwrap_or_default();
+                w.model.unchecked.push((
+                    address.to_string(),
+                    Unresolved {
+                        reason: format!(
+                            "{path} is not a version kmsguard knows, and the call {why}; the nearest known version is {}",
+                            version.version
+                        ),
+                        origin: w.origin(&m.path.span),
+                    },
+                ));
+                continue;
+            }
+        }
+        let body = registry::reshape(module, version, &params);
+        let routes = params_expr.and_then(|p| property(p, "routes"));
+        let call = registry::Call {
+            address: format!("{address}{}", inst.suffix),
+            origin,
+            conditional: inst.conditional.clone(),
+            dialect: Dialect::Bicep,
+            authoring: w.routes_authoring(routes, params_expr.unwrap_or(inst.body), &m.name.name),
+            site: w.origin(&s.span),
+        };
+        let model = registry::lower(module, body, call);
+        w.model.route_tables.extend(model.route_tables);
+        w.model.nsgs.extend(model.nsgs);
+        w.model.subnets.extend(model.subnets);
     }
 }
 

@@ -2,6 +2,7 @@
 //! their variables, locals and resources evaluated, and route tables, routes,
 //! NSGs and rules lowered into the [`Model`].
 
+mod avm;
 pub mod brackets;
 mod eval;
 mod fields;

@@ -18,6 +18,7 @@ use super::eval::{Evaluator, LocalDef, Scope};
 use super::fields::eval_or_unknown;
 use super::lower::{self, expand_instances, ResourceBlock};
 use super::{resolve_variables, TfModule, VarInputs};
+use crate::ingest::registry::Resolution;
 use crate::ingest::value::Val;
 use crate::limits::{Budget, Limits};
 use crate::model::{Link, Model, Unresolved};
@@ -214,9 +215,27 @@ impl<'l> ModuleSet<'l> {
                 )
             };
             let Some(dir) = dir else {
-                model.unchecked.push(unchecked(format!(
-                    "the module source {source} is not a local path and .terraform/modules/modules.json does not list it; run terraform init so kmsguard can read it"
-                )));
+                // Not installed: an AVM module kmsguard knows is read from the
+                // call's inputs; one that deploys nothing it models is silent.
+                let version = match block.body.get_attribute("version").map(|a| &a.value) {
+                    Some(Expression::String(s)) => Some(s.value().clone()),
+                    _ => None,
+                };
+                let reason = match crate::ingest::registry::catalogue().terraform(&source, version.as_deref()) {
+                    Some(Resolution::Silent) => continue,
+                    Some(Resolution::Mapped { module, version, exact }) => {
+                        let value = super::avm::lower_call(
+                            &ev, block, file, name, &call.prefix, &call.sites, META, module, version, exact, &mut model,
+                        );
+                        ev.modules.insert(name.to_string(), value);
+                        continue;
+                    }
+                    Some(Resolution::Unchecked(reason)) => reason,
+                    None => format!(
+                        "the module source {source} is not a local path and .terraform/modules/modules.json does not list it; run terraform init so kmsguard can read it"
+                    ),
+                };
+                model.unchecked.push(unchecked(reason));
                 continue;
             };
             let Some(child) = self.find(&dir) else {

@@ -133,7 +133,7 @@ fn azapi_lower(
 
 /// An HCL expression as a [`Node`]: object and tuple literals keep a place
 /// per element; anything else is evaluated.
-fn hcl_node(ev: &Evaluator, expr: &Expression, file: &HclFile, scope: &Scope, depth: usize) -> Node {
+pub(in crate::ingest::terraform) fn hcl_node(ev: &Evaluator, expr: &Expression, file: &HclFile, scope: &Scope, depth: usize) -> Node {
     let origin = Origin::new(file.file, expr.span().unwrap_or(0..0));
     if depth > 64 {
         return Node::value(Val::unknown("the body nests too deeply to evaluate"), origin);

@@ -41,3 +41,33 @@ if ! (cd "$repo" && "$bin/pre-commit" try-repo "$OLDPWD" kmsguard --all-files >"
   exit 1
 fi
 echo "pre-commit: fails on the broken table, passes on the fixed one"
+
+# A commit that changes only a root's terraform.tfvars, or only a shared
+# module: each is judged through the deployment units it belongs to.
+repo2="$work/repo2"
+python3 bench/changed.py 3 "$repo2"
+rm -rf "$repo2/.git"
+git -C "$repo2" init -q
+git -C "$repo2" add -A
+git -C "$repo2" -c user.name=ci -c user.email=ci@example.com commit -qm base
+hook() { (cd "$repo2" && "$bin/pre-commit" try-repo "$OLDPWD" kmsguard --files "$@" >"$work/hook.log" 2>&1); }
+# bench/changed.py breaks root 0's db spoke; roots 1 and 2 are fine.
+if hook envs/env0000/terraform.tfvars; then
+  cat "$work/hook.log"; echo "pre-commit passed a tfvars-only change that breaks a spoke" >&2; exit 1
+fi
+grep -q "KG101" "$work/hook.log" || { cat "$work/hook.log"; echo "the hook's output does not name KG101" >&2; exit 1; }
+if ! hook envs/env0001/terraform.tfvars; then
+  cat "$work/hook.log"; echo "pre-commit blocked a harmless tfvars change" >&2; exit 1
+fi
+# Alone with its defaults (kms = false) the module would be broken; every
+# caller but root 0 passes kms = true, and root 0 is fixed first.
+sed -i 's/db  = { kms = false }/db  = { kms = true }/' "$repo2/envs/env0000/terraform.tfvars"
+sed -i 's/default = true/default = false/' "$repo2/modules/spoke/main.tf"
+if ! hook modules/spoke/main.tf; then
+  cat "$work/hook.log"; echo "pre-commit blocked a module edit that no caller is broken by" >&2; exit 1
+fi
+sed -i 's/for_each = var.kms ? \[/for_each = false ? [/' "$repo2/modules/spoke/main.tf"
+if hook modules/spoke/main.tf; then
+  cat "$work/hook.log"; echo "pre-commit passed a module edit that breaks every caller" >&2; exit 1
+fi
+echo "pre-commit: a tfvars-only break and a breaking module edit are blocked; harmless ones pass"

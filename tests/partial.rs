@@ -238,3 +238,37 @@ fn a_baseline_applies_whatever_directory_it_was_written_from() {
     let (doc, code) = run(&d.path().join("envs/prod"), &[".", "--baseline", "../../root.json"]);
     assert_eq!(code, 0, "{doc:#}");
 }
+
+#[test]
+fn a_module_called_through_a_link_inside_the_repository_is_checked() {
+    // AzureTRE links `vm -> ../../other/terraform/vm`; the walk checks the
+    // real directory once, and the call through the link must find it.
+    let d = tempfile::tempdir().expect("tempdir");
+    fs::create_dir(d.path().join(".git")).expect("mkdir");
+    write(d.path(), "shared/vm/main.tf", &module(false).replace("var.name", "\"vm\""));
+    write(
+        d.path(),
+        "shared/main.tf",
+        "module \"vm\" {\n  source = \"./vm\"\n  name   = \"a\"\n  kms    = true\n}\n",
+    );
+    write(
+        d.path(),
+        "review/main.tf",
+        "module \"vm\" {\n  source = \"./vm\"\n  name   = \"b\"\n  kms    = false\n}\n",
+    );
+    std::os::unix::fs::symlink("../shared/vm", d.path().join("review/vm")).expect("symlink");
+    let (doc, code) = run(d.path(), &["."]);
+    assert_eq!(code, 1, "{doc:#}");
+    assert!(
+        !doc["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .any(|f| f["message"].as_str().unwrap_or_default().contains("not among the files checked")),
+        "{doc:#}"
+    );
+    assert_eq!(
+        kg101(&doc),
+        vec![("shared/vm/main.tf".to_string(), "module.vm.azurerm_route_table.this".to_string())]
+    );
+}

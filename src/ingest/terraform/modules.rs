@@ -46,6 +46,9 @@ pub struct ModuleSet<'l> {
     /// false condition, a call that cannot be followed) must still be
     /// checked as a root, or a few lines of a pull request could hide it.
     instantiated: Mutex<BTreeSet<PathBuf>>,
+    /// Each directory by its real path, built the first time a call is not
+    /// found under the path it names.
+    by_real: OnceLock<HashMap<PathBuf, PathBuf>>,
 }
 
 /// The directories a Terraform directory calls as modules: local sources,
@@ -74,6 +77,7 @@ impl<'l> ModuleSet<'l> {
             load,
             limits: Limits::default(),
             instantiated: Mutex::new(BTreeSet::new()),
+            by_real: OnceLock::new(),
         }
     }
 
@@ -90,6 +94,7 @@ impl<'l> ModuleSet<'l> {
             load,
             limits: Limits::default(),
             instantiated: Mutex::new(BTreeSet::new()),
+            by_real: OnceLock::new(),
         }
     }
 
@@ -128,9 +133,29 @@ impl<'l> ModuleSet<'l> {
         }
     }
 
-    fn find(&self, dir: &Path) -> Option<Arc<TfModule>> {
-        let (path, slot) = self.modules.get_key_value(&normalise(dir))?;
-        slot.get_or_init(|| (self.load)(path).map(Arc::new)).clone()
+    /// The module in `dir`, with the directory it was checked as. A call
+    /// through a symbolic link inside the repository (`vm -> ../other/vm`)
+    /// finds the directory the walk checked under its own path: discovery
+    /// walks each real directory once.
+    fn find(&self, dir: &Path) -> Option<(PathBuf, Arc<TfModule>)> {
+        let (path, slot) = match self.modules.get_key_value(&normalise(dir)) {
+            Some(found) => found,
+            None => {
+                let real = std::fs::canonicalize(dir).ok()?;
+                let by_real = self.by_real.get_or_init(|| {
+                    let mut m = HashMap::new();
+                    for d in self.modules.keys() {
+                        if let Ok(c) = std::fs::canonicalize(d) {
+                            m.entry(c).or_insert_with(|| d.clone());
+                        }
+                    }
+                    m
+                });
+                self.modules.get_key_value(by_real.get(&real)?)?
+            }
+        };
+        let module = slot.get_or_init(|| (self.load)(path).map(Arc::new)).clone()?;
+        Some((path.clone(), module))
     }
 
     /// Lowers one module instance; returns its model and its outputs.
@@ -238,7 +263,7 @@ impl<'l> ModuleSet<'l> {
                 model.unchecked.push(unchecked(reason));
                 continue;
             };
-            let Some(child) = self.find(&dir) else {
+            let Some((checked_as, child)) = self.find(&dir) else {
                 model.unchecked.push(unchecked(format!(
                     "the module directory {} is not among the files checked",
                     crate::source::display_path(&dir)
@@ -302,7 +327,7 @@ impl<'l> ModuleSet<'l> {
                     budget: call.budget.clone(),
                 };
                 if let Ok(mut set) = self.instantiated.lock() {
-                    set.insert(dir.clone());
+                    set.insert(checked_as.clone());
                 }
                 stack.push(dir.clone());
                 let (mut child_model, out) = self.lower_call(&child, Some(given), inputs, &child_call, stack);

@@ -101,9 +101,11 @@ pub struct Authoring {
 pub struct RouteTable {
     /// The resource address: Terraform address, Bicep symbol, or ARM `type/name`.
     pub address: String,
-    /// Where `address` is unique (see [`Link::Address`]); 0 outside Terraform.
+    /// The deployment unit it belongs to (see [`Link`]).
     pub namespace: u32,
     pub name: Field<String>,
+    /// Its resource group, when the code names it literally or by a known value.
+    pub resource_group: Option<String>,
     /// The resource's header: where table-level findings point.
     pub origin: Origin,
     pub routes: Vec<Route>,
@@ -119,6 +121,10 @@ pub struct RouteTable {
     pub cloud: Option<String>,
     /// The module calls that deploy this table, outermost first.
     pub called_from: Vec<Origin>,
+    /// Set when the table is declared outside the checked code (a Bicep
+    /// `existing` resource, a Terraform data source or module output) and
+    /// only routes added to it are seen; `incomplete` then says so too.
+    pub elsewhere: bool,
 }
 
 impl RouteTable {
@@ -129,6 +135,7 @@ impl RouteTable {
             address,
             namespace: 0,
             name,
+            resource_group: None,
             origin,
             routes: Vec::new(),
             incomplete: Vec::new(),
@@ -137,6 +144,33 @@ impl RouteTable {
             authoring,
             cloud: None,
             called_from: Vec::new(),
+            elsewhere: false,
+        }
+    }
+}
+
+impl RouteTable {
+    /// The table routes are added to when the table itself is declared
+    /// outside the checked code (`existing`, a data source, a module output):
+    /// only those routes are known, so whatever depends on the others is
+    /// undecided, while a /32 still decides on its own.
+    pub fn elsewhere(address: String, name: Field<String>, origin: Origin, dialect: Dialect) -> Self {
+        let label = name.known().cloned().unwrap_or_else(|| address.clone());
+        let why = Unresolved {
+            reason: format!("route table {label} is declared outside this code: the table's other routes are not in this code"),
+            origin: origin.clone(),
+        };
+        let authoring = Authoring {
+            dialect,
+            style: RouteStyle::Separate,
+            indent: String::new(),
+            reference: address.clone(),
+            insert_at: None,
+        };
+        RouteTable {
+            incomplete: vec![why.clone()],
+            elsewhere: true,
+            ..RouteTable::new(address, name, origin, Field::unknown(why), authoring)
         }
     }
 }
@@ -219,9 +253,11 @@ impl fmt::Display for NextHopType {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Nsg {
     pub address: String,
-    /// Where `address` is unique (see [`Link::Address`]); 0 outside Terraform.
+    /// The deployment unit it belongs to (see [`Link`]).
     pub namespace: u32,
     pub name: Field<String>,
+    /// Its resource group, when known.
+    pub resource_group: Option<String>,
     pub origin: Origin,
     pub rules: Vec<SecurityRule>,
     /// Reasons the rule list may hold rules kmsguard cannot see.
@@ -232,6 +268,9 @@ pub struct Nsg {
     pub cloud: Option<String>,
     /// The module calls that deploy this NSG, outermost first.
     pub called_from: Vec<Origin>,
+    /// Set when the NSG is declared outside the checked code and only rules
+    /// added to it are seen; `incomplete` then says so too.
+    pub elsewhere: bool,
 }
 
 impl Nsg {
@@ -242,6 +281,7 @@ impl Nsg {
             address,
             namespace: 0,
             name,
+            resource_group: None,
             origin,
             rules: Vec::new(),
             incomplete: Vec::new(),
@@ -249,6 +289,23 @@ impl Nsg {
             dialect,
             cloud: None,
             called_from: Vec::new(),
+            elsewhere: false,
+        }
+    }
+}
+
+impl Nsg {
+    /// The NSG rules are added to when the NSG itself is declared outside
+    /// the checked code: only those rules are known.
+    pub fn elsewhere(address: String, name: Field<String>, origin: Origin, dialect: Dialect) -> Self {
+        let label = name.known().cloned().unwrap_or_else(|| address.clone());
+        Nsg {
+            incomplete: vec![Unresolved {
+                reason: format!("NSG {label} is declared outside this code: its other rules are not in this code"),
+                origin: origin.clone(),
+            }],
+            elsewhere: true,
+            ..Nsg::new(address, name, origin, dialect)
         }
     }
 }
@@ -459,6 +516,10 @@ pub struct Model {
     pub gateways: Vec<Gateway>,
     /// Azure Firewalls and the network rules that apply to them.
     pub firewalls: Vec<Firewall>,
+    /// Virtual networks declared in the code.
+    pub vnets: Vec<VirtualNetwork>,
+    /// Virtual network peerings, each seen from its local network.
+    pub peerings: Vec<Peering>,
     /// Code kmsguard could not follow (a linked template, a registry module),
     /// with the address of the resource or module that refers to it; reported
     /// as KG901 notes.
@@ -473,11 +534,17 @@ pub struct Model {
 /// How one resource refers to another: by Azure resource id (Bicep, ARM,
 /// literal ids) or by the front end's own address (a Terraform reference
 /// such as `azurerm_route_table.hub`), with the place the reference is written.
+///
+/// Links resolve inside the referrer's deployment unit (its namespace: a
+/// Terraform root with its modules, a Bicep deployment, an ARM template with
+/// its nested deployments). Only an id that names subscription, resource
+/// group, type and name in full may reach into another unit, and then only
+/// a resource whose resource group is known and the same.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Link {
     Id(Field<String>),
-    /// A front end's own address, within a namespace: Terraform addresses
-    /// are unique only inside one root module's tree.
+    /// A front end's own address, within a namespace: addresses are unique
+    /// only inside one deployment unit.
     Address(String, Origin, u32),
 }
 
@@ -490,16 +557,76 @@ impl Link {
     }
 }
 
+/// An Azure resource id taken apart: `/subscriptions/S/resourceGroups/G/providers/NS/TYPE/NAME/…`.
+/// kmsguard's own ids (`/providers/NS/TYPE/NAME`) and bare names parse too,
+/// with what they do not say left out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResourceId {
+    pub subscription: Option<String>,
+    pub resource_group: Option<String>,
+    /// The segments after the provider namespace: types and names.
+    pub segments: Vec<String>,
+}
+
+impl ResourceId {
+    pub fn parse(id: &str) -> Self {
+        let mut out = ResourceId {
+            subscription: None,
+            resource_group: None,
+            segments: Vec::new(),
+        };
+        let mut parts = id.split('/').filter(|p| !p.is_empty()).peekable();
+        while let Some(p) = parts.next() {
+            if p.eq_ignore_ascii_case("subscriptions") && out.segments.is_empty() {
+                out.subscription = parts.next().map(str::to_string);
+            } else if p.eq_ignore_ascii_case("resourceGroups") && out.segments.is_empty() {
+                out.resource_group = parts.next().map(str::to_string);
+            } else if p.eq_ignore_ascii_case("providers") && out.segments.is_empty() {
+                // The provider namespace (`Microsoft.Network`) is part of the type, not a name.
+                parts.next();
+            } else {
+                out.segments.push(p.to_string());
+            }
+        }
+        out
+    }
+
+    /// The last segment: the resource's own name.
+    pub fn name(&self) -> &str {
+        self.segments.last().map(String::as_str).unwrap_or_default()
+    }
+
+    /// Whether the id names subscription, resource group, type and name.
+    pub fn is_full(&self) -> bool {
+        self.subscription.is_some() && self.resource_group.is_some() && self.segments.len() >= 2
+    }
+
+    /// The virtual network a subnet id names (`…/virtualNetworks/V/subnets/S`,
+    /// or kmsguard's `resourceId()` shape `…/virtualNetworks/subnets/V/S`).
+    pub fn vnet_of_subnet(&self) -> Option<&str> {
+        let i = self.segments.iter().position(|s| s.eq_ignore_ascii_case("virtualNetworks"))?;
+        let next = self.segments.get(i + 1)?;
+        if next.eq_ignore_ascii_case("subnets") {
+            self.segments.get(i + 2).map(String::as_str)
+        } else {
+            Some(next.as_str())
+        }
+    }
+}
+
 /// A subnet and the route table and NSG associated with it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Subnet {
     pub address: String,
-    /// Where `address` is unique (see [`Link::Address`]); 0 outside Terraform.
+    /// The deployment unit it belongs to (see [`Link`]).
     pub namespace: u32,
     pub name: Field<String>,
     pub origin: Origin,
     pub route_table: Option<Link>,
     pub nsg: Option<Link>,
+    /// Its virtual network (a link to a [`VirtualNetwork`], or the network's
+    /// name when it is not declared here); `None` when the code does not say.
+    pub vnet: Option<Link>,
 }
 
 impl Subnet {
@@ -512,8 +639,44 @@ impl Subnet {
             origin,
             route_table: None,
             nsg: None,
+            vnet: None,
         }
     }
+}
+
+/// A virtual network.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VirtualNetwork {
+    pub address: String,
+    pub namespace: u32,
+    pub name: Field<String>,
+    pub resource_group: Option<String>,
+    pub origin: Origin,
+}
+
+/// A peering from `vnet` to `remote`: subnets of `vnet` learn `remote`'s
+/// gateway routes when it uses remote gateways.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Peering {
+    pub address: String,
+    pub namespace: u32,
+    pub origin: Origin,
+    /// The local network; `None` when the code does not say.
+    pub vnet: Option<Link>,
+    pub remote: Option<Link>,
+    pub use_remote_gateways: Field<bool>,
+    pub allow_gateway_transit: Field<bool>,
+}
+
+/// How a gateway can put a 0.0.0.0/0 into subnets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GatewayRoute {
+    /// A VPN gateway's default site (forced tunneling): no BGP involved.
+    DefaultSite,
+    /// A VPN gateway with BGP: on-premises may advertise 0.0.0.0/0.
+    Bgp,
+    /// An ExpressRoute gateway: on-premises routes always arrive over BGP.
+    ExpressRoute,
 }
 
 /// A virtual network gateway that can put a 0.0.0.0/0 into subnets: a VPN
@@ -522,10 +685,16 @@ impl Subnet {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Gateway {
     pub address: String,
+    /// The deployment unit it belongs to (see [`Link`]).
+    pub namespace: u32,
     pub name: Field<String>,
     pub origin: Origin,
     /// Why a default route may arrive, e.g. "it has a default site".
     pub reason: String,
+    pub kind: GatewayRoute,
+    /// The subnet of its IP configuration (its network's `GatewaySubnet`);
+    /// `None` when the code does not say.
+    pub subnet: Option<Link>,
 }
 
 /// An Azure Firewall with the network rules of its policy (or its classic
@@ -533,13 +702,16 @@ pub struct Gateway {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Firewall {
     pub address: String,
-    /// Where `address` is unique (see [`Link::Address`]); 0 outside Terraform.
+    /// The deployment unit it belongs to (see [`Link`]).
     pub namespace: u32,
     pub name: Field<String>,
     pub origin: Origin,
     pub rules: Vec<FirewallRule>,
     /// Whether DNS proxy is on, which FQDN network rules need.
     pub dns_proxy: Field<bool>,
+    /// Its private address when the code writes it (it is usually only known
+    /// after deployment), so a route naming it literally finds the firewall.
+    pub private_ip: Option<String>,
     /// Reasons the rule list may hold rules kmsguard cannot see.
     pub incomplete: Vec<Unresolved>,
 }
@@ -560,12 +732,21 @@ pub struct FirewallRule {
 #[derive(Debug, Clone, PartialEq)]
 pub struct NetworkInterface {
     pub address: String,
-    /// Where `address` is unique (see [`Link::Address`]); 0 outside Terraform.
+    /// The deployment unit it belongs to (see [`Link`]).
     pub namespace: u32,
     pub name: Field<String>,
     pub origin: Origin,
     pub subnets: Vec<Link>,
     pub nsg: Option<Link>,
+}
+
+/// Which virtual network a subnet, gateway or peering is in: one declared
+/// in the code, or one named but declared elsewhere (by its unit and
+/// lower-cased name or reference).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum VnetKey {
+    Declared(usize),
+    Named(u32, String),
 }
 
 /// Which resource each link points at, resolved once: rules ask for a
@@ -577,33 +758,60 @@ pub struct Links {
     nics_of_subnet: Vec<Vec<usize>>,
     nsgs: Index,
     firewalls: Index,
+    vnet_of_subnet: Vec<Option<VnetKey>>,
+    vnet_of_gateway: Vec<Option<VnetKey>>,
+    /// Each peering's (local, remote) networks.
+    peering_ends: Vec<(Option<VnetKey>, Option<VnetKey>)>,
 }
 
-/// Resources of one kind by (namespace, address) and by lower-cased name.
+/// Resources of one kind by (namespace, address) and by lower-cased name,
+/// with each one's namespace and resource group.
 #[derive(Debug, Default)]
 struct Index {
     by_address: std::collections::HashMap<(u32, String), usize>,
-    by_name: std::collections::HashMap<String, usize>,
+    by_name: std::collections::HashMap<String, Vec<usize>>,
+    namespace: Vec<u32>,
+    resource_group: Vec<Option<String>>,
 }
 
 impl Index {
-    fn new<'a>(items: impl Iterator<Item = (u32, &'a str, &'a Field<String>)>) -> Self {
+    fn new<'a>(items: impl Iterator<Item = (u32, &'a str, &'a Field<String>, Option<&'a String>)>) -> Self {
         let mut ix = Index::default();
-        for (i, (ns, address, name)) in items.enumerate() {
+        for (i, (ns, address, name, rg)) in items.enumerate() {
             ix.by_address.entry((ns, address.to_string())).or_insert(i);
             if let Some(n) = name.known() {
-                ix.by_name.entry(n.to_ascii_lowercase()).or_insert(i);
+                ix.by_name.entry(n.to_ascii_lowercase()).or_default().push(i);
             }
+            ix.namespace.push(ns);
+            ix.resource_group.push(rg.cloned());
         }
         ix
     }
 
-    fn resolve(&self, link: &Link) -> Option<usize> {
+    /// The resource `link` names, seen from a resource in unit `from`.
+    fn resolve(&self, link: &Link, from: u32) -> Option<usize> {
         match link {
             Link::Address(a, _, ns) => self.by_address.get(&(*ns, a.clone())).copied(),
             Link::Id(Field::Known(id, _)) => {
-                let last = id.trim_end_matches('/').rsplit('/').next().unwrap_or_default();
-                self.by_name.get(&last.to_ascii_lowercase()).copied()
+                let id = ResourceId::parse(id);
+                let candidates = self.by_name.get(&id.name().to_ascii_lowercase())?;
+                // A resource group both sides name must agree; one side not
+                // naming it leaves the name to decide, inside the unit only.
+                let same_group = |i: usize| match (&id.resource_group, self.resource_group.get(i).and_then(Option::as_ref)) {
+                    (Some(a), Some(b)) => a.eq_ignore_ascii_case(b),
+                    _ => true,
+                };
+                let ns = |i: usize| self.namespace.get(i).copied();
+                if let Some(i) = candidates.iter().copied().find(|i| ns(*i) == Some(from) && same_group(*i)) {
+                    return Some(i);
+                }
+                if !id.is_full() {
+                    return None;
+                }
+                candidates
+                    .iter()
+                    .copied()
+                    .find(|i| ns(*i) != Some(from) && self.resource_group.get(*i).is_some_and(Option::is_some) && same_group(*i))
             }
             Link::Id(Field::Unknown(_)) => None,
         }
@@ -613,12 +821,21 @@ impl Index {
 impl Model {
     fn links(&self) -> &Links {
         self.links.get_or_init(|| {
-            let tables = Index::new(self.route_tables.iter().map(|t| (t.namespace, t.address.as_str(), &t.name)));
-            let subnets = Index::new(self.subnets.iter().map(|s| (s.namespace, s.address.as_str(), &s.name)));
+            let tables = Index::new(
+                self.route_tables
+                    .iter()
+                    .map(|t| (t.namespace, t.address.as_str(), &t.name, t.resource_group.as_ref())),
+            );
+            let subnets = Index::new(self.subnets.iter().map(|s| (s.namespace, s.address.as_str(), &s.name, None)));
+            let vnets = Index::new(
+                self.vnets
+                    .iter()
+                    .map(|v| (v.namespace, v.address.as_str(), &v.name, v.resource_group.as_ref())),
+            );
             let table_of_subnet: Vec<Option<usize>> = self
                 .subnets
                 .iter()
-                .map(|s| s.route_table.as_ref().and_then(|l| tables.resolve(l)))
+                .map(|s| s.route_table.as_ref().and_then(|l| tables.resolve(l, s.namespace)))
                 .collect();
             let mut subnets_of_table = vec![Vec::new(); self.route_tables.len()];
             for (si, t) in table_of_subnet.iter().enumerate() {
@@ -629,17 +846,59 @@ impl Model {
             let mut nics_of_subnet = vec![Vec::new(); self.subnets.len()];
             for (ni, nic) in self.nics.iter().enumerate() {
                 for l in &nic.subnets {
-                    if let Some(list) = subnets.resolve(l).and_then(|s| nics_of_subnet.get_mut(s)) {
+                    if let Some(list) = subnets.resolve(l, nic.namespace).and_then(|s| nics_of_subnet.get_mut(s)) {
                         list.push(ni);
                     }
                 }
             }
+            let vnet_key = |link: Option<&Link>, ns: u32| -> Option<VnetKey> {
+                let link = link?;
+                if let Some(i) = vnets.resolve(link, ns) {
+                    return Some(VnetKey::Declared(i));
+                }
+                match link {
+                    Link::Id(Field::Known(id, _)) => {
+                        let name = ResourceId::parse(id).name().to_ascii_lowercase();
+                        (!name.is_empty()).then_some(VnetKey::Named(ns, name))
+                    }
+                    Link::Address(a, _, n) => Some(VnetKey::Named(*n, format!("@{a}"))),
+                    Link::Id(Field::Unknown(_)) => None,
+                }
+            };
+            let vnet_of_subnet: Vec<Option<VnetKey>> = self.subnets.iter().map(|s| vnet_key(s.vnet.as_ref(), s.namespace)).collect();
+            let vnet_of_gateway = self
+                .gateways
+                .iter()
+                .map(|g| match &g.subnet {
+                    // A subnet id names its network: no need to find the
+                    // subnet (every gateway's is called GatewaySubnet).
+                    Some(Link::Id(Field::Known(id, o))) => ResourceId::parse(id)
+                        .vnet_of_subnet()
+                        .and_then(|v| vnet_key(Some(&Link::Id(Field::Known(v.to_string(), o.clone()))), g.namespace)),
+                    Some(l) => subnets
+                        .resolve(l, g.namespace)
+                        .and_then(|si| vnet_of_subnet.get(si).cloned().flatten()),
+                    None => None,
+                })
+                .collect();
+            let peering_ends = self
+                .peerings
+                .iter()
+                .map(|p| (vnet_key(p.vnet.as_ref(), p.namespace), vnet_key(p.remote.as_ref(), p.namespace)))
+                .collect();
             Links {
                 table_of_subnet,
                 subnets_of_table,
                 nics_of_subnet,
-                nsgs: Index::new(self.nsgs.iter().map(|n| (n.namespace, n.address.as_str(), &n.name))),
-                firewalls: Index::new(self.firewalls.iter().map(|f| (f.namespace, f.address.as_str(), &f.name))),
+                nsgs: Index::new(
+                    self.nsgs
+                        .iter()
+                        .map(|n| (n.namespace, n.address.as_str(), &n.name, n.resource_group.as_ref())),
+                ),
+                firewalls: Index::new(self.firewalls.iter().map(|f| (f.namespace, f.address.as_str(), &f.name, None))),
+                vnet_of_subnet,
+                vnet_of_gateway,
+                peering_ends,
             }
         })
     }
@@ -654,12 +913,14 @@ impl Model {
             .and_then(|t| self.route_tables.get(t))
     }
 
-    pub fn firewall_of(&self, link: Option<&Link>) -> Option<&Firewall> {
-        self.links().firewalls.resolve(link?).and_then(|i| self.firewalls.get(i))
+    /// The firewall `link` names, seen from a resource in unit `from`.
+    pub fn firewall_of(&self, from: u32, link: Option<&Link>) -> Option<&Firewall> {
+        self.links().firewalls.resolve(link?, from).and_then(|i| self.firewalls.get(i))
     }
 
-    pub fn nsg_of(&self, link: Option<&Link>) -> Option<&Nsg> {
-        self.links().nsgs.resolve(link?).and_then(|i| self.nsgs.get(i))
+    /// The NSG `link` names, seen from a resource in unit `from`.
+    pub fn nsg_of(&self, from: u32, link: Option<&Link>) -> Option<&Nsg> {
+        self.links().nsgs.resolve(link?, from).and_then(|i| self.nsgs.get(i))
     }
 
     /// The subnets associated with the route table at `table` (an index into `route_tables`).
@@ -680,6 +941,86 @@ impl Model {
             .into_iter()
             .flatten()
             .filter_map(|i| self.nics.get(*i))
+    }
+
+    /// The virtual network of the subnet at `subnet`, when the code says.
+    pub fn vnet_of_subnet(&self, subnet: usize) -> Option<&VnetKey> {
+        self.links().vnet_of_subnet.get(subnet).and_then(Option::as_ref)
+    }
+
+    /// The virtual network of the gateway at `gateway`, when the code says.
+    pub fn vnet_of_gateway(&self, gateway: usize) -> Option<&VnetKey> {
+        self.links().vnet_of_gateway.get(gateway).and_then(Option::as_ref)
+    }
+
+    /// The peerings from `local` to `remote`.
+    pub fn peerings_between<'a>(&'a self, local: &'a VnetKey, remote: &'a VnetKey) -> impl Iterator<Item = &'a Peering> + 'a {
+        self.links()
+            .peering_ends
+            .iter()
+            .zip(&self.peerings)
+            .filter(move |((l, r), _)| l.as_ref() == Some(local) && r.as_ref() == Some(remote))
+            .map(|(_, p)| p)
+    }
+
+    /// Puts every resource and address link of one deployment unit in `ns`.
+    pub fn set_namespace(&mut self, ns: u32) {
+        let set = |l: &mut Link| {
+            if let Link::Address(_, _, n) = l {
+                *n = ns;
+            }
+        };
+        for t in &mut self.route_tables {
+            t.namespace = ns;
+            for r in &mut t.routes {
+                if let Some(l) = &mut r.next_hop_firewall {
+                    set(l);
+                }
+            }
+        }
+        for n in &mut self.nsgs {
+            n.namespace = ns;
+        }
+        for s in &mut self.subnets {
+            s.namespace = ns;
+            s.route_table.iter_mut().for_each(set);
+            s.nsg.iter_mut().for_each(set);
+            s.vnet.iter_mut().for_each(set);
+        }
+        for n in &mut self.nics {
+            n.namespace = ns;
+            n.nsg.iter_mut().for_each(set);
+            n.subnets.iter_mut().for_each(set);
+        }
+        for f in &mut self.firewalls {
+            f.namespace = ns;
+        }
+        for g in &mut self.gateways {
+            g.namespace = ns;
+            g.subnet.iter_mut().for_each(set);
+        }
+        for v in &mut self.vnets {
+            v.namespace = ns;
+        }
+        for p in &mut self.peerings {
+            p.namespace = ns;
+            p.vnet.iter_mut().for_each(set);
+            p.remote.iter_mut().for_each(set);
+        }
+    }
+
+    /// Moves everything `other` holds into this model (its links must not be resolved yet).
+    pub fn absorb(&mut self, other: Model) {
+        self.route_tables.extend(other.route_tables);
+        self.nsgs.extend(other.nsgs);
+        self.subnets.extend(other.subnets);
+        self.nics.extend(other.nics);
+        self.gateways.extend(other.gateways);
+        self.firewalls.extend(other.firewalls);
+        self.vnets.extend(other.vnets);
+        self.peerings.extend(other.peerings);
+        self.unchecked.extend(other.unchecked);
+        self.resource_suppressions.extend(other.resource_suppressions);
     }
 }
 

@@ -9,8 +9,8 @@
 
 use crate::ingest::value::Val;
 use crate::model::{
-    Access, AddressMatch, Authoring, Dialect, Direction, Field, Gateway, Link, NextHopType, Nsg, PortRange, Protocol, Route, RoutePrefix,
-    RouteStyle, RouteTable, SecurityRule, Subnet, Unresolved,
+    Access, AddressMatch, Authoring, Dialect, Direction, Field, Gateway, GatewayRoute, Link, NextHopType, Nsg, Peering, PortRange,
+    Protocol, Route, RoutePrefix, RouteStyle, RouteTable, SecurityRule, Subnet, Unresolved, VirtualNetwork,
 };
 use crate::source::Origin;
 
@@ -245,6 +245,8 @@ pub fn route_table(res: Resource) -> RouteTable {
         authoring: res.authoring,
         cloud: None,
         called_from: Vec::new(),
+        resource_group: None,
+        elsewhere: false,
     }
 }
 
@@ -311,6 +313,8 @@ pub fn nsg(res: Resource) -> Nsg {
         dialect: res.dialect,
         cloud: None,
         called_from: Vec::new(),
+        resource_group: None,
+        elsewhere: false,
     }
 }
 
@@ -326,56 +330,142 @@ pub fn inline_authoring(dialect: Dialect, indent: String, reference: String, ins
 }
 
 /// A route or NSG rule declared as its own resource, attached to its parent
-/// by the parent's name once every resource of the template is known.
+/// once every resource of the deployment is known.
 pub struct ChildResource {
     /// "route table" or "NSG", for messages.
     pub parent_type: &'static str,
     pub parent_name: Val,
+    /// The parent's own address when the code names it (`parent: rt`, or a
+    /// resource nested in its parent's body), which beats its name.
+    pub parent_address: Option<String>,
     pub is_route: bool,
     pub address: String,
     /// The child's body, with `name` set to its own (last) name segment.
     pub node: Node,
     pub origin: Origin,
+    pub dialect: Dialect,
+}
+
+/// Which parents a child joins.
+enum Parent {
+    Found(Vec<usize>),
+    /// Several parents could be meant: each is marked incomplete, none gets the child.
+    Ambiguous(Vec<usize>, Unresolved),
+    /// The parent is declared outside the checked code.
+    Elsewhere,
+}
+
+/// A child joins the parent its address names; else the one parent of its
+/// name in the deployment (two of one name are never merged); else, when it
+/// names a parent that is not declared here, that parent is elsewhere.
+fn find_parent<'a>(items: impl Iterator<Item = (&'a str, &'a Field<String>, bool)>, c: &ChildResource) -> Parent {
+    let items: Vec<(usize, &str, &Field<String>)> = items
+        .enumerate()
+        .filter(|(_, (_, _, elsewhere))| !elsewhere)
+        .map(|(i, (a, n, _))| (i, a, n))
+        .collect();
+    let by_address: Vec<usize> = match &c.parent_address {
+        Some(p) => items
+            .iter()
+            .filter(|(_, a, _)| *a == p || a.strip_prefix(p.as_str()).is_some_and(|r| r.starts_with('[')))
+            .map(|(i, _, _)| *i)
+            .collect(),
+        None => Vec::new(),
+    };
+    let name = c.parent_name.to_tf_string();
+    let ambiguous = |found: Vec<usize>, what: String| {
+        Parent::Ambiguous(
+            found,
+            Unresolved {
+                reason: format!("{} may belong to this {}: {what}", c.address, c.parent_type),
+                origin: c.origin.clone(),
+            },
+        )
+    };
+    match name {
+        Some(name) => {
+            let named: Vec<usize> = items
+                .iter()
+                .filter(|(i, _, n)| {
+                    (by_address.is_empty() || by_address.contains(i)) && n.known().is_some_and(|n| n.eq_ignore_ascii_case(&name))
+                })
+                .map(|(i, _, _)| *i)
+                .collect();
+            match named.len() {
+                1 => Parent::Found(named),
+                0 if by_address.len() == 1 => Parent::Found(by_address),
+                0 => Parent::Elsewhere,
+                _ => ambiguous(named, format!("several {}s are named {name} in this deployment", c.parent_type)),
+            }
+        }
+        None if by_address.len() == 1 => Parent::Found(by_address),
+        None if !by_address.is_empty() => ambiguous(by_address, "its parent's name is unknown".into()),
+        None if c.parent_address.is_some() => Parent::Elsewhere,
+        None => ambiguous(items.iter().map(|(i, _, _)| *i).collect(), "its parent's name is unknown".into()),
+    }
 }
 
 /// Attaches separately declared routes and rules to their tables and NSGs.
-/// A child whose parent name is unknown might belong to any of them, so
-/// each is marked incomplete rather than guessed.
+/// A child whose parent is not declared here joins a stand-in for it (see
+/// [`RouteTable::elsewhere`]), so what the child proves alone is still judged.
 pub fn attach_children(model: &mut crate::model::Model, children: Vec<ChildResource>) {
     for c in children {
         let resource = Some(c.address.clone());
-        match c.parent_name.to_tf_string() {
-            Some(parent) => {
-                if c.is_route {
-                    let r = route(&c.node, resource);
-                    for t in model
-                        .route_tables
-                        .iter_mut()
-                        .filter(|t| t.name.known().is_some_and(|n| n.eq_ignore_ascii_case(&parent)))
-                    {
+        let stand_in_address = c
+            .parent_address
+            .clone()
+            .or_else(|| c.parent_name.to_tf_string())
+            .unwrap_or_else(|| format!("the parent of {}", c.address));
+        let stand_in_name = match c.parent_name.to_tf_string() {
+            Some(n) => Field::Known(n, c.origin.clone()),
+            None => Field::unknown(Unresolved {
+                reason: format!("the name of the {} of {} is unknown", c.parent_type, c.address),
+                origin: c.origin.clone(),
+            }),
+        };
+        if c.is_route {
+            let r = route(&c.node, resource);
+            match find_parent(model.route_tables.iter().map(|t| (t.address.as_str(), &t.name, t.elsewhere)), &c) {
+                Parent::Found(found) => {
+                    for (_, t) in model.route_tables.iter_mut().enumerate().filter(|(i, _)| found.contains(i)) {
                         t.routes.push(r.clone());
                     }
-                } else {
-                    let rule = security_rule(&c.node, resource);
-                    for n in model
-                        .nsgs
-                        .iter_mut()
-                        .filter(|n| n.name.known().is_some_and(|x| x.eq_ignore_ascii_case(&parent)))
-                    {
+                }
+                Parent::Ambiguous(found, why) => {
+                    for (_, t) in model.route_tables.iter_mut().enumerate().filter(|(i, _)| found.contains(i)) {
+                        t.incomplete.push(why.clone());
+                    }
+                }
+                Parent::Elsewhere => match model.route_tables.iter_mut().find(|t| t.elsewhere && t.address == stand_in_address) {
+                    Some(t) => t.routes.push(r),
+                    None => {
+                        let mut t = RouteTable::elsewhere(stand_in_address, stand_in_name, c.origin.clone(), c.dialect);
+                        t.routes.push(r);
+                        model.route_tables.push(t);
+                    }
+                },
+            }
+        } else {
+            let rule = security_rule(&c.node, resource);
+            match find_parent(model.nsgs.iter().map(|n| (n.address.as_str(), &n.name, n.elsewhere)), &c) {
+                Parent::Found(found) => {
+                    for (_, n) in model.nsgs.iter_mut().enumerate().filter(|(i, _)| found.contains(i)) {
                         n.rules.push(rule.clone());
                     }
                 }
-            }
-            None => {
-                let why = Unresolved {
-                    reason: format!("{} may belong to this {}: its parent's name is unknown", c.address, c.parent_type),
-                    origin: c.origin.clone(),
-                };
-                if c.is_route {
-                    model.route_tables.iter_mut().for_each(|t| t.incomplete.push(why.clone()));
-                } else {
-                    model.nsgs.iter_mut().for_each(|n| n.incomplete.push(why.clone()));
+                Parent::Ambiguous(found, why) => {
+                    for (_, n) in model.nsgs.iter_mut().enumerate().filter(|(i, _)| found.contains(i)) {
+                        n.incomplete.push(why.clone());
+                    }
                 }
+                Parent::Elsewhere => match model.nsgs.iter_mut().find(|n| n.elsewhere && n.address == stand_in_address) {
+                    Some(n) => n.rules.push(rule),
+                    None => {
+                        let mut n = Nsg::elsewhere(stand_in_address, stand_in_name, c.origin.clone(), c.dialect);
+                        n.rules.push(rule);
+                        model.nsgs.push(n);
+                    }
+                },
             }
         }
     }
@@ -387,18 +477,30 @@ pub fn attach_children(model: &mut crate::model::Model, children: Vec<ChildResou
 }
 
 /// A subnet from `{ name, properties: { routeTable: { id }, networkSecurityGroup: { id } } }`.
-pub fn subnet(item: &Node, address: String) -> Subnet {
+pub fn subnet(item: &Node, address: String, vnet: Option<Link>) -> Subnet {
     let props = item
         .get("properties")
         .unwrap_or_else(|| Node::value(Val::Null, item.origin.clone()));
     let id_of = |key: &str| props.present(key).and_then(|n| n.present("id")).map(|id| Link::Id(id.string("id")));
+    // The older child form names the subnet "vnet/subnet".
+    let (name, vnet) = match string_prop(item, "name").unwrap_or_else(|| missing("name", &item.origin)) {
+        Field::Known(n, o) => match n.rsplit_once('/') {
+            Some((v, own)) => (
+                Field::Known(own.to_string(), o.clone()),
+                vnet.or(Some(Link::Id(Field::Known(v.to_string(), o)))),
+            ),
+            None => (Field::Known(n, o), vnet),
+        },
+        unknown => (unknown, vnet),
+    };
     Subnet {
         address,
         namespace: 0,
-        name: string_prop(item, "name").unwrap_or_else(|| missing("name", &item.origin)),
+        name,
         origin: item.origin.clone(),
         route_table: id_of("routeTable"),
         nsg: id_of("networkSecurityGroup"),
+        vnet,
     }
 }
 
@@ -415,7 +517,11 @@ pub fn vnet_subnets(vnet: &Node, vnet_address: &str) -> Vec<Subnet> {
                     .present("name")
                     .and_then(|n| n.to_val().to_tf_string())
                     .unwrap_or_else(|| "?".into());
-                subnet(i, format!("{vnet_address}/subnets/{name}"))
+                subnet(
+                    i,
+                    format!("{vnet_address}/subnets/{name}"),
+                    Some(Link::Address(vnet_address.to_string(), vnet.origin.clone(), 0)),
+                )
             })
             .collect(),
         Err(_) => Vec::new(),
@@ -431,19 +537,103 @@ pub fn gateway(body: &Node, address: String, name: Field<String>, origin: Origin
             .and_then(|n| n.to_val().to_tf_string())
             .is_some_and(|v| v.eq_ignore_ascii_case(want))
     };
-    let reason = if props.present("gatewayDefaultSite").is_some() {
-        "has a default site (gatewayDefaultSite), which forces internet traffic to on-premises"
+    let (kind, reason) = if props.present("gatewayDefaultSite").is_some() {
+        (
+            GatewayRoute::DefaultSite,
+            "has a default site (gatewayDefaultSite), which forces internet traffic to on-premises",
+        )
     } else if is("gatewayType", "ExpressRoute") {
-        "is an ExpressRoute gateway, so on-premises routes (a 0.0.0.0/0 among them) arrive over BGP"
+        (
+            GatewayRoute::ExpressRoute,
+            "is an ExpressRoute gateway, so on-premises routes (a 0.0.0.0/0 among them) arrive over BGP",
+        )
     } else if is("enableBgp", "true") {
-        "has BGP enabled, so on-premises can advertise 0.0.0.0/0"
+        (GatewayRoute::Bgp, "has BGP enabled, so on-premises can advertise 0.0.0.0/0")
     } else {
         return None;
     };
+    // Its network is the one whose GatewaySubnet its IP configuration names.
+    let subnet = props
+        .present("ipConfigurations")
+        .and_then(|l| l.items().ok())
+        .and_then(|items| items.into_iter().next())
+        .and_then(|c| c.get("properties"))
+        .and_then(|p| p.present("subnet"))
+        .and_then(|s| s.present("id"))
+        .map(|id| Link::Id(id.string("id")));
     Some(Gateway {
         address,
+        namespace: 0,
         name,
         origin,
         reason: reason.into(),
+        kind,
+        subnet,
     })
+}
+
+/// A virtual network.
+pub fn vnet(address: String, name: Field<String>, origin: Origin) -> VirtualNetwork {
+    VirtualNetwork {
+        address,
+        namespace: 0,
+        name,
+        resource_group: None,
+        origin,
+    }
+}
+
+/// A peering from `{ name, properties: { remoteVirtualNetwork: { id }, useRemoteGateways, allowGatewayTransit } }`,
+/// local to `vnet`.
+pub fn peering(item: &Node, address: String, vnet: Option<Link>) -> Peering {
+    let props = item
+        .get("properties")
+        .unwrap_or_else(|| Node::value(Val::Null, item.origin.clone()));
+    // Both default to false in the REST API.
+    let flag = |key: &str| match props.present(key) {
+        None => Field::Known(false, item.origin.clone()),
+        Some(n) => match n.to_val() {
+            Val::Bool(b) => Field::Known(b, n.origin.clone()),
+            Val::String(s) if s.eq_ignore_ascii_case("true") || s.eq_ignore_ascii_case("false") => {
+                Field::Known(s.eq_ignore_ascii_case("true"), n.origin.clone())
+            }
+            _ => Field::unknown(Unresolved {
+                reason: format!("{key} is unknown"),
+                origin: n.origin.clone(),
+            }),
+        },
+    };
+    Peering {
+        address,
+        namespace: 0,
+        origin: item.origin.clone(),
+        vnet,
+        remote: props
+            .present("remoteVirtualNetwork")
+            .and_then(|r| r.present("id"))
+            .map(|id| Link::Id(id.string("id"))),
+        use_remote_gateways: flag("useRemoteGateways"),
+        allow_gateway_transit: flag("allowGatewayTransit"),
+    }
+}
+
+/// The peerings written inside a virtual network (`properties.virtualNetworkPeerings`).
+pub fn vnet_peerings(vnet: &Node, vnet_address: &str) -> Vec<Peering> {
+    let Some(list) = vnet.get("properties").and_then(|p| p.present("virtualNetworkPeerings")) else {
+        return Vec::new();
+    };
+    match list.items() {
+        Ok(items) => items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| {
+                peering(
+                    item,
+                    format!("{vnet_address}/virtualNetworkPeerings/{i}"),
+                    Some(Link::Address(vnet_address.to_string(), vnet.origin.clone(), 0)),
+                )
+            })
+            .collect(),
+        Err(_) => Vec::new(),
+    }
 }

@@ -16,7 +16,7 @@ use crate::ingest::azure::{self, Node, NodeKind, Resource};
 use crate::ingest::value::Val;
 use crate::ingest::FileError;
 use crate::limits::{Budget, Limits};
-use crate::model::{Dialect, Field, Model, Unresolved};
+use crate::model::{Dialect, Field, Link, Model, Unresolved};
 use crate::source::{indent_at, line_start, FileId, Origin};
 
 /// Nested deployments deeper than this are not followed.
@@ -275,13 +275,17 @@ impl<'t> Walker<'t> {
                     let name_origin = r.get("name").map(|j| self.origin(j)).unwrap_or_else(|| origin.clone());
                     props.push(("name".into(), Node::value(own_name, name_origin)));
                 }
+                // Nested in its parent's `resources`, the child names its parent's address.
+                let parent_address = parent.and_then(|(pt, pn)| pn.to_tf_string().map(|pn| format!("{pt}/{pn}")));
                 self.children.push(azure::ChildResource {
                     parent_type: if is_route { "route table" } else { "NSG" },
                     parent_name,
+                    parent_address,
                     is_route,
                     address,
                     node,
                     origin,
+                    dialect: Dialect::Arm,
                 });
             }
             "microsoft.network/virtualnetworkgateways" => {
@@ -292,10 +296,25 @@ impl<'t> Walker<'t> {
             }
             "microsoft.network/virtualnetworks" => {
                 let body = self.node(r, scope, 0);
+                let vnet = azure::vnet(address.clone(), name_field(&full_name), origin.clone());
                 self.model.subnets.extend(azure::vnet_subnets(&body, &address));
+                self.model.peerings.extend(azure::vnet_peerings(&body, &address));
+                self.model.vnets.push(vnet);
+            }
+            "microsoft.network/virtualnetworks/virtualnetworkpeerings" => {
+                let body = self.node(r, scope, 0);
+                let vnet = full_name.to_tf_string().and_then(|n| {
+                    n.rsplit_once('/')
+                        .map(|(v, _)| Link::Id(Field::Known(v.to_string(), origin.clone())))
+                });
+                self.model.peerings.push(azure::peering(&body, address.clone(), vnet));
             }
             "microsoft.network/virtualnetworks/subnets" => {
                 let mut body = self.node(r, scope, 0);
+                let vnet = full_name.to_tf_string().and_then(|n| {
+                    n.rsplit_once('/')
+                        .map(|(v, _)| Link::Id(Field::Known(v.to_string(), origin.clone())))
+                });
                 if let NodeKind::Object(props) = &mut body.kind {
                     let own = full_name.to_tf_string().and_then(|n| n.rsplit('/').next().map(String::from));
                     if let Some(own) = own {
@@ -303,7 +322,7 @@ impl<'t> Walker<'t> {
                         props.push(("name".into(), Node::value(Val::String(own), origin.clone())));
                     }
                 }
-                self.model.subnets.push(azure::subnet(&body, address.clone()));
+                self.model.subnets.push(azure::subnet(&body, address.clone(), vnet));
             }
             "microsoft.resources/deployments" => {
                 let outer = std::mem::replace(&mut self.inherited, conditional.clone());

@@ -18,7 +18,7 @@ use crate::ingest::azure::{self, ChildResource, Node, NodeKind, Resource};
 use crate::ingest::value::Val;
 use crate::ingest::FileError;
 use crate::limits::{Budget, Limits};
-use crate::model::{Dialect, Field, Model, Unresolved};
+use crate::model::{Dialect, Field, Link, Model, Unresolved};
 use crate::source::{indent_at, line_start, normalise, FileId, Origin};
 
 /// Modules nested deeper than this are not followed (and a module that
@@ -364,12 +364,7 @@ impl Ctx<'_> {
                 for n in &mut model.nsgs {
                     n.called_from.insert(0, site.clone());
                 }
-                w.model.route_tables.extend(model.route_tables);
-                w.model.nsgs.extend(model.nsgs);
-                w.model.subnets.extend(model.subnets);
-                w.model.nics.extend(model.nics);
-                w.model.gateways.extend(model.gateways);
-                w.model.unchecked.extend(model.unchecked);
+                w.model.absorb(model);
             }
         }
     }
@@ -397,10 +392,18 @@ impl Walker<'_> {
         }
     }
 
-    fn resource(&mut self, ev: &Evaluator, r: &ResourceDecl, span: std::ops::Range<usize>, parent: Option<(&str, &Val)>, outer: &Scope) {
+    /// `parent` is the enclosing resource's type, name and address.
+    fn resource(
+        &mut self,
+        ev: &Evaluator,
+        r: &ResourceDecl,
+        span: std::ops::Range<usize>,
+        parent: Option<(&str, &Val, &str)>,
+        outer: &Scope,
+    ) {
         let (ty, _) = split_type(&r.resource_type);
         let full_type = match parent {
-            Some((pt, _)) if !ty.contains('.') => format!("{pt}/{ty}"),
+            Some((pt, _, _)) if !ty.contains('.') => format!("{pt}/{ty}"),
             _ => ty.clone(),
         };
         let insts = instances_in(ev, &r.value, self.f.file, &self.conditional, outer);
@@ -432,7 +435,20 @@ impl Walker<'_> {
                     Val::Object(o) => o.get("name").cloned(),
                     _ => None,
                 },
-                None => parent.map(|(_, n)| n.clone()),
+                None => parent.map(|(_, n, _)| n.clone()),
+            };
+            let parent_address = match property(inst.body, "parent") {
+                Some(Expr {
+                    kind: ExprKind::Ident(id), ..
+                }) => Some(format!("{}{}", self.prefix, id.name)),
+                Some(_) => None,
+                None => parent.map(|(_, _, a)| a.to_string()),
+            };
+            // A child names its network by the parent's name, as a gateway's
+            // subnet id does, so both find the same network.
+            let parent_vnet = || match parent_name.as_ref().and_then(Val::to_tf_string) {
+                Some(n) => Some(Link::Id(Field::Known(n, self.origin(&span)))),
+                None => parent_address.clone().map(|a| Link::Address(a, self.origin(&span), 0)),
             };
             let address = format!("{}{}{}", self.prefix, r.name.name, inst.suffix);
             let lower = full_type.to_ascii_lowercase();
@@ -465,10 +481,26 @@ impl Walker<'_> {
                     }
                 } else if lower == "microsoft.network/virtualnetworks" {
                     let body = self.node(ev, inst.body, &inst.scope, 0);
+                    let name_field = self.name_field(inst.body, &name);
                     self.model.subnets.extend(azure::vnet_subnets(&body, &address));
+                    self.model.peerings.extend(azure::vnet_peerings(&body, &address));
+                    self.model
+                        .vnets
+                        .push(azure::vnet(address.clone(), name_field, self.origin(&r.name.span)));
                 } else if lower.ends_with("virtualnetworks/subnets") || (parent.is_some() && lower == "subnets") {
                     let body = self.node(ev, inst.body, &inst.scope, 0);
-                    self.model.subnets.push(azure::subnet(&body, address.clone()));
+                    self.model.subnets.push(azure::subnet(&body, address.clone(), parent_vnet()));
+                } else if lower.ends_with("virtualnetworks/virtualnetworkpeerings")
+                    || (parent.is_some() && lower == "virtualnetworkpeerings")
+                {
+                    let body = self.node(ev, inst.body, &inst.scope, 0);
+                    let vnet = parent_vnet().or_else(|| {
+                        name.to_tf_string().and_then(|n| {
+                            n.split_once('/')
+                                .map(|(v, _)| Link::Id(Field::Known(v.to_string(), self.origin(&span))))
+                        })
+                    });
+                    self.model.peerings.push(azure::peering(&body, address.clone(), vnet));
                 } else if is_child_route || is_child_rule {
                     let (parent_val, own) = match (&parent_name, name.to_tf_string()) {
                         (Some(p), Some(n)) => (p.clone(), Val::String(n)),
@@ -490,10 +522,12 @@ impl Walker<'_> {
                     self.children.push(ChildResource {
                         parent_type: if is_child_route { "route table" } else { "NSG" },
                         parent_name: parent_val,
+                        parent_address: parent_address.clone(),
                         is_route: is_child_route,
                         address: address.clone(),
                         node,
                         origin: self.origin(&span),
+                        dialect: Dialect::Bicep,
                     });
                 }
             }
@@ -501,7 +535,7 @@ impl Walker<'_> {
             if let ExprKind::Object(members) = &inst.body.kind {
                 for m in members {
                     if let ObjectMemberKind::Resource { decl, .. } = &m.kind {
-                        self.resource(ev, decl, m.span.clone(), Some((&full_type, &name)), &inst.scope);
+                        self.resource(ev, decl, m.span.clone(), Some((&full_type, &name, &address)), &inst.scope);
                     }
                 }
             }

@@ -115,7 +115,7 @@ impl<'l> ModuleSet<'l> {
             budget: Budget::new(self.limits, "root module and the modules it calls"),
         };
         let mut model = self.lower_call(m, None, inputs, &call, &mut stack).0;
-        set_namespace(&mut model, namespace);
+        model.set_namespace(namespace);
         model
     }
 
@@ -371,13 +371,7 @@ fn module_blocks(m: &TfModule) -> Vec<(&hcl::edit::structure::Block, String, &su
 }
 
 fn merge(into: &mut Model, from: Model) {
-    into.route_tables.extend(from.route_tables);
-    into.nsgs.extend(from.nsgs);
-    into.subnets.extend(from.subnets);
-    into.nics.extend(from.nics);
-    into.gateways.extend(from.gateways);
-    into.firewalls.extend(from.firewalls);
-    into.unchecked.extend(from.unchecked);
+    into.absorb(from);
 }
 
 /// Prefixes every address a module's resources carry with `module.NAME.`.
@@ -386,11 +380,12 @@ fn prefix_addresses(model: &mut Model, prefix: &str) {
         return;
     }
     let p = |a: &mut String| a.insert_str(0, prefix);
-    let pl = |l: &mut Option<Link>| {
-        if let Some(Link::Address(a, _, _)) = l {
+    let pl_one = |l: &mut Link| {
+        if let Link::Address(a, _, _) = l {
             a.insert_str(0, prefix);
         }
     };
+    let pl = |l: &mut Option<Link>| l.iter_mut().for_each(pl_one);
     for t in &mut model.route_tables {
         p(&mut t.address);
         for r in &mut t.routes {
@@ -411,6 +406,7 @@ fn prefix_addresses(model: &mut Model, prefix: &str) {
         p(&mut s.address);
         pl(&mut s.route_table);
         pl(&mut s.nsg);
+        pl(&mut s.vnet);
     }
     for n in &mut model.nics {
         p(&mut n.address);
@@ -423,6 +419,15 @@ fn prefix_addresses(model: &mut Model, prefix: &str) {
     }
     for g in &mut model.gateways {
         p(&mut g.address);
+        g.subnet.iter_mut().for_each(pl_one);
+    }
+    for v in &mut model.vnets {
+        p(&mut v.address);
+    }
+    for pe in &mut model.peerings {
+        p(&mut pe.address);
+        pe.vnet.iter_mut().for_each(pl_one);
+        pe.remote.iter_mut().for_each(pl_one);
     }
     for f in &mut model.firewalls {
         p(&mut f.address);
@@ -436,38 +441,5 @@ fn prefix_addresses(model: &mut Model, prefix: &str) {
     }
     for (a, _) in &mut model.unchecked {
         p(a);
-    }
-}
-
-/// Puts every resource and address link of one root's tree in `ns`.
-fn set_namespace(model: &mut Model, ns: u32) {
-    let set = |l: &mut Link| {
-        if let Link::Address(_, _, n) = l {
-            *n = ns;
-        }
-    };
-    for t in &mut model.route_tables {
-        t.namespace = ns;
-        for r in &mut t.routes {
-            if let Some(l) = &mut r.next_hop_firewall {
-                set(l);
-            }
-        }
-    }
-    for n in &mut model.nsgs {
-        n.namespace = ns;
-    }
-    for s in &mut model.subnets {
-        s.namespace = ns;
-        s.route_table.iter_mut().for_each(set);
-        s.nsg.iter_mut().for_each(set);
-    }
-    for n in &mut model.nics {
-        n.namespace = ns;
-        n.nsg.iter_mut().for_each(set);
-        n.subnets.iter_mut().for_each(set);
-    }
-    for f in &mut model.firewalls {
-        f.namespace = ns;
     }
 }

@@ -85,6 +85,7 @@ pub fn lower(plan: &Plan) -> Model {
                     address: r.address.clone(),
                     namespace: 0,
                     name: name_of(&f, &r.origin),
+                    resource_group: f.string("resource_group_name").and_then(|g| g.known().cloned()),
                     origin: r.origin.clone(),
                     routes: routes.iter().map(lower_route).collect(),
                     incomplete,
@@ -93,6 +94,7 @@ pub fn lower(plan: &Plan) -> Model {
                     authoring: authoring(&r.address),
                     cloud: None,
                     called_from: Vec::new(),
+                    elsewhere: false,
                 });
             }
             "azurerm_network_security_group" => {
@@ -101,6 +103,7 @@ pub fn lower(plan: &Plan) -> Model {
                     address: r.address.clone(),
                     namespace: 0,
                     name: name_of(&f, &r.origin),
+                    resource_group: f.string("resource_group_name").and_then(|g| g.known().cloned()),
                     origin: r.origin.clone(),
                     rules: rules.iter().map(lower_rule).collect(),
                     incomplete,
@@ -108,6 +111,7 @@ pub fn lower(plan: &Plan) -> Model {
                     dialect: Dialect::Terraform,
                     cloud: None,
                     called_from: Vec::new(),
+                    elsewhere: false,
                 });
             }
             _ => {}

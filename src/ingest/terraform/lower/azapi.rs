@@ -125,7 +125,7 @@ fn azapi_lower(
                 ));
             }
         }
-        "microsoft.network/virtualnetworks/subnets" => model.subnets.push(azure::subnet(&body, inst.address)),
+        "microsoft.network/virtualnetworks/subnets" => model.subnets.push(azure::subnet(&body, inst.address, None)),
         "microsoft.network/virtualnetworks" => model.subnets.extend(azure::vnet_subnets(&body, &inst.address)),
         _ => {}
     }

@@ -130,6 +130,9 @@ pub(super) fn link_of(ev: &Evaluator, expr: &Expression, ty: &str, file: &HclFil
             return Link::Address(address, origin, 0);
         }
     }
+    if let Some(d) = data_source(expr) {
+        return Link::Address(d, origin, 0);
+    }
     Link::Id(match eval_or_unknown(ev, expr, &file.text, scope) {
         Val::String(s) => Field::Known(s, origin),
         Val::Unknown(r) => Field::unknown(Unresolved {
@@ -141,6 +144,41 @@ pub(super) fn link_of(ev: &Evaluator, expr: &Expression, ty: &str, file: &HclFil
             origin,
         }),
     })
+}
+
+/// `data.TYPE.NAME.attr`: the data source an expression reads, as an address.
+pub(super) fn data_source(expr: &Expression) -> Option<String> {
+    use hcl::edit::expr::TraversalOperator as Op;
+    let Expression::Traversal(t) = expr else { return None };
+    let Expression::Variable(root) = &t.expr else { return None };
+    if root.as_str() != "data" {
+        return None;
+    }
+    match t.operators.iter().map(|o| o.value()).collect::<Vec<_>>().as_slice() {
+        [Op::GetAttr(ty), Op::GetAttr(name), Op::GetAttr(_)] => Some(format!("data.{}.{}", ty.as_str(), name.as_str())),
+        _ => None,
+    }
+}
+
+/// A reference to another resource by its name (`virtual_network_name =
+/// azurerm_virtual_network.hub.name`, a data source's name, or a literal).
+pub(super) fn name_link(ev: &Evaluator, expr: &Expression, ty: &str, file: &HclFile, scope: &Scope) -> Link {
+    let origin = Origin::new(file.file, expr.span().unwrap_or(0..0));
+    if let Some((name, index)) = reference_to(expr, ty, "name") {
+        let mut address = format!("{ty}.{name}");
+        if let Some(ix) = index {
+            match eval_or_unknown(ev, ix, &file.text, scope) {
+                Val::String(k) => address.push_str(&format!("[{k:?}]")),
+                Val::Number(n) => address.push_str(&format!("[{}]", crate::ingest::value::format_number(n))),
+                _ => {}
+            }
+        }
+        return Link::Address(address, origin, 0);
+    }
+    if let Some(d) = data_source(expr) {
+        return Link::Address(d, origin, 0);
+    }
+    link_of(ev, expr, ty, file, scope)
 }
 
 /// The link a resource's `attr` makes to a resource of type `ty`, when it

@@ -4,7 +4,7 @@
 
 use super::expand::{attribute_list, instances, nested_blocks, resource_fields};
 use super::links::resolve_parent;
-use super::{missing, name, Lowering, ResourceBlock};
+use super::{known_string, missing, name, Lowering, ResourceBlock};
 use crate::ingest::terraform::eval::Evaluator;
 use crate::ingest::terraform::fields::Fields;
 use crate::model::{Access, AddressMatch, Dialect, Direction, Nsg, PortRange, Protocol, SecurityRule};
@@ -28,6 +28,7 @@ pub(super) fn nsg<'a>(ev: &Evaluator, r: &ResourceBlock<'a>, l: &mut Lowering<'a
             rules,
             incomplete,
             conditional: inst.conditional,
+            resource_group: known_string(&fields, "resource_group_name"),
             ..Nsg::new(inst.address, name(&fields), fields.origin.clone(), Dialect::Terraform)
         });
     }

@@ -6,7 +6,7 @@ use hcl::edit::Span;
 
 use super::expand::{attribute_list, instances, nested_blocks, resource_fields};
 use super::links::{firewall_ref, resolve_parent};
-use super::{missing, name, Lowering, ResourceBlock};
+use super::{known_string, missing, name, Lowering, ResourceBlock};
 use crate::ingest::terraform::eval::Evaluator;
 use crate::ingest::terraform::fields::Fields;
 use crate::ingest::terraform::header_span;
@@ -39,6 +39,7 @@ pub(super) fn table<'a>(ev: &Evaluator, r: &ResourceBlock<'a>, l: &mut Lowering<
             routes,
             incomplete,
             conditional: inst.conditional,
+            resource_group: known_string(&fields, "resource_group_name"),
             ..RouteTable::new(
                 inst.address,
                 name(&fields),

@@ -2,18 +2,47 @@
 //! the subnet associations with route tables and NSGs.
 
 use super::expand::{instances, nested_blocks, resource_fields};
-use super::links::{link_attr, link_of, links_to};
-use super::{name, Lowering, ResourceBlock};
+use super::links::{link_attr, link_of, links_to, name_link};
+use super::{known_string, name, Lowering, ResourceBlock};
 use crate::ingest::terraform::eval::Evaluator;
 use crate::ingest::terraform::fields::Fields;
-use crate::model::Subnet;
+use crate::model::{Field, Link, Peering, Subnet, VirtualNetwork};
 
 pub(super) fn subnet<'a>(ev: &Evaluator, r: &ResourceBlock<'a>, l: &mut Lowering<'a>) {
     for inst in instances(ev, r) {
         let fields = resource_fields(ev, r, &inst);
-        l.model
-            .subnets
-            .push(Subnet::new(inst.address, name(&fields), fields.origin.clone()));
+        let vnet = r
+            .block
+            .body
+            .get_attribute("virtual_network_name")
+            .map(|a| name_link(ev, &a.value, "azurerm_virtual_network", r.file, &inst.scope));
+        l.model.subnets.push(Subnet {
+            vnet,
+            ..Subnet::new(inst.address, name(&fields), fields.origin.clone())
+        });
+    }
+}
+
+/// `azurerm_virtual_network_peering`: the local network by name, the remote
+/// one by id, and whether the local side uses the remote side's gateway.
+pub(super) fn peering<'a>(ev: &Evaluator, r: &ResourceBlock<'a>, l: &mut Lowering<'a>) {
+    for inst in instances(ev, r) {
+        let fields = resource_fields(ev, r, &inst);
+        // Both default to false.
+        let flag = |k: &str| fields.bool(k).unwrap_or_else(|| Field::Known(false, fields.origin.clone()));
+        l.model.peerings.push(Peering {
+            address: inst.address.clone(),
+            namespace: 0,
+            origin: fields.origin.clone(),
+            vnet: r
+                .block
+                .body
+                .get_attribute("virtual_network_name")
+                .map(|a| name_link(ev, &a.value, "azurerm_virtual_network", r.file, &inst.scope)),
+            remote: link_attr(ev, r, &inst, "remote_virtual_network_id", "azurerm_virtual_network"),
+            use_remote_gateways: flag("use_remote_gateways"),
+            allow_gateway_transit: flag("allow_gateway_transit"),
+        });
     }
 }
 
@@ -21,6 +50,15 @@ pub(super) fn subnet<'a>(ev: &Evaluator, r: &ResourceBlock<'a>, l: &mut Lowering
 /// it names.
 pub(super) fn virtual_network<'a>(ev: &Evaluator, r: &ResourceBlock<'a>, l: &mut Lowering<'a>) {
     for inst in instances(ev, r) {
+        let fields = resource_fields(ev, r, &inst);
+        l.model.vnets.push(VirtualNetwork {
+            address: inst.address.clone(),
+            namespace: 0,
+            name: name(&fields),
+            resource_group: known_string(&fields, "resource_group_name"),
+            origin: fields.origin.clone(),
+        });
+        let vnet = Link::Address(inst.address.clone(), fields.origin.clone(), 0);
         let (blocks, _) = nested_blocks(ev, &r.block.body, "subnet", r.file, &inst.scope);
         for (body, scope, origin) in blocks {
             let f = Fields::from_body(ev, body, &r.file.text, r.file.file, &scope, origin);
@@ -37,6 +75,7 @@ pub(super) fn virtual_network<'a>(ev: &Evaluator, r: &ResourceBlock<'a>, l: &mut
             l.model.subnets.push(Subnet {
                 route_table,
                 nsg,
+                vnet: Some(vnet.clone()),
                 ..Subnet::new(format!("{}.subnet[{label:?}]", inst.address), name, f.origin.clone())
             });
         }

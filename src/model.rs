@@ -520,6 +520,10 @@ pub struct Model {
     pub vnets: Vec<VirtualNetwork>,
     /// Virtual network peerings, each seen from its local network.
     pub peerings: Vec<Peering>,
+    /// Separately declared routes and rules whose parent their own module
+    /// does not declare, kept until the whole deployment unit is known
+    /// ([`Model::adopt_orphans`]).
+    pub orphans: Vec<Orphan>,
     /// Code kmsguard could not follow (a linked template, a registry module),
     /// with the address of the resource or module that refers to it; reported
     /// as KG901 notes.
@@ -738,6 +742,28 @@ pub struct NetworkInterface {
     pub origin: Origin,
     pub subnets: Vec<Link>,
     pub nsg: Option<Link>,
+}
+
+/// A separately declared route or NSG rule waiting for its parent.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Orphan {
+    pub child: OrphanChild,
+    /// The parent's name, when known and when it may be declared in the unit
+    /// (a data source's table never is: it exists already).
+    pub parent_name: Option<String>,
+    /// The child's resource group, when known.
+    pub resource_group: Option<String>,
+    /// How the code names the parent (`data.azurerm_route_table.hub`,
+    /// `module.hub.route_table_name`, or the name): the stand-in's address.
+    pub parent_label: String,
+    pub origin: Origin,
+    pub dialect: Dialect,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum OrphanChild {
+    Route(Route),
+    Rule(SecurityRule),
 }
 
 /// Which virtual network a subnet, gateway or peering is in: one declared
@@ -1009,6 +1035,98 @@ impl Model {
         }
     }
 
+    /// Gives each orphan to the one parent of its name (and resource group,
+    /// where both name one) in the unit. Two parents of one name are never
+    /// merged: each is marked incomplete instead. A parent not declared in
+    /// the unit gets a stand-in ([`RouteTable::elsewhere`], [`Nsg::elsewhere`]).
+    pub fn adopt_orphans(&mut self) {
+        let same_group = |a: &Option<String>, b: &Option<String>| match (a, b) {
+            (Some(a), Some(b)) => a.eq_ignore_ascii_case(b),
+            _ => true,
+        };
+        let named = |n: &Field<String>, want: &Option<String>| match (n.known(), want) {
+            (Some(n), Some(w)) => n.eq_ignore_ascii_case(w),
+            _ => false,
+        };
+        for o in std::mem::take(&mut self.orphans) {
+            let stand_in_name = match &o.parent_name {
+                Some(n) => Field::Known(n.clone(), o.origin.clone()),
+                None => Field::unknown(Unresolved {
+                    reason: format!("{} is not known here", o.parent_label),
+                    origin: o.origin.clone(),
+                }),
+            };
+            match o.child.clone() {
+                OrphanChild::Route(route) => {
+                    let found: Vec<usize> = (0..self.route_tables.len())
+                        .filter(|i| {
+                            self.route_tables.get(*i).is_some_and(|t| {
+                                !t.elsewhere && named(&t.name, &o.parent_name) && same_group(&t.resource_group, &o.resource_group)
+                            })
+                        })
+                        .collect();
+                    match found.as_slice() {
+                        [one] => {
+                            if let Some(t) = self.route_tables.get_mut(*one) {
+                                t.routes.push(route);
+                            }
+                        }
+                        [] => match self.route_tables.iter_mut().find(|t| t.elsewhere && t.address == o.parent_label) {
+                            Some(t) => t.routes.push(route),
+                            None => {
+                                let mut t = RouteTable::elsewhere(o.parent_label.clone(), stand_in_name, o.origin.clone(), o.dialect);
+                                t.resource_group = o.resource_group.clone();
+                                t.routes.push(route);
+                                self.route_tables.push(t);
+                            }
+                        },
+                        several => {
+                            let why = ambiguous(route.resource.as_deref(), "route table", &o, several.len());
+                            for i in several {
+                                if let Some(t) = self.route_tables.get_mut(*i) {
+                                    t.incomplete.push(why.clone());
+                                }
+                            }
+                        }
+                    }
+                }
+                OrphanChild::Rule(rule) => {
+                    let found: Vec<usize> = (0..self.nsgs.len())
+                        .filter(|i| {
+                            self.nsgs.get(*i).is_some_and(|n| {
+                                !n.elsewhere && named(&n.name, &o.parent_name) && same_group(&n.resource_group, &o.resource_group)
+                            })
+                        })
+                        .collect();
+                    match found.as_slice() {
+                        [one] => {
+                            if let Some(n) = self.nsgs.get_mut(*one) {
+                                n.rules.push(rule);
+                            }
+                        }
+                        [] => match self.nsgs.iter_mut().find(|n| n.elsewhere && n.address == o.parent_label) {
+                            Some(n) => n.rules.push(rule),
+                            None => {
+                                let mut n = Nsg::elsewhere(o.parent_label.clone(), stand_in_name, o.origin.clone(), o.dialect);
+                                n.resource_group = o.resource_group.clone();
+                                n.rules.push(rule);
+                                self.nsgs.push(n);
+                            }
+                        },
+                        several => {
+                            let why = ambiguous(rule.resource.as_deref(), "NSG", &o, several.len());
+                            for i in several {
+                                if let Some(n) = self.nsgs.get_mut(*i) {
+                                    n.incomplete.push(why.clone());
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /// Moves everything `other` holds into this model (its links must not be resolved yet).
     pub fn absorb(&mut self, other: Model) {
         self.route_tables.extend(other.route_tables);
@@ -1019,8 +1137,20 @@ impl Model {
         self.firewalls.extend(other.firewalls);
         self.vnets.extend(other.vnets);
         self.peerings.extend(other.peerings);
+        self.orphans.extend(other.orphans);
         self.unchecked.extend(other.unchecked);
         self.resource_suppressions.extend(other.resource_suppressions);
+    }
+}
+
+fn ambiguous(child: Option<&str>, what: &str, o: &Orphan, count: usize) -> Unresolved {
+    Unresolved {
+        reason: format!(
+            "{} may belong to this {what}: {count} {what}s are named {} and its resource group does not tell them apart",
+            child.unwrap_or("a separately declared child"),
+            o.parent_name.as_deref().unwrap_or(&o.parent_label)
+        ),
+        origin: o.origin.clone(),
     }
 }
 

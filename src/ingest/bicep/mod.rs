@@ -140,10 +140,10 @@ pub fn lower_all(files: &[BicepFile], context: &std::collections::HashSet<PathBu
                     .iter()
                     .map(|set| {
                         let budget = deployment();
-                        ctx.lower(root, bicepparam_values(set, &budget), "", None, &chain, &budget)
+                        ctx.lower(root, bicepparam_values(set, &budget), "", None, &chain, &budget).0
                     })
                     .collect(),
-                None => vec![ctx.lower(root, BTreeMap::new(), "", None, &chain, &deployment())],
+                None => vec![ctx.lower(root, BTreeMap::new(), "", None, &chain, &deployment()).0],
             }
         }));
         let deployed = match ctx.deployed.lock() {
@@ -210,7 +210,7 @@ impl Ctx<'_> {
         conditional: Option<Unresolved>,
         chain: &[PathBuf],
         budget: &Budget,
-    ) -> Model {
+    ) -> (Model, Vec<ChildResource>) {
         let mut w = Walker {
             f,
             model: Model::default(),
@@ -221,8 +221,12 @@ impl Ctx<'_> {
         let ev = self.evaluator(f, given, budget);
         w.resources(&ev);
         self.modules(&mut w, &ev, chain);
-        azure::attach_children(&mut w.model, std::mem::take(&mut w.children));
-        w.model
+        // A module's routes and rules may name a parent another file of the
+        // deployment declares: children are attached once, at its root.
+        if chain.len() <= 1 {
+            azure::attach_children(&mut w.model, std::mem::take(&mut w.children));
+        }
+        (w.model, w.children)
     }
 
     fn evaluator<'b>(&self, f: &'b BicepFile, given: BTreeMap<String, Val>, budget: &Budget) -> Evaluator<'b> {
@@ -354,7 +358,8 @@ impl Ctx<'_> {
                 }
                 let mut chain = chain.to_vec();
                 chain.push(target_path.clone());
-                let mut model = self.lower(target, given, &prefix, inst.conditional.clone(), &chain, &ev.budget);
+                let (mut model, children) = self.lower(target, given, &prefix, inst.conditional.clone(), &chain, &ev.budget);
+                w.children.extend(children);
                 // The module statement is where this deployment of the file
                 // is decided: findings inside name it, outermost call first.
                 let site = Origin::new(w.f.file, s.span.clone());

@@ -115,6 +115,9 @@ impl<'l> ModuleSet<'l> {
             budget: Budget::new(self.limits, "root module and the modules it calls"),
         };
         let mut model = self.lower_call(m, None, inputs, &call, &mut stack).0;
+        // Children whose parent another module of the unit declares find it
+        // now; the rest get a stand-in for the parent declared elsewhere.
+        model.adopt_orphans();
         model.set_namespace(namespace);
         model
     }
@@ -441,5 +444,18 @@ fn prefix_addresses(model: &mut Model, prefix: &str) {
     }
     for (a, _) in &mut model.unchecked {
         p(a);
+    }
+    for o in &mut model.orphans {
+        let resource = match &mut o.child {
+            crate::model::OrphanChild::Route(r) => &mut r.resource,
+            crate::model::OrphanChild::Rule(r) => &mut r.resource,
+        };
+        if let Some(a) = resource {
+            p(a);
+        }
+        // A data source or module output is named from inside its module.
+        if o.parent_name.is_none() {
+            p(&mut o.parent_label);
+        }
     }
 }

@@ -772,3 +772,134 @@ fn arm_gateway_reaches_its_network_and_peers_using_it() {
     assert_eq!(subnets_flagged(&found), ["snet-hub-app", "snet-spoke"], "{found:?}");
     assert!(found.iter().any(|f| f.contains("default site forces")), "{found:?}");
 }
+
+fn bicep_firewall(allow_kms: bool) -> String {
+    let (ports, addresses) = if allow_kms {
+        ("'1688'", "'20.118.99.224', '40.83.235.53'")
+    } else {
+        ("'443'", "'*'")
+    };
+    format!(
+        r#"resource policy 'Microsoft.Network/firewallPolicies@2023-04-01' = {{
+  name: 'afwp-hub'
+  location: 'westeurope'
+  properties: {{}}
+}}
+resource egress 'Microsoft.Network/firewallPolicies/ruleCollectionGroups@2023-04-01' = {{
+  parent: policy
+  name: 'egress'
+  properties: {{
+    priority: 200
+    ruleCollections: [
+      {{
+        ruleCollectionType: 'FirewallPolicyFilterRuleCollection'
+        name: 'allow'
+        priority: 100
+        action: {{ type: 'Allow' }}
+        rules: [
+          {{
+            ruleType: 'NetworkRule'
+            name: 'out'
+            ipProtocols: [ 'TCP' ]
+            sourceAddresses: [ '10.20.0.0/16' ]
+            destinationAddresses: [ {addresses} ]
+            destinationPorts: [ {ports} ]
+          }}
+        ]
+      }}
+    ]
+  }}
+}}
+resource fw 'Microsoft.Network/azureFirewalls@2023-04-01' = {{
+  name: 'afw-hub'
+  location: 'westeurope'
+  properties: {{
+    firewallPolicy: {{ id: policy.id }}
+  }}
+}}
+resource rt 'Microsoft.Network/routeTables@2023-04-01' = {{
+  name: 'rt-spoke'
+  location: 'westeurope'
+  properties: {{
+    routes: [
+      {{
+        name: 'default'
+        properties: {{
+          addressPrefix: '0.0.0.0/0'
+          nextHopType: 'VirtualAppliance'
+          nextHopIpAddress: fw.properties.ipConfigurations[0].properties.privateIPAddress
+        }}
+      }}
+    ]
+  }}
+}}
+"#
+    )
+}
+
+/// §2 (KG301 in Bicep): a forced tunnel through an Azure Firewall declared
+/// in the deployment is judged by the firewall's policy, as in Terraform.
+#[test]
+fn bicep_firewalls_and_policies_decide_kg301() {
+    let blocked = check_files(&[("main.bicep", &bicep_firewall(false))]);
+    assert_eq!(codes(&blocked), ["KG301"], "{blocked:?}");
+    assert!(blocked[0].contains("afw-hub"), "{blocked:?}");
+    let allowed = check_files(&[("main.bicep", &bicep_firewall(true))]);
+    assert_eq!(allowed, Vec::<String>::new());
+}
+
+fn arm_firewall(next_hop: &str, private_ip: &str) -> String {
+    format!(
+        r#"{{
+  "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+  "contentVersion": "1.0.0.0",
+  "resources": [
+    {{
+      "type": "Microsoft.Network/azureFirewalls",
+      "apiVersion": "2023-04-01",
+      "name": "afw-hub",
+      "properties": {{
+        "ipConfigurations": [ {{ "name": "c", "properties": {{ {private_ip} }} }} ],
+        "networkRuleCollections": [
+          {{
+            "name": "allow-https",
+            "properties": {{
+              "priority": 100,
+              "action": {{ "type": "Allow" }},
+              "rules": [ {{ "name": "https", "protocols": [ "TCP" ], "destinationAddresses": [ "*" ], "destinationPorts": [ "443" ] }} ]
+            }}
+          }}
+        ]
+      }}
+    }},
+    {{
+      "type": "Microsoft.Network/routeTables",
+      "apiVersion": "2023-04-01",
+      "name": "rt-spoke",
+      "properties": {{
+        "routes": [
+          {{ "name": "default", "properties": {{ "addressPrefix": "0.0.0.0/0", "nextHopType": "VirtualAppliance", "nextHopIpAddress": "{next_hop}" }} }}
+        ]
+      }}
+    }}
+  ]
+}}
+"#
+    )
+}
+
+/// §2 (KG301 in ARM): the firewall is found by `reference(resourceId(…))`
+/// or by a literal next hop equal to its written private address; another
+/// address is an appliance KG101 judges.
+#[test]
+fn arm_firewalls_are_found_by_reference_or_by_their_private_address() {
+    let by_reference = arm_firewall(
+        "[reference(resourceId('Microsoft.Network/azureFirewalls', 'afw-hub')).ipConfigurations[0].properties.privateIPAddress]",
+        "",
+    );
+    assert_eq!(codes(&check_files(&[("azuredeploy.json", &by_reference)])), ["KG301"]);
+    let by_address = arm_firewall("10.0.1.4", "\"privateIPAddress\": \"10.0.1.4\"");
+    assert_eq!(codes(&check_files(&[("azuredeploy.json", &by_address)])), ["KG301"]);
+    let other = arm_firewall("10.0.1.5", "\"privateIPAddress\": \"10.0.1.4\"");
+    assert_eq!(codes(&check_files(&[("azuredeploy.json", &other)])), ["KG101"]);
+}

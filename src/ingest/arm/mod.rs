@@ -84,7 +84,7 @@ pub fn lower(template: &ArmDoc, params: Option<&ArmDoc>, limits: Limits) -> Mode
         text: &template.text,
         inherited: None,
         model: Model::default(),
-        children: Vec::new(),
+        deferred: azure::Deferred::default(),
     };
     let scope = template_scope(&template.root, values, 0, &budget);
     walker.template(&template.root, &scope, 0);
@@ -122,7 +122,7 @@ struct Walker<'t> {
     /// Set while inside a nested deployment that may not be deployed.
     inherited: Option<Unresolved>,
     model: Model,
-    children: Vec<azure::ChildResource>,
+    deferred: azure::Deferred,
 }
 
 impl<'t> Walker<'t> {
@@ -254,7 +254,11 @@ impl<'t> Walker<'t> {
                     authoring: self.authoring(r, &full_name),
                 };
                 if lower_type.ends_with("routetables") {
-                    self.model.route_tables.push(azure::route_table(res));
+                    let mut table = azure::route_table(res);
+                    for route in &mut table.routes {
+                        route.next_hop_firewall = route.next_hop_ip.as_ref().and_then(|ip| self.firewall_ref(ip.origin()));
+                    }
+                    self.model.route_tables.push(table);
                 } else {
                     self.model.nsgs.push(azure::nsg(res));
                 }
@@ -270,6 +274,10 @@ impl<'t> Walker<'t> {
                     None => (full_name.clone(), full_name.clone()),
                 };
                 let mut node = self.node(r, scope, 0);
+                let next_hop_firewall = node
+                    .get("properties")
+                    .and_then(|p| p.present("nextHopIpAddress"))
+                    .and_then(|ip| self.firewall_ref(&ip.origin));
                 if let NodeKind::Object(props) = &mut node.kind {
                     props.retain(|(k, _)| !k.eq_ignore_ascii_case("name"));
                     let name_origin = r.get("name").map(|j| self.origin(j)).unwrap_or_else(|| origin.clone());
@@ -277,7 +285,7 @@ impl<'t> Walker<'t> {
                 }
                 // Nested in its parent's `resources`, the child names its parent's address.
                 let parent_address = parent.and_then(|(pt, pn)| pn.to_tf_string().map(|pn| format!("{pt}/{pn}")));
-                self.children.push(azure::ChildResource {
+                self.deferred.children.push(azure::ChildResource {
                     parent_type: if is_route { "route table" } else { "NSG" },
                     parent_name,
                     parent_address,
@@ -286,6 +294,7 @@ impl<'t> Walker<'t> {
                     node,
                     origin,
                     dialect: Dialect::Arm,
+                    next_hop_firewall,
                 });
             }
             "microsoft.network/virtualnetworkgateways" => {
@@ -293,6 +302,28 @@ impl<'t> Walker<'t> {
                 if let Some(g) = azure::gateway(&body, address.clone(), name_field(&full_name), origin.clone()) {
                     self.model.gateways.push(g);
                 }
+            }
+            "microsoft.network/azurefirewalls" => {
+                let body = self.node(r, scope, 0);
+                let (fw, policy) = azure::firewall(&body, address.clone(), name_field(&full_name), origin.clone());
+                if let Some(p) = policy {
+                    self.deferred.firewall_policies.push((address.clone(), p));
+                }
+                self.model.firewalls.push(fw);
+            }
+            "microsoft.network/firewallpolicies" => {
+                let body = self.node(r, scope, 0);
+                let policy = azure::firewall_policy(&body, address.clone(), name_field(&full_name));
+                self.deferred.policies.push(policy);
+            }
+            "microsoft.network/firewallpolicies/rulecollectiongroups" => {
+                let body = self.node(r, scope, 0);
+                let parent_address = parent.and_then(|(pt, pn)| pn.to_tf_string().map(|pn| format!("{pt}/{pn}")));
+                let parent_name = full_name
+                    .to_tf_string()
+                    .and_then(|n| n.rsplit_once('/').map(|(p, _)| p.to_string()));
+                let group = azure::rule_collection_group(&body, parent_address, parent_name, origin.clone());
+                self.deferred.groups.push(group);
             }
             "microsoft.network/virtualnetworks" => {
                 let body = self.node(r, scope, 0);
@@ -451,6 +482,20 @@ impl<'t> Walker<'t> {
         Some((name, node))
     }
 
+    /// `[reference(resourceId('Microsoft.Network/azureFirewalls', 'fw-hub')).ipConfigurations[0].properties.privateIPAddress]`:
+    /// a next hop read from the firewall of that (literal) name.
+    fn firewall_ref(&self, at: &Origin) -> Option<Link> {
+        if at.file != self.file {
+            return None;
+        }
+        let text = self.text.get(at.span())?;
+        let lower = text.to_ascii_lowercase();
+        let after = lower.find("microsoft.network/azurefirewalls'")? + "microsoft.network/azurefirewalls'".len();
+        let rest = text.get(after..)?.trim_start().strip_prefix(',')?.trim_start().strip_prefix('\'')?;
+        let name = rest.split('\'').next()?;
+        (!name.is_empty() && lower.contains("privateipaddress")).then(|| Link::Id(Field::Known(name.to_string(), at.clone())))
+    }
+
     /// How a fix is written into this template: a route object before the
     /// first existing route, indented like it.
     fn authoring(&self, r: &Json, name: &Val) -> crate::model::Authoring {
@@ -474,7 +519,7 @@ impl<'t> Walker<'t> {
     }
 
     fn finish(mut self) -> Model {
-        azure::attach_children(&mut self.model, std::mem::take(&mut self.children));
+        azure::finish(&mut self.model, std::mem::take(&mut self.deferred));
         self.model
     }
 }

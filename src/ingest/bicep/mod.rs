@@ -210,11 +210,11 @@ impl Ctx<'_> {
         conditional: Option<Unresolved>,
         chain: &[PathBuf],
         budget: &Budget,
-    ) -> (Model, Vec<ChildResource>) {
+    ) -> (Model, azure::Deferred) {
         let mut w = Walker {
             f,
             model: Model::default(),
-            children: Vec::new(),
+            deferred: azure::Deferred::default(),
             prefix: prefix.to_string(),
             conditional,
         };
@@ -224,9 +224,9 @@ impl Ctx<'_> {
         // A module's routes and rules may name a parent another file of the
         // deployment declares: children are attached once, at its root.
         if chain.len() <= 1 {
-            azure::attach_children(&mut w.model, std::mem::take(&mut w.children));
+            azure::finish(&mut w.model, std::mem::take(&mut w.deferred));
         }
-        (w.model, w.children)
+        (w.model, w.deferred)
     }
 
     fn evaluator<'b>(&self, f: &'b BicepFile, given: BTreeMap<String, Val>, budget: &Budget) -> Evaluator<'b> {
@@ -358,8 +358,8 @@ impl Ctx<'_> {
                 }
                 let mut chain = chain.to_vec();
                 chain.push(target_path.clone());
-                let (mut model, children) = self.lower(target, given, &prefix, inst.conditional.clone(), &chain, &ev.budget);
-                w.children.extend(children);
+                let (mut model, deferred) = self.lower(target, given, &prefix, inst.conditional.clone(), &chain, &ev.budget);
+                w.deferred.extend(deferred);
                 // The module statement is where this deployment of the file
                 // is decided: findings inside name it, outermost call first.
                 let site = Origin::new(w.f.file, s.span.clone());
@@ -378,7 +378,7 @@ impl Ctx<'_> {
 struct Walker<'f> {
     f: &'f BicepFile,
     model: Model,
-    children: Vec<ChildResource>,
+    deferred: azure::Deferred,
     prefix: String,
     conditional: Option<Unresolved>,
 }
@@ -474,7 +474,11 @@ impl Walker<'_> {
                         authoring: self.authoring(inst.body, &r.name.name),
                     };
                     if lower.ends_with("routetables") {
-                        self.model.route_tables.push(azure::route_table(res));
+                        let mut table = azure::route_table(res);
+                        for route in &mut table.routes {
+                            route.next_hop_firewall = route.next_hop_ip.as_ref().and_then(|ip| self.firewall_ref(ev, ip.origin()));
+                        }
+                        self.model.route_tables.push(table);
                     } else {
                         self.model.nsgs.push(azure::nsg(res));
                     }
@@ -484,6 +488,33 @@ impl Walker<'_> {
                     if let Some(g) = azure::gateway(&body, address.clone(), name_field, self.origin(&r.name.span)) {
                         self.model.gateways.push(g);
                     }
+                } else if lower == "microsoft.network/azurefirewalls" {
+                    let body = self.node(ev, inst.body, &inst.scope, 0);
+                    let name_field = self.name_field(inst.body, &name);
+                    let (fw, policy) = azure::firewall(&body, address.clone(), name_field, self.origin(&r.name.span));
+                    if let Some(p) = policy {
+                        self.deferred.firewall_policies.push((address.clone(), p));
+                    }
+                    self.model.firewalls.push(fw);
+                } else if lower == "microsoft.network/firewallpolicies" {
+                    let body = self.node(ev, inst.body, &inst.scope, 0);
+                    let name_field = self.name_field(inst.body, &name);
+                    self.deferred
+                        .policies
+                        .push(azure::firewall_policy(&body, address.clone(), name_field));
+                } else if lower.ends_with("firewallpolicies/rulecollectiongroups") || (parent.is_some() && lower == "rulecollectiongroups")
+                {
+                    let body = self.node(ev, inst.body, &inst.scope, 0);
+                    let parent_name = parent_name
+                        .as_ref()
+                        .and_then(Val::to_tf_string)
+                        .or_else(|| name.to_tf_string().and_then(|n| n.split_once('/').map(|(p, _)| p.to_string())));
+                    self.deferred.groups.push(azure::rule_collection_group(
+                        &body,
+                        parent_address.clone(),
+                        parent_name,
+                        self.origin(&span),
+                    ));
                 } else if lower == "microsoft.network/virtualnetworks" {
                     let body = self.node(ev, inst.body, &inst.scope, 0);
                     let name_field = self.name_field(inst.body, &name);
@@ -517,6 +548,10 @@ impl Walker<'_> {
                         (_, None) => (parent_name.clone().unwrap_or(Val::Null), name.clone()),
                     };
                     let mut node = self.node(ev, inst.body, &inst.scope, 0);
+                    let next_hop_firewall = node
+                        .get("properties")
+                        .and_then(|p| p.present("nextHopIpAddress"))
+                        .and_then(|ip| self.firewall_ref(ev, &ip.origin));
                     if let NodeKind::Object(props) = &mut node.kind {
                         props.retain(|(k, _)| !k.eq_ignore_ascii_case("name"));
                         let o = property(inst.body, "name")
@@ -524,7 +559,7 @@ impl Walker<'_> {
                             .unwrap_or_else(|| self.origin(&span));
                         props.push(("name".into(), Node::value(own, o)));
                     }
-                    self.children.push(ChildResource {
+                    self.deferred.children.push(ChildResource {
                         parent_type: if is_child_route { "route table" } else { "NSG" },
                         parent_name: parent_val,
                         parent_address: parent_address.clone(),
@@ -533,6 +568,7 @@ impl Walker<'_> {
                         node,
                         origin: self.origin(&span),
                         dialect: Dialect::Bicep,
+                        next_hop_firewall,
                     });
                 }
             }
@@ -545,6 +581,23 @@ impl Walker<'_> {
                 }
             }
         }
+    }
+
+    /// `fw.properties.ipConfigurations[0].properties.privateIPAddress`: a
+    /// next hop read from a firewall this file declares.
+    fn firewall_ref(&self, ev: &Evaluator, at: &Origin) -> Option<Link> {
+        if at.file != self.f.file {
+            return None;
+        }
+        let text = self.f.text.get(at.span())?.trim_start();
+        let ident: String = text.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+        let rest = text.get(ident.len()..)?;
+        let is_firewall = ev
+            .resources
+            .get(&ident)
+            .is_some_and(|s| s.ty.eq_ignore_ascii_case("Microsoft.Network/azureFirewalls"));
+        (is_firewall && rest.starts_with(".properties") && rest.contains("privateIPAddress"))
+            .then(|| Link::Address(format!("{}{ident}", self.prefix), at.clone(), 0))
     }
 
     fn name_field(&self, body: &Expr, name: &Val) -> Field<String> {

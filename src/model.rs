@@ -1207,4 +1207,89 @@ mod tests {
         assert_eq!(PortRange::parse("2000-1000"), None);
         assert_eq!(PortRange::parse("70000"), None);
     }
+
+    #[test]
+    fn resource_ids_come_apart_in_every_shape() {
+        let full = ResourceId::parse(
+            "/subscriptions/s1/resourceGroups/rg-hub/providers/Microsoft.Network/virtualNetworks/vnet-hub/subnets/GatewaySubnet",
+        );
+        assert_eq!(full.subscription.as_deref(), Some("s1"));
+        assert_eq!(full.resource_group.as_deref(), Some("rg-hub"));
+        assert_eq!(full.name(), "GatewaySubnet");
+        assert!(full.is_full());
+        assert_eq!(full.vnet_of_subnet(), Some("vnet-hub"));
+        // kmsguard's resourceId() shape: types first, then names.
+        let own = ResourceId::parse("/providers/Microsoft.Network/virtualNetworks/subnets/vnet-a/GatewaySubnet");
+        assert_eq!(own.vnet_of_subnet(), Some("vnet-a"));
+        assert!(!own.is_full());
+        let bare = ResourceId::parse("rt-hub");
+        assert_eq!((bare.name(), bare.is_full()), ("rt-hub", false));
+    }
+
+    fn table_in(ns: u32, name: &str, rg: Option<&str>) -> RouteTable {
+        let o = Origin::new(crate::source::FileId(0), 0..0);
+        let authoring = Authoring {
+            dialect: Dialect::Bicep,
+            style: RouteStyle::Inline,
+            indent: String::new(),
+            reference: String::new(),
+            insert_at: None,
+        };
+        RouteTable {
+            namespace: ns,
+            resource_group: rg.map(str::to_string),
+            ..RouteTable::new(
+                name.into(),
+                Field::Known(name.into(), o.clone()),
+                o.clone(),
+                Field::Known(true, o),
+                authoring,
+            )
+        }
+    }
+
+    fn subnet_linked(ns: u32, id: &str) -> Subnet {
+        let o = Origin::new(crate::source::FileId(0), 0..0);
+        Subnet {
+            namespace: ns,
+            route_table: Some(Link::Id(Field::Known(id.into(), o.clone()))),
+            ..Subnet::new("s".into(), Field::Known("s".into(), o.clone()), o)
+        }
+    }
+
+    fn linked(tables: Vec<RouteTable>, subnet: Subnet) -> Option<String> {
+        let m = Model {
+            route_tables: tables,
+            subnets: vec![subnet],
+            ..Model::default()
+        };
+        m.route_table_of(0)
+            .map(|t| format!("{}:{}", t.namespace, t.resource_group.clone().unwrap_or_default()))
+    }
+
+    #[test]
+    fn ids_link_inside_their_unit_and_across_only_when_fully_known() {
+        let partial = "/providers/Microsoft.Network/routeTables/rt";
+        let full = |rg: &str| format!("/subscriptions/s/resourceGroups/{rg}/providers/Microsoft.Network/routeTables/rt");
+        // A name alone never reaches another unit.
+        assert_eq!(linked(vec![table_in(2, "rt", Some("rg-a"))], subnet_linked(1, partial)), None);
+        // Inside the unit the name does, unless both name different groups.
+        assert_eq!(linked(vec![table_in(1, "rt", None)], subnet_linked(1, partial)), Some("1:".into()));
+        assert_eq!(linked(vec![table_in(1, "rt", Some("rg-b"))], subnet_linked(1, &full("rg-a"))), None);
+        // The referrer's own unit comes first.
+        assert_eq!(
+            linked(
+                vec![table_in(2, "rt", Some("rg-a")), table_in(1, "rt", Some("rg-a"))],
+                subnet_linked(1, &full("rg-a"))
+            ),
+            Some("1:rg-a".into())
+        );
+        // A full id reaches another unit's table of that group, and only one whose group is known.
+        assert_eq!(
+            linked(vec![table_in(2, "rt", Some("RG-A"))], subnet_linked(1, &full("rg-a"))),
+            Some("2:RG-A".into())
+        );
+        assert_eq!(linked(vec![table_in(2, "rt", None)], subnet_linked(1, &full("rg-a"))), None);
+        assert_eq!(linked(vec![table_in(2, "rt", Some("rg-b"))], subnet_linked(1, &full("rg-a"))), None);
+    }
 }

@@ -1065,6 +1065,16 @@ impl Model {
                             })
                         })
                         .collect();
+                    let from_module = module_members(&o, self.route_tables.iter().map(|t| (t.address.as_str(), t.elsewhere)));
+                    if !from_module.is_empty() {
+                        let why = from_module_output(route.resource.as_deref(), "route table", &o);
+                        for i in from_module {
+                            if let Some(t) = self.route_tables.get_mut(i) {
+                                t.incomplete.push(why.clone());
+                            }
+                        }
+                        continue;
+                    }
                     match found.as_slice() {
                         [one] => {
                             if let Some(t) = self.route_tables.get_mut(*one) {
@@ -1098,6 +1108,16 @@ impl Model {
                             })
                         })
                         .collect();
+                    let from_module = module_members(&o, self.nsgs.iter().map(|n| (n.address.as_str(), n.elsewhere)));
+                    if !from_module.is_empty() {
+                        let why = from_module_output(rule.resource.as_deref(), "NSG", &o);
+                        for i in from_module {
+                            if let Some(n) = self.nsgs.get_mut(i) {
+                                n.incomplete.push(why.clone());
+                            }
+                        }
+                        continue;
+                    }
                     match found.as_slice() {
                         [one] => {
                             if let Some(n) = self.nsgs.get_mut(*one) {
@@ -1140,6 +1160,37 @@ impl Model {
         self.orphans.extend(other.orphans);
         self.unchecked.extend(other.unchecked);
         self.resource_suppressions.extend(other.resource_suppressions);
+    }
+}
+
+/// The parents a module declares itself, when an orphan's parent is that
+/// module's output (`module.network.route_table_name`) and kmsguard could
+/// not follow it: the child may belong to any of them.
+fn module_members<'a>(o: &Orphan, items: impl Iterator<Item = (&'a str, bool)>) -> Vec<usize> {
+    if o.parent_name.is_some() {
+        return Vec::new();
+    }
+    let Some(module) = o.parent_label.rsplit_once('.').map(|(m, _)| format!("{m}.")) else {
+        return Vec::new();
+    };
+    if !module.starts_with("module.") && !module.contains(".module.") {
+        return Vec::new();
+    }
+    items
+        .enumerate()
+        .filter(|(_, (a, elsewhere))| !elsewhere && a.strip_prefix(module.as_str()).is_some_and(|rest| !rest.starts_with("module.")))
+        .map(|(i, _)| i)
+        .collect()
+}
+
+fn from_module_output(child: Option<&str>, what: &str, o: &Orphan) -> Unresolved {
+    Unresolved {
+        reason: format!(
+            "{} may belong to this {what}: it names its parent by {}, a module output kmsguard could not follow",
+            child.unwrap_or("a separately declared child"),
+            o.parent_label
+        ),
+        origin: o.origin.clone(),
     }
 }
 

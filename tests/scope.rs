@@ -903,3 +903,50 @@ fn arm_firewalls_are_found_by_reference_or_by_their_private_address() {
     let other = arm_firewall("10.0.1.5", "\"privateIPAddress\": \"10.0.1.4\"");
     assert_eq!(codes(&check_files(&[("azuredeploy.json", &other)])), ["KG101"]);
 }
+
+/// §3 (Terraform): a route whose table is another module's output that
+/// kmsguard cannot follow may belong to any table that module declares:
+/// those become undecided, and nothing is invented.
+#[test]
+fn a_route_on_a_module_output_table_makes_that_modules_tables_undecided() {
+    let root = r#"module "network" {
+  source = "./network"
+  suffix = var.suffix
+}
+variable "suffix" {}
+resource "azurerm_route" "default" {
+  name                   = "default"
+  resource_group_name    = "rg-core"
+  route_table_name       = module.network.route_table_name
+  address_prefix         = "0.0.0.0/0"
+  next_hop_type          = "VirtualAppliance"
+  next_hop_in_ip_address = "10.0.0.4"
+}
+"#;
+    let module = r#"variable "suffix" {}
+resource "azurerm_route_table" "rt" {
+  name                = "rt-${var.suffix}"
+  resource_group_name = "rg-core"
+}
+output "route_table_name" {
+  value = azurerm_route_table.rt.name
+}
+"#;
+    let found = check_files(&[("main.tf", root), ("network/main.tf", module)]);
+    assert!(
+        found.iter().any(|f| f.starts_with("KG901")
+            && f.contains("module.network.azurerm_route_table.rt")
+            && f.contains("module.network.route_table_name, a module output kmsguard could not follow")),
+        "{found:?}"
+    );
+    assert!(found.iter().all(|f| f.starts_with("KG901")), "{found:?}");
+}
+
+/// §2 (KG301 in Bicep): the policy is found by its symbol even when its
+/// name is only known at deployment.
+#[test]
+fn a_bicep_policy_is_found_by_its_symbol_when_its_name_is_unknown() {
+    let text = bicep_firewall(false).replace("name: 'afwp-hub'", "name: 'afwp-${resourceGroup().location}'");
+    let found = check_files(&[("main.bicep", &text)]);
+    assert_eq!(codes(&found), ["KG301"], "{found:?}");
+}

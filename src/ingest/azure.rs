@@ -927,7 +927,10 @@ pub fn finish(model: &mut crate::model::Model, deferred: Deferred) {
                 fw.dns_proxy = p.dns_proxy.clone();
             }
             None => fw.incomplete.push(Unresolved {
-                reason: "the firewall's policy is not in the code checked".into(),
+                reason: match link {
+                    Link::Id(Field::Unknown(u)) => format!("the firewall's policy is unknown: {}", u.reason),
+                    _ => "the firewall's policy is not in the code checked".into(),
+                },
                 origin: link.origin().clone(),
             }),
         }

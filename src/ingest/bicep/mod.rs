@@ -492,6 +492,14 @@ impl Walker<'_> {
                     let body = self.node(ev, inst.body, &inst.scope, 0);
                     let name_field = self.name_field(inst.body, &name);
                     let (fw, policy) = azure::firewall(&body, address.clone(), name_field, self.origin(&r.name.span));
+                    // `firewallPolicy: { id: policy.id }` names the policy's symbol, whatever its name evaluates to.
+                    let policy = match policy {
+                        Some(Link::Id(id)) => Some(
+                            self.symbol_in(ev, id.origin(), "Microsoft.Network/firewallPolicies", ".id")
+                                .unwrap_or(Link::Id(id)),
+                        ),
+                        other => other,
+                    };
                     if let Some(p) = policy {
                         self.deferred.firewall_policies.push((address.clone(), p));
                     }
@@ -583,21 +591,40 @@ impl Walker<'_> {
         }
     }
 
-    /// `fw.properties.ipConfigurations[0].properties.privateIPAddress`: a
-    /// next hop read from a firewall this file declares.
+    /// `fw.properties.ipConfigurations[0].properties.privateIPAddress`
+    /// (possibly inside a condition): a next hop read from a firewall this
+    /// file declares.
     fn firewall_ref(&self, ev: &Evaluator, at: &Origin) -> Option<Link> {
+        let text = self.f.text.get(at.span())?;
+        if !text.contains("privateIPAddress") {
+            return None;
+        }
+        self.symbol_in(ev, at, "Microsoft.Network/azureFirewalls", ".properties.ipConfigurations")
+    }
+
+    /// The one resource symbol of type `ty` the expression at `at` reads as
+    /// `symbol` + `suffix`, as a link to its address.
+    fn symbol_in(&self, ev: &Evaluator, at: &Origin, ty: &str, suffix: &str) -> Option<Link> {
         if at.file != self.f.file {
             return None;
         }
-        let text = self.f.text.get(at.span())?.trim_start();
-        let ident: String = text.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
-        let rest = text.get(ident.len()..)?;
-        let is_firewall = ev
-            .resources
-            .get(&ident)
-            .is_some_and(|s| s.ty.eq_ignore_ascii_case("Microsoft.Network/azureFirewalls"));
-        (is_firewall && rest.starts_with(".properties") && rest.contains("privateIPAddress"))
-            .then(|| Link::Address(format!("{}{ident}", self.prefix), at.clone(), 0))
+        let text = self.f.text.get(at.span())?;
+        let mut found: Vec<&str> = Vec::new();
+        for (pos, _) in text.match_indices(suffix) {
+            let before = text.get(..pos)?;
+            let start = before
+                .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .map(|i| i + 1)
+                .unwrap_or(0);
+            let ident = before.get(start..)?;
+            if ev.resources.get(ident).is_some_and(|s| s.ty.eq_ignore_ascii_case(ty)) && !found.contains(&ident) {
+                found.push(ident);
+            }
+        }
+        match found.as_slice() {
+            [one] => Some(Link::Address(format!("{}{one}", self.prefix), at.clone(), 0)),
+            _ => None,
+        }
     }
 
     fn name_field(&self, body: &Expr, name: &Val) -> Field<String> {

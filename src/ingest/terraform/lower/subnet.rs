@@ -6,7 +6,7 @@ use super::links::{link_attr, link_of, links_to, name_link};
 use super::{known_string, name, Lowering, ResourceBlock};
 use crate::ingest::terraform::eval::Evaluator;
 use crate::ingest::terraform::fields::Fields;
-use crate::model::{Field, Link, Peering, Subnet, VirtualNetwork};
+use crate::model::{Field, Link, Peering, ResourceId, Subnet, VirtualNetwork};
 
 pub(super) fn subnet<'a>(ev: &Evaluator, r: &ResourceBlock<'a>, l: &mut Lowering<'a>) {
     for inst in instances(ev, r) {
@@ -98,7 +98,35 @@ pub(super) fn association<'a>(ev: &Evaluator, r: &ResourceBlock<'a>, l: &mut Low
         let Some(link) = link_attr(ev, r, &inst, attr, target) else {
             continue;
         };
-        for sn in l.model.subnets.iter_mut().filter(|sn| links_to(&subnet, &sn.address, &sn.name)) {
+        // A subnet id names its network too: a subnet of the same name in
+        // another network is not the one associated.
+        let id_vnet = match &subnet {
+            Link::Id(Field::Known(id, _)) => ResourceId::parse(id).vnet_of_subnet().map(str::to_ascii_lowercase),
+            _ => None,
+        };
+        let vnets = &l.model.vnets;
+        let vnet_name = |sn: &Subnet| -> Option<String> {
+            match sn.vnet.as_ref()? {
+                Link::Id(Field::Known(n, _)) => Some(ResourceId::parse(n).name().to_ascii_lowercase()),
+                Link::Address(a, _, _) => vnets
+                    .iter()
+                    .find(|v| &v.address == a)
+                    .and_then(|v| v.name.known().map(|n| n.to_ascii_lowercase())),
+                Link::Id(Field::Unknown(_)) => None,
+            }
+        };
+        let targets: Vec<usize> = (0..l.model.subnets.len())
+            .filter(|i| {
+                l.model.subnets.get(*i).is_some_and(|sn| {
+                    links_to(&subnet, &sn.address, &sn.name)
+                        && match (&id_vnet, vnet_name(sn)) {
+                            (Some(a), Some(b)) => *a == b,
+                            _ => true,
+                        }
+                })
+            })
+            .collect();
+        for (_, sn) in l.model.subnets.iter_mut().enumerate().filter(|(i, _)| targets.contains(i)) {
             if is_table {
                 sn.route_table = Some(link.clone());
             } else {
@@ -178,5 +206,33 @@ resource "azurerm_subnet_network_security_group_association" "app" {
             "resource \"azurerm_subnet\" \"a\" {\n  name = \"snet-a\"\n}\nresource \"azurerm_subnet_route_table_association\" \"x\" {\n  subnet_id      = azurerm_subnet.b.id\n  route_table_id = azurerm_route_table.hub.id\n}\n",
         );
         assert_eq!(m.subnets[0].route_table, None);
+    }
+
+    #[test]
+    fn an_association_by_id_joins_the_subnet_of_the_named_network_only() {
+        let text = r#"resource "azurerm_virtual_network" "a" {
+  name = "vnet-a"
+}
+resource "azurerm_subnet" "a" {
+  name                 = "snet-app"
+  virtual_network_name = azurerm_virtual_network.a.name
+}
+resource "azurerm_subnet" "b" {
+  name                 = "snet-app"
+  virtual_network_name = "vnet-b"
+}
+resource "azurerm_subnet_route_table_association" "a" {
+  subnet_id      = "/subscriptions/s/resourceGroups/g/providers/Microsoft.Network/virtualNetworks/vnet-a/subnets/snet-app"
+  route_table_id = azurerm_route_table.hub.id
+}
+resource "azurerm_subnet_route_table_association" "b" {
+  subnet_id      = "/subscriptions/s/resourceGroups/g/providers/Microsoft.Network/virtualNetworks/vnet-b/subnets/snet-app"
+  route_table_id = azurerm_route_table.other.id
+}
+"#;
+        let m = lower_tf(text);
+        let [a, b] = m.subnets.as_slice() else { panic!("two subnets") };
+        assert_eq!(address(&a.route_table), Some("azurerm_route_table.hub"));
+        assert_eq!(address(&b.route_table), Some("azurerm_route_table.other"));
     }
 }

@@ -950,3 +950,43 @@ fn a_bicep_policy_is_found_by_its_symbol_when_its_name_is_unknown() {
     let found = check_files(&[("main.bicep", &text)]);
     assert_eq!(codes(&found), ["KG301"], "{found:?}");
 }
+
+/// §5/§3 (Bicep): a module adding routes to an `existing` table its caller
+/// declares completes that table, once the whole deployment is known.
+#[test]
+fn a_bicep_module_adds_routes_to_a_table_its_caller_declares() {
+    let root = r#"resource rt 'Microsoft.Network/routeTables@2023-04-01' = {
+  name: 'rt-hub'
+  location: 'westeurope'
+  properties: {
+    routes: [
+      {
+        name: 'default'
+        properties: { addressPrefix: '0.0.0.0/0', nextHopType: 'VirtualAppliance', nextHopIpAddress: '10.0.0.4' }
+      }
+    ]
+  }
+}
+module kms 'kms-routes.bicep' = {
+  name: 'kms-routes'
+  params: { tableName: rt.name }
+}
+"#;
+    let module = r#"param tableName string
+resource rt 'Microsoft.Network/routeTables@2023-04-01' existing = {
+  name: tableName
+}
+resource kms1 'Microsoft.Network/routeTables/routes@2023-04-01' = {
+  parent: rt
+  name: 'kms1'
+  properties: { addressPrefix: '20.118.99.224/32', nextHopType: 'Internet' }
+}
+resource kms2 'Microsoft.Network/routeTables/routes@2023-04-01' = {
+  parent: rt
+  name: 'kms2'
+  properties: { addressPrefix: '40.83.235.53/32', nextHopType: 'Internet' }
+}
+"#;
+    let found = check_files(&[("main.bicep", root), ("kms-routes.bicep", module)]);
+    assert_eq!(found, Vec::<String>::new());
+}

@@ -611,8 +611,12 @@ impl ResourceId {
         let i = self.segments.iter().position(|s| s.eq_ignore_ascii_case("virtualNetworks"))?;
         let next = self.segments.get(i + 1)?;
         if next.eq_ignore_ascii_case("subnets") {
+            // Types first: both names must follow, or the network is not named
+            // (a Bicep child's id carries only its own name).
+            self.segments.get(i + 3)?;
             self.segments.get(i + 2).map(String::as_str)
         } else {
+            self.segments.get(i + 3)?;
             Some(next.as_str())
         }
     }
@@ -1273,6 +1277,11 @@ mod tests {
         let own = ResourceId::parse("/providers/Microsoft.Network/virtualNetworks/subnets/vnet-a/GatewaySubnet");
         assert_eq!(own.vnet_of_subnet(), Some("vnet-a"));
         assert!(!own.is_full());
+        // A child's id with only its own name does not name the network.
+        assert_eq!(
+            ResourceId::parse("/providers/Microsoft.Network/virtualNetworks/subnets/GatewaySubnet").vnet_of_subnet(),
+            None
+        );
         let bare = ResourceId::parse("rt-hub");
         assert_eq!((bare.name(), bare.is_full()), ("rt-hub", false));
     }

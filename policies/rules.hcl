@@ -147,7 +147,10 @@ rule "KG104" {
   what = <<-EOT
     A subnet can learn a default route over BGP or from a VPN gateway's
     default site, and its route table keeps gateway route propagation on
-    without /32 Internet routes to the KMS addresses.
+    without /32 Internet routes to the KMS addresses. A gateway reaches the
+    subnets of its own virtual network and of networks peered with it whose
+    peering uses the remote gateway; when the code does not say a subnet's
+    or the gateway's network, kmsguard reports KG901 instead.
   EOT
 
   why = <<-EOT

@@ -261,6 +261,7 @@ pub fn check(opts: &CheckOptions, policy: &Policy) -> Outcome {
         plan_models.extend(o.plan_models);
         arm_models.extend(o.arm_models);
     }
+    let plan_arm = plan_models.len() + arm_models.len();
     models.extend(plan_models);
     models.extend(arm_models);
     let mut model = Model::default();
@@ -269,15 +270,17 @@ pub fn check(opts: &CheckOptions, policy: &Policy) -> Outcome {
         errors.push(e);
         Vec::new()
     });
-    for m in models.into_iter().chain(bicep_models) {
-        model.route_tables.extend(m.route_tables);
-        model.nsgs.extend(m.nsgs);
-        model.subnets.extend(m.subnets);
-        model.nics.extend(m.nics);
-        model.gateways.extend(m.gateways);
-        model.firewalls.extend(m.firewalls);
-        model.unchecked.extend(m.unchecked);
-        model.resource_suppressions.extend(m.resource_suppressions);
+    // Each deployment unit keeps to itself: Terraform roots were given the
+    // namespace of their directory; every plan, ARM template and Bicep
+    // deployment gets one of its own after those.
+    let tf_units = models.len() - plan_arm;
+    let mut next = namespace(dirs.len());
+    for (i, mut m) in models.into_iter().chain(bicep_models).enumerate() {
+        if i >= tf_units {
+            m.set_namespace(next);
+            next = next.saturating_add(1);
+        }
+        model.absorb(m);
     }
 
     let ctx = rules::Context {
@@ -527,8 +530,8 @@ fn lower_terraform_roots(
     (models.into_values().collect(), errors)
 }
 
-/// Namespaces keep Terraform addresses apart between root modules; 0 is
-/// left to Bicep and ARM.
+/// Namespaces keep deployment units apart: a Terraform root takes its
+/// directory's; Bicep and ARM units are numbered after every directory.
 fn namespace(dir_index: usize) -> u32 {
     u32::try_from(dir_index + 1).unwrap_or(u32::MAX)
 }

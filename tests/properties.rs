@@ -48,6 +48,8 @@ fn table(routes: &[(Ipv4Net, usize)]) -> RouteTable {
         address: "t".into(),
         namespace: 0,
         name: k("t".into()),
+        resource_group: None,
+        elsewhere: false,
         origin: o(),
         routes: routes
             .iter()
@@ -141,6 +143,8 @@ fn nsg(rules: &[R]) -> Nsg {
         address: "n".into(),
         namespace: 0,
         name: k("n".into()),
+        resource_group: None,
+        elsewhere: false,
         origin: o(),
         rules: rules
             .iter()

@@ -9,15 +9,23 @@ use std::net::IpAddr;
 use super::nsg::{field_is, is_internet, protocol_covers};
 use super::routing::{EffectiveRoute, Winner};
 use super::Tri;
-use crate::model::{Access, AddressMatch, Field, Firewall, Model, Protocol, Unresolved};
+use crate::model::{Access, AddressMatch, Field, Firewall, Model, Protocol, RouteTable, Unresolved};
 
 /// The firewall in the code that carries a route's traffic, if any: KG301
 /// judges such routes by the firewall's rules, and KG101 leaves them to it.
-pub fn firewall_for<'a>(model: &'a Model, er: &EffectiveRoute) -> Option<&'a Firewall> {
-    match &er.winner {
-        Winner::User(r) => model.firewall_of(r.next_hop_firewall.as_ref()),
-        Winner::System(_) => None,
+///
+/// The route names it by reference, or by a literal next hop address equal
+/// to the known private address of a firewall of the table's own unit.
+pub fn firewall_for<'a>(model: &'a Model, table: &RouteTable, er: &EffectiveRoute) -> Option<&'a Firewall> {
+    let Winner::User(r) = &er.winner else { return None };
+    if r.next_hop_firewall.is_some() {
+        return model.firewall_of(table.namespace, r.next_hop_firewall.as_ref());
     }
+    let ip = r.next_hop_ip.as_ref()?.known()?.trim().parse::<IpAddr>().ok()?;
+    model
+        .firewalls
+        .iter()
+        .find(|f| f.namespace == table.namespace && f.private_ip.as_deref().and_then(|p| p.trim().parse::<IpAddr>().ok()) == Some(ip))
 }
 
 /// Whether `fw` allows `protocol`/`port` to `addr` (known by `names`).

@@ -8,9 +8,10 @@
 //! Property names are matched case-insensitively, as Azure matches them.
 
 use crate::ingest::value::Val;
+use crate::model::FirewallRule;
 use crate::model::{
-    Access, AddressMatch, Authoring, Dialect, Direction, Field, Gateway, Link, NextHopType, Nsg, PortRange, Protocol, Route, RoutePrefix,
-    RouteStyle, RouteTable, SecurityRule, Subnet, Unresolved,
+    Access, AddressMatch, Authoring, Dialect, Direction, Field, Gateway, GatewayRoute, Link, NextHopType, Nsg, Peering, PortRange,
+    Protocol, Route, RoutePrefix, RouteStyle, RouteTable, SecurityRule, Subnet, Unresolved, VirtualNetwork,
 };
 use crate::source::Origin;
 
@@ -245,6 +246,8 @@ pub fn route_table(res: Resource) -> RouteTable {
         authoring: res.authoring,
         cloud: None,
         called_from: Vec::new(),
+        resource_group: None,
+        elsewhere: false,
     }
 }
 
@@ -311,6 +314,8 @@ pub fn nsg(res: Resource) -> Nsg {
         dialect: res.dialect,
         cloud: None,
         called_from: Vec::new(),
+        resource_group: None,
+        elsewhere: false,
     }
 }
 
@@ -326,56 +331,147 @@ pub fn inline_authoring(dialect: Dialect, indent: String, reference: String, ins
 }
 
 /// A route or NSG rule declared as its own resource, attached to its parent
-/// by the parent's name once every resource of the template is known.
+/// once every resource of the deployment is known.
 pub struct ChildResource {
     /// "route table" or "NSG", for messages.
     pub parent_type: &'static str,
     pub parent_name: Val,
+    /// The parent's own address when the code names it (`parent: rt`, or a
+    /// resource nested in its parent's body), which beats its name.
+    pub parent_address: Option<String>,
     pub is_route: bool,
     pub address: String,
     /// The child's body, with `name` set to its own (last) name segment.
     pub node: Node,
     pub origin: Origin,
+    pub dialect: Dialect,
+    /// For a route: the firewall its next hop address is read from, when the code says.
+    pub next_hop_firewall: Option<Link>,
+}
+
+/// Which parents a child joins.
+enum Parent {
+    Found(Vec<usize>),
+    /// Several parents could be meant: each is marked incomplete, none gets the child.
+    Ambiguous(Vec<usize>, Unresolved),
+    /// The parent is declared outside the checked code.
+    Elsewhere,
+}
+
+/// A child joins the parent its address names; else the one parent of its
+/// name in the deployment (two of one name are never merged); else, when it
+/// names a parent that is not declared here, that parent is elsewhere.
+fn find_parent<'a>(items: impl Iterator<Item = (&'a str, &'a Field<String>, bool)>, c: &ChildResource) -> Parent {
+    let items: Vec<(usize, &str, &Field<String>)> = items
+        .enumerate()
+        .filter(|(_, (_, _, elsewhere))| !elsewhere)
+        .map(|(i, (a, n, _))| (i, a, n))
+        .collect();
+    let by_address: Vec<usize> = match &c.parent_address {
+        Some(p) => items
+            .iter()
+            .filter(|(_, a, _)| *a == p || a.strip_prefix(p.as_str()).is_some_and(|r| r.starts_with('[')))
+            .map(|(i, _, _)| *i)
+            .collect(),
+        None => Vec::new(),
+    };
+    let name = c.parent_name.to_tf_string();
+    let ambiguous = |found: Vec<usize>, what: String| {
+        Parent::Ambiguous(
+            found,
+            Unresolved {
+                reason: format!("{} may belong to this {}: {what}", c.address, c.parent_type),
+                origin: c.origin.clone(),
+            },
+        )
+    };
+    match name {
+        Some(name) => {
+            let named: Vec<usize> = items
+                .iter()
+                .filter(|(i, _, n)| {
+                    (by_address.is_empty() || by_address.contains(i)) && n.known().is_some_and(|n| n.eq_ignore_ascii_case(&name))
+                })
+                .map(|(i, _, _)| *i)
+                .collect();
+            match named.len() {
+                1 => Parent::Found(named),
+                0 if by_address.len() == 1 => Parent::Found(by_address),
+                0 => Parent::Elsewhere,
+                _ => ambiguous(named, format!("several {}s are named {name} in this deployment", c.parent_type)),
+            }
+        }
+        None if by_address.len() == 1 => Parent::Found(by_address),
+        None if !by_address.is_empty() => ambiguous(by_address, "its parent's name is unknown".into()),
+        None if c.parent_address.is_some() => Parent::Elsewhere,
+        None => ambiguous(items.iter().map(|(i, _, _)| *i).collect(), "its parent's name is unknown".into()),
+    }
 }
 
 /// Attaches separately declared routes and rules to their tables and NSGs.
-/// A child whose parent name is unknown might belong to any of them, so
-/// each is marked incomplete rather than guessed.
+/// A child whose parent is not declared here joins a stand-in for it (see
+/// [`RouteTable::elsewhere`]), so what the child proves alone is still judged.
 pub fn attach_children(model: &mut crate::model::Model, children: Vec<ChildResource>) {
     for c in children {
         let resource = Some(c.address.clone());
-        match c.parent_name.to_tf_string() {
-            Some(parent) => {
-                if c.is_route {
-                    let r = route(&c.node, resource);
-                    for t in model
-                        .route_tables
-                        .iter_mut()
-                        .filter(|t| t.name.known().is_some_and(|n| n.eq_ignore_ascii_case(&parent)))
-                    {
+        let stand_in_address = c
+            .parent_address
+            .clone()
+            .or_else(|| c.parent_name.to_tf_string())
+            .unwrap_or_else(|| format!("the parent of {}", c.address));
+        let stand_in_name = match c.parent_name.to_tf_string() {
+            Some(n) => Field::Known(n, c.origin.clone()),
+            None => Field::unknown(Unresolved {
+                reason: format!("the name of the {} of {} is unknown", c.parent_type, c.address),
+                origin: c.origin.clone(),
+            }),
+        };
+        if c.is_route {
+            let r = Route {
+                next_hop_firewall: c.next_hop_firewall.clone(),
+                ..route(&c.node, resource)
+            };
+            match find_parent(model.route_tables.iter().map(|t| (t.address.as_str(), &t.name, t.elsewhere)), &c) {
+                Parent::Found(found) => {
+                    for (_, t) in model.route_tables.iter_mut().enumerate().filter(|(i, _)| found.contains(i)) {
                         t.routes.push(r.clone());
                     }
-                } else {
-                    let rule = security_rule(&c.node, resource);
-                    for n in model
-                        .nsgs
-                        .iter_mut()
-                        .filter(|n| n.name.known().is_some_and(|x| x.eq_ignore_ascii_case(&parent)))
-                    {
+                }
+                Parent::Ambiguous(found, why) => {
+                    for (_, t) in model.route_tables.iter_mut().enumerate().filter(|(i, _)| found.contains(i)) {
+                        t.incomplete.push(why.clone());
+                    }
+                }
+                Parent::Elsewhere => match model.route_tables.iter_mut().find(|t| t.elsewhere && t.address == stand_in_address) {
+                    Some(t) => t.routes.push(r),
+                    None => {
+                        let mut t = RouteTable::elsewhere(stand_in_address, stand_in_name, c.origin.clone(), c.dialect);
+                        t.routes.push(r);
+                        model.route_tables.push(t);
+                    }
+                },
+            }
+        } else {
+            let rule = security_rule(&c.node, resource);
+            match find_parent(model.nsgs.iter().map(|n| (n.address.as_str(), &n.name, n.elsewhere)), &c) {
+                Parent::Found(found) => {
+                    for (_, n) in model.nsgs.iter_mut().enumerate().filter(|(i, _)| found.contains(i)) {
                         n.rules.push(rule.clone());
                     }
                 }
-            }
-            None => {
-                let why = Unresolved {
-                    reason: format!("{} may belong to this {}: its parent's name is unknown", c.address, c.parent_type),
-                    origin: c.origin.clone(),
-                };
-                if c.is_route {
-                    model.route_tables.iter_mut().for_each(|t| t.incomplete.push(why.clone()));
-                } else {
-                    model.nsgs.iter_mut().for_each(|n| n.incomplete.push(why.clone()));
+                Parent::Ambiguous(found, why) => {
+                    for (_, n) in model.nsgs.iter_mut().enumerate().filter(|(i, _)| found.contains(i)) {
+                        n.incomplete.push(why.clone());
+                    }
                 }
+                Parent::Elsewhere => match model.nsgs.iter_mut().find(|n| n.elsewhere && n.address == stand_in_address) {
+                    Some(n) => n.rules.push(rule),
+                    None => {
+                        let mut n = Nsg::elsewhere(stand_in_address, stand_in_name, c.origin.clone(), c.dialect);
+                        n.rules.push(rule);
+                        model.nsgs.push(n);
+                    }
+                },
             }
         }
     }
@@ -387,18 +483,30 @@ pub fn attach_children(model: &mut crate::model::Model, children: Vec<ChildResou
 }
 
 /// A subnet from `{ name, properties: { routeTable: { id }, networkSecurityGroup: { id } } }`.
-pub fn subnet(item: &Node, address: String) -> Subnet {
+pub fn subnet(item: &Node, address: String, vnet: Option<Link>) -> Subnet {
     let props = item
         .get("properties")
         .unwrap_or_else(|| Node::value(Val::Null, item.origin.clone()));
     let id_of = |key: &str| props.present(key).and_then(|n| n.present("id")).map(|id| Link::Id(id.string("id")));
+    // The older child form names the subnet "vnet/subnet".
+    let (name, vnet) = match string_prop(item, "name").unwrap_or_else(|| missing("name", &item.origin)) {
+        Field::Known(n, o) => match n.rsplit_once('/') {
+            Some((v, own)) => (
+                Field::Known(own.to_string(), o.clone()),
+                vnet.or(Some(Link::Id(Field::Known(v.to_string(), o)))),
+            ),
+            None => (Field::Known(n, o), vnet),
+        },
+        unknown => (unknown, vnet),
+    };
     Subnet {
         address,
         namespace: 0,
-        name: string_prop(item, "name").unwrap_or_else(|| missing("name", &item.origin)),
+        name,
         origin: item.origin.clone(),
         route_table: id_of("routeTable"),
         nsg: id_of("networkSecurityGroup"),
+        vnet,
     }
 }
 
@@ -415,7 +523,11 @@ pub fn vnet_subnets(vnet: &Node, vnet_address: &str) -> Vec<Subnet> {
                     .present("name")
                     .and_then(|n| n.to_val().to_tf_string())
                     .unwrap_or_else(|| "?".into());
-                subnet(i, format!("{vnet_address}/subnets/{name}"))
+                subnet(
+                    i,
+                    format!("{vnet_address}/subnets/{name}"),
+                    Some(Link::Address(vnet_address.to_string(), vnet.origin.clone(), 0)),
+                )
             })
             .collect(),
         Err(_) => Vec::new(),
@@ -431,19 +543,396 @@ pub fn gateway(body: &Node, address: String, name: Field<String>, origin: Origin
             .and_then(|n| n.to_val().to_tf_string())
             .is_some_and(|v| v.eq_ignore_ascii_case(want))
     };
-    let reason = if props.present("gatewayDefaultSite").is_some() {
-        "has a default site (gatewayDefaultSite), which forces internet traffic to on-premises"
+    let (kind, reason) = if props.present("gatewayDefaultSite").is_some() {
+        (
+            GatewayRoute::DefaultSite,
+            "has a default site (gatewayDefaultSite), which forces internet traffic to on-premises",
+        )
     } else if is("gatewayType", "ExpressRoute") {
-        "is an ExpressRoute gateway, so on-premises routes (a 0.0.0.0/0 among them) arrive over BGP"
+        (
+            GatewayRoute::ExpressRoute,
+            "is an ExpressRoute gateway, so on-premises routes (a 0.0.0.0/0 among them) arrive over BGP",
+        )
     } else if is("enableBgp", "true") {
-        "has BGP enabled, so on-premises can advertise 0.0.0.0/0"
+        (GatewayRoute::Bgp, "has BGP enabled, so on-premises can advertise 0.0.0.0/0")
     } else {
         return None;
     };
+    // Its network is the one whose GatewaySubnet its IP configuration names.
+    let subnet = props
+        .present("ipConfigurations")
+        .and_then(|l| l.items().ok())
+        .and_then(|items| items.into_iter().next())
+        .and_then(|c| c.get("properties"))
+        .and_then(|p| p.present("subnet"))
+        .and_then(|s| s.present("id"))
+        .map(|id| Link::Id(id.string("id")));
     Some(Gateway {
         address,
+        namespace: 0,
         name,
         origin,
         reason: reason.into(),
+        kind,
+        subnet,
     })
+}
+
+/// A virtual network.
+pub fn vnet(address: String, name: Field<String>, origin: Origin) -> VirtualNetwork {
+    VirtualNetwork {
+        address,
+        namespace: 0,
+        name,
+        resource_group: None,
+        origin,
+    }
+}
+
+/// A peering from `{ name, properties: { remoteVirtualNetwork: { id }, useRemoteGateways, allowGatewayTransit } }`,
+/// local to `vnet`.
+pub fn peering(item: &Node, address: String, vnet: Option<Link>) -> Peering {
+    let props = item
+        .get("properties")
+        .unwrap_or_else(|| Node::value(Val::Null, item.origin.clone()));
+    // Both default to false in the REST API.
+    let flag = |key: &str| match props.present(key) {
+        None => Field::Known(false, item.origin.clone()),
+        Some(n) => match n.to_val() {
+            Val::Bool(b) => Field::Known(b, n.origin.clone()),
+            Val::String(s) if s.eq_ignore_ascii_case("true") || s.eq_ignore_ascii_case("false") => {
+                Field::Known(s.eq_ignore_ascii_case("true"), n.origin.clone())
+            }
+            _ => Field::unknown(Unresolved {
+                reason: format!("{key} is unknown"),
+                origin: n.origin.clone(),
+            }),
+        },
+    };
+    Peering {
+        address,
+        namespace: 0,
+        origin: item.origin.clone(),
+        vnet,
+        remote: props
+            .present("remoteVirtualNetwork")
+            .and_then(|r| r.present("id"))
+            .map(|id| Link::Id(id.string("id"))),
+        use_remote_gateways: flag("useRemoteGateways"),
+        allow_gateway_transit: flag("allowGatewayTransit"),
+    }
+}
+
+/// The peerings written inside a virtual network (`properties.virtualNetworkPeerings`).
+pub fn vnet_peerings(vnet: &Node, vnet_address: &str) -> Vec<Peering> {
+    let Some(list) = vnet.get("properties").and_then(|p| p.present("virtualNetworkPeerings")) else {
+        return Vec::new();
+    };
+    match list.items() {
+        Ok(items) => items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| {
+                peering(
+                    item,
+                    format!("{vnet_address}/virtualNetworkPeerings/{i}"),
+                    Some(Link::Address(vnet_address.to_string(), vnet.origin.clone(), 0)),
+                )
+            })
+            .collect(),
+        Err(_) => Vec::new(),
+    }
+}
+
+/// What a deployment can only finish once every file of it is lowered:
+/// separately declared children, and firewalls with their policies.
+#[derive(Default)]
+pub struct Deferred {
+    pub children: Vec<ChildResource>,
+    /// Each firewall's address and the link to its policy.
+    pub firewall_policies: Vec<(String, Link)>,
+    pub policies: Vec<FirewallPolicy>,
+    pub groups: Vec<RuleCollectionGroup>,
+}
+
+impl Deferred {
+    pub fn extend(&mut self, other: Deferred) {
+        self.children.extend(other.children);
+        self.firewall_policies.extend(other.firewall_policies);
+        self.policies.extend(other.policies);
+        self.groups.extend(other.groups);
+    }
+}
+
+/// `Microsoft.Network/firewallPolicies`: its DNS proxy setting and, once
+/// found, its rule collection groups.
+pub struct FirewallPolicy {
+    pub address: String,
+    pub name: Field<String>,
+    pub dns_proxy: Field<bool>,
+}
+
+/// `Microsoft.Network/firewallPolicies/ruleCollectionGroups`: the network
+/// rules of its filter collections, each with its collection's priority.
+pub struct RuleCollectionGroup {
+    pub parent_address: Option<String>,
+    pub parent_name: Option<String>,
+    pub priority: f64,
+    pub rules: Vec<(f64, FirewallRule)>,
+    pub origin: Origin,
+}
+
+fn number(node: Option<Node>) -> f64 {
+    match node.map(|n| n.to_val()) {
+        Some(Val::Number(n)) => n,
+        Some(Val::String(s)) => s.trim().parse().unwrap_or(f64::MAX),
+        // A collection without a known priority comes last.
+        _ => f64::MAX,
+    }
+}
+
+fn action(node: &Node) -> Field<Access> {
+    match node.present("action").and_then(|a| a.present("type")) {
+        Some(t) => match t.string("type") {
+            Field::Known(s, o) => match Access::parse(&s) {
+                Some(a) => Field::Known(a, o),
+                None => Field::unknown(Unresolved {
+                    reason: format!("action \"{s}\" is not Allow or Deny"),
+                    origin: o,
+                }),
+            },
+            Field::Unknown(u) => Field::Unknown(u),
+        },
+        None => missing("action", &node.origin),
+    }
+}
+
+/// A firewall network rule, in the policy shape (`ipProtocols`) or the
+/// classic one (`protocols`).
+fn firewall_rule(rule: &Node, action: Field<Access>) -> FirewallRule {
+    let mut protocols = list_prop(rule, "ipProtocols", Protocol::parse, "a protocol");
+    protocols.extend(list_prop(rule, "protocols", Protocol::parse, "a protocol"));
+    let mut destinations = list_prop(
+        rule,
+        "destinationAddresses",
+        AddressMatch::parse,
+        "an address prefix or service tag",
+    );
+    destinations.extend(list_prop(
+        rule,
+        "destinationIpGroups",
+        |s| Some(AddressMatch::ApplicationSecurityGroup(s.to_string())),
+        "an IP group",
+    ));
+    FirewallRule {
+        name: string_prop(rule, "name").unwrap_or_else(|| missing("name", &rule.origin)),
+        action,
+        protocols,
+        destination_ports: list_prop(rule, "destinationPorts", PortRange::parse, "a port or port range"),
+        destination_addresses: destinations,
+        destination_fqdns: list_prop(rule, "destinationFqdns", |s| Some(s.to_ascii_lowercase()), "a name"),
+        origin: rule.origin.clone(),
+    }
+}
+
+/// `Microsoft.Network/azureFirewalls`: its classic network rule collections
+/// (by priority), the link to its policy, and its private address when written.
+pub fn firewall(body: &Node, address: String, name: Field<String>, origin: Origin) -> (crate::model::Firewall, Option<Link>) {
+    let props = body.get("properties").unwrap_or_else(|| Node::value(Val::Null, origin.clone()));
+    let mut rules: Vec<(f64, FirewallRule)> = Vec::new();
+    let mut incomplete = Vec::new();
+    if let Some(list) = props.present("networkRuleCollections") {
+        match list.items() {
+            Ok(collections) => {
+                for c in collections {
+                    let cp = c.get("properties").unwrap_or_else(|| Node::value(Val::Null, c.origin.clone()));
+                    let priority = number(cp.present("priority"));
+                    let act = action(&cp);
+                    match cp.present("rules").map(|r| r.items()) {
+                        Some(Ok(items)) => rules.extend(items.iter().map(|r| (priority, firewall_rule(r, act.clone())))),
+                        Some(Err(u)) => incomplete.push(u),
+                        None => {}
+                    }
+                }
+            }
+            Err(u) => incomplete.push(u),
+        }
+    }
+    rules.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let private_ip = props
+        .present("ipConfigurations")
+        .and_then(|l| l.items().ok())
+        .and_then(|items| items.into_iter().next())
+        .and_then(|c| c.get("properties"))
+        .and_then(|p| p.present("privateIPAddress"))
+        .and_then(|ip| ip.string("privateIPAddress").known().cloned());
+    let policy = props
+        .present("firewallPolicy")
+        .and_then(|p| p.present("id"))
+        .map(|id| Link::Id(id.string("id")));
+    let dns_proxy = props
+        .present("additionalProperties")
+        .and_then(|a| a.present("Network.DNS.EnableProxy"))
+        .map(|v| match v.to_val().to_tf_string() {
+            Some(s) => Field::Known(s.eq_ignore_ascii_case("true"), v.origin.clone()),
+            None => Field::unknown(Unresolved {
+                reason: "Network.DNS.EnableProxy is unknown".into(),
+                origin: v.origin.clone(),
+            }),
+        })
+        .unwrap_or_else(|| Field::Known(false, origin.clone()));
+    (
+        crate::model::Firewall {
+            address,
+            namespace: 0,
+            name,
+            origin,
+            rules: rules.into_iter().map(|(_, r)| r).collect(),
+            dns_proxy,
+            private_ip,
+            incomplete,
+        },
+        policy,
+    )
+}
+
+/// `Microsoft.Network/firewallPolicies`.
+pub fn firewall_policy(body: &Node, address: String, name: Field<String>) -> FirewallPolicy {
+    let dns_proxy = match body
+        .get("properties")
+        .and_then(|p| p.present("dnsSettings"))
+        .and_then(|d| d.present("enableProxy"))
+    {
+        None => Field::Known(false, body.origin.clone()),
+        Some(n) => match n.to_val() {
+            Val::Bool(b) => Field::Known(b, n.origin.clone()),
+            _ => Field::unknown(Unresolved {
+                reason: "dnsSettings.enableProxy is unknown".into(),
+                origin: n.origin.clone(),
+            }),
+        },
+    };
+    FirewallPolicy { address, name, dns_proxy }
+}
+
+/// `Microsoft.Network/firewallPolicies/ruleCollectionGroups`: only filter
+/// collections' network rules can carry TCP 1688.
+pub fn rule_collection_group(
+    body: &Node,
+    parent_address: Option<String>,
+    parent_name: Option<String>,
+    origin: Origin,
+) -> RuleCollectionGroup {
+    let props = body.get("properties").unwrap_or_else(|| Node::value(Val::Null, origin.clone()));
+    let mut rules = Vec::new();
+    if let Some(Ok(collections)) = props.present("ruleCollections").map(|l| l.items()) {
+        for c in collections {
+            let kind = c.present("ruleCollectionType").and_then(|t| t.to_val().to_tf_string());
+            if kind.is_some_and(|k| !k.eq_ignore_ascii_case("FirewallPolicyFilterRuleCollection")) {
+                continue;
+            }
+            let priority = number(c.present("priority"));
+            let act = action(&c);
+            if let Some(Ok(items)) = c.present("rules").map(|r| r.items()) {
+                for r in items {
+                    let is_network = r
+                        .present("ruleType")
+                        .and_then(|t| t.to_val().to_tf_string())
+                        .is_some_and(|t| t.eq_ignore_ascii_case("NetworkRule"));
+                    if is_network {
+                        rules.push((priority, firewall_rule(&r, act.clone())));
+                    }
+                }
+            }
+        }
+    }
+    rules.sort_by(|a, b| a.0.total_cmp(&b.0));
+    RuleCollectionGroup {
+        parent_address,
+        parent_name,
+        priority: number(props.present("priority")),
+        rules,
+        origin,
+    }
+}
+
+/// Finishes a deployment: attaches its children, and gives each firewall
+/// its policy's rule collection groups (by priority) and DNS proxy setting.
+pub fn finish(model: &mut crate::model::Model, deferred: Deferred) {
+    attach_children(model, deferred.children);
+    let by_address = |a: &str, p: &str| a == p || a.strip_prefix(p).is_some_and(|r| r.starts_with('['));
+    // Each group joins the policy its address names, else the one policy of its name.
+    let mut groups: Vec<Vec<&RuleCollectionGroup>> = deferred.policies.iter().map(|_| Vec::new()).collect();
+    for g in &deferred.groups {
+        let by_addr: Vec<usize> = match &g.parent_address {
+            Some(pa) => (0..deferred.policies.len())
+                .filter(|i| deferred.policies.get(*i).is_some_and(|p| by_address(&p.address, pa)))
+                .collect(),
+            None => Vec::new(),
+        };
+        let found = if by_addr.len() == 1 {
+            by_addr
+        } else {
+            let named: Vec<usize> = (0..deferred.policies.len())
+                .filter(|i| {
+                    deferred.policies.get(*i).is_some_and(|p| {
+                        p.name
+                            .known()
+                            .zip(g.parent_name.as_ref())
+                            .is_some_and(|(a, b)| a.eq_ignore_ascii_case(b))
+                    })
+                })
+                .collect();
+            if named.len() == 1 {
+                named
+            } else {
+                Vec::new()
+            }
+        };
+        for i in found {
+            if let Some(list) = groups.get_mut(i) {
+                list.push(g);
+            }
+        }
+    }
+    for (address, link) in &deferred.firewall_policies {
+        let Some(fw) = model.firewalls.iter_mut().find(|f| &f.address == address) else {
+            continue;
+        };
+        let policy = match link {
+            Link::Id(Field::Known(id, _)) => {
+                let name = crate::model::ResourceId::parse(id).name().to_ascii_lowercase();
+                let named: Vec<usize> = (0..deferred.policies.len())
+                    .filter(|i| {
+                        deferred
+                            .policies
+                            .get(*i)
+                            .is_some_and(|p| p.name.known().is_some_and(|n| n.to_ascii_lowercase() == name))
+                    })
+                    .collect();
+                if named.len() == 1 {
+                    named.first().copied()
+                } else {
+                    None
+                }
+            }
+            Link::Address(a, _, _) => deferred.policies.iter().position(|p| by_address(&p.address, a)),
+            Link::Id(Field::Unknown(_)) => None,
+        };
+        match policy.and_then(|i| deferred.policies.get(i).zip(groups.get(i))) {
+            Some((p, gs)) => {
+                let mut gs = gs.clone();
+                gs.sort_by(|a, b| a.priority.total_cmp(&b.priority));
+                fw.rules.extend(gs.iter().flat_map(|g| g.rules.iter().map(|(_, r)| r.clone())));
+                fw.dns_proxy = p.dns_proxy.clone();
+            }
+            None => fw.incomplete.push(Unresolved {
+                reason: match link {
+                    Link::Id(Field::Unknown(u)) => format!("the firewall's policy is unknown: {}", u.reason),
+                    _ => "the firewall's policy is not in the code checked".into(),
+                },
+                origin: link.origin().clone(),
+            }),
+        }
+    }
 }

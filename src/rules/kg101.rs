@@ -35,7 +35,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>, notes: &mut Vec<Undecided>) {
             for ar in &routes {
                 match &ar.decision {
                     // Through a firewall declared in the code, KG301 decides.
-                    RouteDecision::Known(er) if firewall_for(ctx.model, er).is_some() => {}
+                    RouteDecision::Known(er) if firewall_for(ctx.model, table, er).is_some() => {}
                     RouteDecision::Known(er) if breaks(er) && !er.is_host_route() => broken.push((ar.address, er.clone())),
                     RouteDecision::Known(_) => {}
                     RouteDecision::Unknown(why) => {

@@ -8,7 +8,8 @@
 //! default; with gateway route propagation off, nothing is learned at all.
 
 use super::{and_list, display_name, Context, Finding, Fix, Label, Rule, Undecided};
-use crate::model::{Field, RoutePrefix, Subnet};
+use crate::analysis::Tri;
+use crate::model::{Field, Gateway, GatewayRoute, Model, RoutePrefix, Subnet, Unresolved};
 
 pub const CODE: &str = "KG104";
 
@@ -37,16 +38,102 @@ const INFRASTRUCTURE_SUBNETS: &[&str] = &[
     "RouteServerSubnet",
 ];
 
+/// Where a subnet's default route would come from.
+enum Source<'a> {
+    Gateway(&'a Gateway),
+    Assumed,
+}
+
+/// Whether a gateway's routes reach a subnet: yes, no, or unknown because
+/// of these missing facts.
+enum Reach<'a> {
+    Yes(&'a Gateway),
+    No,
+    Unknown(Vec<Unresolved>),
+}
+
+/// A gateway's routes reach the subnets of its own network, and of networks
+/// peered with it whose peering uses the remote gateway (the gateway's side
+/// allowing transit). Only gateways of the subnet's own deployment unit can
+/// leave the question open; one of another unit reaches it only through
+/// networks both sides resolve to the same.
+fn reach<'a>(model: &'a Model, si: usize, subnet: &Subnet) -> Reach<'a> {
+    let sv = model.vnet_of_subnet(si);
+    let mut blockers = Vec::new();
+    for (gi, g) in model.gateways.iter().enumerate() {
+        let same_unit = g.namespace == subnet.namespace;
+        let gv = model.vnet_of_gateway(gi);
+        let (Some(s), Some(gk)) = (sv, gv) else {
+            if same_unit {
+                if sv.is_none() {
+                    blockers.push(Unresolved {
+                        reason: format!(
+                            "the virtual network of subnet {} is not known, so whether gateway {} reaches it is not known",
+                            display_name(&subnet.name, &subnet.address),
+                            display_name(&g.name, &g.address)
+                        ),
+                        origin: subnet
+                            .vnet
+                            .as_ref()
+                            .map(|l| l.origin().clone())
+                            .unwrap_or_else(|| subnet.origin.clone()),
+                    });
+                }
+                if gv.is_none() {
+                    blockers.push(Unresolved {
+                        reason: format!(
+                            "the virtual network of gateway {} is not known (its IP configuration's subnet is not found), so which subnets it reaches is not known",
+                            display_name(&g.name, &g.address)
+                        ),
+                        origin: g.subnet.as_ref().map(|l| l.origin().clone()).unwrap_or_else(|| g.origin.clone()),
+                    });
+                }
+            }
+            continue;
+        };
+        if s == gk {
+            return Reach::Yes(g);
+        }
+        for p in model.peerings_between(s, gk) {
+            match &p.use_remote_gateways {
+                Field::Known(false, _) => continue,
+                Field::Unknown(u) => {
+                    blockers.push((**u).clone());
+                    continue;
+                }
+                Field::Known(true, _) => {}
+            }
+            // The gateway's side must allow transit; a side not in the code may.
+            let mut transit = Tri::Yes;
+            for back in model.peerings_between(gk, s) {
+                match &back.allow_gateway_transit {
+                    Field::Known(true, _) => {}
+                    Field::Known(false, _) => transit = Tri::No,
+                    Field::Unknown(u) => {
+                        if transit == Tri::Yes {
+                            transit = Tri::Unknown(vec![(**u).clone()]);
+                        }
+                    }
+                }
+            }
+            match transit {
+                Tri::Yes => return Reach::Yes(g),
+                Tri::No => {}
+                Tri::Unknown(u) => blockers.extend(u),
+            }
+        }
+    }
+    if blockers.is_empty() {
+        Reach::No
+    } else {
+        Reach::Unknown(blockers)
+    }
+}
+
 fn check(ctx: &Context, out: &mut Vec<Finding>, notes: &mut Vec<Undecided>) {
-    let source = match (ctx.model.gateways.first(), ctx.assume_bgp_default_route) {
-        (_, true) => None,
-        (Some(g), false) => Some(g),
-        (None, false) => return,
-    };
-    let why = match source {
-        Some(g) => format!("gateway {} {}", display_name(&g.name, &g.address), g.reason),
-        None => "--assume-bgp-default-route says on-premises advertises 0.0.0.0/0".to_string(),
-    };
+    if ctx.model.gateways.is_empty() && !ctx.assume_bgp_default_route {
+        return;
+    }
     for (si, subnet) in ctx.model.subnets.iter().enumerate() {
         if subnet
             .name
@@ -55,6 +142,16 @@ fn check(ctx: &Context, out: &mut Vec<Finding>, notes: &mut Vec<Undecided>) {
         {
             continue;
         }
+        // The user's word applies to every subnet; a gateway only to those it reaches.
+        let (source, reach_blockers) = if ctx.assume_bgp_default_route {
+            (Some(Source::Assumed), Vec::new())
+        } else {
+            match reach(ctx.model, si, subnet) {
+                Reach::Yes(g) => (Some(Source::Gateway(g)), Vec::new()),
+                Reach::No => continue,
+                Reach::Unknown(b) => (None, b),
+            }
+        };
         let table = ctx.model.route_table_of(si);
         for endpoint in &ctx.policy.endpoints {
             let cloud = ctx.cloud_for(table.map(|t| &t.cloud).unwrap_or(&None));
@@ -69,7 +166,9 @@ fn check(ctx: &Context, out: &mut Vec<Finding>, notes: &mut Vec<Undecided>) {
                         Field::Known(false, _) => continue,
                         Field::Known(true, _) => {}
                         Field::Unknown(u) => {
-                            notes.push(undecided(subnet, endpoint, vec![(**u).clone()]));
+                            let mut b = reach_blockers.clone();
+                            b.push((**u).clone());
+                            notes.push(undecided(subnet, endpoint, b));
                             continue;
                         }
                     }
@@ -81,7 +180,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>, notes: &mut Vec<Undecided>) {
                             match &r.address_prefix {
                                 Field::Known(RoutePrefix::Net(n), _) if n.contains(addr) => covered = true,
                                 Field::Known(RoutePrefix::Net(_), _) => {}
-                                Field::Known(RoutePrefix::ServiceTag(_), o) => blockers.push(crate::model::Unresolved {
+                                Field::Known(RoutePrefix::ServiceTag(_), o) => blockers.push(Unresolved {
                                     reason: "a route's prefix is a service tag whose addresses kmsguard does not know".into(),
                                     origin: o.clone(),
                                 }),
@@ -93,7 +192,9 @@ fn check(ctx: &Context, out: &mut Vec<Finding>, notes: &mut Vec<Undecided>) {
                         }
                     }
                     if !exposed.is_empty() && !blockers.is_empty() {
-                        notes.push(undecided(subnet, endpoint, blockers));
+                        let mut b = reach_blockers.clone();
+                        b.extend(blockers);
+                        notes.push(undecided(subnet, endpoint, b));
                         continue;
                     }
                     exposed
@@ -102,6 +203,30 @@ fn check(ctx: &Context, out: &mut Vec<Finding>, notes: &mut Vec<Undecided>) {
             if exposed.is_empty() {
                 continue;
             }
+            let Some(source) = &source else {
+                notes.push(undecided(subnet, endpoint, reach_blockers.clone()));
+                continue;
+            };
+            let why = match source {
+                Source::Gateway(g) => format!("gateway {} {}", display_name(&g.name, &g.address), g.reason),
+                Source::Assumed => "--assume-bgp-default-route says on-premises advertises 0.0.0.0/0".to_string(),
+            };
+            // A default site forces the route without BGP; the others learn it over BGP.
+            let learned = match source {
+                Source::Gateway(g) if g.kind == GatewayRoute::DefaultSite => format!(
+                    "the default route that gateway {}'s default site forces (forced tunneling)",
+                    display_name(&g.name, &g.address)
+                ),
+                Source::Gateway(g) if g.kind == GatewayRoute::ExpressRoute => format!(
+                    "a default route learned over BGP from ExpressRoute gateway {}",
+                    display_name(&g.name, &g.address)
+                ),
+                Source::Gateway(g) => format!(
+                    "a default route learned over BGP from VPN gateway {}",
+                    display_name(&g.name, &g.address)
+                ),
+                Source::Assumed => "a default route learned over BGP".to_string(),
+            };
             let name = display_name(&subnet.name, &subnet.address);
             let how = match table {
                 None => "has no route table".to_string(),
@@ -114,7 +239,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>, notes: &mut Vec<Undecided>) {
                 CODE,
                 &subnet.address,
                 format!(
-                    "subnet {name} {how}: a default route learned over BGP would send {} traffic ({}) away from Internet",
+                    "subnet {name} {how}: {learned} would send {} traffic ({}) away from Internet",
                     endpoint.title,
                     exposed.join(", ")
                 ),
@@ -123,7 +248,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>, notes: &mut Vec<Undecided>) {
                     message: format!("this subnet can learn 0.0.0.0/0: {why}"),
                 },
             );
-            if let Some(g) = source {
+            if let Source::Gateway(g) = source {
                 f.related.push(Label {
                     origin: g.origin.clone(),
                     message: format!("this gateway {}", g.reason),
@@ -148,7 +273,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>, notes: &mut Vec<Undecided>) {
     }
 }
 
-fn undecided(subnet: &Subnet, endpoint: &crate::policy::Endpoint, blockers: Vec<crate::model::Unresolved>) -> Undecided {
+fn undecided(subnet: &Subnet, endpoint: &crate::policy::Endpoint, blockers: Vec<Unresolved>) -> Undecided {
     Undecided {
         rule: CODE,
         resource: subnet.address.clone(),
@@ -164,10 +289,14 @@ fn undecided(subnet: &Subnet, endpoint: &crate::policy::Endpoint, blockers: Vec<
 
 #[cfg(test)]
 mod tests {
-    use crate::model::{Gateway, Link, Model, Subnet};
+    use crate::model::{Field, Gateway, GatewayRoute, Link, Model, Peering, Subnet};
     use crate::rules::testkit::*;
 
     fn subnet(name: &str, table: Option<&str>) -> Subnet {
+        in_vnet(name, table, Some("vnet-hub"))
+    }
+
+    fn in_vnet(name: &str, table: Option<&str>, vnet: Option<&str>) -> Subnet {
         Subnet {
             address: format!("azurerm_subnet.{name}"),
             namespace: 0,
@@ -175,15 +304,39 @@ mod tests {
             origin: here(),
             route_table: table.map(|t| Link::Address(format!("azurerm_route_table.{t}"), here(), 0)),
             nsg: None,
+            vnet: vnet.map(|v| Link::Id(known(v.into()))),
         }
     }
 
     fn gateway() -> Gateway {
+        gateway_in(GatewayRoute::DefaultSite, Some("vnet-hub"), 0)
+    }
+
+    fn gateway_in(kind: GatewayRoute, vnet: Option<&str>, namespace: u32) -> Gateway {
         Gateway {
             address: "azurerm_virtual_network_gateway.vpn".into(),
+            namespace,
             name: known("vgw".into()),
             origin: here(),
             reason: "has a default site, which forces traffic to on-premises".into(),
+            kind,
+            subnet: vnet.map(|v| {
+                Link::Id(known(format!(
+                    "/subscriptions/s/resourceGroups/g/providers/Microsoft.Network/virtualNetworks/{v}/subnets/GatewaySubnet"
+                )))
+            }),
+        }
+    }
+
+    fn peering(from: &str, to: &str, use_remote: Field<bool>, transit: Field<bool>) -> Peering {
+        Peering {
+            address: format!("azurerm_virtual_network_peering.{from}"),
+            namespace: 0,
+            origin: here(),
+            vnet: Some(Link::Id(known(from.into()))),
+            remote: Some(Link::Id(known(format!("/providers/Microsoft.Network/virtualNetworks/{to}")))),
+            use_remote_gateways: use_remote,
+            allow_gateway_transit: transit,
         }
     }
 
@@ -194,7 +347,124 @@ mod tests {
             gateways: vec![gateway()],
             ..Model::default()
         };
-        assert_eq!(codes(&m), vec!["KG104"]);
+        let found = run(&m);
+        assert_eq!(found.iter().map(|f| f.0).collect::<Vec<_>>(), vec!["KG104"]);
+        // A default site is forced tunneling, not BGP: the message says which.
+        assert!(found[0].1.contains("default site forces (forced tunneling)"), "{found:?}");
+        assert!(!found[0].1.contains("BGP"), "{found:?}");
+    }
+
+    #[test]
+    fn messages_tell_bgp_from_expressroute() {
+        for (kind, says) in [
+            (GatewayRoute::Bgp, "learned over BGP from VPN gateway vgw"),
+            (GatewayRoute::ExpressRoute, "learned over BGP from ExpressRoute gateway vgw"),
+        ] {
+            let m = Model {
+                subnets: vec![subnet("app", None)],
+                gateways: vec![gateway_in(kind, Some("vnet-hub"), 0)],
+                ..Model::default()
+            };
+            let found = run(&m);
+            assert!(found.len() == 1 && found[0].1.contains(says), "{found:?}");
+        }
+    }
+
+    #[test]
+    fn a_gateway_reaches_only_its_own_network_and_peers_that_use_it() {
+        let spoke = || in_vnet("spoke", None, Some("vnet-spoke"));
+        // Another network, no peering: the gateway's routes never get there.
+        let alone = Model {
+            subnets: vec![spoke()],
+            gateways: vec![gateway()],
+            ..Model::default()
+        };
+        assert_eq!(codes(&alone), Vec::<&str>::new());
+        // Peered, using the remote gateway: they do.
+        let using = Model {
+            subnets: vec![spoke()],
+            gateways: vec![gateway()],
+            peerings: vec![peering("vnet-spoke", "vnet-hub", known(true), known(false))],
+            ..Model::default()
+        };
+        assert_eq!(codes(&using), vec!["KG104"]);
+        // Peered without using it, or the hub refusing transit: they don't.
+        for peerings in [
+            vec![peering("vnet-spoke", "vnet-hub", known(false), known(false))],
+            vec![
+                peering("vnet-spoke", "vnet-hub", known(true), known(false)),
+                peering("vnet-hub", "vnet-spoke", known(false), known(false)),
+            ],
+        ] {
+            let m = Model {
+                subnets: vec![spoke()],
+                gateways: vec![gateway()],
+                peerings,
+                ..Model::default()
+            };
+            assert_eq!(codes(&m), Vec::<&str>::new());
+        }
+        // Whether the peering uses it is unknown: a note.
+        let unknown_use = Model {
+            subnets: vec![spoke()],
+            gateways: vec![gateway()],
+            peerings: vec![peering(
+                "vnet-spoke",
+                "vnet-hub",
+                unknown("var.use_remote has no value"),
+                known(false),
+            )],
+            ..Model::default()
+        };
+        assert_eq!(codes(&unknown_use), vec!["KG901"]);
+    }
+
+    #[test]
+    fn an_unknown_network_is_a_note_naming_it_not_a_finding() {
+        for (subnet_vnet, gateway_vnet, names) in [
+            (None, Some("vnet-hub"), "the virtual network of subnet app is not known"),
+            (Some("vnet-hub"), None, "the virtual network of gateway vgw is not known"),
+        ] {
+            let m = Model {
+                subnets: vec![in_vnet("app", None, subnet_vnet)],
+                gateways: vec![gateway_in(GatewayRoute::Bgp, gateway_vnet, 0)],
+                ..Model::default()
+            };
+            let found = run(&m);
+            assert_eq!(found.iter().map(|f| f.0).collect::<Vec<_>>(), vec!["KG901"], "{found:?}");
+            assert!(found[0].1.contains(names), "{found:?}");
+        }
+    }
+
+    #[test]
+    fn a_gateway_of_another_unit_says_nothing_about_this_one() {
+        // Even with both networks unknown, or named alike: units do not share names.
+        for (subnet_vnet, gateway_vnet) in [(None, None), (Some("vnet-hub"), Some("vnet-hub"))] {
+            let m = Model {
+                subnets: vec![in_vnet("app", None, subnet_vnet)],
+                gateways: vec![gateway_in(GatewayRoute::Bgp, gateway_vnet, 7)],
+                ..Model::default()
+            };
+            assert_eq!(codes(&m), Vec::<&str>::new());
+        }
+    }
+
+    #[test]
+    fn the_assumption_applies_to_every_subnet() {
+        let m = Model {
+            subnets: vec![in_vnet("a", None, None), in_vnet("b", None, Some("vnet-x"))],
+            ..Model::default()
+        };
+        let policy = policy();
+        let ctx = crate::rules::Context {
+            model: &m,
+            policy: &policy,
+            cloud: "public",
+            cloud_forced: false,
+            assume_bgp_default_route: true,
+        };
+        let found = crate::rules::check(&ctx);
+        assert_eq!(found.iter().filter(|f| f.code == "KG104").count(), 2, "{found:?}");
     }
 
     #[test]

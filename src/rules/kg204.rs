@@ -43,11 +43,11 @@ fn check(ctx: &Context, out: &mut Vec<Finding>, notes: &mut Vec<Undecided>) {
         // The NSGs the traffic meets: each NIC's, then the subnet's.
         let mut nsgs: Vec<(&Nsg, String)> = Vec::new();
         for nic in ctx.model.nics_in(si) {
-            if let Some(n) = ctx.model.nsg_of(nic.nsg.as_ref()) {
+            if let Some(n) = ctx.model.nsg_of(nic.namespace, nic.nsg.as_ref()) {
                 nsgs.push((n, format!("network interface {}", display_name(&nic.name, &nic.address))));
             }
         }
-        if let Some(n) = ctx.model.nsg_of(subnet.nsg.as_ref()) {
+        if let Some(n) = ctx.model.nsg_of(subnet.namespace, subnet.nsg.as_ref()) {
             nsgs.push((n, format!("subnet {}", display_name(&subnet.name, &subnet.address))));
         }
         if nsgs.is_empty() {
@@ -161,6 +161,7 @@ mod tests {
             origin: here(),
             route_table: Some(Link::Address(format!("azurerm_route_table.{table}"), here(), 0)),
             nsg: Some(Link::Address(format!("azurerm_network_security_group.{nsg}"), here(), 0)),
+            vnet: None,
         }
     }
 

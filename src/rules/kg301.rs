@@ -38,7 +38,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>, notes: &mut Vec<Undecided>) {
             let mut blocked = Vec::new();
             for ar in required_routes(table, endpoint, cloud) {
                 let RouteDecision::Known(er) = &ar.decision else { continue };
-                let Some(fw) = firewall_for(ctx.model, er) else { continue };
+                let Some(fw) = firewall_for(ctx.model, table, er) else { continue };
                 match allows(fw, ar.address, endpoint.protocol, endpoint.port, &names) {
                     Tri::Yes => {}
                     Tri::No => blocked.push((ar.address, er.clone(), fw)),

@@ -69,11 +69,19 @@ fn check(ctx: &Context, code: &'static str, service: &PlatformService, out: &mut
             code,
             &nsg.address,
             format!(
-                "NSG {name} blocks {} traffic: rule {rule_name}{priority} denies the {} service tag on {}{}",
+                "NSG {name} blocks {} traffic: rule {rule_name}{priority} denies the {} service tag on {}{}{}",
                 service.title,
                 service.tag,
                 describe(&first.flows),
-                conditional_note(&nsg.conditional)
+                conditional_note(&nsg.conditional),
+                if nsg.elsewhere {
+                    format!(
+                        " (the NSG is declared outside this code and its other rules are not in it: only an allow of {} with a lower priority number there would shadow this deny)",
+                        service.tag
+                    )
+                } else {
+                    String::new()
+                }
             ),
             Label {
                 origin: tag_origin(first.rule, &service.tag),

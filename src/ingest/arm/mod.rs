@@ -16,7 +16,7 @@ use crate::ingest::azure::{self, Node, NodeKind, Resource};
 use crate::ingest::value::Val;
 use crate::ingest::FileError;
 use crate::limits::{Budget, Limits};
-use crate::model::{Dialect, Field, Model, Unresolved};
+use crate::model::{Dialect, Field, Link, Model, Unresolved};
 use crate::source::{indent_at, line_start, FileId, Origin};
 
 /// Nested deployments deeper than this are not followed.
@@ -84,7 +84,7 @@ pub fn lower(template: &ArmDoc, params: Option<&ArmDoc>, limits: Limits) -> Mode
         text: &template.text,
         inherited: None,
         model: Model::default(),
-        children: Vec::new(),
+        deferred: azure::Deferred::default(),
     };
     let scope = template_scope(&template.root, values, 0, &budget);
     walker.template(&template.root, &scope, 0);
@@ -122,7 +122,7 @@ struct Walker<'t> {
     /// Set while inside a nested deployment that may not be deployed.
     inherited: Option<Unresolved>,
     model: Model,
-    children: Vec<azure::ChildResource>,
+    deferred: azure::Deferred,
 }
 
 impl<'t> Walker<'t> {
@@ -254,7 +254,11 @@ impl<'t> Walker<'t> {
                     authoring: self.authoring(r, &full_name),
                 };
                 if lower_type.ends_with("routetables") {
-                    self.model.route_tables.push(azure::route_table(res));
+                    let mut table = azure::route_table(res);
+                    for route in &mut table.routes {
+                        route.next_hop_firewall = route.next_hop_ip.as_ref().and_then(|ip| self.firewall_ref(ip.origin()));
+                    }
+                    self.model.route_tables.push(table);
                 } else {
                     self.model.nsgs.push(azure::nsg(res));
                 }
@@ -270,18 +274,27 @@ impl<'t> Walker<'t> {
                     None => (full_name.clone(), full_name.clone()),
                 };
                 let mut node = self.node(r, scope, 0);
+                let next_hop_firewall = node
+                    .get("properties")
+                    .and_then(|p| p.present("nextHopIpAddress"))
+                    .and_then(|ip| self.firewall_ref(&ip.origin));
                 if let NodeKind::Object(props) = &mut node.kind {
                     props.retain(|(k, _)| !k.eq_ignore_ascii_case("name"));
                     let name_origin = r.get("name").map(|j| self.origin(j)).unwrap_or_else(|| origin.clone());
                     props.push(("name".into(), Node::value(own_name, name_origin)));
                 }
-                self.children.push(azure::ChildResource {
+                // Nested in its parent's `resources`, the child names its parent's address.
+                let parent_address = parent.and_then(|(pt, pn)| pn.to_tf_string().map(|pn| format!("{pt}/{pn}")));
+                self.deferred.children.push(azure::ChildResource {
                     parent_type: if is_route { "route table" } else { "NSG" },
                     parent_name,
+                    parent_address,
                     is_route,
                     address,
                     node,
                     origin,
+                    dialect: Dialect::Arm,
+                    next_hop_firewall,
                 });
             }
             "microsoft.network/virtualnetworkgateways" => {
@@ -290,12 +303,49 @@ impl<'t> Walker<'t> {
                     self.model.gateways.push(g);
                 }
             }
+            "microsoft.network/azurefirewalls" => {
+                let body = self.node(r, scope, 0);
+                let (fw, policy) = azure::firewall(&body, address.clone(), name_field(&full_name), origin.clone());
+                if let Some(p) = policy {
+                    self.deferred.firewall_policies.push((address.clone(), p));
+                }
+                self.model.firewalls.push(fw);
+            }
+            "microsoft.network/firewallpolicies" => {
+                let body = self.node(r, scope, 0);
+                let policy = azure::firewall_policy(&body, address.clone(), name_field(&full_name));
+                self.deferred.policies.push(policy);
+            }
+            "microsoft.network/firewallpolicies/rulecollectiongroups" => {
+                let body = self.node(r, scope, 0);
+                let parent_address = parent.and_then(|(pt, pn)| pn.to_tf_string().map(|pn| format!("{pt}/{pn}")));
+                let parent_name = full_name
+                    .to_tf_string()
+                    .and_then(|n| n.rsplit_once('/').map(|(p, _)| p.to_string()));
+                let group = azure::rule_collection_group(&body, parent_address, parent_name, origin.clone());
+                self.deferred.groups.push(group);
+            }
             "microsoft.network/virtualnetworks" => {
                 let body = self.node(r, scope, 0);
+                let vnet = azure::vnet(address.clone(), name_field(&full_name), origin.clone());
                 self.model.subnets.extend(azure::vnet_subnets(&body, &address));
+                self.model.peerings.extend(azure::vnet_peerings(&body, &address));
+                self.model.vnets.push(vnet);
+            }
+            "microsoft.network/virtualnetworks/virtualnetworkpeerings" => {
+                let body = self.node(r, scope, 0);
+                let vnet = full_name.to_tf_string().and_then(|n| {
+                    n.rsplit_once('/')
+                        .map(|(v, _)| Link::Id(Field::Known(v.to_string(), origin.clone())))
+                });
+                self.model.peerings.push(azure::peering(&body, address.clone(), vnet));
             }
             "microsoft.network/virtualnetworks/subnets" => {
                 let mut body = self.node(r, scope, 0);
+                let vnet = full_name.to_tf_string().and_then(|n| {
+                    n.rsplit_once('/')
+                        .map(|(v, _)| Link::Id(Field::Known(v.to_string(), origin.clone())))
+                });
                 if let NodeKind::Object(props) = &mut body.kind {
                     let own = full_name.to_tf_string().and_then(|n| n.rsplit('/').next().map(String::from));
                     if let Some(own) = own {
@@ -303,7 +353,7 @@ impl<'t> Walker<'t> {
                         props.push(("name".into(), Node::value(Val::String(own), origin.clone())));
                     }
                 }
-                self.model.subnets.push(azure::subnet(&body, address.clone()));
+                self.model.subnets.push(azure::subnet(&body, address.clone(), vnet));
             }
             "microsoft.resources/deployments" => {
                 let outer = std::mem::replace(&mut self.inherited, conditional.clone());
@@ -432,6 +482,20 @@ impl<'t> Walker<'t> {
         Some((name, node))
     }
 
+    /// `[reference(resourceId('Microsoft.Network/azureFirewalls', 'fw-hub')).ipConfigurations[0].properties.privateIPAddress]`:
+    /// a next hop read from the firewall of that (literal) name.
+    fn firewall_ref(&self, at: &Origin) -> Option<Link> {
+        if at.file != self.file {
+            return None;
+        }
+        let text = self.text.get(at.span())?;
+        let lower = text.to_ascii_lowercase();
+        let after = lower.find("microsoft.network/azurefirewalls'")? + "microsoft.network/azurefirewalls'".len();
+        let rest = text.get(after..)?.trim_start().strip_prefix(',')?.trim_start().strip_prefix('\'')?;
+        let name = rest.split('\'').next()?;
+        (!name.is_empty() && lower.contains("privateipaddress")).then(|| Link::Id(Field::Known(name.to_string(), at.clone())))
+    }
+
     /// How a fix is written into this template: a route object before the
     /// first existing route, indented like it.
     fn authoring(&self, r: &Json, name: &Val) -> crate::model::Authoring {
@@ -455,7 +519,7 @@ impl<'t> Walker<'t> {
     }
 
     fn finish(mut self) -> Model {
-        azure::attach_children(&mut self.model, std::mem::take(&mut self.children));
+        azure::finish(&mut self.model, std::mem::take(&mut self.deferred));
         self.model
     }
 }

@@ -19,7 +19,7 @@ use crate::ingest::registry::{self, Resolution};
 use crate::ingest::value::Val;
 use crate::ingest::FileError;
 use crate::limits::{Budget, Limits};
-use crate::model::{Dialect, Field, Model, Unresolved};
+use crate::model::{Dialect, Field, Link, Model, Unresolved};
 use crate::source::{indent_at, line_start, normalise, FileId, Origin};
 
 /// Modules nested deeper than this are not followed (and a module that
@@ -141,10 +141,10 @@ pub fn lower_all(files: &[BicepFile], context: &std::collections::HashSet<PathBu
                     .iter()
                     .map(|set| {
                         let budget = deployment();
-                        ctx.lower(root, bicepparam_values(set, &budget), "", None, &chain, &budget)
+                        ctx.lower(root, bicepparam_values(set, &budget), "", None, &chain, &budget).0
                     })
                     .collect(),
-                None => vec![ctx.lower(root, BTreeMap::new(), "", None, &chain, &deployment())],
+                None => vec![ctx.lower(root, BTreeMap::new(), "", None, &chain, &deployment()).0],
             }
         }));
         let deployed = match ctx.deployed.lock() {
@@ -211,19 +211,23 @@ impl Ctx<'_> {
         conditional: Option<Unresolved>,
         chain: &[PathBuf],
         budget: &Budget,
-    ) -> Model {
+    ) -> (Model, azure::Deferred) {
         let mut w = Walker {
             f,
             model: Model::default(),
-            children: Vec::new(),
+            deferred: azure::Deferred::default(),
             prefix: prefix.to_string(),
             conditional,
         };
         let ev = self.evaluator(f, given, budget);
         w.resources(&ev);
         self.modules(&mut w, &ev, chain);
-        azure::attach_children(&mut w.model, std::mem::take(&mut w.children));
-        w.model
+        // A module's routes and rules may name a parent another file of the
+        // deployment declares: children are attached once, at its root.
+        if chain.len() <= 1 {
+            azure::finish(&mut w.model, std::mem::take(&mut w.deferred));
+        }
+        (w.model, w.deferred)
     }
 
     fn evaluator<'b>(&self, f: &'b BicepFile, given: BTreeMap<String, Val>, budget: &Budget) -> Evaluator<'b> {
@@ -380,7 +384,8 @@ impl Ctx<'_> {
                 }
                 let mut chain = chain.to_vec();
                 chain.push(target_path.clone());
-                let mut model = self.lower(target, given, &prefix, inst.conditional.clone(), &chain, &ev.budget);
+                let (mut model, deferred) = self.lower(target, given, &prefix, inst.conditional.clone(), &chain, &ev.budget);
+                w.deferred.extend(deferred);
                 // The module statement is where this deployment of the file
                 // is decided: findings inside name it, outermost call first.
                 let site = Origin::new(w.f.file, s.span.clone());
@@ -390,12 +395,7 @@ impl Ctx<'_> {
                 for n in &mut model.nsgs {
                     n.called_from.insert(0, site.clone());
                 }
-                w.model.route_tables.extend(model.route_tables);
-                w.model.nsgs.extend(model.nsgs);
-                w.model.subnets.extend(model.subnets);
-                w.model.nics.extend(model.nics);
-                w.model.gateways.extend(model.gateways);
-                w.model.unchecked.extend(model.unchecked);
+                w.model.absorb(model);
             }
         }
     }
@@ -404,7 +404,7 @@ impl Ctx<'_> {
 struct Walker<'f> {
     f: &'f BicepFile,
     model: Model,
-    children: Vec<ChildResource>,
+    deferred: azure::Deferred,
     prefix: String,
     conditional: Option<Unresolved>,
 }
@@ -423,10 +423,18 @@ impl Walker<'_> {
         }
     }
 
-    fn resource(&mut self, ev: &Evaluator, r: &ResourceDecl, span: std::ops::Range<usize>, parent: Option<(&str, &Val)>, outer: &Scope) {
+    /// `parent` is the enclosing resource's type, name and address.
+    fn resource(
+        &mut self,
+        ev: &Evaluator,
+        r: &ResourceDecl,
+        span: std::ops::Range<usize>,
+        parent: Option<(&str, &Val, &str)>,
+        outer: &Scope,
+    ) {
         let (ty, _) = split_type(&r.resource_type);
         let full_type = match parent {
-            Some((pt, _)) if !ty.contains('.') => format!("{pt}/{ty}"),
+            Some((pt, _, _)) if !ty.contains('.') => format!("{pt}/{ty}"),
             _ => ty.clone(),
         };
         let insts = instances_in(ev, &r.value, self.f.file, &self.conditional, outer);
@@ -458,7 +466,20 @@ impl Walker<'_> {
                     Val::Object(o) => o.get("name").cloned(),
                     _ => None,
                 },
-                None => parent.map(|(_, n)| n.clone()),
+                None => parent.map(|(_, n, _)| n.clone()),
+            };
+            let parent_address = match property(inst.body, "parent") {
+                Some(Expr {
+                    kind: ExprKind::Ident(id), ..
+                }) => Some(format!("{}{}", self.prefix, id.name)),
+                Some(_) => None,
+                None => parent.map(|(_, _, a)| a.to_string()),
+            };
+            // A child names its network by the parent's name, as a gateway's
+            // subnet id does, so both find the same network.
+            let parent_vnet = || match parent_name.as_ref().and_then(Val::to_tf_string) {
+                Some(n) => Some(Link::Id(Field::Known(n, self.origin(&span)))),
+                None => parent_address.clone().map(|a| Link::Address(a, self.origin(&span), 0)),
             };
             let address = format!("{}{}{}", self.prefix, r.name.name, inst.suffix);
             let lower = full_type.to_ascii_lowercase();
@@ -479,7 +500,11 @@ impl Walker<'_> {
                         authoring: self.authoring(inst.body, &r.name.name),
                     };
                     if lower.ends_with("routetables") {
-                        self.model.route_tables.push(azure::route_table(res));
+                        let mut table = azure::route_table(res);
+                        for route in &mut table.routes {
+                            route.next_hop_firewall = route.next_hop_ip.as_ref().and_then(|ip| self.firewall_ref(ev, ip.origin()));
+                        }
+                        self.model.route_tables.push(table);
                     } else {
                         self.model.nsgs.push(azure::nsg(res));
                     }
@@ -489,12 +514,63 @@ impl Walker<'_> {
                     if let Some(g) = azure::gateway(&body, address.clone(), name_field, self.origin(&r.name.span)) {
                         self.model.gateways.push(g);
                     }
+                } else if lower == "microsoft.network/azurefirewalls" {
+                    let body = self.node(ev, inst.body, &inst.scope, 0);
+                    let name_field = self.name_field(inst.body, &name);
+                    let (fw, policy) = azure::firewall(&body, address.clone(), name_field, self.origin(&r.name.span));
+                    // `firewallPolicy: { id: policy.id }` names the policy's symbol, whatever its name evaluates to.
+                    let policy = match policy {
+                        Some(Link::Id(id)) => Some(
+                            self.symbol_in(ev, id.origin(), "Microsoft.Network/firewallPolicies", ".id")
+                                .unwrap_or(Link::Id(id)),
+                        ),
+                        other => other,
+                    };
+                    if let Some(p) = policy {
+                        self.deferred.firewall_policies.push((address.clone(), p));
+                    }
+                    self.model.firewalls.push(fw);
+                } else if lower == "microsoft.network/firewallpolicies" {
+                    let body = self.node(ev, inst.body, &inst.scope, 0);
+                    let name_field = self.name_field(inst.body, &name);
+                    self.deferred
+                        .policies
+                        .push(azure::firewall_policy(&body, address.clone(), name_field));
+                } else if lower.ends_with("firewallpolicies/rulecollectiongroups") || (parent.is_some() && lower == "rulecollectiongroups")
+                {
+                    let body = self.node(ev, inst.body, &inst.scope, 0);
+                    let parent_name = parent_name
+                        .as_ref()
+                        .and_then(Val::to_tf_string)
+                        .or_else(|| name.to_tf_string().and_then(|n| n.split_once('/').map(|(p, _)| p.to_string())));
+                    self.deferred.groups.push(azure::rule_collection_group(
+                        &body,
+                        parent_address.clone(),
+                        parent_name,
+                        self.origin(&span),
+                    ));
                 } else if lower == "microsoft.network/virtualnetworks" {
                     let body = self.node(ev, inst.body, &inst.scope, 0);
+                    let name_field = self.name_field(inst.body, &name);
                     self.model.subnets.extend(azure::vnet_subnets(&body, &address));
+                    self.model.peerings.extend(azure::vnet_peerings(&body, &address));
+                    self.model
+                        .vnets
+                        .push(azure::vnet(address.clone(), name_field, self.origin(&r.name.span)));
                 } else if lower.ends_with("virtualnetworks/subnets") || (parent.is_some() && lower == "subnets") {
                     let body = self.node(ev, inst.body, &inst.scope, 0);
-                    self.model.subnets.push(azure::subnet(&body, address.clone()));
+                    self.model.subnets.push(azure::subnet(&body, address.clone(), parent_vnet()));
+                } else if lower.ends_with("virtualnetworks/virtualnetworkpeerings")
+                    || (parent.is_some() && lower == "virtualnetworkpeerings")
+                {
+                    let body = self.node(ev, inst.body, &inst.scope, 0);
+                    let vnet = parent_vnet().or_else(|| {
+                        name.to_tf_string().and_then(|n| {
+                            n.split_once('/')
+                                .map(|(v, _)| Link::Id(Field::Known(v.to_string(), self.origin(&span))))
+                        })
+                    });
+                    self.model.peerings.push(azure::peering(&body, address.clone(), vnet));
                 } else if is_child_route || is_child_rule {
                     let (parent_val, own) = match (&parent_name, name.to_tf_string()) {
                         (Some(p), Some(n)) => (p.clone(), Val::String(n)),
@@ -506,6 +582,10 @@ impl Walker<'_> {
                         (_, None) => (parent_name.clone().unwrap_or(Val::Null), name.clone()),
                     };
                     let mut node = self.node(ev, inst.body, &inst.scope, 0);
+                    let next_hop_firewall = node
+                        .get("properties")
+                        .and_then(|p| p.present("nextHopIpAddress"))
+                        .and_then(|ip| self.firewall_ref(ev, &ip.origin));
                     if let NodeKind::Object(props) = &mut node.kind {
                         props.retain(|(k, _)| !k.eq_ignore_ascii_case("name"));
                         let o = property(inst.body, "name")
@@ -513,13 +593,16 @@ impl Walker<'_> {
                             .unwrap_or_else(|| self.origin(&span));
                         props.push(("name".into(), Node::value(own, o)));
                     }
-                    self.children.push(ChildResource {
+                    self.deferred.children.push(ChildResource {
                         parent_type: if is_child_route { "route table" } else { "NSG" },
                         parent_name: parent_val,
+                        parent_address: parent_address.clone(),
                         is_route: is_child_route,
                         address: address.clone(),
                         node,
                         origin: self.origin(&span),
+                        dialect: Dialect::Bicep,
+                        next_hop_firewall,
                     });
                 }
             }
@@ -527,10 +610,46 @@ impl Walker<'_> {
             if let ExprKind::Object(members) = &inst.body.kind {
                 for m in members {
                     if let ObjectMemberKind::Resource { decl, .. } = &m.kind {
-                        self.resource(ev, decl, m.span.clone(), Some((&full_type, &name)), &inst.scope);
+                        self.resource(ev, decl, m.span.clone(), Some((&full_type, &name, &address)), &inst.scope);
                     }
                 }
             }
+        }
+    }
+
+    /// `fw.properties.ipConfigurations[0].properties.privateIPAddress`
+    /// (possibly inside a condition): a next hop read from a firewall this
+    /// file declares.
+    fn firewall_ref(&self, ev: &Evaluator, at: &Origin) -> Option<Link> {
+        let text = self.f.text.get(at.span())?;
+        if !text.contains("privateIPAddress") {
+            return None;
+        }
+        self.symbol_in(ev, at, "Microsoft.Network/azureFirewalls", ".properties.ipConfigurations")
+    }
+
+    /// The one resource symbol of type `ty` the expression at `at` reads as
+    /// `symbol` + `suffix`, as a link to its address.
+    fn symbol_in(&self, ev: &Evaluator, at: &Origin, ty: &str, suffix: &str) -> Option<Link> {
+        if at.file != self.f.file {
+            return None;
+        }
+        let text = self.f.text.get(at.span())?;
+        let mut found: Vec<&str> = Vec::new();
+        for (pos, _) in text.match_indices(suffix) {
+            let before = text.get(..pos)?;
+            let start = before
+                .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .map(|i| i + 1)
+                .unwrap_or(0);
+            let ident = before.get(start..)?;
+            if ev.resources.get(ident).is_some_and(|s| s.ty.eq_ignore_ascii_case(ty)) && !found.contains(&ident) {
+                found.push(ident);
+            }
+        }
+        match found.as_slice() {
+            [one] => Some(Link::Address(format!("{}{one}", self.prefix), at.clone(), 0)),
+            _ => None,
         }
     }
 

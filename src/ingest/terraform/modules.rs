@@ -121,7 +121,10 @@ impl<'l> ModuleSet<'l> {
             budget: Budget::new(self.limits, "root module and the modules it calls"),
         };
         let mut model = self.lower_call(m, None, inputs, &call, &mut stack).0;
-        set_namespace(&mut model, namespace);
+        // Children whose parent another module of the unit declares find it
+        // now; the rest get a stand-in for the parent declared elsewhere.
+        model.adopt_orphans();
+        model.set_namespace(namespace);
         model
     }
 
@@ -415,13 +418,7 @@ fn module_blocks(m: &TfModule) -> Vec<(&hcl::edit::structure::Block, String, &su
 }
 
 fn merge(into: &mut Model, from: Model) {
-    into.route_tables.extend(from.route_tables);
-    into.nsgs.extend(from.nsgs);
-    into.subnets.extend(from.subnets);
-    into.nics.extend(from.nics);
-    into.gateways.extend(from.gateways);
-    into.firewalls.extend(from.firewalls);
-    into.unchecked.extend(from.unchecked);
+    into.absorb(from);
 }
 
 /// Prefixes every address a module's resources carry with `module.NAME.`.
@@ -430,11 +427,12 @@ fn prefix_addresses(model: &mut Model, prefix: &str) {
         return;
     }
     let p = |a: &mut String| a.insert_str(0, prefix);
-    let pl = |l: &mut Option<Link>| {
-        if let Some(Link::Address(a, _, _)) = l {
+    let pl_one = |l: &mut Link| {
+        if let Link::Address(a, _, _) = l {
             a.insert_str(0, prefix);
         }
     };
+    let pl = |l: &mut Option<Link>| l.iter_mut().for_each(pl_one);
     for t in &mut model.route_tables {
         p(&mut t.address);
         for r in &mut t.routes {
@@ -455,6 +453,7 @@ fn prefix_addresses(model: &mut Model, prefix: &str) {
         p(&mut s.address);
         pl(&mut s.route_table);
         pl(&mut s.nsg);
+        pl(&mut s.vnet);
     }
     for n in &mut model.nics {
         p(&mut n.address);
@@ -467,6 +466,15 @@ fn prefix_addresses(model: &mut Model, prefix: &str) {
     }
     for g in &mut model.gateways {
         p(&mut g.address);
+        g.subnet.iter_mut().for_each(pl_one);
+    }
+    for v in &mut model.vnets {
+        p(&mut v.address);
+    }
+    for pe in &mut model.peerings {
+        p(&mut pe.address);
+        pe.vnet.iter_mut().for_each(pl_one);
+        pe.remote.iter_mut().for_each(pl_one);
     }
     for f in &mut model.firewalls {
         p(&mut f.address);
@@ -481,37 +489,17 @@ fn prefix_addresses(model: &mut Model, prefix: &str) {
     for (a, _) in &mut model.unchecked {
         p(a);
     }
-}
-
-/// Puts every resource and address link of one root's tree in `ns`.
-fn set_namespace(model: &mut Model, ns: u32) {
-    let set = |l: &mut Link| {
-        if let Link::Address(_, _, n) = l {
-            *n = ns;
+    for o in &mut model.orphans {
+        let resource = match &mut o.child {
+            crate::model::OrphanChild::Route(r) => &mut r.resource,
+            crate::model::OrphanChild::Rule(r) => &mut r.resource,
+        };
+        if let Some(a) = resource {
+            p(a);
         }
-    };
-    for t in &mut model.route_tables {
-        t.namespace = ns;
-        for r in &mut t.routes {
-            if let Some(l) = &mut r.next_hop_firewall {
-                set(l);
-            }
+        // A data source or module output is named from inside its module.
+        if o.parent_name.is_none() {
+            p(&mut o.parent_label);
         }
-    }
-    for n in &mut model.nsgs {
-        n.namespace = ns;
-    }
-    for s in &mut model.subnets {
-        s.namespace = ns;
-        s.route_table.iter_mut().for_each(set);
-        s.nsg.iter_mut().for_each(set);
-    }
-    for n in &mut model.nics {
-        n.namespace = ns;
-        n.nsg.iter_mut().for_each(set);
-        n.subnets.iter_mut().for_each(set);
-    }
-    for f in &mut model.firewalls {
-        f.namespace = ns;
     }
 }

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use super::fields::Fields;
 use super::lower::{lower_route, lower_rule};
 use crate::ingest::value::{from_json, Val};
-use crate::model::{Authoring, Dialect, Field, Model, Nsg, RouteStyle, RouteTable, Unresolved};
+use crate::model::{Authoring, Dialect, Field, Model, Nsg, Orphan, OrphanChild, RouteStyle, RouteTable, Unresolved};
 use crate::source::{FileId, Origin};
 
 pub struct Plan {
@@ -85,6 +85,7 @@ pub fn lower(plan: &Plan) -> Model {
                     address: r.address.clone(),
                     namespace: 0,
                     name: name_of(&f, &r.origin),
+                    resource_group: f.string("resource_group_name").and_then(|g| g.known().cloned()),
                     origin: r.origin.clone(),
                     routes: routes.iter().map(lower_route).collect(),
                     incomplete,
@@ -93,6 +94,7 @@ pub fn lower(plan: &Plan) -> Model {
                     authoring: authoring(&r.address),
                     cloud: None,
                     called_from: Vec::new(),
+                    elsewhere: false,
                 });
             }
             "azurerm_network_security_group" => {
@@ -101,6 +103,7 @@ pub fn lower(plan: &Plan) -> Model {
                     address: r.address.clone(),
                     namespace: 0,
                     name: name_of(&f, &r.origin),
+                    resource_group: f.string("resource_group_name").and_then(|g| g.known().cloned()),
                     origin: r.origin.clone(),
                     rules: rules.iter().map(lower_rule).collect(),
                     incomplete,
@@ -108,6 +111,7 @@ pub fn lower(plan: &Plan) -> Model {
                     dialect: Dialect::Terraform,
                     cloud: None,
                     called_from: Vec::new(),
+                    elsewhere: false,
                 });
             }
             _ => {}
@@ -123,11 +127,14 @@ pub fn lower(plan: &Plan) -> Model {
                     ..lower_route(&f)
                 };
                 match f.string("route_table_name") {
-                    Some(Field::Known(parent, _)) => {
-                        for t in model.route_tables.iter_mut().filter(|t| t.name.known() == Some(&parent)) {
-                            t.routes.push(route.clone());
-                        }
-                    }
+                    Some(Field::Known(parent, _)) => model.orphans.push(Orphan {
+                        child: OrphanChild::Route(route),
+                        parent_label: parent.clone(),
+                        parent_name: Some(parent),
+                        resource_group: f.string("resource_group_name").and_then(|g| g.known().cloned()),
+                        origin: r.origin.clone(),
+                        dialect: Dialect::Terraform,
+                    }),
                     _ => {
                         let why = Unresolved {
                             reason: format!(
@@ -146,14 +153,21 @@ pub fn lower(plan: &Plan) -> Model {
                     ..lower_rule(&f)
                 };
                 if let Some(Field::Known(parent, _)) = f.string("network_security_group_name") {
-                    for n in model.nsgs.iter_mut().filter(|n| n.name.known() == Some(&parent)) {
-                        n.rules.push(rule.clone());
-                    }
+                    model.orphans.push(Orphan {
+                        child: OrphanChild::Rule(rule),
+                        parent_label: parent.clone(),
+                        parent_name: Some(parent),
+                        resource_group: f.string("resource_group_name").and_then(|g| g.known().cloned()),
+                        origin: r.origin.clone(),
+                        dialect: Dialect::Terraform,
+                    });
                 }
             }
             _ => {}
         }
     }
+    // By resource group and name, as the configuration's own routes join theirs.
+    model.adopt_orphans();
     model
 }
 

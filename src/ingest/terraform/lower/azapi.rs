@@ -14,7 +14,9 @@ use crate::ingest::terraform::eval::{Evaluator, Scope};
 use crate::ingest::terraform::fields::eval_or_unknown;
 use crate::ingest::terraform::{header_span, HclFile};
 use crate::ingest::value::Val;
-use crate::model::{Authoring, Dialect, Field, Link, Model, Route, RouteStyle, SecurityRule};
+use crate::model::{
+    Authoring, Dialect, Field, Link, Model, Nsg, ResourceId, Route, RouteStyle, RouteTable, SecurityRule, Unresolved, VirtualNetwork,
+};
 use crate::source::{indent_at, Origin};
 
 /// A route or NSG rule resource and its parent: (parent, is a route, the
@@ -29,13 +31,54 @@ pub(super) fn resource<'a>(ev: &Evaluator, r: &ResourceBlock<'a>, l: &mut Loweri
 
 pub(super) fn attach_children(model: &mut Model, children: Vec<Child>) {
     for (parent, is_route, route, rule) in children {
+        // By address, or by id: name, and resource group where both say it.
+        // Two parents the id cannot tell apart are never merged.
+        let group = match &parent {
+            Link::Id(Field::Known(id, _)) => ResourceId::parse(id).resource_group,
+            _ => None,
+        };
+        let fits = |address: &str, name: &Field<String>, rg: &Option<String>| {
+            links_to(&parent, address, name)
+                && match (&group, rg) {
+                    (Some(a), Some(b)) => a.eq_ignore_ascii_case(b),
+                    _ => true,
+                }
+        };
+        let why = |what: &str| Unresolved {
+            reason: format!(
+                "{} may belong to this {what}: its parent_id names more than one",
+                route.resource.as_deref().unwrap_or("an azapi child")
+            ),
+            origin: parent.origin().clone(),
+        };
         if is_route {
-            for t in model.route_tables.iter_mut().filter(|t| links_to(&parent, &t.address, &t.name)) {
-                t.routes.push(route.clone());
+            let found: Vec<usize> = (0..model.route_tables.len())
+                .filter(|i| {
+                    model
+                        .route_tables
+                        .get(*i)
+                        .is_some_and(|t| fits(&t.address, &t.name, &t.resource_group))
+                })
+                .collect();
+            let several = found.len() > 1 && matches!(parent, Link::Id(_));
+            for (_, t) in model.route_tables.iter_mut().enumerate().filter(|(i, _)| found.contains(i)) {
+                if several {
+                    t.incomplete.push(why("route table"));
+                } else {
+                    t.routes.push(route.clone());
+                }
             }
         } else {
-            for n in model.nsgs.iter_mut().filter(|n| links_to(&parent, &n.address, &n.name)) {
-                n.rules.push(rule.clone());
+            let found: Vec<usize> = (0..model.nsgs.len())
+                .filter(|i| model.nsgs.get(*i).is_some_and(|n| fits(&n.address, &n.name, &n.resource_group)))
+                .collect();
+            let several = found.len() > 1 && matches!(parent, Link::Id(_));
+            for (_, n) in model.nsgs.iter_mut().enumerate().filter(|(i, _)| found.contains(i)) {
+                if several {
+                    n.incomplete.push(why("NSG"));
+                } else {
+                    n.rules.push(rule.clone());
+                }
             }
         }
     }
@@ -111,9 +154,20 @@ fn azapi_lower(
             insert_at: None,
         },
     };
+    // A literal parent id names the resource group.
+    let group = match &parent {
+        Some(Link::Id(Field::Known(id, _))) => ResourceId::parse(id).resource_group,
+        _ => None,
+    };
     match ty {
-        "microsoft.network/routetables" => model.route_tables.push(azure::route_table(resource)),
-        "microsoft.network/networksecuritygroups" => model.nsgs.push(azure::nsg(resource)),
+        "microsoft.network/routetables" => model.route_tables.push(RouteTable {
+            resource_group: group,
+            ..azure::route_table(resource)
+        }),
+        "microsoft.network/networksecuritygroups" => model.nsgs.push(Nsg {
+            resource_group: group,
+            ..azure::nsg(resource)
+        }),
         "microsoft.network/routetables/routes" | "microsoft.network/networksecuritygroups/securityrules" => {
             if let Some(p) = parent {
                 let is_route = ty.ends_with("routes");
@@ -125,8 +179,16 @@ fn azapi_lower(
                 ));
             }
         }
-        "microsoft.network/virtualnetworks/subnets" => model.subnets.push(azure::subnet(&body, inst.address)),
-        "microsoft.network/virtualnetworks" => model.subnets.extend(azure::vnet_subnets(&body, &inst.address)),
+        "microsoft.network/virtualnetworks/subnets" => model.subnets.push(azure::subnet(&body, inst.address, parent)),
+        "microsoft.network/virtualnetworks" => {
+            model.subnets.extend(azure::vnet_subnets(&body, &inst.address));
+            model.peerings.extend(azure::vnet_peerings(&body, &inst.address));
+            model.vnets.push(VirtualNetwork {
+                resource_group: group,
+                ..azure::vnet(inst.address, name, origin)
+            });
+        }
+        "microsoft.network/virtualnetworks/virtualnetworkpeerings" => model.peerings.push(azure::peering(&body, inst.address, parent)),
         _ => {}
     }
 }
@@ -245,5 +307,41 @@ resource "azapi_resource" "other" {
         assert_eq!(n.rules[0].destinations.iter().map(show).collect::<Vec<_>>(), ["AzurePlatformLKM"]);
         assert_eq!(m.subnets.iter().map(|s| show(&s.name)).collect::<Vec<_>>(), ["snet-a"]);
         assert!(m.route_tables.is_empty());
+    }
+
+    #[test]
+    fn an_azapi_route_joins_the_table_of_its_resource_group_only() {
+        let table = |key: &str, rg: &str| {
+            format!(
+                r#"resource "azapi_resource" "{key}" {{
+  type      = "Microsoft.Network/routeTables@2023-09-01"
+  name      = "rt-spoke"
+  parent_id = "/subscriptions/s/resourceGroups/{rg}"
+  body      = {{ properties = {{ routes = [] }} }}
+}}
+"#
+            )
+        };
+        let route = |rg: &str| {
+            format!(
+                r#"resource "azapi_resource" "kms_{rg}" {{
+  type      = "Microsoft.Network/routeTables/routes@2023-09-01"
+  name      = "kms"
+  parent_id = "/subscriptions/s/resourceGroups/{rg}/providers/Microsoft.Network/routeTables/rt-spoke"
+  body      = {{ properties = {{ addressPrefix = "20.118.99.224/32", nextHopType = "Internet" }} }}
+}}
+"#
+            )
+        };
+        let m = lower_tf(&(table("hub", "rg-hub") + &table("net", "rg-net") + &route("rg-hub")));
+        let counts: Vec<usize> = m.route_tables.iter().map(|t| t.routes.len()).collect();
+        assert_eq!(counts, [1, 0]);
+        // A parent id without a resource group cannot tell them apart: neither gets it.
+        let m = lower_tf(&(table("hub", "rg-hub") + &table("net", "rg-net") + &route("rg-hub").replace("/resourceGroups/rg-hub", "")));
+        assert!(
+            m.route_tables.iter().all(|t| t.routes.is_empty() && t.incomplete.len() == 1),
+            "{:?}",
+            m.route_tables
+        );
     }
 }

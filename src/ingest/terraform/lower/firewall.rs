@@ -45,6 +45,8 @@ pub(super) fn firewall<'a>(ev: &Evaluator, r: &ResourceBlock<'a>, l: &mut Loweri
             dns_proxy: fields
                 .bool("dns_proxy_enabled")
                 .unwrap_or_else(|| Field::Known(false, fields.origin.clone())),
+            // azurerm computes ip_configuration's private_ip_address: never written.
+            private_ip: None,
             incomplete: Vec::new(),
         });
     }

@@ -2,29 +2,46 @@
 //! 0.0.0.0/0 into subnets, with why.
 
 use super::expand::{instances, resource_fields};
+use super::links::link_of;
 use super::{name, Lowering, ResourceBlock};
 use crate::ingest::terraform::eval::Evaluator;
-use crate::model::{Field, Gateway};
+use crate::model::{Field, Gateway, GatewayRoute};
 
 pub(super) fn gateway<'a>(ev: &Evaluator, r: &ResourceBlock<'a>, l: &mut Lowering<'a>) {
     for inst in instances(ev, r) {
         let fields = resource_fields(ev, r, &inst);
         let is_true = |k: &str| matches!(fields.bool(k), Some(Field::Known(true, _)));
         let is_type = |want: &str| matches!(fields.string("type"), Some(Field::Known(t, _)) if t.eq_ignore_ascii_case(want));
-        let reason = if fields.present("default_local_network_gateway_id").is_some() {
-            "has a default site (default_local_network_gateway_id), which forces internet traffic to on-premises"
+        let (kind, reason) = if fields.present("default_local_network_gateway_id").is_some() {
+            (
+                GatewayRoute::DefaultSite,
+                "has a default site (default_local_network_gateway_id), which forces internet traffic to on-premises",
+            )
         } else if is_type("ExpressRoute") {
-            "is an ExpressRoute gateway, so on-premises routes (a 0.0.0.0/0 among them) arrive over BGP"
+            (
+                GatewayRoute::ExpressRoute,
+                "is an ExpressRoute gateway, so on-premises routes (a 0.0.0.0/0 among them) arrive over BGP",
+            )
         } else if is_true("enable_bgp") || is_true("bgp_enabled") {
-            "has BGP enabled, so on-premises can advertise 0.0.0.0/0"
+            (GatewayRoute::Bgp, "has BGP enabled, so on-premises can advertise 0.0.0.0/0")
         } else {
             continue;
         };
+        // Its network is the one whose GatewaySubnet its IP configuration names.
+        let subnet = r
+            .block
+            .body
+            .get_blocks("ip_configuration")
+            .find_map(|b| b.body.get_attribute("subnet_id"))
+            .map(|a| link_of(ev, &a.value, "azurerm_subnet", r.file, &inst.scope));
         l.model.gateways.push(Gateway {
             address: inst.address,
+            namespace: 0,
             name: name(&fields),
             origin: fields.origin.clone(),
             reason: reason.into(),
+            kind,
+            subnet,
         });
     }
 }

@@ -1,12 +1,12 @@
 //! Route tables, routes, NSGs and rules written in `.tf.json`.
 
-use super::name;
 use super::nsg::lower_rule;
 use super::route_table::{lower_route, propagation};
+use super::{known_string, name};
 use crate::ingest::terraform::eval::{Evaluator, Scope};
 use crate::ingest::terraform::fields::Fields;
 use crate::ingest::terraform::TfModule;
-use crate::model::{Authoring, Dialect, Field, Model, Nsg, Route, RouteStyle, RouteTable, SecurityRule};
+use crate::model::{Authoring, Dialect, Field, Model, Nsg, Orphan, OrphanChild, Route, RouteStyle, RouteTable, SecurityRule};
 use crate::source::Origin;
 
 pub(super) fn lower(ev: &Evaluator, module: &TfModule, model: &mut Model) {
@@ -41,11 +41,13 @@ pub(super) fn lower(ev: &Evaluator, module: &TfModule, model: &mut Model) {
                             let propagate = propagation(&fields, &origin);
                             model.route_tables.push(RouteTable {
                                 routes: nested("route").iter().map(lower_route).collect(),
+                                resource_group: known_string(&fields, "resource_group_name"),
                                 ..RouteTable::new(address, name(&fields), origin, propagate, authoring)
                             });
                         }
                         "azurerm_network_security_group" => model.nsgs.push(Nsg {
                             rules: nested("security_rule").iter().map(lower_rule).collect(),
+                            resource_group: known_string(&fields, "resource_group_name"),
                             ..Nsg::new(address, name(&fields), origin, Dialect::Terraform)
                         }),
                         "azurerm_route" => routes.push((fields, address)),
@@ -64,9 +66,14 @@ pub(super) fn lower(ev: &Evaluator, module: &TfModule, model: &mut Model) {
             ..lower_route(&f)
         };
         if let Some(Field::Known(parent, _)) = f.string("route_table_name") {
-            for t in model.route_tables.iter_mut().filter(|t| t.name.known() == Some(&parent)) {
-                t.routes.push(route.clone());
-            }
+            model.orphans.push(Orphan {
+                child: OrphanChild::Route(route),
+                parent_label: parent.clone(),
+                parent_name: Some(parent),
+                resource_group: f.string("resource_group_name").and_then(|g| g.known().cloned()),
+                origin: f.origin.clone(),
+                dialect: Dialect::Terraform,
+            });
         }
     }
     for (f, address) in rules {
@@ -75,9 +82,14 @@ pub(super) fn lower(ev: &Evaluator, module: &TfModule, model: &mut Model) {
             ..lower_rule(&f)
         };
         if let Some(Field::Known(parent, _)) = f.string("network_security_group_name") {
-            for n in model.nsgs.iter_mut().filter(|n| n.name.known() == Some(&parent)) {
-                n.rules.push(rule.clone());
-            }
+            model.orphans.push(Orphan {
+                child: OrphanChild::Rule(rule),
+                parent_label: parent.clone(),
+                parent_name: Some(parent),
+                resource_group: f.string("resource_group_name").and_then(|g| g.known().cloned()),
+                origin: f.origin.clone(),
+                dialect: Dialect::Terraform,
+            });
         }
     }
 }

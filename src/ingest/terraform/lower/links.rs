@@ -15,15 +15,34 @@ use crate::source::Origin;
 pub(super) enum Parent {
     Found(Vec<usize>),
     Unknown(Unresolved),
-    /// The parent is not in the scanned code.
-    Elsewhere,
+    /// Several parents of the module could be meant (one name, resource
+    /// groups that do not tell them apart): each is marked incomplete.
+    Ambiguous(Vec<usize>, Unresolved),
+    /// The parent is not declared in this module: a name to look for in
+    /// the whole unit (`name`), or a data source or module output that no
+    /// resource here declares; `label` says how the code names it.
+    Orphan {
+        name: Option<String>,
+        label: String,
+        origin: Origin,
+    },
+    /// The child names no parent.
+    Missing,
 }
 
 impl Parent {
     /// Gives `child` to every parent found (by index into `parents`); when
     /// which parent is unknown, the child might belong to any of them, so
-    /// each is marked incomplete rather than guessed.
-    pub(super) fn attach<P, T: Clone>(self, parents: &mut [P], child: T, add: impl Fn(&mut P, T), incomplete: impl Fn(&mut P, Unresolved)) {
+    /// each is marked incomplete rather than guessed. Returns the child and
+    /// the parent's names when the parent is not in this module.
+    #[allow(clippy::type_complexity)]
+    pub(super) fn attach<P, T: Clone>(
+        self,
+        parents: &mut [P],
+        child: T,
+        add: impl Fn(&mut P, T),
+        incomplete: impl Fn(&mut P, Unresolved),
+    ) -> Option<(T, Option<String>, String, Origin)> {
         match self {
             Parent::Found(indices) => {
                 for i in indices {
@@ -37,13 +56,27 @@ impl Parent {
                     incomplete(p, why.clone());
                 }
             }
-            Parent::Elsewhere => {}
+            Parent::Ambiguous(indices, why) => {
+                for i in indices {
+                    if let Some(p) = parents.get_mut(i) {
+                        incomplete(p, why.clone());
+                    }
+                }
+            }
+            Parent::Orphan { name, label, origin } => return Some((child, name, label, origin)),
+            Parent::Missing => {}
         }
+        None
     }
 }
 
 /// Finds the table (or NSG) a separately declared route (or rule) belongs to:
-/// by reference (`azurerm_route_table.hub.name`) or by a literal name.
+/// by reference (`azurerm_route_table.hub.name`), or by a literal name and
+/// resource group. Azure names a table by resource group and name, so a
+/// parent in another resource group is never joined; where the child's or a
+/// parent's group is unknown the name decides, but only when one parent has
+/// it (two are never merged). A parent from a data source or a module
+/// output, or a name this module does not declare, is an orphan for the unit.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn resolve_parent<'m>(
     ev: &Evaluator,
@@ -53,15 +86,17 @@ pub(super) fn resolve_parent<'m>(
     parent_type: &str,
     by_name: &ByName,
     name_of: impl Fn(usize) -> Option<&'m Field<String>>,
+    group_of: impl Fn(usize) -> Option<&'m String>,
+    child_group: Option<&str>,
 ) -> Parent {
     let Some(a) = r.block.body.get_attribute(attr) else {
-        return Parent::Elsewhere;
+        return Parent::Missing;
     };
     let text = &r.file.text;
     let origin = Origin::new(r.file.file, a.value.span().unwrap_or(0..0));
     if let Some((name, index)) = reference_to(&a.value, parent_type, "name") {
         let Some(candidates) = by_name.get(name.as_str()) else {
-            return Parent::Elsewhere;
+            return Parent::Missing;
         };
         return match index {
             None => Parent::Found(candidates.iter().map(|(i, _)| *i).collect()),
@@ -87,20 +122,53 @@ pub(super) fn resolve_parent<'m>(
             },
         };
     }
+    // A data source reads a parent that exists already: never one declared here.
+    if let Some(d) = data_source(&a.value) {
+        return Parent::Orphan {
+            name: None,
+            label: d,
+            origin,
+        };
+    }
+    let from_module = matches!(&a.value, Expression::Traversal(t) if matches!(&t.expr, Expression::Variable(v) if v.as_str() == "module"));
     match eval_or_unknown(ev, &a.value, text, &inst.scope) {
         Val::String(name) => {
+            let same_group = |i: usize| match (child_group, group_of(i)) {
+                (Some(a), Some(b)) => a.eq_ignore_ascii_case(b),
+                _ => true,
+            };
             let found: Vec<usize> = by_name
                 .values()
                 .flatten()
                 .map(|(i, _)| *i)
-                .filter(|i| name_of(*i).and_then(Field::known) == Some(&name))
+                .filter(|i| name_of(*i).and_then(Field::known) == Some(&name) && same_group(*i))
                 .collect();
-            if found.is_empty() {
-                Parent::Elsewhere
-            } else {
-                Parent::Found(found)
+            match found.len() {
+                0 => Parent::Orphan {
+                    label: name.clone(),
+                    name: Some(name),
+                    origin,
+                },
+                1 => Parent::Found(found),
+                n => Parent::Ambiguous(
+                    found,
+                    Unresolved {
+                        reason: format!(
+                            "{} may belong to this {}: {n} of them are named {name} and its resource group does not tell them apart",
+                            inst.address,
+                            parent_type.trim_start_matches("azurerm_").replace('_', " ")
+                        ),
+                        origin,
+                    },
+                ),
             }
         }
+        // A module output the evaluator cannot follow names a parent of another module.
+        Val::Unknown(_) if from_module => Parent::Orphan {
+            name: None,
+            label: snippet(text, &a.value).to_string(),
+            origin,
+        },
         Val::Unknown(reason) => Parent::Unknown(Unresolved {
             reason: format!(
                 "{} may belong to this {}: its {attr} is unknown ({reason})",
@@ -109,7 +177,7 @@ pub(super) fn resolve_parent<'m>(
             ),
             origin,
         }),
-        _ => Parent::Elsewhere,
+        _ => Parent::Missing,
     }
 }
 
@@ -130,6 +198,9 @@ pub(super) fn link_of(ev: &Evaluator, expr: &Expression, ty: &str, file: &HclFil
             return Link::Address(address, origin, 0);
         }
     }
+    if let Some(d) = data_source(expr) {
+        return Link::Address(d, origin, 0);
+    }
     Link::Id(match eval_or_unknown(ev, expr, &file.text, scope) {
         Val::String(s) => Field::Known(s, origin),
         Val::Unknown(r) => Field::unknown(Unresolved {
@@ -141,6 +212,41 @@ pub(super) fn link_of(ev: &Evaluator, expr: &Expression, ty: &str, file: &HclFil
             origin,
         }),
     })
+}
+
+/// `data.TYPE.NAME.attr`: the data source an expression reads, as an address.
+pub(super) fn data_source(expr: &Expression) -> Option<String> {
+    use hcl::edit::expr::TraversalOperator as Op;
+    let Expression::Traversal(t) = expr else { return None };
+    let Expression::Variable(root) = &t.expr else { return None };
+    if root.as_str() != "data" {
+        return None;
+    }
+    match t.operators.iter().map(|o| o.value()).collect::<Vec<_>>().as_slice() {
+        [Op::GetAttr(ty), Op::GetAttr(name), Op::GetAttr(_)] => Some(format!("data.{}.{}", ty.as_str(), name.as_str())),
+        _ => None,
+    }
+}
+
+/// A reference to another resource by its name (`virtual_network_name =
+/// azurerm_virtual_network.hub.name`, a data source's name, or a literal).
+pub(super) fn name_link(ev: &Evaluator, expr: &Expression, ty: &str, file: &HclFile, scope: &Scope) -> Link {
+    let origin = Origin::new(file.file, expr.span().unwrap_or(0..0));
+    if let Some((name, index)) = reference_to(expr, ty, "name") {
+        let mut address = format!("{ty}.{name}");
+        if let Some(ix) = index {
+            match eval_or_unknown(ev, ix, &file.text, scope) {
+                Val::String(k) => address.push_str(&format!("[{k:?}]")),
+                Val::Number(n) => address.push_str(&format!("[{}]", crate::ingest::value::format_number(n))),
+                _ => {}
+            }
+        }
+        return Link::Address(address, origin, 0);
+    }
+    if let Some(d) = data_source(expr) {
+        return Link::Address(d, origin, 0);
+    }
+    link_of(ev, expr, ty, file, scope)
 }
 
 /// The link a resource's `attr` makes to a resource of type `ty`, when it

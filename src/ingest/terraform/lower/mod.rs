@@ -83,6 +83,7 @@ const FAMILIES: &[(&str, Pass, LowerFamily)] = &[
     ("azurerm_subnet", Pass::Parents, subnet::subnet),
     ("azurerm_virtual_network", Pass::Parents, subnet::virtual_network),
     ("azurerm_virtual_network_gateway", Pass::Parents, gateway::gateway),
+    ("azurerm_virtual_network_peering", Pass::Parents, subnet::peering),
     ("azurerm_firewall", Pass::Parents, firewall::firewall),
     ("azurerm_firewall_policy", Pass::Parents, firewall::policy),
     ("azurerm_network_interface", Pass::Parents, nic::nic),
@@ -186,6 +187,11 @@ fn provider_cloud(ev: &Evaluator, module: &TfModule) -> Option<String> {
 /// The resource's or block's `name`.
 fn name(f: &Fields) -> Field<String> {
     f.string("name").unwrap_or_else(|| missing(f, "name"))
+}
+
+/// A string attribute whose value is known (a resource group name, say).
+fn known_string(f: &Fields, key: &str) -> Option<String> {
+    f.string(key).and_then(|v| v.known().cloned())
 }
 
 fn missing<T>(f: &Fields, key: &str) -> Field<T> {

@@ -4,10 +4,10 @@
 
 use super::expand::{attribute_list, instances, nested_blocks, resource_fields};
 use super::links::resolve_parent;
-use super::{missing, name, Lowering, ResourceBlock};
+use super::{known_string, missing, name, Lowering, ResourceBlock};
 use crate::ingest::terraform::eval::Evaluator;
 use crate::ingest::terraform::fields::Fields;
-use crate::model::{Access, AddressMatch, Dialect, Direction, Nsg, PortRange, Protocol, SecurityRule};
+use crate::model::{Access, AddressMatch, Dialect, Direction, Nsg, Orphan, OrphanChild, PortRange, Protocol, SecurityRule};
 
 pub(super) fn nsg<'a>(ev: &Evaluator, r: &ResourceBlock<'a>, l: &mut Lowering<'a>) {
     for inst in instances(ev, r) {
@@ -28,6 +28,7 @@ pub(super) fn nsg<'a>(ev: &Evaluator, r: &ResourceBlock<'a>, l: &mut Lowering<'a
             rules,
             incomplete,
             conditional: inst.conditional,
+            resource_group: known_string(&fields, "resource_group_name"),
             ..Nsg::new(inst.address, name(&fields), fields.origin.clone(), Dialect::Terraform)
         });
     }
@@ -90,6 +91,7 @@ pub(super) fn rule<'a>(ev: &Evaluator, r: &ResourceBlock<'a>, l: &mut Lowering<'
             ..lower_rule(&fields)
         };
         let nsgs = &l.model.nsgs;
+        let group = known_string(&fields, "resource_group_name");
         let target = resolve_parent(
             ev,
             r,
@@ -98,8 +100,21 @@ pub(super) fn rule<'a>(ev: &Evaluator, r: &ResourceBlock<'a>, l: &mut Lowering<'
             "azurerm_network_security_group",
             &l.nsgs_by_name,
             |i| nsgs.get(i).map(|n| &n.name),
+            |i| nsgs.get(i).and_then(|n| n.resource_group.as_ref()),
+            group.as_deref(),
         );
-        target.attach(&mut l.model.nsgs, rule, |n, r| n.rules.push(r), |n, why| n.incomplete.push(why));
+        if let Some((rule, parent_name, parent_label, origin)) =
+            target.attach(&mut l.model.nsgs, rule, |n, r| n.rules.push(r), |n, why| n.incomplete.push(why))
+        {
+            l.model.orphans.push(Orphan {
+                child: OrphanChild::Rule(rule),
+                parent_name,
+                resource_group: group,
+                parent_label,
+                origin,
+                dialect: Dialect::Terraform,
+            });
+        }
     }
 }
 

@@ -6,11 +6,11 @@ use hcl::edit::Span;
 
 use super::expand::{attribute_list, instances, nested_blocks, resource_fields};
 use super::links::{firewall_ref, resolve_parent};
-use super::{missing, name, Lowering, ResourceBlock};
+use super::{known_string, missing, name, Lowering, ResourceBlock};
 use crate::ingest::terraform::eval::Evaluator;
 use crate::ingest::terraform::fields::Fields;
 use crate::ingest::terraform::header_span;
-use crate::model::{Authoring, Dialect, Field, Model, NextHopType, Route, RoutePrefix, RouteStyle, RouteTable};
+use crate::model::{Authoring, Dialect, Field, Model, NextHopType, Orphan, OrphanChild, Route, RoutePrefix, RouteStyle, RouteTable};
 use crate::source::{indent_at, line_after, line_start, Origin};
 
 pub(super) fn table<'a>(ev: &Evaluator, r: &ResourceBlock<'a>, l: &mut Lowering<'a>) {
@@ -39,6 +39,7 @@ pub(super) fn table<'a>(ev: &Evaluator, r: &ResourceBlock<'a>, l: &mut Lowering<
             routes,
             incomplete,
             conditional: inst.conditional,
+            resource_group: known_string(&fields, "resource_group_name"),
             ..RouteTable::new(
                 inst.address,
                 name(&fields),
@@ -135,15 +136,33 @@ pub(super) fn route<'a>(ev: &Evaluator, r: &ResourceBlock<'a>, l: &mut Lowering<
             ..lower_route(&fields)
         };
         let tables = &l.model.route_tables;
-        let target = resolve_parent(ev, r, &inst, "route_table_name", "azurerm_route_table", &l.tables_by_name, |i| {
-            tables.get(i).map(|t| &t.name)
-        });
-        target.attach(
+        let group = known_string(&fields, "resource_group_name");
+        let target = resolve_parent(
+            ev,
+            r,
+            &inst,
+            "route_table_name",
+            "azurerm_route_table",
+            &l.tables_by_name,
+            |i| tables.get(i).map(|t| &t.name),
+            |i| tables.get(i).and_then(|t| t.resource_group.as_ref()),
+            group.as_deref(),
+        );
+        if let Some((route, parent_name, parent_label, origin)) = target.attach(
             &mut l.model.route_tables,
             route,
             |t, r| t.routes.push(r),
             |t, why| t.incomplete.push(why),
-        );
+        ) {
+            l.model.orphans.push(Orphan {
+                child: OrphanChild::Route(route),
+                parent_name,
+                resource_group: group,
+                parent_label,
+                origin,
+                dialect: Dialect::Terraform,
+            });
+        }
     }
 }
 

@@ -2,18 +2,47 @@
 //! the subnet associations with route tables and NSGs.
 
 use super::expand::{instances, nested_blocks, resource_fields};
-use super::links::{link_attr, link_of, links_to};
-use super::{name, Lowering, ResourceBlock};
+use super::links::{link_attr, link_of, links_to, name_link};
+use super::{known_string, name, Lowering, ResourceBlock};
 use crate::ingest::terraform::eval::Evaluator;
 use crate::ingest::terraform::fields::Fields;
-use crate::model::Subnet;
+use crate::model::{Field, Link, Peering, ResourceId, Subnet, VirtualNetwork};
 
 pub(super) fn subnet<'a>(ev: &Evaluator, r: &ResourceBlock<'a>, l: &mut Lowering<'a>) {
     for inst in instances(ev, r) {
         let fields = resource_fields(ev, r, &inst);
-        l.model
-            .subnets
-            .push(Subnet::new(inst.address, name(&fields), fields.origin.clone()));
+        let vnet = r
+            .block
+            .body
+            .get_attribute("virtual_network_name")
+            .map(|a| name_link(ev, &a.value, "azurerm_virtual_network", r.file, &inst.scope));
+        l.model.subnets.push(Subnet {
+            vnet,
+            ..Subnet::new(inst.address, name(&fields), fields.origin.clone())
+        });
+    }
+}
+
+/// `azurerm_virtual_network_peering`: the local network by name, the remote
+/// one by id, and whether the local side uses the remote side's gateway.
+pub(super) fn peering<'a>(ev: &Evaluator, r: &ResourceBlock<'a>, l: &mut Lowering<'a>) {
+    for inst in instances(ev, r) {
+        let fields = resource_fields(ev, r, &inst);
+        // Both default to false.
+        let flag = |k: &str| fields.bool(k).unwrap_or_else(|| Field::Known(false, fields.origin.clone()));
+        l.model.peerings.push(Peering {
+            address: inst.address.clone(),
+            namespace: 0,
+            origin: fields.origin.clone(),
+            vnet: r
+                .block
+                .body
+                .get_attribute("virtual_network_name")
+                .map(|a| name_link(ev, &a.value, "azurerm_virtual_network", r.file, &inst.scope)),
+            remote: link_attr(ev, r, &inst, "remote_virtual_network_id", "azurerm_virtual_network"),
+            use_remote_gateways: flag("use_remote_gateways"),
+            allow_gateway_transit: flag("allow_gateway_transit"),
+        });
     }
 }
 
@@ -21,6 +50,15 @@ pub(super) fn subnet<'a>(ev: &Evaluator, r: &ResourceBlock<'a>, l: &mut Lowering
 /// it names.
 pub(super) fn virtual_network<'a>(ev: &Evaluator, r: &ResourceBlock<'a>, l: &mut Lowering<'a>) {
     for inst in instances(ev, r) {
+        let fields = resource_fields(ev, r, &inst);
+        l.model.vnets.push(VirtualNetwork {
+            address: inst.address.clone(),
+            namespace: 0,
+            name: name(&fields),
+            resource_group: known_string(&fields, "resource_group_name"),
+            origin: fields.origin.clone(),
+        });
+        let vnet = Link::Address(inst.address.clone(), fields.origin.clone(), 0);
         let (blocks, _) = nested_blocks(ev, &r.block.body, "subnet", r.file, &inst.scope);
         for (body, scope, origin) in blocks {
             let f = Fields::from_body(ev, body, &r.file.text, r.file.file, &scope, origin);
@@ -37,6 +75,7 @@ pub(super) fn virtual_network<'a>(ev: &Evaluator, r: &ResourceBlock<'a>, l: &mut
             l.model.subnets.push(Subnet {
                 route_table,
                 nsg,
+                vnet: Some(vnet.clone()),
                 ..Subnet::new(format!("{}.subnet[{label:?}]", inst.address), name, f.origin.clone())
             });
         }
@@ -59,7 +98,35 @@ pub(super) fn association<'a>(ev: &Evaluator, r: &ResourceBlock<'a>, l: &mut Low
         let Some(link) = link_attr(ev, r, &inst, attr, target) else {
             continue;
         };
-        for sn in l.model.subnets.iter_mut().filter(|sn| links_to(&subnet, &sn.address, &sn.name)) {
+        // A subnet id names its network too: a subnet of the same name in
+        // another network is not the one associated.
+        let id_vnet = match &subnet {
+            Link::Id(Field::Known(id, _)) => ResourceId::parse(id).vnet_of_subnet().map(str::to_ascii_lowercase),
+            _ => None,
+        };
+        let vnets = &l.model.vnets;
+        let vnet_name = |sn: &Subnet| -> Option<String> {
+            match sn.vnet.as_ref()? {
+                Link::Id(Field::Known(n, _)) => Some(ResourceId::parse(n).name().to_ascii_lowercase()),
+                Link::Address(a, _, _) => vnets
+                    .iter()
+                    .find(|v| &v.address == a)
+                    .and_then(|v| v.name.known().map(|n| n.to_ascii_lowercase())),
+                Link::Id(Field::Unknown(_)) => None,
+            }
+        };
+        let targets: Vec<usize> = (0..l.model.subnets.len())
+            .filter(|i| {
+                l.model.subnets.get(*i).is_some_and(|sn| {
+                    links_to(&subnet, &sn.address, &sn.name)
+                        && match (&id_vnet, vnet_name(sn)) {
+                            (Some(a), Some(b)) => *a == b,
+                            _ => true,
+                        }
+                })
+            })
+            .collect();
+        for (_, sn) in l.model.subnets.iter_mut().enumerate().filter(|(i, _)| targets.contains(i)) {
             if is_table {
                 sn.route_table = Some(link.clone());
             } else {
@@ -139,5 +206,33 @@ resource "azurerm_subnet_network_security_group_association" "app" {
             "resource \"azurerm_subnet\" \"a\" {\n  name = \"snet-a\"\n}\nresource \"azurerm_subnet_route_table_association\" \"x\" {\n  subnet_id      = azurerm_subnet.b.id\n  route_table_id = azurerm_route_table.hub.id\n}\n",
         );
         assert_eq!(m.subnets[0].route_table, None);
+    }
+
+    #[test]
+    fn an_association_by_id_joins_the_subnet_of_the_named_network_only() {
+        let text = r#"resource "azurerm_virtual_network" "a" {
+  name = "vnet-a"
+}
+resource "azurerm_subnet" "a" {
+  name                 = "snet-app"
+  virtual_network_name = azurerm_virtual_network.a.name
+}
+resource "azurerm_subnet" "b" {
+  name                 = "snet-app"
+  virtual_network_name = "vnet-b"
+}
+resource "azurerm_subnet_route_table_association" "a" {
+  subnet_id      = "/subscriptions/s/resourceGroups/g/providers/Microsoft.Network/virtualNetworks/vnet-a/subnets/snet-app"
+  route_table_id = azurerm_route_table.hub.id
+}
+resource "azurerm_subnet_route_table_association" "b" {
+  subnet_id      = "/subscriptions/s/resourceGroups/g/providers/Microsoft.Network/virtualNetworks/vnet-b/subnets/snet-app"
+  route_table_id = azurerm_route_table.other.id
+}
+"#;
+        let m = lower_tf(text);
+        let [a, b] = m.subnets.as_slice() else { panic!("two subnets") };
+        assert_eq!(address(&a.route_table), Some("azurerm_route_table.hub"));
+        assert_eq!(address(&b.route_table), Some("azurerm_route_table.other"));
     }
 }

@@ -265,3 +265,266 @@ fn kg102_names_each_address_with_its_own_next_hop() {
         ["route table rt-spoke sends KMS traffic away from Internet through its own /32 routes: 20.118.99.224 to next hop None, which drops it; 40.83.235.53 to VirtualNetworkGateway"]
     );
 }
+
+// ---- Bicep imports ----
+
+/// Checks `path` (relative to a fresh repository holding `files`).
+fn check_in_repo(files: &[(&str, &str)], path: &str) -> Report {
+    let d = tempfile::tempdir().expect("tempdir");
+    fs::create_dir_all(d.path().join(".git")).expect("mkdir");
+    for (name, text) in files {
+        let p = d.path().join(name);
+        if let Some(parent) = p.parent() {
+            fs::create_dir_all(parent).expect("mkdir");
+        }
+        fs::write(p, text).expect("write");
+    }
+    check_dir(&d.path().join(path))
+}
+
+const SHARED: &str = r#"@export()
+var firewallIp = '10.0.1.4'
+
+@export()
+var kmsAddresses = ['20.118.99.224', '40.83.235.53']
+
+var notExported = 'x'
+
+@export()
+func kmsRoute(ip string) object => {
+  name: 'kms-${ip}'
+  properties: {
+    addressPrefix: '${ip}/32'
+    nextHopType: 'Internet'
+  }
+}
+
+@export()
+type routeList = object[]
+"#;
+
+/// A forced tunnel whose KMS routes and firewall address come from `shared`.
+fn spoke_table(import: &str, ip: &str, kms_routes: &str) -> String {
+    format!(
+        r#"{import}
+
+resource rt 'Microsoft.Network/routeTables@2023-04-01' = {{
+  name: 'rt-spoke'
+  location: 'westeurope'
+  properties: {{
+    routes: [
+      {{
+        name: 'default'
+        properties: {{
+          addressPrefix: '0.0.0.0/0'
+          nextHopType: 'VirtualAppliance'
+          nextHopIpAddress: {ip}
+        }}
+      }}
+      {kms_routes}
+    ]
+  }}
+}}
+"#
+    )
+}
+
+#[test]
+fn bicep_imported_variables_are_evaluated() {
+    let main = spoke_table("import {firewallIp, kmsAddresses as kms} from 'shared.bicep'", "firewallIp", "");
+    let r = check(&[("main.bicep", &main), ("shared.bicep", SHARED)]);
+    assert_eq!(r.rules(), ["KG101"], "{:?}", r.findings);
+    assert!(r.messages("KG101")[0].contains("VirtualAppliance 10.0.1.4"), "{:?}", r.findings);
+}
+
+#[test]
+fn bicep_imported_functions_and_loops_over_imported_lists_are_evaluated() {
+    let by_function = spoke_table(
+        "import {firewallIp, kmsRoute as route} from 'shared.bicep'",
+        "firewallIp",
+        "route('20.118.99.224')\n      route('40.83.235.53')",
+    );
+    let r = check(&[("main.bicep", &by_function), ("shared.bicep", SHARED)]);
+    assert_eq!(r.rules(), Vec::<&str>::new(), "{:?}", r.findings);
+
+    let by_loop = spoke_table("import * as shared from 'lib/shared.bicep'", "shared.firewallIp", "")
+        .replace(
+            "routes: [",
+            "routes: concat([for ip in shared.kmsAddresses: shared.kmsRoute(ip)], [",
+        )
+        .replace("      \n    ]\n", "      \n    ])\n");
+    assert!(by_loop.contains("])\n"), "{by_loop}");
+    let r = check(&[("main.bicep", &by_loop), ("lib/shared.bicep", SHARED)]);
+    assert_eq!(r.rules(), Vec::<&str>::new(), "{:?}", r.findings);
+}
+
+#[test]
+fn bicep_an_imported_file_outside_the_named_path_is_read_as_context() {
+    let main = spoke_table(
+        "import {firewallIp, kmsRoute} from '../shared/shared.bicep'",
+        "firewallIp",
+        "kmsRoute('20.118.99.224')",
+    );
+    let r = check_in_repo(&[("app/main.bicep", &main), ("shared/shared.bicep", SHARED)], "app");
+    // One KMS address is routed, the other is not: the tunnel is proven.
+    assert_eq!(r.rules(), ["KG101"], "{:?}", r.findings);
+    assert!(
+        r.messages("KG101")[0].contains("(40.83.235.53) to VirtualAppliance 10.0.1.4"),
+        "{:?}",
+        r.findings
+    );
+}
+
+#[test]
+fn bicep_imports_that_cannot_be_read_are_unknown_with_the_reason() {
+    for (import, reason) in [
+        ("import {firewallIp} from 'br/public:avm/utl/net:0.1.0'", "registry"),
+        ("import {firewallIp} from 'missing.bicep'", "not among the files checked"),
+        (
+            "import {notExported as firewallIp} from 'shared.bicep'",
+            "exports no variable or function named notExported",
+        ),
+    ] {
+        let main = spoke_table(import, "firewallIp", "");
+        let r = check(&[("main.bicep", &main), ("shared.bicep", SHARED)]);
+        // The tunnel is proven whatever the firewall's address; the address
+        // is what stays unknown.
+        assert_eq!(r.rules(), ["KG101"], "{import}: {:?}", r.findings);
+        let unknown_hop = spoke_table(import, "'10.0.1.4'", "").replace("'VirtualAppliance'", "firewallIp");
+        let r = check(&[("main.bicep", &unknown_hop), ("shared.bicep", SHARED)]);
+        assert_eq!(r.rules(), ["KG901"], "{import}: {:?}", r.findings);
+        assert!(r.messages("KG901")[0].contains(reason), "{import}: {:?}", r.findings);
+    }
+}
+
+// ---- Bicep module outputs ----
+
+const HUB: &str = r#"param prefix string = 'hub'
+
+output firewallIp string = '10.0.1.4'
+output nextHop string = 'VirtualAppliance'
+output kms array = ['20.118.99.224', '40.83.235.53']
+output name string = '${prefix}-fw'
+"#;
+
+const SPOKE: &str = r#"param firewallIp string
+param nextHop string
+
+resource rt 'Microsoft.Network/routeTables@2023-04-01' = {
+  name: 'rt-spoke'
+  location: 'westeurope'
+  properties: {
+    routes: [
+      {
+        name: 'default'
+        properties: {
+          addressPrefix: '0.0.0.0/0'
+          nextHopType: nextHop
+          nextHopIpAddress: firewallIp
+        }
+      }
+    ]
+  }
+}
+
+output routeTableName string = rt.name
+"#;
+
+#[test]
+fn bicep_module_outputs_flow_into_resources_declared_before_the_module() {
+    let main = r#"var hop = hub.outputs.nextHop
+
+resource rt 'Microsoft.Network/routeTables@2023-04-01' = {
+  name: 'rt-main'
+  location: 'westeurope'
+  properties: {
+    routes: [
+      {
+        name: 'default'
+        properties: {
+          addressPrefix: '0.0.0.0/0'
+          nextHopType: hop
+          nextHopIpAddress: hub.outputs.firewallIp
+        }
+      }
+    ]
+  }
+}
+
+module hub 'hub.bicep' = {
+  name: 'hub'
+}
+"#;
+    let r = check(&[("main.bicep", main), ("hub.bicep", HUB)]);
+    assert_eq!(r.rules(), ["KG101"], "{:?}", r.findings);
+    assert!(r.messages("KG101")[0].contains("VirtualAppliance 10.0.1.4"), "{:?}", r.findings);
+}
+
+#[test]
+fn bicep_module_outputs_flow_into_another_module_in_dependency_order() {
+    // The spoke is declared first and reads the hub's outputs; the hub is
+    // in a loop, read by index.
+    let main = r#"module spoke 'spoke.bicep' = {
+  name: 'spoke'
+  params: {
+    firewallIp: hubs[0].outputs.firewallIp
+    nextHop: hubs[0].outputs.nextHop
+  }
+}
+
+module hubs 'hub.bicep' = [for p in ['a', 'b']: {
+  name: 'hub-${p}'
+  params: {
+    prefix: p
+  }
+}]
+
+output tableName string = spoke.outputs.routeTableName
+"#;
+    let r = check(&[("main.bicep", main), ("hub.bicep", HUB), ("spoke.bicep", SPOKE)]);
+    assert_eq!(r.rules(), ["KG101"], "{:?}", r.findings);
+    assert!(r.messages("KG101")[0].contains("VirtualAppliance 10.0.1.4"), "{:?}", r.findings);
+}
+
+#[test]
+fn bicep_modules_reading_each_others_outputs_are_unknown_not_guessed() {
+    let main = r#"module a 'spoke.bicep' = {
+  name: 'a'
+  params: {
+    firewallIp: b.outputs.routeTableName
+    nextHop: b.outputs.routeTableName
+  }
+}
+
+module b 'spoke.bicep' = {
+  name: 'b'
+  params: {
+    firewallIp: a.outputs.routeTableName
+    nextHop: a.outputs.routeTableName
+  }
+}
+"#;
+    let r = check(&[("main.bicep", main), ("spoke.bicep", SPOKE)]);
+    assert!(r.rules().iter().all(|c| *c == "KG901"), "{:?}", r.findings);
+    assert!(
+        r.messages("KG901")
+            .iter()
+            .any(|m| m.contains("reads the outputs of modules that read its own")),
+        "{:?}",
+        r.findings
+    );
+}
+
+#[test]
+fn bicep_outputs_of_a_registry_module_are_unknown_with_the_reason() {
+    let main = SPOKE
+        .replace(
+            "param firewallIp string\nparam nextHop string\n",
+            "module hub 'br/public:avm/res/network/azure-firewall:0.5.0' = {\n  name: 'hub'\n}\n",
+        )
+        .replace("nextHopType: nextHop", "nextHopType: hub.outputs.nextHop")
+        .replace("nextHopIpAddress: firewallIp", "nextHopIpAddress: '10.0.1.4'");
+    let r = check(&[("main.bicep", &main)]);
+    assert!(r.messages("KG901").iter().any(|m| m.contains("registry")), "{:?}", r.findings);
+    assert!(!r.rules().contains(&"KG101"), "{:?}", r.findings);
+}

@@ -237,15 +237,15 @@ fn references(e: &Expr, vars: &HashMap<String, &Expr>, out: &mut std::collection
     if depth > 128 {
         return;
     }
+    if let ExprKind::Ident(i) = &e.kind {
+        // A variable is followed once, the first time it is met.
+        if let (true, Some(v)) = (out.insert(i.name.clone()), vars.get(&i.name)) {
+            references(v, vars, out, depth + 1);
+        }
+        return;
+    }
     let mut go = |x: &Expr| references(x, vars, out, depth + 1);
     match &e.kind {
-        ExprKind::Ident(i) => {
-            if out.insert(i.name.clone()) {
-                if let Some(v) = vars.get(&i.name) {
-                    references(v, vars, out, depth + 1);
-                }
-            }
-        }
         ExprKind::String(parts) => parts.iter().for_each(|p| {
             if let StringPart::Interpolation(x) = p {
                 go(x)

@@ -61,10 +61,15 @@ pub fn parse(file: FileId, text: Arc<str>) -> Result<HclFile, FileError> {
 /// background and the file is reported as not parsed.
 pub fn parse_within(file: FileId, text: Arc<str>, limit: Duration) -> Result<HclFile, FileError> {
     let (depth, deepest, comments) = prescan(file, &text)?;
+    let started = std::time::Instant::now();
     let parsed = match watched::parse(&text, limit) {
-        watched::Outcome::Parsed(Err(e)) => lenient(&text, e, |t| match watched::parse(t, limit) {
-            watched::Outcome::Parsed(parsed) => Some(parsed),
-            _ => None,
+        // The parses of the lenient copies share what is left of the limit.
+        watched::Outcome::Parsed(Err(e)) => lenient(&text, e, |t| {
+            let left = limit.checked_sub(started.elapsed()).filter(|l| !l.is_zero())?;
+            match watched::parse(t, left) {
+                watched::Outcome::Parsed(parsed) => Some(parsed),
+                _ => None,
+            }
         }),
         watched::Outcome::Parsed(parsed) => parsed,
         watched::Outcome::TimedOut => {
@@ -595,6 +600,19 @@ mod tests {
         let (_, last) = o.iter().last().expect("a");
         let span = last.expr().span().expect("span");
         assert!(text.get(span).is_some_and(|s| s.starts_with("concat(")));
+    }
+
+    #[test]
+    fn many_duplicate_keys_stop_the_retries_with_the_first_error() {
+        let body: String = (0..40).map(|_| "  a = 1\n").collect();
+        let text = format!("x = {{\n{body}}}\n");
+        let started = std::time::Instant::now();
+        let e = parse(FileId(0), Arc::from(text)).err().expect("fails");
+        assert!(e.message.contains("redefined object key"), "{}", e.message);
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
+        // Within the limit, the last value wins.
+        let body: String = (0..MAX_DUPLICATE_KEYS).map(|i| format!("  a = {i}\n")).collect();
+        assert!(parse(FileId(0), Arc::from(format!("x = {{\n{body}}}\n"))).is_ok());
     }
 
     #[test]

@@ -316,12 +316,7 @@ impl<'a> Ctx<'a> {
         ev.forget_cached_vars();
         set_resource_symbols(f, &mut ev);
         w.resources(&ev);
-        w.model.route_tables.extend(modules.route_tables);
-        w.model.nsgs.extend(modules.nsgs);
-        w.model.subnets.extend(modules.subnets);
-        w.model.nics.extend(modules.nics);
-        w.model.gateways.extend(modules.gateways);
-        w.model.unchecked.extend(modules.unchecked);
+        absorb(&mut w.model, modules);
         azure::attach_children(&mut w.model, std::mem::take(&mut w.children));
         let outputs = f
             .program
@@ -535,12 +530,7 @@ impl<'a> Ctx<'a> {
         lowered.sort_by_key(|(i, _)| *i);
         let mut out = Model::default();
         for (_, model) in lowered {
-            out.route_tables.extend(model.route_tables);
-            out.nsgs.extend(model.nsgs);
-            out.subnets.extend(model.subnets);
-            out.nics.extend(model.nics);
-            out.gateways.extend(model.gateways);
-            out.unchecked.extend(model.unchecked);
+            absorb(&mut out, model);
         }
         out
     }
@@ -647,12 +637,7 @@ impl<'a> Ctx<'a> {
             for n in &mut model.nsgs {
                 n.called_from.insert(0, site.clone());
             }
-            out.route_tables.extend(model.route_tables);
-            out.nsgs.extend(model.nsgs);
-            out.subnets.extend(model.subnets);
-            out.nics.extend(model.nics);
-            out.gateways.extend(model.gateways);
-            out.unchecked.extend(model.unchecked);
+            absorb(&mut out, model);
         }
         let value = if looped {
             Val::List(values)
@@ -664,6 +649,16 @@ impl<'a> Ctx<'a> {
         };
         (out, Some(value))
     }
+}
+
+/// Adds what a module deployment lowered to its caller's model.
+fn absorb(into: &mut Model, from: Model) {
+    into.route_tables.extend(from.route_tables);
+    into.nsgs.extend(from.nsgs);
+    into.subnets.extend(from.subnets);
+    into.nics.extend(from.nics);
+    into.gateways.extend(from.gateways);
+    into.unchecked.extend(from.unchecked);
 }
 
 /// Whether a module or resource value is a loop (`[for …]`), looking

@@ -535,3 +535,41 @@ fn bicep_outputs_of_a_registry_module_are_unknown_with_the_reason() {
     );
     assert!(!r.rules().contains(&"KG101"), "{:?}", r.findings);
 }
+
+#[test]
+fn tf_json_dynamic_security_rules_are_lowered() {
+    let text = r#"{
+  "locals": { "denied": { "lkm": "AzurePlatformLKM" } },
+  "resource": {
+    "azurerm_network_security_group": {
+      "nsg": {
+        "name": "nsg-app",
+        "location": "westeurope",
+        "resource_group_name": "rg-net",
+        "dynamic": {
+          "security_rule": [
+            {
+              "for_each": "${local.denied}",
+              "content": {
+                "name": "deny-${security_rule.key}",
+                "priority": 100,
+                "direction": "Outbound",
+                "access": "Deny",
+                "protocol": "Tcp",
+                "source_port_range": "*",
+                "destination_port_range": "1688",
+                "source_address_prefix": "*",
+                "destination_address_prefix": "${security_rule.value}"
+              }
+            }
+          ]
+        }
+      }
+    }
+  }
+}
+"#;
+    let r = check(&[("main.tf.json", text)]);
+    assert_eq!(r.rules(), ["KG201"], "{:?}", r.findings);
+    assert!(r.messages("KG201")[0].contains("deny-lkm"), "{:?}", r.findings);
+}

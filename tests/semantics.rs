@@ -573,3 +573,17 @@ fn tf_json_dynamic_security_rules_are_lowered() {
     assert_eq!(r.rules(), ["KG201"], "{:?}", r.findings);
     assert!(r.messages("KG201")[0].contains("deny-lkm"), "{:?}", r.findings);
 }
+
+#[test]
+fn bicep_user_defined_functions_of_the_file_itself_are_evaluated() {
+    let main = spoke_table(
+        "func kms(ip string) object => {\n  name: 'kms-${ip}'\n  properties: {\n    addressPrefix: '${ip}/32'\n    nextHopType: hop()\n  }\n}\n\nfunc hop() string => 'Internet'",
+        "'10.0.1.4'",
+        "kms('20.118.99.224')\n      kms('40.83.235.53')",
+    );
+    let r = check(&[("main.bicep", &main)]);
+    assert_eq!(r.rules(), Vec::<&str>::new(), "{:?}", r.findings);
+    // A wrong number of arguments is unknown, not a guess.
+    let r = check(&[("main.bicep", &main.replace("kms('40.83.235.53')", "kms('40.83.235.53', 1)"))]);
+    assert_eq!(r.rules(), ["KG901"], "{:?}", r.findings);
+}

@@ -271,15 +271,29 @@ pub fn terraform_module_sources(text: &str) -> Vec<String> {
         .collect()
 }
 
-/// The local paths of a Bicep file's `module name 'path' = …` declarations.
+/// The local paths of a Bicep file's `module name 'path' = …` declarations
+/// and of its imports (`import {…} from 'path'`, `import * as x from
+/// 'path'`, whose `from` may close a list written over several lines): an
+/// imported file is read as context, like a module.
 pub fn bicep_module_paths(text: &str) -> Vec<String> {
     text.lines()
         .filter_map(|line| {
-            let rest = line.trim_start().strip_prefix("module")?;
-            if !rest.starts_with([' ', '\t']) {
+            let line = line.trim_start();
+            let quoted = if let Some(rest) = line.strip_prefix("module") {
+                if !rest.starts_with([' ', '\t']) {
+                    return None;
+                }
+                rest.trim_start().split_once(char::is_whitespace)?.1.trim_start()
+            } else if line.starts_with("import") || line.starts_with('}') {
+                let at = line.find(" from ").or_else(|| line.find("}from "))?;
+                line.get(at..)?
+                    .trim_start_matches('}')
+                    .trim_start()
+                    .strip_prefix("from")?
+                    .trim_start()
+            } else {
                 return None;
-            }
-            let quoted = rest.trim_start().split_once(char::is_whitespace)?.1.trim_start();
+            };
             let value = quoted.strip_prefix('\'')?;
             let value = value.get(..value.find('\'')?)?;
             let lower = value.to_ascii_lowercase();
@@ -307,5 +321,11 @@ mod tests {
     fn bicep_local_modules_are_found_and_registry_ones_left() {
         let text = "module hub '../hub.bicep' = {\n}\nmodule rt 'br/public:avm/res/network/route-table:0.4.0' = {\n}\nmodule  x   'modules/x.bicep' = if (y) {\n}\nmodules: 1\n";
         assert_eq!(bicep_module_paths(text), vec!["../hub.bicep", "modules/x.bicep"]);
+    }
+
+    #[test]
+    fn bicep_imports_are_found_on_one_line_or_after_a_list() {
+        let text = "import {a, b as c} from './shared.bicep'\nimport * as ns from '../lib/ns.bicep'\nimport {\n  x\n} from 'multi.bicep'\nimport {r} from 'br/public:avm/utl/types:0.1.0'\nimport 'az@1.0.0'\nvar from = 'x.bicep'\n";
+        assert_eq!(bicep_module_paths(text), vec!["./shared.bicep", "../lib/ns.bicep", "multi.bicep"]);
     }
 }

@@ -37,13 +37,33 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
             let Some((first_addr, first)) = broken.first() else { continue };
             let Winner::User(first_route) = &first.winner else { continue };
             let addrs: Vec<String> = broken.iter().map(|(a, _)| a.to_string()).collect();
-            let message = format!(
-                "route table {name} sends {} traffic ({}) to {} through its own /32 route{}",
-                endpoint.title,
-                addrs.join(", "),
-                describe_hop(first),
-                conditional_note(&table.conditional)
-            );
+            // Each address is named with its own next hop: one /32 to None
+            // and another to a gateway are two different mistakes.
+            let mut hops: Vec<(String, Vec<String>)> = Vec::new();
+            for (addr, er) in &broken {
+                let hop = describe_hop(er);
+                match hops.iter_mut().find(|(h, _)| *h == hop) {
+                    Some((_, list)) => list.push(addr.to_string()),
+                    None => hops.push((hop, vec![addr.to_string()])),
+                }
+            }
+            let message = match hops.as_slice() {
+                [(hop, _)] => format!(
+                    "route table {name} sends {} traffic ({}) to {hop} through its own /32 route{}",
+                    endpoint.title,
+                    addrs.join(", "),
+                    conditional_note(&table.conditional)
+                ),
+                _ => format!(
+                    "route table {name} sends {} traffic away from Internet through its own /32 routes: {}{}",
+                    endpoint.title,
+                    hops.iter()
+                        .map(|(hop, list)| format!("{} to {hop}", list.join(", ")))
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                    conditional_note(&table.conditional)
+                ),
+            };
             let mut f = ctx.finding(
                 CODE,
                 &table.address,
@@ -112,6 +132,48 @@ mod tests {
             ..Model::default()
         };
         assert_eq!(codes(&m), Vec::<&str>::new());
+    }
+
+    #[test]
+    fn each_address_is_named_with_its_own_next_hop() {
+        let m = Model {
+            route_tables: vec![table(
+                "rt",
+                vec![
+                    route("kms1", "20.118.99.224/32", "None"),
+                    route("kms2", "40.83.235.53/32", "VirtualNetworkGateway"),
+                ],
+            )],
+            ..Model::default()
+        };
+        let found = run(&m);
+        let [(_, message)] = found.as_slice() else {
+            panic!("one finding: {found:?}")
+        };
+        assert_eq!(
+            message,
+            "route table rt sends KMS traffic away from Internet through its own /32 routes: \
+             20.118.99.224 to next hop None, which drops it; 40.83.235.53 to VirtualNetworkGateway"
+        );
+    }
+
+    #[test]
+    fn addresses_with_the_same_next_hop_are_named_together() {
+        let m = Model {
+            route_tables: vec![table(
+                "rt",
+                vec![route("kms1", "20.118.99.224/32", "None"), route("kms2", "40.83.235.53/32", "None")],
+            )],
+            ..Model::default()
+        };
+        let found = run(&m);
+        let [(_, message)] = found.as_slice() else {
+            panic!("one finding: {found:?}")
+        };
+        assert_eq!(
+            message,
+            "route table rt sends KMS traffic (20.118.99.224, 40.83.235.53) to next hop None, which drops it through its own /32 route"
+        );
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::rc::Rc;
 
-use kmsguard_bicep_syntax::{BinaryOp, Expr, ExprKind, ObjectMemberKind, PropertyKeyKind, StringPart, UnaryOp};
+use kmsguard_bicep_syntax::{BinaryOp, Expr, ExprKind, FuncDecl, ObjectMemberKind, PropertyKeyKind, StringPart, UnaryOp};
 
 use crate::ingest::arm::eval::call_function;
 use crate::ingest::value::Val;
@@ -22,14 +22,30 @@ pub struct Symbol {
     pub properties: Val,
 }
 
+/// A user-defined function (`func name(a string) T => body`), with the
+/// evaluator of the file that declares it when that is another file (an
+/// import): its body sees that file's functions, not the caller's.
+#[derive(Clone)]
+pub struct Func<'a> {
+    pub decl: &'a FuncDecl,
+    pub home: Option<Rc<Evaluator<'a>>>,
+}
+
 /// The declarations of one Bicep file being evaluated.
 pub struct Evaluator<'a> {
     pub params: BTreeMap<String, Val>,
     pub vars: HashMap<String, &'a Expr>,
     pub resources: HashMap<String, Symbol>,
-    /// Module symbols whose outputs are known (registry modules kmsguard
-    /// reads from their inputs): `rt.outputs.resourceId`.
-    pub modules: HashMap<String, Val>,
+    /// Imported variables (`import {a} from …`), and namespaces
+    /// (`import * as ns from …`) as objects of their exported variables.
+    pub imported: BTreeMap<String, Val>,
+    /// User-defined functions, declared here or imported by name.
+    pub funcs: HashMap<String, Func<'a>>,
+    /// `import * as ns from …`: the namespace's file, for `ns.f()`.
+    pub namespaces: HashMap<String, Rc<Evaluator<'a>>>,
+    /// Modules by symbolic name: `{ name, outputs }` (a list for a loop),
+    /// or unknown with the reason its outputs are.
+    pub modules: BTreeMap<String, Val>,
     var_cache: RefCell<HashMap<String, Val>>,
     var_stack: RefCell<HashSet<String>>,
     /// Shared by a deployment's root file and every module it calls.
@@ -62,7 +78,10 @@ impl<'a> Evaluator<'a> {
             params,
             vars,
             resources: HashMap::new(),
-            modules: HashMap::new(),
+            imported: BTreeMap::new(),
+            funcs: HashMap::new(),
+            namespaces: HashMap::new(),
+            modules: BTreeMap::new(),
             var_cache: RefCell::new(HashMap::new()),
             var_stack: RefCell::new(HashSet::new()),
             budget: Budget::new(Limits::default(), "Bicep deployment"),
@@ -77,6 +96,31 @@ impl<'a> Evaluator<'a> {
 
     pub fn eval(&self, e: &Expr, scope: &Scope) -> Val {
         self.expr(e, scope, 0)
+    }
+
+    /// Forgets the variables evaluated so far: a module's outputs became
+    /// known, and a variable that reads them was unknown before.
+    pub fn forget_cached_vars(&self) {
+        self.var_cache.borrow_mut().clear();
+    }
+
+    /// Calls the user-defined function `func` with `args` (values).
+    fn call_user(&self, func: &Func<'a>, args: Vec<Val>, d: usize) -> Val {
+        let home = func.home.as_deref().unwrap_or(self);
+        if func.decl.params.len() != args.len() {
+            return Val::unknown(format!(
+                "{}() takes {} arguments, not {}",
+                func.decl.name.name,
+                func.decl.params.len(),
+                args.len()
+            ));
+        }
+        // A function's body sees only its parameters (and functions).
+        let mut scope = Scope::default();
+        for (p, v) in func.decl.params.iter().zip(args) {
+            scope = scope.with(&p.name.name, v);
+        }
+        home.expr(&func.decl.body, &scope, d + 1)
     }
 
     fn expr(&self, e: &Expr, scope: &Scope, depth: usize) -> Val {
@@ -309,8 +353,8 @@ impl<'a> Evaluator<'a> {
         if let Some(r) = self.resources.get(name) {
             return self.budget.charge(resource_value(r));
         }
-        if let Some(m) = self.modules.get(name) {
-            return self.budget.charge(m.clone());
+        if let Some(v) = self.imported.get(name).or_else(|| self.modules.get(name)) {
+            return self.budget.charge(v.clone());
         }
         Val::unknown(format!("{name} is not known to kmsguard"))
     }
@@ -392,9 +436,19 @@ impl<'a> Evaluator<'a> {
                 ExprKind::Ident(i) => i.name.as_str(),
                 _ => "",
             };
+            if let Some(home) = self.namespaces.get(ns) {
+                let Some(func) = home.funcs.get(name).cloned() else {
+                    return Val::unknown(format!("{name}() is not a function {ns} exports"));
+                };
+                let vals: Vec<Val> = args.iter().map(|a| self.expr(a, scope, d)).collect();
+                return home.call_user(&func, vals, d);
+            }
             if ns != "sys" && ns != "az" {
                 return Val::unknown(format!("{name}() on {ns} is evaluated at deployment or comes from an import"));
             }
+        } else if let Some(func) = self.funcs.get(name).cloned() {
+            let vals: Vec<Val> = args.iter().map(|a| self.expr(a, scope, d)).collect();
+            return self.call_user(&func, vals, d);
         }
         let lname = name.to_ascii_lowercase();
         // Higher-order functions evaluate their lambda per element.

@@ -16,6 +16,7 @@ use hcl::edit::template::{Element, Template};
 use hcl::edit::Span;
 
 use super::functions;
+use super::json::{JKind, JVal};
 use crate::ingest::value::Val;
 use crate::limits::{self, Budget, Limits};
 
@@ -65,6 +66,8 @@ pub struct Evaluator<'a> {
     /// Outputs of the module calls evaluated so far, by call name.
     pub modules: BTreeMap<String, Val>,
     pub locals: HashMap<String, LocalDef<'a>>,
+    /// Locals written in `.tf.json` files (`"locals": {…}`).
+    pub json_locals: HashMap<String, &'a JVal>,
     local_cache: RefCell<HashMap<String, Val>>,
     local_stack: RefCell<HashSet<String>>,
     /// Shared by a root module and every module it calls.
@@ -77,6 +80,7 @@ impl<'a> Evaluator<'a> {
             variables,
             modules: BTreeMap::new(),
             locals,
+            json_locals: HashMap::new(),
             local_cache: RefCell::new(HashMap::new()),
             local_stack: RefCell::new(HashSet::new()),
             budget: Budget::new(Limits::default(), "module"),
@@ -144,7 +148,13 @@ impl<'a> Evaluator<'a> {
                 }
                 Ok(Val::Object(out))
             }
-            Expression::StringTemplate(t) => self.template(t, text, scope, d),
+            // A template that is one interpolation and nothing else is the
+            // interpolated value itself, not converted to a string (HCL's
+            // template "unwrapping"): `"${var.routes}"` is a list.
+            Expression::StringTemplate(t) => match t.iter().collect::<Vec<_>>().as_slice() {
+                [Element::Interpolation(i)] if !i.strip.strip_start() && !i.strip.strip_end() => self.expr(&i.expr, text, scope, d),
+                _ => self.template(t, text, scope, d),
+            },
             Expression::HeredocTemplate(h) => {
                 let v = self.template(&h.template, text, scope, d)?;
                 Ok(match (v, h.indent()) {
@@ -347,18 +357,55 @@ impl<'a> Evaluator<'a> {
         if let Some(v) = self.local_cache.borrow().get(name) {
             return Ok(self.budget.charge(v.clone()));
         }
-        let Some(def) = self.locals.get(name) else {
+        let def = self.locals.get(name);
+        let json = self.json_locals.get(name);
+        if def.is_none() && json.is_none() {
             return err(format!("there is no local value named \"{name}\" in this module"));
-        };
+        }
         if !self.local_stack.borrow_mut().insert(name.to_string()) {
             return Ok(Val::unknown(format!("local.{name} refers to itself through a cycle")));
         }
-        let text = def.text.clone();
-        let result = self.expr(def.expr, &text, &Scope::default(), depth + 1);
+        let result = match (def, json) {
+            (Some(def), _) => {
+                let text = def.text.clone();
+                self.expr(def.expr, &text, &Scope::default(), depth + 1)
+            }
+            (None, Some(json)) => self.json(json, &Scope::default(), depth + 1),
+            (None, None) => Ok(Val::Null),
+        };
         self.local_stack.borrow_mut().remove(name);
         let v = result?;
         self.local_cache.borrow_mut().insert(name.to_string(), v.clone());
         Ok(v)
+    }
+
+    /// Evaluates a value written in Terraform's JSON syntax, whose strings
+    /// are templates.
+    pub(super) fn json(&self, value: &JVal, scope: &Scope, depth: usize) -> EvalResult {
+        if depth > MAX_DEPTH {
+            return err("expression nesting is too deep to evaluate");
+        }
+        Ok(match &value.kind {
+            JKind::Null => Val::Null,
+            JKind::Bool(b) => Val::Bool(*b),
+            JKind::Number(n) => Val::Number(*n),
+            JKind::String(s) => self.budget.literal(Val::String(s.clone())),
+            JKind::Template(expr, text) => return self.expr(expr, text, scope, depth + 1),
+            JKind::Array(items) => {
+                let mut out = Vec::with_capacity(items.len());
+                for item in items {
+                    out.push(self.json(item, scope, depth + 1)?);
+                }
+                Val::List(out)
+            }
+            JKind::Object(members) => {
+                let mut out = BTreeMap::new();
+                for (k, v) in members {
+                    out.insert(k.clone(), self.json(v, scope, depth + 1)?);
+                }
+                Val::Object(out)
+            }
+        })
     }
 
     fn traverse(&self, mut value: Val, ops: &[&TraversalOperator], text: &str, scope: &Scope, depth: usize) -> EvalResult {
@@ -661,6 +708,17 @@ mod tests {
         let ev = Evaluator::new(BTreeMap::new(), locals);
         let start = hcl::edit::parser::parse_expr("local.l0").expect("parses");
         assert!(ev.eval(&start, "local.l0", &Scope::default()).is_err());
+    }
+
+    #[test]
+    fn a_template_of_one_interpolation_is_the_value_itself() {
+        let text = "x = \"${[1, 2]}\"\ny = \"a${1}\"\nz = \"${~ 1 ~}\"\n";
+        let body = hcl::edit::parser::parse_body(text).expect("parses");
+        let ev = Evaluator::new(BTreeMap::new(), HashMap::new());
+        let get = |k: &str| ev.eval(&body.get_attribute(k).expect("attr").value, text, &Scope::default());
+        assert_eq!(get("x"), Ok(Val::List(vec![Val::Number(1.0), Val::Number(2.0)])));
+        assert_eq!(get("y"), Ok(Val::String("a1".into())));
+        assert_eq!(get("z"), Ok(Val::String("1".into())));
     }
 
     #[test]

@@ -58,8 +58,7 @@ fn convert(j: &Json) -> JVal {
         JsonKind::Number(n) => n.parse::<f64>().map(JKind::Number).unwrap_or(JKind::Null),
         JsonKind::String(s) if s.contains("${") || s.contains("%{") => {
             // A quoted HCL string: the same template, parsed by hcl-edit.
-            let escaped = s.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n");
-            let source: Arc<str> = Arc::from(format!("\"{escaped}\""));
+            let source: Arc<str> = Arc::from(quote_template(s));
             match hcl::edit::parser::parse_expr(&source) {
                 Ok(expr) => JKind::Template(expr, source),
                 Err(_) => JKind::String(s.clone()),
@@ -73,6 +72,75 @@ fn convert(j: &Json) -> JVal {
         kind,
         span: j.span.clone(),
     }
+}
+
+/// A JSON string's template as a quoted HCL template: its literal text
+/// escaped, the code of its `${…}` and `%{…}` (with any strings inside them,
+/// `"${lookup(var.m, "k")}"`) copied as it is.
+fn quote_template(s: &str) -> String {
+    enum State {
+        /// Code inside an interpolation; the braces opened in it.
+        Code(usize),
+        /// A quoted string inside code.
+        Str,
+    }
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    let mut stack: Vec<State> = Vec::new();
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match stack.last_mut() {
+            // The template's own literal text.
+            None => match c {
+                '$' | '%' if chars.peek() == Some(&c) => {
+                    // `$${` and `%%{` are escapes for a literal `${` / `%{`.
+                    out.push(c);
+                    if let Some(n) = chars.next() {
+                        out.push(n);
+                    }
+                }
+                '$' | '%' if chars.peek() == Some(&'{') => {
+                    out.push(c);
+                    out.extend(chars.next());
+                    stack.push(State::Code(0));
+                }
+                '\\' => out.push_str("\\\\"),
+                '"' => out.push_str("\\\""),
+                '\n' => out.push_str("\\n"),
+                '\r' => out.push_str("\\r"),
+                '\t' => out.push_str("\\t"),
+                c => out.push(c),
+            },
+            Some(State::Code(depth)) => {
+                out.push(c);
+                match c {
+                    '{' => *depth += 1,
+                    '}' if *depth == 0 => {
+                        stack.pop();
+                    }
+                    '}' => *depth -= 1,
+                    '"' => stack.push(State::Str),
+                    _ => {}
+                }
+            }
+            Some(State::Str) => {
+                out.push(c);
+                match c {
+                    '\\' => out.extend(chars.next()),
+                    '"' => {
+                        stack.pop();
+                    }
+                    '$' | '%' if chars.peek() == Some(&'{') => {
+                        out.extend(chars.next());
+                        stack.push(State::Code(0));
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+    out.push('"');
+    out
 }
 
 impl JVal {
@@ -120,5 +188,28 @@ impl JVal {
                 .map(|(k, v)| (k.clone(), v.eval(ev, scope), Origin::new(file, v.span.clone()))),
             Origin::new(file, self.span.clone()),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn templates_quote_their_literal_text_and_keep_their_code() {
+        assert_eq!(quote_template(r#"a "b" \ ${x}"#), r#""a \"b\" \\ ${x}""#);
+        assert_eq!(quote_template(r#"${lookup(var.m, "k\"")}/32"#), r#""${lookup(var.m, "k\"")}/32""#);
+        assert_eq!(quote_template(r#"${ { a = "}" }.a }"#), r#""${ { a = "}" }.a }""#);
+        assert_eq!(quote_template("$${x} \"${\"${y}\"}\""), "\"$${x} \\\"${\"${y}\"}\\\"\"");
+    }
+
+    #[test]
+    fn a_string_inside_an_interpolation_parses() {
+        let json = r#"{"a": "${format(\"%s/32\", \"20.118.99.224\")}"}"#;
+        let f = parse(FileId(0), json).unwrap_or_else(|e| panic!("{}", e.message));
+        let a = f.root.get("a").expect("a");
+        assert!(matches!(a.kind, JKind::Template(..)));
+        let ev = Evaluator::new(Default::default(), Default::default());
+        assert_eq!(a.eval(&ev, &Scope::default()), Val::String("20.118.99.224/32".into()));
     }
 }

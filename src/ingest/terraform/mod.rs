@@ -62,7 +62,16 @@ pub fn parse(file: FileId, text: Arc<str>) -> Result<HclFile, FileError> {
 /// background and the file is reported as not parsed.
 pub fn parse_within(file: FileId, text: Arc<str>, limit: Duration) -> Result<HclFile, FileError> {
     let (depth, deepest, comments) = prescan(file, &text)?;
+    let started = std::time::Instant::now();
     let parsed = match watched::parse(&text, limit) {
+        // The parses of the lenient copies share what is left of the limit.
+        watched::Outcome::Parsed(Err(e)) => lenient(&text, e, |t| {
+            let left = limit.checked_sub(started.elapsed()).filter(|l| !l.is_zero())?;
+            match watched::parse(t, left) {
+                watched::Outcome::Parsed(parsed) => Some(parsed),
+                _ => None,
+            }
+        }),
         watched::Outcome::Parsed(parsed) => parsed,
         watched::Outcome::TimedOut => {
             return Err(FileError::at(
@@ -170,8 +179,48 @@ mod watched {
 /// slow parse instead of a thread left running in the background.
 pub fn parse_unguarded(file: FileId, text: Arc<str>) -> Result<HclFile, FileError> {
     let (_, _, comments) = prescan(file, &text)?;
-    let parsed = hcl::edit::parser::parse_body(&text);
+    let parsed = hcl::edit::parser::parse_body(&text).or_else(|e| lenient(&text, e, |t| Some(hcl::edit::parser::parse_body(t))));
     finish(file, text, parsed, comments)
+}
+
+/// How many duplicate object keys [`lenient`] removes from one file before
+/// it gives up: each costs a parse.
+const MAX_DUPLICATE_KEYS: usize = 16;
+
+/// Parses again, after hcl-edit refused `text` with `first`, a copy of it
+/// with what hcl-edit refuses and Terraform accepts taken out (newlines in
+/// `for` expressions, earlier duplicates of an object's keys; see
+/// [`brackets::join_lines_in_for`]): the copy has the same length and
+/// offsets, so the body's spans are the original text's. If the copy does
+/// not parse either, the error on the original stands.
+fn lenient(
+    text: &str,
+    first: hcl::edit::parser::Error,
+    parse: impl Fn(&Arc<str>) -> Option<Result<Body, hcl::edit::parser::Error>>,
+) -> Result<Body, hcl::edit::parser::Error> {
+    let mut candidate: Arc<str> = match brackets::join_lines_in_for(text) {
+        Some(joined) => Arc::from(joined),
+        None => Arc::from(text),
+    };
+    let mut error = first.clone();
+    for round in 0..=MAX_DUPLICATE_KEYS {
+        if round > 0 || &*candidate != text {
+            match parse(&candidate) {
+                Some(Ok(body)) => return Ok(body),
+                Some(Err(e)) => error = e,
+                None => return Err(first),
+            }
+        }
+        if !error.message().contains("redefined object key") {
+            break;
+        }
+        let at = error.location().offset();
+        match brackets::blank_earlier_duplicate(&candidate, at) {
+            Some(next) => candidate = Arc::from(next),
+            None => break,
+        }
+    }
+    Err(first)
 }
 
 /// The bracket pre-scan: the nesting depth and where it peaks, or the error
@@ -498,6 +547,92 @@ mod tests {
         let e = parse(FileId(0), text).err().expect("fails");
         assert!(e.message.starts_with("could not parse HCL"), "{}", e.message);
         assert!(e.origin.is_some());
+    }
+
+    /// Terraform ignores newlines inside a `for` expression; hcl-edit 0.10
+    /// refuses them around operators in the collection of every `for` and in
+    /// the key and value of an object `for`.
+    #[test]
+    fn newlines_around_operators_inside_for_expressions_parse() {
+        let forms = [
+            "x = {\n  for l in ls :\n  l =>\n  local.enabled &&\n  anytrue([l])\n}\n",
+            "x = { for l in ls : l => l\n  || true }\n",
+            "x = { for l in ls : l => l +\n 1 }\n",
+            "x = { for l in ls : l => l ==\n 1 }\n",
+            "x = { for l in ls : l => l != 1 ?\n \"a\" :\n \"b\" }\n",
+            "x = { for l in ls : l => l\n  .name }\n",
+            "x = { for l in ls : l.a &&\n l.b => l }\n",
+            "x = { for l in ls : l => l &&\n true... }\n",
+            "x = [for l in a &&\n b : l]\n",
+            "x = [for l in ls : { for k, v in l : k => v &&\n  # a comment\n  true }]\n",
+            "x = { for l in ls : l => l &&\n /* a\n block */ true }\n",
+            "x = { for l in ls : l => l &&\r\n true }\r\n",
+        ];
+        for form in forms {
+            let text: Arc<str> = Arc::from(form);
+            let f = parse(FileId(0), text.clone()).unwrap_or_else(|e| panic!("{form:?}: {}", e.message));
+            // The spans are the original text's.
+            let attr = f.body.get_attribute("x").expect("x");
+            let span = attr.value.span().expect("span");
+            assert_eq!(text.get(span.clone()).map(|s| s.ends_with(['}', ']'])), Some(true), "{form:?}");
+            assert_eq!(&*f.text, form);
+        }
+    }
+
+    /// Terraform keeps the last value of a key written twice in an object
+    /// constructor (hashicorp/terraform#28727); hcl-edit refuses the file.
+    #[test]
+    fn a_key_written_twice_keeps_its_last_value() {
+        let text = "locals {\n  zones = {\n    a = [\"x\"]\n    b = [\"y\"]\n    a = concat([\"x\"], [\n      for p in ps : p])\n  }\n}\n";
+        let f = parse(FileId(0), Arc::from(text)).unwrap_or_else(|e| panic!("{}", e.message));
+        let block = f.body.get_blocks("locals").next().expect("locals");
+        let zones = block.body.get_attribute("zones").expect("zones");
+        let hcl::edit::expr::Expression::Object(o) = &zones.value else {
+            panic!("an object")
+        };
+        let keys: Vec<String> = o
+            .iter()
+            .map(|(k, _)| match k {
+                hcl::edit::expr::ObjectKey::Ident(i) => i.as_str().to_string(),
+                hcl::edit::expr::ObjectKey::Expression(_) => "?".to_string(),
+            })
+            .collect();
+        assert_eq!(keys, ["b", "a"]);
+        let (_, last) = o.iter().last().expect("a");
+        let span = last.expr().span().expect("span");
+        assert!(text.get(span).is_some_and(|s| s.starts_with("concat(")));
+    }
+
+    #[test]
+    fn many_duplicate_keys_stop_the_retries_with_the_first_error() {
+        let body: String = (0..40).map(|_| "  a = 1\n").collect();
+        let text = format!("x = {{\n{body}}}\n");
+        let started = std::time::Instant::now();
+        let e = parse(FileId(0), Arc::from(text)).err().expect("fails");
+        assert!(e.message.contains("redefined object key"), "{}", e.message);
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
+        // Within the limit, the last value wins.
+        let body: String = (0..MAX_DUPLICATE_KEYS).map(|i| format!("  a = {i}\n")).collect();
+        assert!(parse(FileId(0), Arc::from(format!("x = {{\n{body}}}\n"))).is_ok());
+    }
+
+    #[test]
+    fn what_terraform_refuses_is_still_refused() {
+        // Outside brackets, and in an object constructor, a newline ends the
+        // attribute or item.
+        for form in ["x = a &&\n b\n", "x = { k = a &&\n b }\n", "x = [for l in ls : l =>\n l]\n"] {
+            assert!(parse(FileId(0), Arc::from(form)).is_err(), "{form:?}");
+        }
+    }
+
+    #[test]
+    fn a_later_error_is_reported_where_the_original_text_has_it() {
+        let text = "x = { for l in ls : l => l &&\n true }\ny = \nz = 1\n";
+        let e = parse(FileId(0), Arc::from(text)).err().expect("fails");
+        let at = e.origin.map(|o| o.span().start).unwrap_or(0);
+        // hcl-edit's first error on the original text (at the `&&` newline)
+        // is kept rather than one from the joined copy.
+        assert_eq!(text.get(..at).map(|s| s.matches('\n').count()), Some(0), "{}", e.message);
     }
 
     #[test]

@@ -210,6 +210,19 @@ impl<'l> ModuleSet<'l> {
             }
         }
         let mut ev = Evaluator::new(variables, locals).within(call.budget.clone());
+        // `"locals": {…}`, or a list of such objects, in `.tf.json` files.
+        for jf in &m.json_files {
+            for (key, blocks) in jf.root.members() {
+                if key != "locals" {
+                    continue;
+                }
+                for block in blocks.blocks() {
+                    for (name, value) in block.members() {
+                        ev.json_locals.insert(name.clone(), value);
+                    }
+                }
+            }
+        }
         let mut model = Model::default();
 
         for (block, source, file) in module_blocks(m) {

@@ -309,7 +309,7 @@ fn inputs_that_cannot_be_checked_are_named_on_stderr() {
 fn a_named_file_is_counted_apart_from_those_read_for_context() {
     let named = stdout(&run(&["check", "examples/01-forced-tunnel-broken/main.tf", "-f", "compact"]));
     assert!(
-        named.ends_with("1 file named, 3 read for context (3 route tables, 0 NSGs): 1 error, 0 warnings, 0 notes; config: none\n"),
+        named.ends_with("checked 1 file named, 3 read for context (3 route tables, 0 NSGs): 1 error, 0 warnings, 0 notes; config: none\n"),
         "{named}"
     );
     let two = stdout(&run(&[
@@ -319,7 +319,7 @@ fn a_named_file_is_counted_apart_from_those_read_for_context() {
         "-f",
         "compact",
     ]));
-    assert!(two.contains("\n2 files named, 6 read for context ("), "{two}");
+    assert!(two.contains("\nchecked 2 files named, 6 read for context ("), "{two}");
     // A directory named: every file read is checked.
     let dir = stdout(&run(&["check", BROKEN, "-f", "compact"]));
     assert!(dir.contains("\nchecked 3 files (3 route tables"), "{dir}");

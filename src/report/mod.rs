@@ -144,10 +144,14 @@ pub fn config_clause(s: &Summary) -> String {
 }
 
 /// "checked 4 files (3 route tables, 2 NSGs): 2 errors, 1 warning, 0 notes; 1 file could not be checked"
+///
+/// A run on named files (pre-commit's) that read more files around them
+/// says so: "checked 1 file named, 3 read for context (…)". The line starts
+/// with "checked" either way, for the tools that look for it.
 pub fn summary_line(r: &Report) -> String {
     let s = &r.summary;
     let files = match s.named {
-        Some(named) if named < s.files => format!("{} named, {} read for context", plural(named, "file", "files"), s.files),
+        Some(named) if named < s.files => format!("checked {} named, {} read for context", plural(named, "file", "files"), s.files),
         _ => format!("checked {}", plural(s.files, "file", "files")),
     };
     let mut line = format!(

@@ -347,3 +347,73 @@ fn the_action_step_runs_kmsguard_end_to_end() {
     assert!(fs::read_to_string(dir.path().join("summary")).expect("summary").contains("KG101"));
     assert!(dir.path().join("k.sarif").exists());
 }
+
+/// The version and cache key scripts/action-cache-key.sh prints for these
+/// inputs, with the action's directory at `action`.
+fn cache_key(action: &Path, env: &[(&str, &str)]) -> (String, String) {
+    let mut cmd = Command::new("bash");
+    cmd.arg(Path::new(ROOT).join("scripts/action-cache-key.sh"))
+        .env("GITHUB_ACTION_PATH", action)
+        .env_remove("INPUT_VERSION")
+        .env_remove("ACTION_REF");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().expect("bash runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let field = |name: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(&format!("{name}=")))
+            .unwrap_or_else(|| panic!("no {name}= in {text}"))
+            .to_string()
+    };
+    (field("version"), field("key"))
+}
+
+#[test]
+fn the_cache_key_follows_version_os_architecture_and_source() {
+    let action = tempfile::tempdir().expect("tempdir");
+    for (path, text) in [
+        ("Cargo.toml", "[package]\n"),
+        ("Cargo.lock", ""),
+        ("src/main.rs", "fn main() {}\n"),
+        ("policies/rules.hcl", ""),
+    ] {
+        let p = action.path().join(path);
+        fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+        fs::write(p, text).expect("write");
+    }
+    let linux = [("RUNNER_OS", "Linux"), ("RUNNER_ARCH", "X64")];
+    let with = |extra: &[(&'static str, &'static str)], os: &[(&'static str, &'static str)]| {
+        let env: Vec<(&str, &str)> = extra.iter().chain(os).copied().collect();
+        cache_key(action.path(), &env)
+    };
+    // The action's ref, or the version input over it.
+    assert_eq!(
+        with(&[("ACTION_REF", "v0.3.1")], &linux),
+        ("v0.3.1".into(), "kmsguard-release-0.3.1-Linux-X64".into())
+    );
+    assert_eq!(
+        with(&[("ACTION_REF", "v0.3.1"), ("INPUT_VERSION", "0.2.0")], &linux),
+        ("0.2.0".into(), "kmsguard-release-0.2.0-Linux-X64".into())
+    );
+    // Each OS and architecture has its own binary.
+    let keys: Vec<String> = [("Linux", "X64"), ("Linux", "ARM64"), ("macOS", "ARM64"), ("Windows", "X64")]
+        .iter()
+        .map(|(os, arch)| with(&[("ACTION_REF", "v0.3.1")], &[("RUNNER_OS", os), ("RUNNER_ARCH", arch)]).1)
+        .collect();
+    assert_eq!(keys.iter().collect::<std::collections::BTreeSet<_>>().len(), 4, "{keys:?}");
+    // A branch, or a local action with no ref, is keyed on its source: the
+    // same source, the same key; a changed file, a new key.
+    let (version, main) = with(&[("ACTION_REF", "main")], &linux);
+    assert_eq!(version, "main");
+    assert!(main.starts_with("kmsguard-source-") && main.ends_with("-Linux-X64"), "{main}");
+    let (version, local) = with(&[], &linux);
+    assert_eq!((version.as_str(), &local), ("source", &main));
+    fs::write(action.path().join("src/main.rs"), "fn main() { println!(); }\n").expect("edit");
+    let (_, edited) = with(&[("ACTION_REF", "main")], &linux);
+    assert_ne!(edited, main);
+    fs::write(action.path().join("src/lib.rs"), "").expect("add");
+    assert_ne!(with(&[("ACTION_REF", "main")], &linux).1, edited);
+}

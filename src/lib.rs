@@ -342,6 +342,7 @@ pub fn check(opts: &CheckOptions, policy: &Policy) -> Outcome {
     report::sort_errors(&sources, &mut errors);
     let mut summary = Summary {
         files: files_checked,
+        named: Some(opts.paths.iter().filter(|p| p.is_file()).count()).filter(|_| opts.paths.iter().all(|p| p.is_file())),
         route_tables: model.route_tables.len(),
         nsgs: model.nsgs.len(),
         subnets: model.subnets.len(),

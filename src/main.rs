@@ -11,8 +11,21 @@ use kmsguard::policy::{Policy, Severity};
 use kmsguard::report::{self, Report};
 use kmsguard::{CheckOptions, VarArg};
 
+/// Shown after `--help`: the three runs most users start from.
+const EXAMPLES: &str = "\
+Examples:
+  kmsguard check infra                                  # check a directory; exit 1 on errors
+  kmsguard check -f sarif -o kmsguard.sarif infra       # a SARIF report for code scanning
+  kmsguard check --var-file prod.tfvars --fail-on warning envs/prod";
+
 #[derive(Parser)]
-#[command(name = "kmsguard", version, about = "Checks Azure networking code for forced tunnels and NSG rules that break Windows KMS activation, platform DNS and IMDS", long_about = None)]
+#[command(
+    name = "kmsguard",
+    version,
+    about = "Checks Azure networking code for forced tunnels and NSG rules that break Windows KMS activation, platform DNS and IMDS",
+    long_about = None,
+    after_help = EXAMPLES
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -21,6 +34,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Check Terraform, Bicep and ARM files and directories (default: the current directory).
+    #[command(after_help = EXAMPLES)]
     Check(Box<CheckArgs>),
     /// List the rules: code, name, severity and what each checks.
     Rules {
@@ -30,6 +44,7 @@ enum Command {
     },
     /// Write a commented starter .kmsguard.hcl (in DIR, default the current directory).
     Init {
+        /// The directory to write .kmsguard.hcl in.
         #[arg(default_value = ".")]
         dir: PathBuf,
         /// Replace an existing .kmsguard.hcl (a symbolic link is replaced, never written through).
@@ -38,6 +53,7 @@ enum Command {
     },
     /// Print a completion script for a shell (bash, zsh, fish, powershell).
     Completions {
+        /// The shell to write the script for.
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
@@ -45,6 +61,7 @@ enum Command {
     Explain {
         /// A rule code (KG101) or name (forced-tunnel-blocks-kms).
         rule: String,
+        /// Load a replacement policy pack from this directory.
         #[arg(long, value_name = "DIR")]
         policy: Option<PathBuf>,
     },
@@ -56,14 +73,20 @@ struct CheckArgs {
     #[arg(value_name = "PATH", default_value = ".")]
     paths: Vec<PathBuf>,
     /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Human)]
+    #[arg(short = 'f', long, value_enum, default_value_t = Format::Human)]
     format: Format,
+    /// Whether --format was given (a format name as --output's value is then a file name).
+    #[arg(skip)]
+    format_given: bool,
     /// Write the report to FILE instead of stdout.
-    #[arg(long, value_name = "FILE")]
+    #[arg(short = 'o', long, value_name = "FILE")]
     output: Option<PathBuf>,
     /// List every KG901 note in the human and compact formats, instead of one line per reason.
     #[arg(long)]
     verbose: bool,
+    /// Print only findings and errors: no summary line, and nothing on a clean run (human, compact and annotation formats).
+    #[arg(short = 'q', long)]
+    quiet: bool,
     /// Also write a report in FORMAT to FILE (repeatable), e.g. --report sarif=kmsguard.sarif.
     #[arg(long = "report", value_name = "FORMAT=FILE", value_parser = parse_report)]
     reports: Vec<(Format, PathBuf)>,
@@ -87,10 +110,10 @@ struct CheckArgs {
     #[arg(long = "assume-bgp-default-route")]
     assume_bgp_default_route: bool,
     /// Check only these rules (codes or names; comma-separated or repeated).
-    #[arg(long, value_name = "RULES", value_delimiter = ',')]
+    #[arg(long, value_name = "RULES", value_delimiter = ',', alias = "check")]
     select: Vec<String>,
     /// Skip these rules (codes or names; comma-separated or repeated).
-    #[arg(long, value_name = "RULES", value_delimiter = ',')]
+    #[arg(long, value_name = "RULES", value_delimiter = ',', alias = "skip-check")]
     ignore: Vec<String>,
     /// Findings whose fingerprint is in this baseline file do not count.
     #[arg(long, value_name = "FILE")]
@@ -104,8 +127,23 @@ struct CheckArgs {
     /// Exit 1 when a finding at or above this severity is reported [default: the config file's, else error].
     #[arg(long = "fail-on", value_enum)]
     fail_on: Option<FailOn>,
+    /// checkov's --soft-fail: the same as --fail-on never.
+    #[arg(long = "soft-fail", hide = true, conflicts_with = "fail_on")]
+    soft_fail: bool,
+    /// tflint's --recursive: kmsguard always walks directories, so it changes nothing.
+    #[arg(long, hide = true)]
+    recursive: bool,
+    /// Flags of other checkers with no kmsguard equivalent of the same
+    /// meaning: taken (with or without a value) so that the run stops
+    /// with what to use instead, not clap's guess at a similar name.
+    #[arg(long, hide = true, num_args = 0..=1, default_missing_value = "", value_name = "X")]
+    severity: Option<String>,
+    #[arg(long = "exit-code", hide = true, num_args = 0..=1, default_missing_value = "", value_name = "X")]
+    exit_code: Option<String>,
+    #[arg(long, hide = true, num_args = 0..=1, default_missing_value = "", value_name = "X")]
+    framework: Option<String>,
     /// Read settings from this file instead of the nearest .kmsguard.hcl (pin it where a pull request cannot change it).
-    #[arg(long, value_name = "FILE", conflicts_with = "no_config")]
+    #[arg(short = 'c', long, value_name = "FILE", conflicts_with = "no_config")]
     config: Option<PathBuf>,
     /// Ignore any .kmsguard.hcl in the checked tree: built-in settings and flags only.
     #[arg(long = "no-config")]
@@ -192,6 +230,59 @@ fn parse_var(s: &str) -> Result<(String, String), String> {
     }
 }
 
+/// "0.1.0 (policy pack 2026.12.0)": what a bug report needs, the binary's
+/// version and the built-in pack's.
+fn version() -> &'static str {
+    let pack = Policy::embedded()
+        .ok()
+        .and_then(|p| p.version)
+        .unwrap_or_else(|| "unversioned".to_string());
+    // Built once per run, for clap, which wants a string that lives as long as the program.
+    Box::leak(format!("{} (policy pack {pack})", env!("CARGO_PKG_VERSION")).into_boxed_str())
+}
+
+/// Why a run with flags other checkers use cannot go on, and what to use
+/// instead; `None` when nothing stands in the way.
+fn foreign_flags(args: &CheckArgs) -> Option<String> {
+    if args.severity.is_some() {
+        return Some(
+            "kmsguard has no --severity: every finding is reported, and `--fail-on error|warning|note|never` sets the lowest severity that fails the run (`--select`/`--ignore` choose rules)".into(),
+        );
+    }
+    if args.exit_code.is_some() {
+        return Some(
+            "kmsguard has no --exit-code: it exits 1 when a finding at or above --fail-on (default error) is reported, 2 when the run fails; use `--fail-on never` to exit 0 on findings".into(),
+        );
+    }
+    if args.framework.is_some() {
+        return Some(
+            "kmsguard has no --framework: it reads Terraform, Bicep and ARM wherever they are; name the files or directories to check, or exclude some in .kmsguard.hcl".into(),
+        );
+    }
+    // `-o sarif` is checkov's way of choosing the format; here it would
+    // write a human report into a file named `sarif`.
+    let output = args.output.as_ref()?.to_str()?;
+    if args.format_given {
+        return None;
+    }
+    let format = Format::value_variants()
+        .iter()
+        .filter_map(|f| f.to_possible_value())
+        .find(|v| v.matches(output, true))?;
+    Some(format!(
+        "--output names the file to write the report to; did you mean `--format {}`? (to write that format to a file: `--format {} --output kmsguard.{}`; to write a file named {output}, add --format or write ./{output})",
+        format.get_name(),
+        format.get_name(),
+        match format.get_name() {
+            "human" | "compact" => "txt",
+            "github" | "azure-pipelines" => "log",
+            "junit" => "xml",
+            "markdown" => "md",
+            other => other,
+        }
+    ))
+}
+
 fn load_policy(dir: Option<&PathBuf>) -> Result<Policy, String> {
     let policy = match dir {
         Some(d) => Policy::from_dir(d),
@@ -208,7 +299,12 @@ fn main() -> ExitCode {
     // directory it happened in (see `kmsguard::check`); one line on stderr
     // keeps where it happened, for the bug report.
     std::panic::set_hook(Box::new(|info| eprintln!("kmsguard: internal error: {info}")));
-    let matches = <Cli as clap::CommandFactory>::command().get_matches();
+    let mut command = <Cli as clap::CommandFactory>::command();
+    // Reading the pack costs every run a parse; only --version needs it.
+    if std::env::args_os().skip(1).any(|a| a == "--version" || a == "-V") {
+        command = command.version(version());
+    }
+    let matches = command.get_matches();
     let mut cli = match <Cli as clap::FromArgMatches>::from_arg_matches(&matches) {
         Ok(cli) => cli,
         Err(e) => e.exit(),
@@ -217,6 +313,7 @@ fn main() -> ExitCode {
     if let (Command::Check(args), Some(m)) = (&mut cli.command, matches.subcommand_matches("check")) {
         args.var_file_indices = m.indices_of("var_files").map(Iterator::collect).unwrap_or_default();
         args.var_indices = m.indices_of("vars").map(Iterator::collect).unwrap_or_default();
+        args.format_given = m.value_source("format") == Some(clap::parser::ValueSource::CommandLine);
     }
     match cli.command {
         Command::Check(args) => check(*args),
@@ -301,6 +398,12 @@ fn explain(r: &kmsguard::policy::RuleDoc) -> String {
 }
 
 fn check(mut args: CheckArgs) -> ExitCode {
+    if let Some(msg) = foreign_flags(&args) {
+        return fail(&msg);
+    }
+    if args.soft_fail {
+        args.fail_on = Some(FailOn::Never);
+    }
     let mut policy = match load_policy(args.policy.as_ref()) {
         Ok(p) => p,
         Err(e) => return fail(&e),
@@ -502,10 +605,35 @@ fn check(mut args: CheckArgs) -> ExitCode {
     if let Err(e) = write_all(&outputs) {
         return fail(&e);
     }
-    if args.output.is_none() && print_out(&render(args.format, color)) != ExitCode::SUCCESS {
-        return ExitCode::from(2);
+    if args.output.is_none() {
+        let mut text = render(args.format, color);
+        if args.quiet
+            && matches!(
+                args.format,
+                Format::Human | Format::Compact | Format::Github | Format::AzurePipelines
+            )
+        {
+            text = without_summary(&text, &report::summary_line(&r));
+        }
+        if print_out(&text) != ExitCode::SUCCESS {
+            return ExitCode::from(2);
+        }
     }
-    if !outcome.errors.is_empty() {
+    if let Some(first) = outcome.errors.first() {
+        // The report holds every input that could not be checked (so that
+        // JSON and SARIF readers see them); the console, and a log that
+        // keeps only stderr, get the first on a line of its own, as other
+        // tools print theirs.
+        let (file, lc) = report::error_location(&outcome.sources, first);
+        let place = lc.map(|lc| format!(":{}:{}", lc.line, lc.column)).unwrap_or_default();
+        let more = match outcome.errors.len() - 1 {
+            0 => String::new(),
+            n => format!(" (and {n} more, listed in the report)"),
+        };
+        eprintln!(
+            "error: {}",
+            report::escape::log_text(&format!("{file}{place}: {}{more}", first.message))
+        );
         return ExitCode::from(2);
     }
     let threshold = match args.fail_on.unwrap_or(FailOn::Error) {
@@ -518,6 +646,14 @@ fn check(mut args: CheckArgs) -> ExitCode {
         Some(t) if outcome.findings.iter().any(|f| f.suppressed.is_none() && f.severity >= t) => ExitCode::from(1),
         _ => ExitCode::SUCCESS,
     }
+}
+
+/// `text` without its summary line, for --quiet; a report left with no line
+/// at all prints nothing.
+fn without_summary(text: &str, summary: &str) -> String {
+    text.split_inclusive('\n')
+        .filter(|line| line.trim_end_matches(['\n', '\r']) != summary)
+        .collect()
 }
 
 fn format_name(format: Format) -> &'static str {

@@ -43,6 +43,9 @@ pub struct Policy {
     pub endpoints: Vec<Endpoint>,
     pub platform_services: Vec<PlatformService>,
     pub rules: Vec<RuleDoc>,
+    /// The pack's own version (`pack_version = "…"` in one of its files),
+    /// printed by `--version`: the data changes on its own schedule.
+    pub version: Option<String>,
     /// The files the pack was read from, for errors about the whole pack.
     files: Vec<String>,
 }
@@ -117,6 +120,8 @@ impl std::fmt::Display for PolicyError {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawPack {
+    #[serde(default)]
+    pack_version: Option<String>,
     #[serde(default)]
     endpoint: BTreeMap<String, RawEndpoint>,
     #[serde(default)]
@@ -222,6 +227,9 @@ impl Policy {
                 file: name.clone(),
                 message: e.to_string(),
             })?;
+            if raw.pack_version.is_some() {
+                pack.pack_version = raw.pack_version;
+            }
             pack.endpoint.extend(raw.endpoint);
             pack.platform_service.extend(raw.platform_service);
             pack.rule.extend(raw.rule);
@@ -280,6 +288,7 @@ impl Policy {
             endpoints,
             platform_services,
             rules,
+            version: pack.pack_version,
             files: files.iter().map(|(n, _)| n.clone()).collect(),
         })
     }

@@ -18,6 +18,10 @@ use crate::source::{display_path, LineCol, SourceMap};
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Summary {
     pub files: usize,
+    /// Files named on the command line, when the run named files (as
+    /// pre-commit does) and read more around them for context (their
+    /// module's other files, the roots that call it); `None` otherwise.
+    pub named: Option<usize>,
     pub route_tables: usize,
     pub nsgs: usize,
     pub subnets: usize,
@@ -188,11 +192,18 @@ pub fn config_clause(s: &Summary) -> String {
 }
 
 /// "checked 4 files (3 route tables, 2 NSGs): 2 errors, 1 warning, 0 notes; 1 file could not be checked"
+///
+/// A run on named files (pre-commit's) that read more files around them
+/// says so: "checked 1 file named, 3 read for context (…)". The line starts
+/// with "checked" either way, for the tools that look for it.
 pub fn summary_line(r: &Report) -> String {
     let s = &r.summary;
+    let files = match s.named {
+        Some(named) if named < s.files => format!("checked {} named, {} read for context", plural(named, "file", "files"), s.files),
+        _ => format!("checked {}", plural(s.files, "file", "files")),
+    };
     let mut line = format!(
-        "checked {} ({}, {}): {}, {}, {}",
-        plural(s.files, "file", "files"),
+        "{files} ({}, {}): {}, {}, {}",
         plural(s.route_tables, "route table", "route tables"),
         plural(s.nsgs, "NSG", "NSGs"),
         plural(s.errors, "error", "errors"),

@@ -19,6 +19,7 @@ pub mod report;
 pub mod rules;
 pub mod source;
 pub mod suppress;
+mod triage;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -175,12 +176,69 @@ enum Parsed {
 /// after every directory is known (its modules are read again then), since
 /// only then is it known which directories are roots.
 pub fn check(opts: &CheckOptions, policy: &Policy) -> Outcome {
+    let Gathered {
+        dirs,
+        mut sources,
+        mut errors,
+        skipped,
+        context_paths,
+        named_units,
+    } = gather(opts);
+    let (model, files_checked) = lower(opts, &dirs, &context_paths, &mut sources, &mut errors);
+    let ctx = rules::Context {
+        model: &model,
+        policy,
+        cloud: opts.cloud.as_deref().unwrap_or("public"),
+        cloud_forced: opts.cloud.is_some(),
+        assume_bgp_default_route: opts.assume_bgp_default_route,
+    };
+    let findings = guarded(Path::new("."), || rules::check(&ctx)).unwrap_or_else(|e| {
+        errors.push(e);
+        Vec::new()
+    });
+    let findings = triage::triage(opts, policy, &sources, &model, &named_units, findings);
+    report::sort_errors(&sources, &mut errors);
+    let mut summary = Summary {
+        files: files_checked,
+        named: Some(opts.paths.iter().filter(|p| p.is_file()).count()).filter(|_| opts.paths.iter().all(|p| p.is_file())),
+        route_tables: model.route_tables.len(),
+        nsgs: model.nsgs.len(),
+        subnets: model.subnets.len(),
+        skipped: skipped.len(),
+        ..Summary::default()
+    };
+    report::count(&findings, &mut summary);
+    Outcome {
+        sources,
+        model,
+        findings,
+        errors,
+        skipped,
+        summary,
+    }
+}
+
+/// What discovery hands to lowering: the files by directory, with their
+/// reserved ids, and what was refused on the way.
+struct Gathered {
+    dirs: BTreeMap<PathBuf, Vec<Entry>>,
+    sources: SourceMap,
+    errors: Vec<FileError>,
+    skipped: Vec<discover::Skipped>,
+    /// Files read only because a checked file calls them as modules.
+    context_paths: std::collections::HashSet<PathBuf>,
+    named_units: context::NamedUnits,
+}
+
+/// Finds the files to read: the paths named, the deployment units named
+/// files belong to, and the local modules they call, less the excluded.
+fn gather(opts: &CheckOptions) -> Gathered {
     // A named file (pre-commit names the changed ones) is judged through the
     // deployment units it belongs to, checked whole.
     let named_units = context::named_units(&opts.paths, opts.limits.max_file_size);
     let mut paths = opts.paths.clone();
     paths.extend(named_units.extra_paths.iter().cloned());
-    let (mut found, mut errors, mut skipped) = discover::discover(&paths);
+    let (mut found, errors, mut skipped) = discover::discover(&paths);
     let excluded = exclusions(opts);
     found.retain(|f| !excluded(&f.path));
     // Local modules the checked files call, wherever they are in the
@@ -213,8 +271,27 @@ pub fn check(opts: &CheckOptions, policy: &Policy) -> Outcome {
             context,
         });
     }
-    let inputs = load_var_inputs(opts, &mut sources, &mut errors);
-    let arm_params = load_arm_parameters(opts, &mut sources, &mut errors);
+    Gathered {
+        dirs,
+        sources,
+        errors,
+        skipped,
+        context_paths,
+        named_units,
+    }
+}
+
+/// Reads, parses and lowers every deployment unit into one model, each unit
+/// in a namespace of its own; returns it with the number of files checked.
+fn lower(
+    opts: &CheckOptions,
+    dirs: &BTreeMap<PathBuf, Vec<Entry>>,
+    context_paths: &std::collections::HashSet<PathBuf>,
+    sources: &mut SourceMap,
+    errors: &mut Vec<FileError>,
+) -> (Model, usize) {
+    let inputs = load_var_inputs(opts, sources, errors);
+    let arm_params = load_arm_parameters(opts, sources, errors);
 
     let no_modules = |_: &Path| None;
     let dir_list: Vec<(&PathBuf, &Vec<Entry>)> = dirs.iter().collect();
@@ -266,7 +343,7 @@ pub fn check(opts: &CheckOptions, policy: &Policy) -> Outcome {
     models.extend(arm_models);
     let mut model = Model::default();
     let bicep_dir = bicep_files.first().and_then(|f| f.path.parent()).unwrap_or(Path::new("."));
-    let bicep_models = guarded(bicep_dir, || ingest::bicep::lower_all(&bicep_files, &context_paths, opts.limits)).unwrap_or_else(|e| {
+    let bicep_models = guarded(bicep_dir, || ingest::bicep::lower_all(&bicep_files, context_paths, opts.limits)).unwrap_or_else(|e| {
         errors.push(e);
         Vec::new()
     });
@@ -282,82 +359,7 @@ pub fn check(opts: &CheckOptions, policy: &Policy) -> Outcome {
         }
         model.absorb(m);
     }
-
-    let ctx = rules::Context {
-        model: &model,
-        policy,
-        cloud: opts.cloud.as_deref().unwrap_or("public"),
-        cloud_forced: opts.cloud.is_some(),
-        assume_bgp_default_route: opts.assume_bgp_default_route,
-    };
-    let mut findings = guarded(Path::new("."), || rules::check(&ctx)).unwrap_or_else(|e| {
-        errors.push(e);
-        Vec::new()
-    });
-    report::sort(&sources, &mut findings);
-    // The same code deployed several times (one template under several
-    // .bicepparam files, a module called twice alike) is one finding.
-    findings
-        .dedup_by(|a, b| a.code == b.code && a.primary.origin == b.primary.origin && a.message == b.message && a.resource == b.resource);
-
-    // Suppression comments apply on a finding's line or its resource's header.
-    let mut headers = std::collections::HashMap::new();
-    for t in &model.route_tables {
-        headers.entry(t.address.clone()).or_insert_with(|| t.origin.clone());
-    }
-    for n in &model.nsgs {
-        headers.entry(n.address.clone()).or_insert_with(|| n.origin.clone());
-    }
-    for s in &model.subnets {
-        headers.entry(s.address.clone()).or_insert_with(|| s.origin.clone());
-    }
-    let meta = suppress::apply(
-        &sources,
-        policy,
-        &mut findings,
-        &headers,
-        &model.resource_suppressions,
-        suppress::today(),
-        opts.inline_suppressions,
-    );
-    findings.extend(meta);
-    // Files named on the command line (as pre-commit passes them): only the
-    // findings they can affect are reported.
-    if opts.paths.iter().any(|p| p.is_file()) {
-        let scope = NamedScope::new(&opts.paths, &named_units.affected);
-        findings.retain(|f| {
-            std::iter::once(&f.primary)
-                .chain(&f.related)
-                .any(|l| scope.covers(sources.path(l.origin.file)))
-        });
-    }
-    let selected = |code: &str| (opts.select.is_empty() || opts.select.iter().any(|s| s == code)) && !opts.ignore.iter().any(|s| s == code);
-    findings.retain(|f| selected(f.code));
-    // Thousands of instances of one block say one thing: one finding names them all.
-    let mut findings = fold::cap_per_place(fold::fold_instances(findings));
-    if let Some(baseline) = &opts.baseline {
-        suppress::apply_baseline(&sources, &mut findings, baseline);
-    }
-    report::sort(&sources, &mut findings);
-    report::sort_errors(&sources, &mut errors);
-    let mut summary = Summary {
-        files: files_checked,
-        named: Some(opts.paths.iter().filter(|p| p.is_file()).count()).filter(|_| opts.paths.iter().all(|p| p.is_file())),
-        route_tables: model.route_tables.len(),
-        nsgs: model.nsgs.len(),
-        subnets: model.subnets.len(),
-        skipped: skipped.len(),
-        ..Summary::default()
-    };
-    report::count(&findings, &mut summary);
-    Outcome {
-        sources,
-        model,
-        findings,
-        errors,
-        skipped,
-        summary,
-    }
+    (model, files_checked)
 }
 
 /// Runs one unit of the check so that a bug in kmsguard (a panic) costs that
@@ -396,46 +398,6 @@ fn exclusions(opts: &CheckOptions) -> impl Fn(&Path) -> bool {
         let full = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
         let rel = full.strip_prefix(&base).map(Path::to_path_buf).unwrap_or(full);
         set.is_match(&rel)
-    }
-}
-
-/// The files whose findings a run on named files reports: a finding counts
-/// when its place or any related place is in one of them.
-struct NamedScope {
-    /// Named files, and the templates named `.bicepparam` files deploy.
-    files: Vec<PathBuf>,
-    /// A named variable or parameters file changes its whole unit: every
-    /// file of its directory.
-    value_dirs: Vec<PathBuf>,
-    /// Named directories: everything under them.
-    trees: Vec<PathBuf>,
-}
-
-impl NamedScope {
-    fn new(paths: &[PathBuf], affected: &[PathBuf]) -> Self {
-        let is_values = |p: &Path| {
-            let n = p.file_name().and_then(|n| n.to_str()).unwrap_or_default();
-            n.ends_with(".tfvars") || n.ends_with(".tfvars.json") || n.ends_with(".parameters.json")
-        };
-        let files = paths
-            .iter()
-            .filter(|p| p.is_file())
-            .chain(affected)
-            .map(|p| source::normalise(p))
-            .collect();
-        let value_dirs = paths
-            .iter()
-            .filter(|p| p.is_file() && is_values(p))
-            .map(|p| source::normalise(p.parent().unwrap_or(Path::new("."))))
-            .collect();
-        let trees = paths.iter().filter(|p| p.is_dir()).map(|p| source::normalise(p)).collect();
-        NamedScope { files, value_dirs, trees }
-    }
-
-    fn covers(&self, file: &Path) -> bool {
-        let file = source::normalise(file);
-        let dir = file.parent().unwrap_or(Path::new(""));
-        self.files.contains(&file) || self.value_dirs.iter().any(|d| d == dir) || self.trees.iter().any(|t| file.starts_with(t))
     }
 }
 

@@ -1,8 +1,8 @@
-//! kmsguard checks Azure networking code — Terraform today; Bicep and ARM
-//! next — for forced tunnels and NSG rules that break Windows KMS
-//! activation, platform DNS and IMDS, before anything is deployed.
+//! kmsguard checks Azure networking code — Terraform, Bicep and ARM — for
+//! forced tunnels and NSG rules that break Windows KMS activation, platform
+//! DNS and IMDS, before anything is deployed.
 //!
-//! Data flows one way (DESIGN.md §3):
+//! Data flows one way (docs/ARCHITECTURE.md):
 //! [`discover`] → parse ([`ingest`]) → lower → [`model`] → [`analysis`] →
 //! [`rules`] → [`report`].
 

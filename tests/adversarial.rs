@@ -1,4 +1,4 @@
-//! A pull request's author is the adversary (DESIGN.md §6): nothing in the
+//! A pull request's author is the adversary (README, "Security model"): nothing in the
 //! checked tree may hide code from the check, silence it, or turn its
 //! settings against the repository's owner. Each test builds a hostile tree
 //! and asserts that the real forced tunnel in it is still found.

@@ -1,5 +1,5 @@
 //! Snapshots of rendered output: what a person sees in a terminal, and the
-//! JSON contract (DESIGN.md §4).
+//! JSON contract (the version 1 report the README describes).
 
 use assert_cmd::Command;
 

@@ -3,7 +3,7 @@
 //! Resource names, messages (which quote names), file paths, error messages
 //! (which quote input values) and the source lines the human format echoes
 //! all come from the checked tree, i.e. from the author of a pull request
-//! (DESIGN.md §6). Printed raw, such text can:
+//! (README, "Security model"). Printed raw, such text can:
 //!
 //! - forge a GitHub workflow command: the runner acts on any log line that
 //!   starts with `::` after leading white space (`::warning ...`,

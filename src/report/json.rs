@@ -1,4 +1,4 @@
-//! The JSON report, version 1 (DESIGN.md §4). Fields may be added; none is
+//! The JSON report, version 1 (README, "Usage": the `json` format). Fields may be added; none is
 //! renamed or removed without bumping `version`.
 
 use serde::Serialize;

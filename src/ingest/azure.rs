@@ -1,5 +1,5 @@
-//! Azure's REST shape, shared by the ARM and Bicep front ends (and azapi
-//! later): a resource is `{ name, properties: { … } }`, with routes under
+//! Azure's REST shape, shared by the ARM and Bicep front ends and
+//! Terraform's azapi resources: a resource is `{ name, properties: { … } }`, with routes under
 //! `properties.routes` and NSG rules under `properties.securityRules`.
 //!
 //! Front ends evaluate a resource body into a [`Node`] tree — literal

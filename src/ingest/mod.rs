@@ -1,5 +1,5 @@
-//! Front ends: each reads one format and lowers it into the [`Model`].
-//! Only Terraform lives here so far; Bicep and ARM plug in beside it.
+//! Front ends: each reads one format (Terraform, Bicep, ARM; registry
+//! modules through their interfaces) and lowers it into the [`Model`].
 
 pub mod arm;
 pub mod azure;

@@ -107,12 +107,12 @@ impl SourceFile {
     /// as reached.
     pub fn repository_path(&self) -> &str {
         self.repository_path.get_or_init(|| {
-            let absolute = match (self.path.parent(), self.path.file_name()) {
-                (Some(parent), Some(name)) => {
-                    let parent = if parent.as_os_str().is_empty() { Path::new(".") } else { parent };
-                    std::fs::canonicalize(parent).map(|p| p.join(name)).ok()
-                }
-                _ => None,
+            // Lexically, so a file reached through a link inside the
+            // repository keeps the path it was reached by.
+            let absolute = if self.path.is_absolute() {
+                Some(normalise(&self.path))
+            } else {
+                std::env::current_dir().ok().map(|cwd| normalise(&cwd.join(&self.path)))
             };
             absolute
                 .and_then(|a| {
@@ -289,6 +289,17 @@ impl SourceMap {
 
     pub fn get(&self, id: FileId) -> Option<&SourceFile> {
         self.files.get(id.0 as usize)
+    }
+
+    /// The path reports show for a file: relative to the root of the git
+    /// repository that holds it, whatever the working directory and the
+    /// path typed (so annotations, SARIF and baselines agree however
+    /// kmsguard was started); outside a repository, the path as reached.
+    pub fn display(&self, id: FileId) -> String {
+        match self.get(id) {
+            Some(f) => f.repository_path().to_string(),
+            None => "<unknown>".to_string(),
+        }
     }
 
     pub fn path(&self, id: FileId) -> &Path {

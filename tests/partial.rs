@@ -119,12 +119,14 @@ fn a_sub_directory_is_judged_with_the_modules_it_calls() {
     let (doc, code) = run(d.path(), &["envs/prod"]);
     assert_eq!(code, 1, "{doc:#}");
     assert_eq!(kg101(&doc), vec![broken]);
+    // From inside the sub-directory too; reports name files relative to the
+    // repository root, as annotations and code scanning need them.
     let (doc, code) = run(&d.path().join("envs/prod"), &["."]);
     assert_eq!(code, 1, "{doc:#}");
     assert_eq!(
         kg101(&doc),
         vec![(
-            "../../modules/spoke/main.tf".to_string(),
+            "modules/spoke/main.tf".to_string(),
             "module.spoke[\"db\"].azurerm_route_table.this".to_string()
         )]
     );
@@ -271,4 +273,17 @@ fn a_module_called_through_a_link_inside_the_repository_is_checked() {
         kg101(&doc),
         vec![("shared/vm/main.tf".to_string(), "module.vm.azurerm_route_table.this".to_string())]
     );
+}
+
+#[test]
+fn annotations_name_files_from_the_repository_root_whatever_the_working_directory() {
+    let d = repo(false, true);
+    let out = Command::cargo_bin("kmsguard")
+        .expect("builds")
+        .current_dir(d.path().join("envs/prod"))
+        .args(["check", ".", "--format", "github"])
+        .output()
+        .expect("runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("::error file=modules/spoke/main.tf,line="), "{stdout}");
 }

@@ -7,7 +7,6 @@
 use super::escape::{self, log_text};
 use super::{error_location, summary_line, Report};
 use crate::policy::Severity;
-use crate::source::display_path;
 
 /// GitHub escapes `%`, CR and LF in a command's message.
 fn gh_data(s: &str) -> String {
@@ -60,7 +59,7 @@ pub fn github(r: &Report) -> String {
         }
         out.push_str(&format!(
             "::{command} file={},line={},col={},endLine={},endColumn={},title={}::{}\n",
-            gh_file(&display_path(r.sources.path(f.primary.origin.file))),
+            gh_file(&r.sources.display(f.primary.origin.file)),
             s.line,
             s.column,
             e.line,
@@ -105,7 +104,7 @@ pub fn azure_pipelines(r: &Report) -> String {
         let kind = if f.severity == Severity::Error { "error" } else { "warning" };
         out.push_str(&format!(
             "##vso[task.logissue type={kind};sourcepath={};linenumber={};columnnumber={};code={}]{}\n",
-            vso(&log_text(&display_path(r.sources.path(f.primary.origin.file)))),
+            vso(&log_text(&r.sources.display(f.primary.origin.file))),
             lc.line,
             lc.column,
             f.code,
@@ -153,7 +152,7 @@ pub fn junit(r: &Report) -> String {
         ));
         for f in cases {
             let lc = r.sources.line_col(&f.primary.origin);
-            let file = display_path(r.sources.path(f.primary.origin.file));
+            let file = r.sources.display(f.primary.origin.file);
             out.push_str(&format!(
                 "    <testcase classname=\"{}\" name=\"{}\" file=\"{}\" line=\"{}\">\n      <failure type=\"{}\" message=\"{}\">{}:{}:{}: {}</failure>\n    </testcase>\n",
                 f.code,
@@ -273,12 +272,7 @@ pub fn markdown(r: &Report) -> String {
             escape::markdown_text(f.code),
             escape::markdown_text(r.policy.name(f.code)),
             f.severity.as_str(),
-            escape::markdown_code(&format!(
-                "{}:{}:{}",
-                display_path(r.sources.path(f.primary.origin.file)),
-                lc.line,
-                lc.column
-            )),
+            escape::markdown_code(&format!("{}:{}:{}", r.sources.display(f.primary.origin.file), lc.line, lc.column)),
             escape::markdown_code(&f.resource),
             escape::markdown_text(&f.message)
         );

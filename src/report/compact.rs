@@ -5,7 +5,6 @@
 
 use super::escape::{log_text, path_at_line_start};
 use super::{error_location, summary_line, Report};
-use crate::source::display_path;
 
 pub fn render(r: &Report) -> String {
     let mut out = String::new();
@@ -23,7 +22,7 @@ pub fn render(r: &Report) -> String {
         let lc = r.sources.line_col(&f.primary.origin);
         out.push_str(&format!(
             "{}:{}:{}: {}[{}] {}\n",
-            path_at_line_start(&display_path(r.sources.path(f.primary.origin.file))),
+            path_at_line_start(&r.sources.display(f.primary.origin.file)),
             lc.line,
             lc.column,
             f.severity.as_str(),
@@ -36,7 +35,7 @@ pub fn render(r: &Report) -> String {
         let lc = r.sources.line_col(&first.primary.origin);
         out.push_str(&format!(
             "{}:{}:{}: note[KG901] {}\n",
-            path_at_line_start(&display_path(r.sources.path(first.primary.origin.file))),
+            path_at_line_start(&r.sources.display(first.primary.origin.file)),
             lc.line,
             lc.column,
             log_text(&super::folded_line(why, list))

@@ -4,7 +4,7 @@
 //! lines above it move.
 
 use crate::rules::Finding;
-use crate::source::{display_path, SourceMap};
+use crate::source::SourceMap;
 
 /// FNV-1a, 64 bits: tiny, dependency-free and stable across Rust versions
 /// and platforms (unlike `DefaultHasher`).
@@ -23,10 +23,7 @@ fn fnv1a(parts: &[&str]) -> u64 {
 /// [`crate::source::SourceFile::repository_path`]): the same finding has the
 /// same fingerprint whether `kmsguard` ran from the root or a sub-directory.
 pub fn of(sources: &SourceMap, f: &Finding) -> String {
-    let path = match sources.get(f.primary.origin.file) {
-        Some(file) => file.repository_path().to_string(),
-        None => display_path(sources.path(f.primary.origin.file)),
-    };
+    let path = sources.display(f.primary.origin.file);
     format!("{:016x}", fnv1a(&[f.code, &path, &f.resource, &f.message]))
 }
 

@@ -10,7 +10,7 @@ use miette::{
 use super::escape::{self, log_text};
 use super::{error_location, summary_line, Report};
 use crate::policy::Severity;
-use crate::source::{display_path, Origin, SourceFile, SourceMap};
+use crate::source::{Origin, SourceFile, SourceMap};
 
 /// One rendered diagnostic: a finding, a file error, or a related location in another file.
 #[derive(Debug)]
@@ -316,7 +316,7 @@ fn located(sources: &SourceMap, marks: Vec<Mark>) -> (Option<Snippet>, Vec<Label
         return (None, Vec::new());
     };
     let spans: Vec<_> = marks.iter().map(|m| m.origin.span()).collect();
-    let Some((snippet, mapped)) = Snippet::new(file, &display_path(&file.path), &spans) else {
+    let Some((snippet, mapped)) = Snippet::new(file, file.repository_path(), &spans) else {
         return (None, Vec::new());
     };
     let labels = marks
@@ -373,7 +373,7 @@ pub fn render(r: &Report, color: bool) -> String {
     };
     let place = |o: &Origin| {
         let lc = r.sources.line_col(o);
-        format!(" ({}:{}:{})", display_path(r.sources.path(o.file)), lc.line, lc.column)
+        format!(" ({}:{}:{})", r.sources.display(o.file), lc.line, lc.column)
     };
 
     for e in r.errors {
@@ -390,7 +390,7 @@ pub fn render(r: &Report, color: bool) -> String {
                 Diag {
                     code: None,
                     severity: miette::Severity::Error,
-                    message: log_text(&format!("{}: {}", display_path(r.sources.path(o.file)), e.message)),
+                    message: log_text(&format!("{}: {}", r.sources.display(o.file), e.message)),
                     help: None,
                     source,
                     labels,

@@ -109,7 +109,7 @@ pub fn render(r: &Report) -> String {
                 name: r.policy.name(f.code),
                 severity: f.severity.as_str(),
                 message: &f.message,
-                file: display_path(s.path(f.primary.origin.file)),
+                file: s.display(f.primary.origin.file),
                 line: start.line,
                 column: start.column,
                 end_line: end.line,
@@ -121,7 +121,7 @@ pub fn render(r: &Report) -> String {
                     .map(|l| {
                         let lc = s.line_col(&l.origin);
                         JRelated {
-                            file: display_path(s.path(l.origin.file)),
+                            file: s.display(l.origin.file),
                             line: lc.line,
                             column: lc.column,
                             message: &l.message,

@@ -57,7 +57,7 @@ pub struct Report<'a> {
 /// Where an error points, as path and position.
 pub fn error_location(sources: &SourceMap, e: &FileError) -> (String, Option<LineCol>) {
     match (&e.origin, &e.path) {
-        (Some(o), _) => (display_path(sources.path(o.file)), Some(sources.line_col(o))),
+        (Some(o), _) => (sources.display(o.file), Some(sources.line_col(o))),
         (None, Some(p)) => (display_path(p), None),
         (None, None) => ("<unknown>".into(), None),
     }
@@ -68,7 +68,7 @@ pub fn sort(sources: &SourceMap, findings: &mut [Finding]) {
     findings.sort_by_cached_key(|f| {
         let lc = sources.line_col(&f.primary.origin);
         (
-            display_path(sources.path(f.primary.origin.file)),
+            sources.display(f.primary.origin.file),
             lc.line,
             lc.column,
             f.code,

@@ -5,7 +5,6 @@ use serde_json::{json, Value};
 
 use super::{error_location, fingerprint, Report};
 use crate::policy::Severity;
-use crate::source::display_path;
 
 const INFORMATION_URI: &str = "https://github.com/kmsguard/kmsguard";
 
@@ -117,7 +116,7 @@ pub fn render(r: &Report) -> String {
         let e = r.sources.end_line_col(o);
         json!({ "startLine": s.line, "startColumn": s.column, "endLine": e.line, "endColumn": e.column.max(if e.line == s.line { s.column } else { 1 }) })
     };
-    let uri = |o: &crate::source::Origin| to_uri(&display_path(r.sources.path(o.file)));
+    let uri = |o: &crate::source::Origin| to_uri(&r.sources.display(o.file));
 
     let results: Vec<Value> = r
         .findings

@@ -287,17 +287,21 @@ fn closest<'a>(key: &str, known: &[&'a str]) -> Option<&'a str> {
 
 fn edit_distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
+    // One row of the Levenshtein table at a time: `row[j]` is the distance
+    // between the prefix of `a` read so far and the first `j` chars of `b`.
     let mut row: Vec<usize> = (0..=b.len()).collect();
     for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
+        let mut next = Vec::with_capacity(row.len());
+        next.push(i + 1);
         for (j, cb) in b.iter().enumerate() {
-            let cur = row[j + 1];
-            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
-            prev = cur;
+            let diagonal = row.get(j).copied().unwrap_or(usize::MAX / 2) + usize::from(ca != *cb);
+            let up = row.get(j + 1).copied().unwrap_or(usize::MAX / 2) + 1;
+            let left = next.last().copied().unwrap_or(usize::MAX / 2) + 1;
+            next.push(diagonal.min(up).min(left));
         }
+        row = next;
     }
-    row[b.len()]
+    row.last().copied().unwrap_or(0)
 }
 
 /// How many addresses an `endpoint` block lists, in all its `cloud` blocks.

@@ -6,6 +6,21 @@
 //! [`discover`] → parse ([`ingest`]) → lower → [`model`] → [`analysis`] →
 //! [`rules`] → [`report`].
 
+// Nothing derived from input may panic: keep the panicking shortcuts out of
+// the library (tests may use them).
+#![forbid(unsafe_code)]
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::panic,
+        clippy::unreachable,
+        clippy::todo
+    )
+)]
+
 pub mod analysis;
 pub mod config;
 pub mod context;

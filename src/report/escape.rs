@@ -42,8 +42,11 @@ pub fn defuse_commands(s: &str) -> Cow<'_, str> {
     let mut bytes = s.as_bytes().to_vec();
     let mut i = 0;
     while i + 2 < bytes.len() {
-        if bytes[i] == b'#' && bytes[i + 1] == b'#' && command_follows(&bytes[i + 2..]) {
-            bytes[i + 1] = b'_';
+        let hashes = bytes.get(i..i + 2) == Some(b"##");
+        if hashes && command_follows(bytes.get(i + 2..).unwrap_or_default()) {
+            if let Some(b) = bytes.get_mut(i + 1) {
+                *b = b'_';
+            }
             i += 2;
         } else {
             i += 1;
@@ -54,7 +57,7 @@ pub fn defuse_commands(s: &str) -> Cow<'_, str> {
 }
 
 fn command_follows(rest: &[u8]) -> bool {
-    rest.first() == Some(&b'[') || (rest.len() >= 4 && rest[..4].eq_ignore_ascii_case(b"vso["))
+    rest.first() == Some(&b'[') || rest.get(..4).is_some_and(|r| r.eq_ignore_ascii_case(b"vso["))
 }
 
 /// Characters that break a line, control a terminal or reorder text: C0
@@ -345,8 +348,10 @@ pub fn json_output(s: String) -> String {
     let mut out = String::with_capacity(s.len() + 16);
     let b = s.as_bytes();
     for (i, c) in s.char_indices() {
-        let legacy = i >= 2 && &b[i - 2..i] == b"##";
-        let azure = i >= 5 && b[i - 5..i - 3] == *b"##" && b[i - 3..i].eq_ignore_ascii_case(b"vso");
+        let legacy = i >= 2 && b.get(i - 2..i) == Some(b"##");
+        let azure = i >= 5
+            && b.get(i - 5..i - 3) == Some(b"##")
+            && b.get(i - 3..i).is_some_and(|v| v.eq_ignore_ascii_case(b"vso"));
         if c == '[' && (legacy || azure) {
             out.push_str("\\u005b");
         } else if c != '\n' && is_unsafe(c) {

@@ -511,8 +511,8 @@ impl<'a> Ctx<'a> {
             let next = decls.iter().position(|(_, _, m)| {
                 !done.contains(&m.name.name) && deps.get(&m.name.name).is_none_or(|d| d.iter().all(|x| done.contains(x)))
             });
-            let Some(i) = next else { break };
-            done.insert(decls[i].2.name.name.clone());
+            let Some((i, (_, _, m))) = next.and_then(|i| Some((i, decls.get(i)?))) else { break };
+            done.insert(m.name.name.clone());
             order.push(i);
         }
         for (i, (_, _, m)) in decls.iter().enumerate() {

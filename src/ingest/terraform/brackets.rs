@@ -86,7 +86,7 @@ fn scan_collecting(text: &str, max_depth: usize, comments: &mut Vec<std::ops::Ra
             Some(Frame::Heredoc { .. }) => &HEREDOC,
             _ => &CODE,
         };
-        while bytes.get(i).is_some_and(|b| !table[usize::from(*b)]) {
+        while bytes.get(i).is_some_and(|b| !table.get(usize::from(*b)).copied().unwrap_or(true)) {
             i += 1;
         }
         let Some(&b) = bytes.get(i) else { break };
@@ -111,7 +111,7 @@ fn scan_collecting(text: &str, max_depth: usize, comments: &mut Vec<std::ops::Ra
                 marker_start, marker_end, ..
             }) => {
                 if b == b'\n' {
-                    match heredoc_end(bytes, i + 1, &bytes[marker_start..marker_end]) {
+                    match heredoc_end(bytes, i + 1, bytes.get(marker_start..marker_end).unwrap_or_default()) {
                         End::At(j) => {
                             stack.pop();
                             i = j;
@@ -153,7 +153,7 @@ fn scan_collecting(text: &str, max_depth: usize, comments: &mut Vec<std::ops::Ra
                 },
                 b'<' if bytes.get(i + 1) == Some(&b'<') => match heredoc_intro(bytes, i) {
                     Some((marker_start, marker_end, body)) => {
-                        match heredoc_end(bytes, body, &bytes[marker_start..marker_end]) {
+                        match heredoc_end(bytes, body, bytes.get(marker_start..marker_end).unwrap_or_default()) {
                             // An empty heredoc: its first line is the marker.
                             End::At(j) => i = j,
                             End::Unsure => return Scan::NoOpinion { depth, deepest },
@@ -564,6 +564,8 @@ const CODE: [bool; 256] = table(b"\"#/<([{)]}");
 const QUOTED: [bool; 256] = table(b"\\\"\n$%");
 const HEREDOC: [bool; 256] = table(b"\n$%");
 
+// A const fn cannot use `get`; every index is below the lengths it loops to.
+#[allow(clippy::indexing_slicing)]
 const fn table(bytes: &[u8]) -> [bool; 256] {
     let mut t = [false; 256];
     let mut i = 0;
@@ -590,7 +592,7 @@ enum Open {
 }
 
 fn template_open(bytes: &[u8], i: usize) -> Option<Open> {
-    let sigil = bytes[i];
+    let sigil = *bytes.get(i)?;
     match (bytes.get(i + 1), bytes.get(i + 2)) {
         (Some(&b'{'), _) => Some(Open::Interpolation),
         (Some(&s), Some(&b'{')) if s == sigil => Some(Open::Escaped),

@@ -990,3 +990,63 @@ resource kms2 'Microsoft.Network/routeTables/routes@2023-04-01' = {
     let found = check_files(&[("main.bicep", root), ("kms-routes.bicep", module)]);
     assert_eq!(found, Vec::<String>::new());
 }
+
+#[test]
+fn a_firewall_with_no_network_rules_in_the_code_is_undecided_not_blocking() {
+    // ALZ-Bicep deploys the hub firewall and its policy; the policy's rule
+    // collection groups come from another deployment. "Blocks TCP 1688"
+    // cannot be proved: KG901, not KG301.
+    let d = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        d.path().join("main.tf"),
+        r#"resource "azurerm_firewall_policy" "p" {
+  name                = "fwp-hub"
+  resource_group_name = "rg-hub"
+  location            = "westeurope"
+}
+resource "azurerm_firewall" "fw" {
+  name                = "afw-hub"
+  resource_group_name = "rg-hub"
+  location            = "westeurope"
+  sku_name            = "AZFW_VNet"
+  sku_tier            = "Standard"
+  firewall_policy_id  = azurerm_firewall_policy.p.id
+}
+resource "azurerm_route_table" "rt" {
+  name                = "rt-spoke"
+  location            = "westeurope"
+  resource_group_name = "rg-net"
+  route {
+    name                   = "default"
+    address_prefix         = "0.0.0.0/0"
+    next_hop_type          = "VirtualAppliance"
+    next_hop_in_ip_address = azurerm_firewall.fw.ip_configuration[0].private_ip_address
+  }
+}
+"#,
+    )
+    .expect("write");
+    let out = assert_cmd::Command::cargo_bin("kmsguard")
+        .expect("builds")
+        .arg("check")
+        .arg(d.path())
+        .args(["--format", "json"])
+        .output()
+        .expect("runs");
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let rules: Vec<&str> = doc["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter_map(|f| f["rule"].as_str())
+        .collect();
+    assert!(!rules.contains(&"KG301"), "{doc:#}");
+    assert!(
+        doc["findings"].as_array().expect("findings").iter().any(|f| f["rule"] == "KG901"
+            && f["message"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("none of the firewall's network rules")),
+        "{doc:#}"
+    );
+}

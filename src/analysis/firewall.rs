@@ -64,9 +64,18 @@ pub fn allows(fw: &Firewall, addr: IpAddr, protocol: Protocol, port: u16, names:
             Tri::Unknown(why) => return Tri::Unknown(why),
         }
     }
-    if fw.incomplete.is_empty() {
-        Tri::No
-    } else {
-        Tri::Unknown(fw.incomplete.clone())
+    if !fw.incomplete.is_empty() {
+        return Tri::Unknown(fw.incomplete.clone());
     }
+    // A firewall with no network rule in the code at all: its policy's rule
+    // collection groups (or its classic rule collections) are most often
+    // deployed on their own, by another template or pipeline. That it
+    // denies everything cannot be proved from here.
+    if fw.rules.is_empty() {
+        return Tri::Unknown(vec![Unresolved {
+            reason: "none of the firewall's network rules are in the code checked (rule collection groups are often deployed separately); check them for TCP 1688 to the KMS addresses".into(),
+            origin: fw.origin.clone(),
+        }]);
+    }
+    Tri::No
 }

@@ -349,9 +349,7 @@ pub fn json_output(s: String) -> String {
     let b = s.as_bytes();
     for (i, c) in s.char_indices() {
         let legacy = i >= 2 && b.get(i - 2..i) == Some(b"##");
-        let azure = i >= 5
-            && b.get(i - 5..i - 3) == Some(b"##")
-            && b.get(i - 3..i).is_some_and(|v| v.eq_ignore_ascii_case(b"vso"));
+        let azure = i >= 5 && b.get(i - 5..i - 3) == Some(b"##") && b.get(i - 3..i).is_some_and(|v| v.eq_ignore_ascii_case(b"vso"));
         if c == '[' && (legacy || azure) {
             out.push_str("\\u005b");
         } else if c != '\n' && is_unsafe(c) {

@@ -511,7 +511,9 @@ impl<'a> Ctx<'a> {
             let next = decls.iter().position(|(_, _, m)| {
                 !done.contains(&m.name.name) && deps.get(&m.name.name).is_none_or(|d| d.iter().all(|x| done.contains(x)))
             });
-            let Some((i, (_, _, m))) = next.and_then(|i| Some((i, decls.get(i)?))) else { break };
+            let Some((i, (_, _, m))) = next.and_then(|i| Some((i, decls.get(i)?))) else {
+                break;
+            };
             done.insert(m.name.name.clone());
             order.push(i);
         }

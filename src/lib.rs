@@ -13,12 +13,14 @@ pub mod discover;
 pub mod fold;
 pub mod ingest;
 pub mod limits;
+pub mod load;
 pub mod model;
 pub mod policy;
 pub mod report;
 pub mod rules;
 pub mod source;
 pub mod suppress;
+pub mod trace;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -41,6 +41,8 @@ enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
+    /// Follow one flow from a subnet through routes, firewall and NSGs, offline.
+    Trace(Box<kmsguard::trace::TraceArgs>),
     /// Print a rule's documentation, with a bad and a good example.
     Explain {
         /// A rule code (KG101) or name (forced-tunnel-blocks-kms).
@@ -220,6 +222,13 @@ fn main() -> ExitCode {
     }
     match cli.command {
         Command::Check(args) => check(*args),
+        Command::Trace(args) => match kmsguard::trace::run(&args) {
+            Ok((text, code)) => match print_out(&text) {
+                ExitCode::SUCCESS => ExitCode::from(code),
+                other => other,
+            },
+            Err(e) => fail(&e),
+        },
         Command::Init { dir, force } => {
             let path = dir.join(kmsguard::config::FILE_NAME);
             let written = if force {

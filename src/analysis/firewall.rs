@@ -9,7 +9,7 @@ use std::net::IpAddr;
 use super::nsg::{field_is, is_internet, protocol_covers};
 use super::routing::{EffectiveRoute, Winner};
 use super::Tri;
-use crate::model::{Access, AddressMatch, Field, Firewall, Model, Protocol, Unresolved};
+use crate::model::{Access, AddressMatch, Field, Firewall, FirewallRule, Model, Protocol, Unresolved};
 
 /// The firewall in the code that carries a route's traffic, if any: KG301
 /// judges such routes by the firewall's rules, and KG101 leaves them to it.
@@ -22,6 +22,12 @@ pub fn firewall_for<'a>(model: &'a Model, er: &EffectiveRoute) -> Option<&'a Fir
 
 /// Whether `fw` allows `protocol`/`port` to `addr` (known by `names`).
 pub fn allows(fw: &Firewall, addr: IpAddr, protocol: Protocol, port: u16, names: &[String]) -> Tri {
+    decide(fw, addr, protocol, port, names).0
+}
+
+/// Whether `fw` allows the flow, and the network rule that decides (none
+/// when no rule matches and the firewall's implicit deny applies).
+pub fn decide<'a>(fw: &'a Firewall, addr: IpAddr, protocol: Protocol, port: u16, names: &[String]) -> (Tri, Option<&'a FirewallRule>) {
     for rule in &fw.rules {
         let proto = Tri::any(rule.protocols.iter().map(|p| field_is(p, |p| protocol_covers(*p, protocol))));
         let ports = Tri::any(rule.destination_ports.iter().map(|p| field_is(p, |p| p.contains(port))));
@@ -47,18 +53,19 @@ pub fn allows(fw: &Firewall, addr: IpAddr, protocol: Protocol, port: u16, names:
         match proto.and(ports).and(by_address.or(by_name)) {
             Tri::No => continue,
             Tri::Yes => {
-                return match &rule.action {
+                let verdict = match &rule.action {
                     Field::Known(Access::Allow, _) => Tri::Yes,
                     Field::Known(Access::Deny, _) => Tri::No,
                     Field::Unknown(u) => Tri::Unknown(vec![(**u).clone()]),
-                }
+                };
+                return (verdict, Some(rule));
             }
-            Tri::Unknown(why) => return Tri::Unknown(why),
+            Tri::Unknown(why) => return (Tri::Unknown(why), Some(rule)),
         }
     }
     if fw.incomplete.is_empty() {
-        Tri::No
+        (Tri::No, None)
     } else {
-        Tri::Unknown(fw.incomplete.clone())
+        (Tri::Unknown(fw.incomplete.clone()), None)
     }
 }

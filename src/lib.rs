@@ -10,6 +10,7 @@ pub mod analysis;
 pub mod config;
 pub mod context;
 pub mod discover;
+pub mod fix;
 pub mod fold;
 pub mod ingest;
 pub mod limits;

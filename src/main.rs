@@ -43,6 +43,8 @@ enum Command {
     },
     /// Follow one flow from a subnet through routes, firewall and NSGs, offline.
     Trace(Box<kmsguard::trace::TraceArgs>),
+    /// Rewrite the code behind KG101, KG102 and KG103 findings in place (--diff: show, write nothing).
+    Fix(Box<kmsguard::fix::FixArgs>),
     /// Print a rule's documentation, with a bad and a good example.
     Explain {
         /// A rule code (KG101) or name (forced-tunnel-blocks-kms).
@@ -222,6 +224,13 @@ fn main() -> ExitCode {
     }
     match cli.command {
         Command::Check(args) => check(*args),
+        Command::Fix(args) => match kmsguard::fix::run(&args) {
+            Ok((text, code)) => match print_out(&text) {
+                ExitCode::SUCCESS => ExitCode::from(code),
+                other => other,
+            },
+            Err(e) => fail(&e),
+        },
         Command::Trace(args) => match kmsguard::trace::run(&args) {
             Ok((text, code)) => match print_out(&text) {
                 ExitCode::SUCCESS => ExitCode::from(code),

@@ -12,6 +12,7 @@ pub mod context;
 pub mod discover;
 pub mod fix;
 pub mod fold;
+pub mod graph;
 pub mod ingest;
 pub mod limits;
 pub mod load;

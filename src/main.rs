@@ -45,6 +45,8 @@ enum Command {
     Trace(Box<kmsguard::trace::TraceArgs>),
     /// Rewrite the code behind KG101, KG102 and KG103 findings in place (--diff: show, write nothing).
     Fix(Box<kmsguard::fix::FixArgs>),
+    /// Draw the virtual networks' subnets, route tables and NSGs with each subnet's path to KMS (mermaid, dot, svg, html).
+    Graph(Box<kmsguard::graph::GraphArgs>),
     /// Print a rule's documentation, with a bad and a good example.
     Explain {
         /// A rule code (KG101) or name (forced-tunnel-blocks-kms).
@@ -229,6 +231,10 @@ fn main() -> ExitCode {
                 ExitCode::SUCCESS => ExitCode::from(code),
                 other => other,
             },
+            Err(e) => fail(&e),
+        },
+        Command::Graph(args) => match kmsguard::graph::run(&args) {
+            Ok(text) => print_out(&text),
             Err(e) => fail(&e),
         },
         Command::Trace(args) => match kmsguard::trace::run(&args) {

@@ -351,6 +351,42 @@ pub fn trace(
     to: &Destination,
 ) -> Result<TraceReport, String> {
     let start = find_start(model, sources, from, &opts.named_files)?;
+    trace_start(model, policy, sources, opts, start, to)
+}
+
+/// Traces `to` from the subnet at index `subnet` of the model.
+pub fn trace_subnet(
+    model: &Model,
+    policy: &Policy,
+    sources: &SourceMap,
+    opts: &TraceOptions,
+    subnet: usize,
+    to: &Destination,
+) -> Result<TraceReport, String> {
+    let s = model.subnets.get(subnet).ok_or_else(|| "no such subnet".to_string())?;
+    trace_start(model, policy, sources, opts, Start::Subnet(subnet, s), to)
+}
+
+/// Traces `to` through a route table alone (no subnet in the code uses it).
+pub fn trace_table(
+    model: &Model,
+    policy: &Policy,
+    sources: &SourceMap,
+    opts: &TraceOptions,
+    table: &RouteTable,
+    to: &Destination,
+) -> Result<TraceReport, String> {
+    trace_start(model, policy, sources, opts, Start::Table(table), to)
+}
+
+fn trace_start(
+    model: &Model,
+    policy: &Policy,
+    sources: &SourceMap,
+    opts: &TraceOptions,
+    start: Start,
+    to: &Destination,
+) -> Result<TraceReport, String> {
     let (from_place, table, subnet, nic) = match &start {
         Start::Subnet(si, s) => (
             place(sources, "subnet", &s.name, &s.address, &s.origin),

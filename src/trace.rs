@@ -687,10 +687,10 @@ fn trace_flow(
                             "a gateway, by a default route learned over BGP".to_string()
                         }
                         (NextHopType::VirtualNetworkGateway, _) => "a virtual network gateway (on-premises)".to_string(),
-                        (NextHopType::VirtualAppliance, _) => format!(
-                            "the appliance {}, which is not an Azure Firewall in the code",
-                            hop_ip(model, *route).unwrap_or_else(|| "?".into())
-                        ),
+                        (NextHopType::VirtualAppliance, _) => match hop_ip(model, *route).filter(|ip| ip != "?") {
+                            Some(ip) => format!("the appliance {ip}, which is not an Azure Firewall in the code"),
+                            None => "an appliance whose address is not known, so not an Azure Firewall in the code".to_string(),
+                        },
                         (h, _) => format!("next hop {h}"),
                     };
                     Outcome::Blocked(format!(

@@ -80,9 +80,11 @@ fn fix(dir: &Path, diff: bool) -> (String, i32) {
 /// `fix` wrote, so nothing outside the hunks changed.
 fn patched(dir: &Path, diff: &str) -> Vec<(PathBuf, String)> {
     let mut out = Vec::new();
-    let mut lines = diff.lines().peekable();
+    // Lines with their own ends, so that CRLF files compare exactly.
+    let mut lines = diff.split_inclusive('\n').peekable();
     while let Some(line) = lines.next() {
         let Some(path) = line.strip_prefix("--- a/") else { continue };
+        let path = path.trim_end();
         lines.next();
         let file = dir.join(path);
         let old = std::fs::read_to_string(&file).expect("old text");
@@ -99,26 +101,30 @@ fn patched(dir: &Path, diff: &str) -> Vec<(PathBuf, String)> {
             }
             at = start.max(at);
             while let Some(l) = lines.peek().copied() {
-                if l.starts_with("--- a/") {
+                if l.starts_with("--- a/") || l.starts_with("@@ ") {
                     break;
+                }
+                lines.next();
+                if l.starts_with('\\') {
+                    // "\ No newline at end of file": the line before had none.
+                    if new.ends_with('\n') {
+                        new.pop();
+                    }
+                    continue;
                 }
                 let (mark, body) = match l.chars().next() {
                     Some(m @ (' ' | '-' | '+')) => (m, &l[1..]),
                     _ => break,
                 };
-                lines.next();
                 match mark {
                     ' ' | '-' => {
-                        assert_eq!(old_lines[at].trim_end_matches('\n'), body, "{path}: the diff matches the old text");
+                        assert_eq!(old_lines[at], body, "{path}: the diff matches the old text");
                         if mark == ' ' {
                             new.push_str(old_lines[at]);
                         }
                         at += 1;
                     }
-                    _ => {
-                        new.push_str(body);
-                        new.push('\n');
-                    }
+                    _ => new.push_str(body),
                 }
             }
         }
@@ -439,4 +445,27 @@ fn attribute_list_routes_get_new_elements_with_or_without_a_trailing_comma() {
         let (again, _) = fix(dir.path(), true);
         assert_eq!(again, "nothing to fix\n");
     }
+}
+
+#[test]
+fn a_crlf_file_gets_crlf_lines() {
+    let src =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/01-forced-tunnel-broken/main.tf")).expect("read");
+    let crlf = src.replace("\r\n", "\n").replace('\n', "\r\n");
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("main.tf"), &crlf).expect("write");
+    let (diff, code) = fix(dir.path(), true);
+    assert_eq!(code, 1);
+    let expected = patched(dir.path(), &diff);
+    let (_, code) = fix(dir.path(), false);
+    assert_eq!(code, 0);
+    let after = std::fs::read_to_string(dir.path().join("main.tf")).expect("read");
+    assert_eq!(expected.first().map(|(_, t)| t.as_str()), Some(after.as_str()));
+    assert!(after.contains("azure-kms-1"));
+    assert_eq!(
+        after.matches('\n').count(),
+        after.matches("\r\n").count(),
+        "every line ends in CRLF:\n{after:?}"
+    );
+    assert_eq!(route_findings(dir.path()), BTreeSet::new());
 }

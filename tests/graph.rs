@@ -197,3 +197,63 @@ fn names_from_the_code_are_escaped_in_every_format() {
         "the README's picture"
     );
 }
+
+/// The HTML page in a real headless browser (Debian's `chromium`, which
+/// .ci/run installs when it can): the DOM it builds holds every subnet and
+/// finding, and a screenshot lands in target/ for CI's artifacts.
+#[test]
+fn html_loads_in_a_headless_browser() {
+    let Some(browser) = ["chromium", "chromium-browser", "google-chrome"].into_iter().find(|b| {
+        std::process::Command::new(b)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    }) else {
+        eprintln!("no headless browser installed: the page is checked as text only (.ci/run installs chromium)");
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let page = dir.path().join("graph.html");
+    std::fs::write(&page, graph(EXAMPLES, "html")).expect("write");
+    let url = format!("file://{}", page.display());
+    let flags = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        "--disable-extensions",
+    ];
+    let profile = format!("--user-data-dir={}", dir.path().join("profile").display());
+    let dom = std::process::Command::new(browser)
+        .args(flags)
+        .arg(&profile)
+        .arg("--dump-dom")
+        .arg(&url)
+        .output()
+        .expect("browser runs");
+    let dom = String::from_utf8_lossy(&dom.stdout);
+    for must in [
+        "subnet snet-app",
+        "route table rt-spoke-locked",
+        "<b>KG204</b>",
+        "<b>KG301</b>",
+        "id=\"trace-n0\"",
+    ] {
+        assert!(dom.contains(must), "{must} in the DOM:\n{dom}");
+    }
+    let shot = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/graph-screenshot.png");
+    let out = std::process::Command::new(browser)
+        .args(flags)
+        .arg(&profile)
+        .arg("--window-size=1600,1000")
+        .arg(format!("--screenshot={}", shot.display()))
+        .arg(format!("{url}#trace-n0"))
+        .output()
+        .expect("browser runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        std::fs::metadata(&shot).is_ok_and(|m| m.len() > 10_000),
+        "a screenshot at {}",
+        shot.display()
+    );
+}

@@ -657,6 +657,12 @@ pub fn apply(plan: &mut Plan, sources: &SourceMap) -> Vec<(FileId, PathBuf, Stri
             refused.push((*file, "two fixes would change the same text".into()));
             continue;
         }
+        // A file written with CRLF line ends gets CRLF in what is added too.
+        if text.contains("\r\n") {
+            for e in edits.iter_mut() {
+                e.text = e.text.replace("\r\n", "\n").replace('\n', "\r\n");
+            }
+        }
         let refs: Vec<&Edit> = edits.iter().collect();
         let new = diff::apply(&text, &refs, 0..text.len());
         if let Err(e) = parses(&path, &new) {
@@ -748,6 +754,19 @@ fn place(sources: &SourceMap, file: FileId, offset: usize) -> String {
     format!("{path}:{line}")
 }
 
+/// A diff as printed: each line neutralised like any text from the tree
+/// (control characters visible, log commands defused), its line end kept as
+/// it is so that the diff still applies to a CRLF file.
+fn diff_text(diff: &str) -> String {
+    diff.split_inclusive('\n')
+        .map(|l| {
+            let body = l.trim_end_matches('\n').trim_end_matches('\r');
+            let end = l.get(body.len()..).unwrap_or("");
+            format!("{}{end}", crate::report::escape::block_text(body))
+        })
+        .collect()
+}
+
 /// Runs `kmsguard fix`: the text to print and the exit code, or why the run failed.
 pub fn run(args: &FixArgs) -> Result<(String, u8), String> {
     let loaded = crate::load::load(&args.model, Vec::new())?;
@@ -784,7 +803,7 @@ pub fn run(args: &FixArgs) -> Result<(String, u8), String> {
                 .find(|(f, _)| sources.path(**f) == path.as_path())
                 .map(|(_, e)| e.clone())
                 .unwrap_or_default();
-            out.push_str(&crate::report::escape::block_text(&diff::unified(&display_path(path), old, &edits)));
+            out.push_str(&diff_text(&diff::unified(&display_path(path), old, &edits)));
         }
     } else {
         let roots: Vec<PathBuf> = args.model.paths.iter().map(|p| crate::discover::repository_root(p)).collect();

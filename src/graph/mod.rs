@@ -145,7 +145,8 @@ fn summary(t: &TraceReport) -> (State, String) {
         .map(|f| match (&f.firewall, &f.next_hop) {
             (Some(fw), _) => format!("Azure Firewall {}", fw.firewall.name),
             (None, Some(h)) => match (h.hop_type.as_str(), &h.ip, h.source) {
-                ("VirtualAppliance", Some(ip), _) => format!("appliance {ip}"),
+                ("VirtualAppliance", Some(ip), _) if ip != "?" => format!("appliance {ip}"),
+                ("VirtualAppliance", _, _) => "appliance (address not known)".to_string(),
                 ("VirtualNetworkGateway", _, "bgp") => "gateway (BGP default route)".to_string(),
                 ("VirtualNetworkGateway", _, _) => "virtual network gateway".to_string(),
                 ("None", _, _) => "dropped (next hop None)".to_string(),

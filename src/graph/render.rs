@@ -341,7 +341,7 @@ li {{ margin-bottom: 8px; font-size: 13px; }}
 li.error b {{ color: {RED}; }} li.warning b {{ color: #9a6700; }} li.note b {{ color: {GREY}; }}
 .where {{ color: #57606a; font-family: monospace; }}
 .trace {{ display: none; }} .trace:target {{ display: block; }}
-pre {{ font-size: 11px; white-space: pre-wrap; background: #f6f8fa; padding: 8px; border-radius: 6px; }}
+pre {{ font-size: 11px; white-space: pre; overflow-x: auto; background: #f6f8fa; padding: 8px; border-radius: 6px; }}
 .legend span {{ margin-right: 14px; font-size: 12px; }}
 </style>
 </head>

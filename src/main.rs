@@ -466,7 +466,7 @@ fn check(mut args: CheckArgs) -> ExitCode {
         Format::Github => report::annotations::github(&r),
         Format::AzurePipelines => report::annotations::azure_pipelines(&r),
         Format::Junit => report::annotations::junit(&r),
-        Format::Markdown => report::annotations::markdown(&r),
+        Format::Markdown => with_graph(report::annotations::markdown(&r), &outcome, &policy, &opts),
     };
     let mut outputs: Vec<Output> = args
         .reports
@@ -541,6 +541,19 @@ fn check(mut args: CheckArgs) -> ExitCode {
     match threshold {
         Some(t) if outcome.findings.iter().any(|f| f.suppressed.is_none() && f.severity >= t) => ExitCode::from(1),
         _ => ExitCode::SUCCESS,
+    }
+}
+
+/// The markdown report with a picture of the paths to KMS when it is small.
+fn with_graph(markdown: String, outcome: &kmsguard::Outcome, policy: &Policy, opts: &CheckOptions) -> String {
+    let trace = kmsguard::trace::TraceOptions {
+        cloud: opts.cloud.clone(),
+        assume_bgp_default_route: opts.assume_bgp_default_route,
+        named_files: Vec::new(),
+    };
+    match kmsguard::graph::markdown_section(&outcome.model, policy, &outcome.sources, &trace, &outcome.findings) {
+        Some(g) if markdown.len() + g.len() + 1 <= report::annotations::MARKDOWN_LIMIT => format!("{markdown}\n{g}"),
+        _ => markdown,
     }
 }
 

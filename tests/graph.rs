@@ -257,3 +257,37 @@ fn html_loads_in_a_headless_browser() {
         shot.display()
     );
 }
+
+fn markdown_report(path: &Path) -> String {
+    let out = Command::cargo_bin("kmsguard")
+        .expect("binary")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .arg("check")
+        .arg(path)
+        .args(["--no-config", "--format", "markdown"])
+        .output()
+        .expect("runs");
+    String::from_utf8_lossy(&out.stdout).to_string()
+}
+
+#[test]
+fn the_markdown_report_embeds_a_small_picture_only_when_a_path_is_broken_or_unknown() {
+    let broken = markdown_report(Path::new("examples/17-forced-tunnel-nsg-blocks-kms"));
+    assert!(broken.contains("```mermaid\nflowchart LR\n"), "{broken}");
+    assert!(broken.contains("|\"KG204\"|"), "{broken}");
+    let clean = markdown_report(Path::new("examples/02-forced-tunnel-fixed"));
+    assert!(!clean.contains("mermaid"), "{clean}");
+    // A large network is left to `kmsguard graph`.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut text = String::from(
+        "resource \"azurerm_route_table\" \"spoke\" {\n  name = \"rt-spoke\"\n  route {\n    name = \"d\"\n    address_prefix = \"0.0.0.0/0\"\n    next_hop_type = \"None\"\n  }\n}\n",
+    );
+    for i in 0..70 {
+        text.push_str(&format!(
+            "resource \"azurerm_subnet\" \"s{i}\" {{\n  name = \"snet-{i:02}\"\n  resource_group_name = \"rg\"\n  virtual_network_name = \"vnet\"\n  address_prefixes = [\"10.0.{i}.0/24\"]\n  route_table_id = azurerm_route_table.spoke.id\n}}\n"
+        ));
+    }
+    std::fs::write(dir.path().join("main.tf"), text).expect("write");
+    let big = markdown_report(dir.path());
+    assert!(big.contains("KG101") && !big.contains("mermaid"), "{big}");
+}

@@ -139,9 +139,14 @@ fn summary(t: &TraceReport) -> (State, String) {
     } else {
         State::Reaches
     };
-    let hop = t
+    // The hop drawn is the one of the flow that decides the colour.
+    let deciding = t
         .flows
-        .first()
+        .iter()
+        .find(|f| f.verdict == "blocked")
+        .or_else(|| t.flows.iter().find(|f| f.verdict == "unknown"))
+        .or(t.flows.first());
+    let hop = deciding
         .map(|f| match (&f.firewall, &f.next_hop) {
             (Some(fw), _) => format!("Azure Firewall {}", fw.firewall.name),
             (None, Some(h)) => match (h.hop_type.as_str(), &h.ip, h.source) {
@@ -355,6 +360,30 @@ fn edge_label(state: &State) -> String {
         State::Unknown => "unknown".into(),
         _ => String::new(),
     }
+}
+
+/// The largest model drawn into the markdown report, and the largest graph
+/// embedded: past these the picture would not be readable in a pull request
+/// (`kmsguard graph` draws any size).
+const MARKDOWN_MAX_RESOURCES: usize = 60;
+const MARKDOWN_MAX_NODES: usize = 40;
+
+/// A collapsed Mermaid picture of the paths to KMS for the markdown report,
+/// when the network is small and a path is broken or unknown; `None`
+/// otherwise.
+pub fn markdown_section(model: &Model, policy: &Policy, sources: &SourceMap, opts: &TraceOptions, findings: &[Finding]) -> Option<String> {
+    if model.subnets.len() + model.route_tables.len() > MARKDOWN_MAX_RESOURCES {
+        return None;
+    }
+    let g = build(model, policy, sources, opts, findings);
+    let worth = g.edges.iter().any(|e| matches!(e.state, State::Broken(_) | State::Unknown));
+    if !worth || g.nodes.len() > MARKDOWN_MAX_NODES {
+        return None;
+    }
+    Some(format!(
+        "<details><summary>Paths to KMS (red: broken, dashed: unknown)</summary>\n\n```mermaid\n{}```\n\n</details>\n",
+        mermaid(&g)
+    ))
 }
 
 /// `kmsguard graph`'s flags.

@@ -552,7 +552,7 @@ fn with_graph(markdown: String, outcome: &kmsguard::Outcome, policy: &Policy, op
         named_files: Vec::new(),
     };
     match kmsguard::graph::markdown_section(&outcome.model, policy, &outcome.sources, &trace, &outcome.findings) {
-        Some(g) if markdown.len() + g.len() + 1 <= report::annotations::MARKDOWN_LIMIT => format!("{markdown}\n{g}"),
+        Some(g) if markdown.len() + g.len() < report::annotations::MARKDOWN_LIMIT => format!("{markdown}\n{g}"),
         _ => markdown,
     }
 }

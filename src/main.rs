@@ -57,6 +57,12 @@ enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
+    /// Follow one flow from a subnet through routes, firewall and NSGs, offline.
+    Trace(Box<kmsguard::trace::TraceArgs>),
+    /// Fix KG101, KG102 and KG103 in place (--diff shows the change and writes nothing).
+    Fix(Box<kmsguard::fix::FixArgs>),
+    /// Draw subnets, route tables and NSGs with each path to KMS (mermaid, dot, svg, html).
+    Graph(Box<kmsguard::graph::GraphArgs>),
     /// Print a rule's documentation, with a bad and a good example.
     Explain {
         /// A rule code (KG101) or name (forced-tunnel-blocks-kms).
@@ -317,6 +323,24 @@ fn main() -> ExitCode {
     }
     match cli.command {
         Command::Check(args) => check(*args),
+        Command::Fix(args) => match kmsguard::fix::run(&args) {
+            Ok((text, code)) => match print_out(&text) {
+                ExitCode::SUCCESS => ExitCode::from(code),
+                other => other,
+            },
+            Err(e) => fail(&e),
+        },
+        Command::Graph(args) => match kmsguard::graph::run(&args) {
+            Ok(text) => print_out(&text),
+            Err(e) => fail(&e),
+        },
+        Command::Trace(args) => match kmsguard::trace::run(&args) {
+            Ok((text, code)) => match print_out(&text) {
+                ExitCode::SUCCESS => ExitCode::from(code),
+                other => other,
+            },
+            Err(e) => fail(&e),
+        },
         Command::Init { dir, force } => {
             let path = dir.join(kmsguard::config::FILE_NAME);
             let written = if force {
@@ -545,7 +569,7 @@ fn check(mut args: CheckArgs) -> ExitCode {
         Format::Github => report::annotations::github(&r),
         Format::AzurePipelines => report::annotations::azure_pipelines(&r),
         Format::Junit => report::annotations::junit(&r),
-        Format::Markdown => report::annotations::markdown(&r),
+        Format::Markdown => with_graph(report::annotations::markdown(&r), &outcome, &policy, &opts),
     };
     let mut outputs: Vec<Output> = args
         .reports
@@ -654,6 +678,19 @@ fn without_summary(text: &str, summary: &str) -> String {
     text.split_inclusive('\n')
         .filter(|line| line.trim_end_matches(['\n', '\r']) != summary)
         .collect()
+}
+
+/// The markdown report with a picture of the paths to KMS when it is small.
+fn with_graph(markdown: String, outcome: &kmsguard::Outcome, policy: &Policy, opts: &CheckOptions) -> String {
+    let trace = kmsguard::trace::TraceOptions {
+        cloud: opts.cloud.clone(),
+        assume_bgp_default_route: opts.assume_bgp_default_route,
+        named_files: Vec::new(),
+    };
+    match kmsguard::graph::markdown_section(&outcome.model, policy, &outcome.sources, &trace, &outcome.findings) {
+        Some(g) if markdown.len() + g.len() < report::annotations::MARKDOWN_LIMIT => format!("{markdown}\n{g}"),
+        _ => markdown,
+    }
 }
 
 fn format_name(format: Format) -> &'static str {

@@ -9,7 +9,7 @@ use std::net::IpAddr;
 use super::nsg::{field_is, is_internet, protocol_covers};
 use super::routing::{EffectiveRoute, Winner};
 use super::Tri;
-use crate::model::{Access, AddressMatch, Field, Firewall, Model, Protocol, RouteTable, Unresolved};
+use crate::model::{Access, AddressMatch, Field, Firewall, FirewallRule, Model, Protocol, RouteTable, Unresolved};
 
 /// The firewall in the code that carries a route's traffic, if any: KG301
 /// judges such routes by the firewall's rules, and KG101 leaves them to it.
@@ -30,6 +30,12 @@ pub fn firewall_for<'a>(model: &'a Model, table: &RouteTable, er: &EffectiveRout
 
 /// Whether `fw` allows `protocol`/`port` to `addr` (known by `names`).
 pub fn allows(fw: &Firewall, addr: IpAddr, protocol: Protocol, port: u16, names: &[String]) -> Tri {
+    decide(fw, addr, protocol, port, names).0
+}
+
+/// Whether `fw` allows the flow, and the network rule that decides (none
+/// when no rule matches and the firewall's implicit deny applies).
+pub fn decide<'a>(fw: &'a Firewall, addr: IpAddr, protocol: Protocol, port: u16, names: &[String]) -> (Tri, Option<&'a FirewallRule>) {
     for rule in &fw.rules {
         let proto = Tri::any(rule.protocols.iter().map(|p| field_is(p, |p| protocol_covers(*p, protocol))));
         let ports = Tri::any(rule.destination_ports.iter().map(|p| field_is(p, |p| p.contains(port))));
@@ -55,27 +61,31 @@ pub fn allows(fw: &Firewall, addr: IpAddr, protocol: Protocol, port: u16, names:
         match proto.and(ports).and(by_address.or(by_name)) {
             Tri::No => continue,
             Tri::Yes => {
-                return match &rule.action {
+                let verdict = match &rule.action {
                     Field::Known(Access::Allow, _) => Tri::Yes,
                     Field::Known(Access::Deny, _) => Tri::No,
                     Field::Unknown(u) => Tri::Unknown(vec![(**u).clone()]),
-                }
+                };
+                return (verdict, Some(rule));
             }
-            Tri::Unknown(why) => return Tri::Unknown(why),
+            Tri::Unknown(why) => return (Tri::Unknown(why), Some(rule)),
         }
     }
     if !fw.incomplete.is_empty() {
-        return Tri::Unknown(fw.incomplete.clone());
+        return (Tri::Unknown(fw.incomplete.clone()), None);
     }
     // A firewall with no network rule in the code at all: its policy's rule
     // collection groups (or its classic rule collections) are most often
     // deployed on their own, by another template or pipeline. That it
     // denies everything cannot be proved from here.
     if fw.rules.is_empty() {
-        return Tri::Unknown(vec![Unresolved {
-            reason: "none of the firewall's network rules are in the code checked (rule collection groups are often deployed separately); check them for TCP 1688 to the KMS addresses".into(),
-            origin: fw.origin.clone(),
-        }]);
+        return (
+            Tri::Unknown(vec![Unresolved {
+                reason: "none of the firewall's network rules are in the code checked (rule collection groups are often deployed separately); check them for TCP 1688 to the KMS addresses".into(),
+                origin: fw.origin.clone(),
+            }]),
+            None,
+        );
     }
-    Tri::No
+    (Tri::No, None)
 }

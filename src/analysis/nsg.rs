@@ -70,14 +70,8 @@ fn ordered(nsg: &Nsg) -> (Vec<(u32, &SecurityRule)>, Vec<&SecurityRule>) {
 /// What an NSG decides for `flow`.
 pub fn evaluate<'a>(nsg: &'a Nsg, flow: &Flow) -> Verdict<'a> {
     let (known, unknown_priority) = ordered(nsg);
-    let platform_only = flow.platform_allowance && flow.platform_tag.is_some();
-    let applies = |r: &SecurityRule| -> Tri {
-        if platform_only {
-            names_tag(r, flow.platform_tag.as_deref().unwrap_or_default()).and(matches(r, flow))
-        } else {
-            matches(r, flow)
-        }
-    };
+    let platform_only = platform_only(flow);
+    let applies = |r: &SecurityRule| applies(r, flow);
 
     let mut blockers: Vec<Unresolved> = Vec::new();
     for r in &unknown_priority {
@@ -137,6 +131,77 @@ pub fn evaluate<'a>(nsg: &'a Nsg, flow: &Flow) -> Verdict<'a> {
     } else {
         Verdict::Unknown(disagreeing)
     }
+}
+
+/// Whether only rules naming the flow's platform tag meet it.
+fn platform_only(flow: &Flow) -> bool {
+    flow.platform_allowance && flow.platform_tag.is_some()
+}
+
+/// Whether a rule meets and matches a flow: platform traffic under the
+/// platform allowance meets only rules that name its service tag.
+fn applies(r: &SecurityRule, flow: &Flow) -> Tri {
+    if platform_only(flow) {
+        names_tag(r, flow.platform_tag.as_deref().unwrap_or_default()).and(matches(r, flow))
+    } else {
+        matches(r, flow)
+    }
+}
+
+/// What became of one rule when a flow met an NSG.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RuleStatus {
+    /// The first rule that matches: it decides.
+    Decides,
+    NoMatch,
+    /// It may match; these values decide whether.
+    Unknown(Vec<Unresolved>),
+    /// A rule before it decided.
+    NotReached,
+    /// Platform traffic under the platform allowance meets only rules naming its tag.
+    PlatformSkipped,
+}
+
+/// One rule in processing order, and what became of it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RuleStep<'a> {
+    pub rule: &'a SecurityRule,
+    pub status: RuleStatus,
+}
+
+/// The rules an NSG walked for a flow, in processing order (rules whose
+/// priority is unknown last), and the verdict [`evaluate`] reaches.
+pub fn explain<'a>(nsg: &'a Nsg, flow: &Flow) -> (Vec<RuleStep<'a>>, Verdict<'a>) {
+    let verdict = evaluate(nsg, flow);
+    let decider = match &verdict {
+        Verdict::Allow(Decider::Rule(r)) | Verdict::Deny(Decider::Rule(r)) => Some(*r),
+        _ => None,
+    };
+    let (known, unknown_priority) = ordered(nsg);
+    let mut steps = Vec::new();
+    let mut decided = false;
+    for r in known.into_iter().map(|(_, r)| r).chain(unknown_priority) {
+        let status = if decided {
+            RuleStatus::NotReached
+        } else if platform_only(flow) && names_tag(r, flow.platform_tag.as_deref().unwrap_or_default()) == Tri::No {
+            RuleStatus::PlatformSkipped
+        } else if decider.is_some_and(|d| std::ptr::eq(d, r)) {
+            decided = true;
+            RuleStatus::Decides
+        } else {
+            match applies(r, flow) {
+                Tri::No => RuleStatus::NoMatch,
+                Tri::Yes => {
+                    let mut why: Vec<Unresolved> = r.access.unresolved().cloned().into_iter().collect();
+                    why.extend(r.priority.unresolved().cloned());
+                    RuleStatus::Unknown(why)
+                }
+                Tri::Unknown(why) => RuleStatus::Unknown(why),
+            }
+        };
+        steps.push(RuleStep { rule: r, status });
+    }
+    (steps, verdict)
 }
 
 fn unreachable_reason(r: &SecurityRule) -> Unresolved {
@@ -547,6 +612,43 @@ mod tests {
         maybe.access = known(Access::Deny);
         let n = nsg("n", vec![maybe]);
         assert_eq!(decided_by(&evaluate(&n, &flow("8.8.8.8", Protocol::Tcp, 443))), "unknown");
+    }
+
+    #[test]
+    fn explain_walks_rules_in_priority_order_and_marks_the_decider() {
+        let n = nsg(
+            "n",
+            vec![
+                rule("deny-all", 4000, "Outbound", "Deny", "*", &["*"], &["*"], &["*"]),
+                rule("other", 100, "Outbound", "Deny", "Udp", &["*"], &["*"], &["53"]),
+                rule("deny-lkm", 200, "Outbound", "Deny", "Tcp", &["*"], &["AzurePlatformLKM"], &["1688"]),
+            ],
+        );
+        let status = |f: &Flow| -> Vec<(String, RuleStatus)> {
+            explain(&n, f)
+                .0
+                .into_iter()
+                .map(|s| (s.rule.name.known().cloned().unwrap_or_default(), s.status))
+                .collect()
+        };
+        assert_eq!(
+            status(&kms_platform()),
+            [
+                ("other".to_string(), RuleStatus::PlatformSkipped),
+                ("deny-lkm".to_string(), RuleStatus::Decides),
+                ("deny-all".to_string(), RuleStatus::NotReached)
+            ]
+        );
+        let plain = flow("20.1.2.3", Protocol::Tcp, 1688);
+        assert_eq!(
+            status(&plain),
+            [
+                ("other".to_string(), RuleStatus::NoMatch),
+                ("deny-lkm".to_string(), RuleStatus::NoMatch),
+                ("deny-all".to_string(), RuleStatus::Decides)
+            ]
+        );
+        assert_eq!(decided_by(&explain(&n, &plain).1), decided_by(&evaluate(&n, &plain)));
     }
 
     #[test]

@@ -46,7 +46,7 @@ enum Source<'a> {
 
 /// Whether a gateway's routes reach a subnet: yes, no, or unknown because
 /// of these missing facts.
-enum Reach<'a> {
+pub(crate) enum Reach<'a> {
     Yes(&'a Gateway),
     No,
     Unknown(Vec<Unresolved>),
@@ -57,7 +57,7 @@ enum Reach<'a> {
 /// allowing transit). Only gateways of the subnet's own deployment unit can
 /// leave the question open; one of another unit reaches it only through
 /// networks both sides resolve to the same.
-fn reach<'a>(model: &'a Model, si: usize, subnet: &Subnet) -> Reach<'a> {
+pub(crate) fn reach<'a>(model: &'a Model, si: usize, subnet: &Subnet) -> Reach<'a> {
     let sv = model.vnet_of_subnet(si);
     let mut blockers = Vec::new();
     for (gi, g) in model.gateways.iter().enumerate() {

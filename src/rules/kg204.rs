@@ -9,8 +9,8 @@
 
 use super::{display_name, Context, Finding, Fix, Label, Rule, Undecided};
 use crate::analysis::nsg::{evaluate, Decider, Flow, Verdict};
-use crate::analysis::routing::{effective_route, RouteDecision};
-use crate::model::{Direction, Field, NextHopType, Nsg, RoutePrefix, Subnet};
+use crate::analysis::routing::{effective_route, has_custom_default_route, RouteDecision};
+use crate::model::{Direction, NextHopType, Nsg, Subnet};
 
 pub const CODE: &str = "KG204";
 
@@ -33,11 +33,7 @@ impl Rule for NsgBlocksKmsUnderForcedTunnel {
 fn check(ctx: &Context, out: &mut Vec<Finding>, notes: &mut Vec<Undecided>) {
     for (si, subnet) in ctx.model.subnets.iter().enumerate() {
         let Some(table) = ctx.model.route_table_of(si) else { continue };
-        let custom_default = table.routes.iter().any(|r| match &r.address_prefix {
-            Field::Known(RoutePrefix::Net(n), _) => n.prefix_len() == 0 && n.addr().is_ipv4(),
-            _ => false,
-        });
-        if !custom_default {
+        if !has_custom_default_route(table) {
             continue;
         }
         // The NSGs the traffic meets: each NIC's, then the subnet's.

@@ -6,7 +6,7 @@ pub mod fix;
 mod kg101;
 mod kg102;
 mod kg103;
-mod kg104;
+pub(crate) mod kg104;
 mod kg201;
 mod kg202;
 mod kg203;

@@ -1,0 +1,293 @@
+//! `kmsguard graph`: Mermaid, DOT (rendered by Graphviz when it is
+//! installed), SVG (parsed as XML) and self-contained HTML.
+
+use std::path::Path;
+
+use assert_cmd::Command;
+
+fn graph(paths: &[&str], format: &str) -> String {
+    let out = Command::cargo_bin("kmsguard")
+        .expect("binary builds")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .arg("graph")
+        .args(paths)
+        .args(["--no-config", "--format", format])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).expect("UTF-8")
+}
+
+const EXAMPLES: &[&str] = &[
+    "examples/17-forced-tunnel-nsg-blocks-kms",
+    "examples/18-forced-tunnel-nsg-allows-kms",
+    "examples/26-firewall-blocks-kms",
+    "examples/07-unresolved-variable/main.tf",
+];
+
+/// Ids declared as nodes, and (from, to) of every edge, of a Mermaid flowchart.
+fn mermaid_parts(m: &str) -> (Vec<String>, Vec<(String, String, String)>) {
+    let mut nodes = Vec::new();
+    let mut edges = Vec::new();
+    for line in m.lines().skip(1) {
+        let t = line.trim();
+        if t.starts_with("subgraph") || t == "end" || t.starts_with("linkStyle") {
+            continue;
+        }
+        let parts: Vec<&str> = t.split_whitespace().collect();
+        match parts.as_slice() {
+            [from, arrow, rest @ ..] if arrow.starts_with("--") || arrow.starts_with("-.") => {
+                let to = rest.last().copied().unwrap_or_default();
+                edges.push((from.to_string(), to.to_string(), arrow.to_string()));
+            }
+            _ => {
+                let id: String = t.chars().take_while(|c| c.is_ascii_alphanumeric()).collect();
+                nodes.push(id);
+            }
+        }
+    }
+    (nodes, edges)
+}
+
+#[test]
+fn mermaid_is_well_formed_with_broken_paths_red_and_unknown_ones_dashed() {
+    let m = graph(EXAMPLES, "mermaid");
+    assert!(m.starts_with("flowchart LR\n"), "{m}");
+    assert_eq!(m.matches("subgraph ").count(), m.lines().filter(|l| l.trim() == "end").count());
+    let (nodes, edges) = mermaid_parts(&m);
+    for (from, to, _) in &edges {
+        assert!(nodes.contains(from) && nodes.contains(to), "{from} -> {to} not declared:\n{m}");
+    }
+    // linkStyle indices point at edges.
+    for l in m.lines().filter(|l| l.trim_start().starts_with("linkStyle")) {
+        let i: usize = l.split_whitespace().nth(1).and_then(|s| s.parse().ok()).expect("index");
+        assert!(i < edges.len(), "{l}");
+    }
+    // The NSG deny under the forced tunnel (KG204) and the firewall (KG301) are red with their codes.
+    for code in ["KG204", "KG301"] {
+        let (i, _) = m
+            .lines()
+            .filter(|l| !l.contains("linkStyle") && (l.contains(" -->") || l.contains(" -.->")))
+            .enumerate()
+            .find(|(_, l)| l.contains(code))
+            .unwrap_or_else(|| panic!("{code} on an edge:\n{m}"));
+        assert!(m.contains(&format!("linkStyle {i} stroke:#d1242f")), "{code} edge {i} is red:\n{m}");
+    }
+    // The unresolved next hop is dashed; the allowed path is green.
+    assert!(edges.iter().any(|(_, _, a)| a.starts_with("-.->")), "{m}");
+    assert!(m.contains("stroke:#1a7f37"), "{m}");
+}
+
+#[test]
+fn dot_renders_with_graphviz() {
+    let d = graph(EXAMPLES, "dot");
+    assert!(d.starts_with("digraph kmsguard {") && d.trim_end().ends_with('}'), "{d}");
+    assert_eq!(d.matches('{').count(), d.matches('}').count(), "{d}");
+    assert!(d.contains("color=\"#d1242f\"") && d.contains("style=dashed"), "{d}");
+    let Ok(mut child) = std::process::Command::new("dot")
+        .arg("-Tsvg")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+    else {
+        eprintln!("graphviz is not installed: DOT checked structurally only (.ci/run installs it)");
+        return;
+    };
+    use std::io::Write;
+    child.stdin.take().expect("stdin").write_all(d.as_bytes()).expect("write");
+    let out = child.wait_with_output().expect("dot runs");
+    assert!(out.status.success(), "dot -Tsvg: {}", String::from_utf8_lossy(&out.stderr));
+    let svg = String::from_utf8_lossy(&out.stdout);
+    assert!(svg.contains("snet&#45;app") || svg.contains("snet-app"), "{svg}");
+}
+
+#[test]
+fn svg_is_valid_xml_with_every_node() {
+    let s = graph(EXAMPLES, "svg");
+    let doc = roxmltree::Document::parse(&s).expect("well-formed SVG");
+    let nodes = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("g") && n.attribute("class").is_some_and(|c| c.starts_with("node")))
+        .count();
+    let (declared, _) = mermaid_parts(&graph(EXAMPLES, "mermaid"));
+    assert_eq!(nodes, declared.len());
+}
+
+#[test]
+fn html_is_self_contained_with_findings_and_a_trace_per_subnet() {
+    let h = graph(EXAMPLES, "html");
+    assert!(h.starts_with("<!DOCTYPE html>"));
+    for banned in ["<script", " src=", "<link", "@import", "url(http", "href=\"http"] {
+        assert!(!h.contains(banned), "{banned} in the page");
+    }
+    assert!(h.contains("default-src 'none'"), "a policy that forbids loading anything");
+    assert!(
+        h.contains("<b>KG204</b>") && h.contains("<b>KG301</b>"),
+        "findings beside the graph"
+    );
+    // Every subnet node links to its trace, which is on the page.
+    let links: Vec<&str> = h.match_indices("href=\"#trace-").map(|(i, _)| &h[i + 13..i + 16]).collect();
+    assert!(!links.is_empty());
+    for l in links {
+        let id = l.trim_end_matches('"');
+        assert!(h.contains(&format!("id=\"trace-{id}")), "trace {id}");
+    }
+    assert!(h.contains("verdict: BLOCKED"), "the traces are the human trace output");
+}
+
+#[test]
+fn identical_spokes_fold_into_one_node() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut text = String::from(
+        "resource \"azurerm_route_table\" \"spoke\" {\n  name = \"rt-spoke\"\n  route {\n    name = \"d\"\n    address_prefix = \"0.0.0.0/0\"\n    next_hop_type = \"VirtualAppliance\"\n    next_hop_in_ip_address = \"10.0.1.4\"\n  }\n}\n",
+    );
+    for i in 0..50 {
+        text.push_str(&format!(
+            "resource \"azurerm_subnet\" \"s{i}\" {{\n  name = \"snet-{i:02}\"\n  resource_group_name = \"rg\"\n  virtual_network_name = \"vnet\"\n  address_prefixes = [\"10.0.{i}.0/24\"]\n  route_table_id = azurerm_route_table.spoke.id\n}}\n"
+        ));
+    }
+    std::fs::write(dir.path().join("main.tf"), text).expect("write");
+    let out = Command::cargo_bin("kmsguard")
+        .expect("binary")
+        .arg("graph")
+        .arg(dir.path())
+        .args(["--no-config"])
+        .output()
+        .expect("runs");
+    let m = String::from_utf8_lossy(&out.stdout);
+    assert!(m.contains("50 subnets: snet-00, … snet-49"), "{m}");
+    assert!(m.lines().count() < 20, "{m}");
+}
+
+#[test]
+fn names_from_the_code_are_escaped_in_every_format() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("main.tf"),
+        "resource \"azurerm_route_table\" \"x\" {\n  name = \"rt\\\"]<img src=x onerror=alert(1)>\\n::error::x ##vso[task.complete]\"\n  route {\n    name = \"d\"\n    address_prefix = \"0.0.0.0/0\"\n    next_hop_type = \"None\"\n  }\n}\n",
+    )
+    .expect("write");
+    let run = |format: &str| {
+        let out = Command::cargo_bin("kmsguard")
+            .expect("binary")
+            .arg("graph")
+            .arg(dir.path())
+            .args(["--no-config", "--format", format])
+            .output()
+            .expect("runs");
+        String::from_utf8_lossy(&out.stdout).to_string()
+    };
+    for format in ["mermaid", "dot", "svg", "html"] {
+        let text = run(format);
+        assert!(text.contains("rt"), "{format}: {text}");
+        // DOT labels are plain quoted strings: markup there is inert text.
+        if format != "dot" {
+            assert!(!text.contains("<img"), "{format}: {text}");
+        }
+        assert!(!text.contains("##vso["), "{format}: {text}");
+        for line in text.lines() {
+            assert!(!line.trim_start().starts_with("::"), "{format}: {line}");
+        }
+    }
+    assert!(!run("mermaid").contains("rt\"]"), "a quote cannot end a Mermaid label");
+    roxmltree::Document::parse(&run("svg")).expect("still well-formed");
+    assert!(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/graph.svg").exists(),
+        "the README's picture"
+    );
+}
+
+/// The HTML page in a real headless browser (Debian's `chromium`, which
+/// .ci/run installs when it can): the DOM it builds holds every subnet and
+/// finding, and a screenshot lands in target/ for CI's artifacts.
+#[test]
+fn html_loads_in_a_headless_browser() {
+    let Some(browser) = ["chromium", "chromium-browser", "google-chrome"].into_iter().find(|b| {
+        std::process::Command::new(b)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    }) else {
+        eprintln!("no headless browser installed: the page is checked as text only (.ci/run installs chromium)");
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let page = dir.path().join("graph.html");
+    std::fs::write(&page, graph(EXAMPLES, "html")).expect("write");
+    let url = format!("file://{}", page.display());
+    let flags = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        "--disable-extensions",
+    ];
+    let profile = format!("--user-data-dir={}", dir.path().join("profile").display());
+    let dom = std::process::Command::new(browser)
+        .args(flags)
+        .arg(&profile)
+        .arg("--dump-dom")
+        .arg(&url)
+        .output()
+        .expect("browser runs");
+    let dom = String::from_utf8_lossy(&dom.stdout);
+    for must in [
+        "subnet snet-app",
+        "route table rt-spoke-locked",
+        "<b>KG204</b>",
+        "<b>KG301</b>",
+        "id=\"trace-n0\"",
+    ] {
+        assert!(dom.contains(must), "{must} in the DOM:\n{dom}");
+    }
+    let shot = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/graph-screenshot.png");
+    let out = std::process::Command::new(browser)
+        .args(flags)
+        .arg(&profile)
+        .arg("--window-size=1600,1000")
+        .arg(format!("--screenshot={}", shot.display()))
+        .arg(format!("{url}#trace-n0"))
+        .output()
+        .expect("browser runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        std::fs::metadata(&shot).is_ok_and(|m| m.len() > 10_000),
+        "a screenshot at {}",
+        shot.display()
+    );
+}
+
+fn markdown_report(path: &Path) -> String {
+    let out = Command::cargo_bin("kmsguard")
+        .expect("binary")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .arg("check")
+        .arg(path)
+        .args(["--no-config", "--format", "markdown"])
+        .output()
+        .expect("runs");
+    String::from_utf8_lossy(&out.stdout).to_string()
+}
+
+#[test]
+fn the_markdown_report_embeds_a_small_picture_only_when_a_path_is_broken_or_unknown() {
+    let broken = markdown_report(Path::new("examples/17-forced-tunnel-nsg-blocks-kms"));
+    assert!(broken.contains("```mermaid\nflowchart LR\n"), "{broken}");
+    assert!(broken.contains("|\"KG204\"|"), "{broken}");
+    let clean = markdown_report(Path::new("examples/02-forced-tunnel-fixed"));
+    assert!(!clean.contains("mermaid"), "{clean}");
+    // A large network is left to `kmsguard graph`.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut text = String::from(
+        "resource \"azurerm_route_table\" \"spoke\" {\n  name = \"rt-spoke\"\n  route {\n    name = \"d\"\n    address_prefix = \"0.0.0.0/0\"\n    next_hop_type = \"None\"\n  }\n}\n",
+    );
+    for i in 0..70 {
+        text.push_str(&format!(
+            "resource \"azurerm_subnet\" \"s{i}\" {{\n  name = \"snet-{i:02}\"\n  resource_group_name = \"rg\"\n  virtual_network_name = \"vnet\"\n  address_prefixes = [\"10.0.{i}.0/24\"]\n  route_table_id = azurerm_route_table.spoke.id\n}}\n"
+        ));
+    }
+    std::fs::write(dir.path().join("main.tf"), text).expect("write");
+    let big = markdown_report(dir.path());
+    assert!(big.contains("KG101") && !big.contains("mermaid"), "{big}");
+}

@@ -99,6 +99,8 @@ fn fold_above(findings: Vec<Finding>, above: usize) -> Vec<Finding> {
             base: base.to_string(),
             message: String::new(),
             suppressed: format!("{:?}", f.suppressed),
+            // Instances of one block in two root modules are two groups.
+            unit: f.unit,
         };
         let template = without_key(&f.message, &key.text());
         let others = candidates.entry(group.clone()).or_default();
@@ -153,6 +155,7 @@ struct GroupKey {
     base: String,
     message: String,
     suppressed: String,
+    unit: Option<u32>,
 }
 
 /// An instance key as the address writes it.
@@ -291,6 +294,7 @@ mod tests {
             resource: resource.to_string(),
             fix: None,
             suppressed: None,
+            unit: None,
         }
     }
 

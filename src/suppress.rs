@@ -255,6 +255,7 @@ pub fn apply(
         resource: String::new(),
         fix: None,
         suppressed: None,
+        unit: None,
     };
     let mut meta = Vec::new();
     for (d, used) in all.iter().zip(used) {

@@ -1050,3 +1050,84 @@ resource "azurerm_route_table" "rt" {
         "{doc:#}"
     );
 }
+
+#[test]
+fn each_root_names_its_own_module_call_even_when_addresses_repeat() {
+    // Two roots call one module: their tables share the address
+    // `module.spoke.azurerm_route_table.this`, and each finding must name
+    // the call of its own root, alone or checked together.
+    let d = tempfile::tempdir().expect("tempdir");
+    std::fs::create_dir(d.path().join(".git")).expect("mkdir");
+    let module = r#"variable "name" {
+  type = string
+}
+resource "azurerm_route_table" "this" {
+  name                = "rt-${var.name}"
+  location            = "westeurope"
+  resource_group_name = "rg-net"
+  route {
+    name                   = "default"
+    address_prefix         = "0.0.0.0/0"
+    next_hop_type          = "VirtualAppliance"
+    next_hop_in_ip_address = "10.0.0.4"
+  }
+}
+"#;
+    std::fs::create_dir_all(d.path().join("modules/spoke")).expect("mkdir");
+    std::fs::write(d.path().join("modules/spoke/main.tf"), module).expect("write");
+    for env in ["a", "b"] {
+        std::fs::create_dir_all(d.path().join(format!("envs/{env}"))).expect("mkdir");
+        std::fs::write(
+            d.path().join(format!("envs/{env}/main.tf")),
+            format!("module \"spoke\" {{\n  source = \"../../modules/spoke\"\n  name   = \"{env}\"\n}}\n"),
+        )
+        .expect("write");
+    }
+    let calls = |paths: &[&str]| -> Vec<(String, Vec<String>)> {
+        let out = assert_cmd::Command::cargo_bin("kmsguard")
+            .expect("builds")
+            .current_dir(d.path())
+            .arg("check")
+            .args(paths)
+            .args(["--format", "json"])
+            .output()
+            .expect("runs");
+        let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+        let mut out: Vec<(String, Vec<String>)> = doc["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .filter(|f| f["rule"] == "KG101")
+            .map(|f| {
+                let related = f["related"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter(|r| r["message"] == "deployed through this module call")
+                    .filter_map(|r| r["file"].as_str().map(String::from))
+                    .collect();
+                (f["message"].as_str().unwrap_or_default().to_string(), related)
+            })
+            .collect();
+        out.sort();
+        out
+    };
+    let together = calls(&["envs/a", "envs/b"]);
+    assert_eq!(
+        together,
+        vec![
+            (
+                "route table rt-a sends KMS traffic (20.118.99.224, 40.83.235.53) to VirtualAppliance 10.0.0.4".to_string(),
+                vec!["envs/a/main.tf".to_string()]
+            ),
+            (
+                "route table rt-b sends KMS traffic (20.118.99.224, 40.83.235.53) to VirtualAppliance 10.0.0.4".to_string(),
+                vec!["envs/b/main.tf".to_string()]
+            ),
+        ]
+    );
+    let mut alone = calls(&["envs/a"]);
+    alone.extend(calls(&["envs/b"]));
+    alone.sort();
+    assert_eq!(alone, together);
+}

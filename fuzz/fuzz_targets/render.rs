@@ -108,6 +108,7 @@ fuzz_target!(|data: &[u8]| {
             kind,
             justification: f[8].clone(),
         }),
+        unit: None,
     };
     let findings = vec![
         finding("KG101", Severity::Error, b, None),

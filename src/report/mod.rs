@@ -250,6 +250,7 @@ mod tests {
                 kind,
                 justification: String::new(),
             }),
+            unit: None,
         }
     }
 

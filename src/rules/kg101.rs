@@ -92,6 +92,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>, notes: &mut Vec<Undecided>) {
                 },
             };
             let mut f = ctx.finding(CODE, &table.address, message, primary);
+            f.unit = Some(table.namespace);
             if !matches!(first.winner, Winner::System(_)) {
                 f.related.push(Label {
                     origin: table.origin.clone(),

@@ -73,6 +73,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
                     message: format!("the route to {first_addr} goes to {}, not Internet", first.next_hop),
                 },
             );
+            f.unit = Some(table.namespace);
             for (addr, er) in broken.iter().skip(1) {
                 if let Winner::User(r) = &er.winner {
                     f.related.push(Label {

@@ -59,6 +59,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
                     message: format!("{typo} is not a {} address", endpoint.title),
                 },
             );
+            f.unit = Some(table.namespace);
             f.related.extend(typo_routes.iter().skip(1).map(|(a, o)| Label {
                 origin: (*o).clone(),
                 message: format!("{a} is not a {} address", endpoint.title),
@@ -150,6 +151,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
                     message: format!("this rule lists {}", and_list(&stale_s)),
                 },
             );
+            f.unit = Some(nsg.namespace);
             f.related.extend(hits.iter().skip(1).map(|(r, s)| Label {
                 origin: stale_origin(r, s),
                 message: format!("this rule lists {}", and_list(&s.iter().map(|a| a.to_string()).collect::<Vec<_>>())),

@@ -81,6 +81,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>, notes: &mut Vec<Undecided>) {
                     message: format!("this route's next hop is firewall {fw_name}"),
                 },
             );
+            f.unit = Some(table.namespace);
             f.related.push(Label {
                 origin: fw.origin.clone(),
                 message: format!("Azure Firewall {fw_name}"),

@@ -97,6 +97,10 @@ pub struct Finding {
     pub fix: Option<Fix>,
     /// Set when a suppression comment or the baseline accepts the finding.
     pub suppressed: Option<Suppression>,
+    /// The deployment unit of the route table or NSG the finding is about:
+    /// two root modules calling one module give their tables the same
+    /// address, and each finding must name its own unit's module calls.
+    pub unit: Option<u32>,
 }
 
 /// What the rules read.
@@ -133,6 +137,7 @@ impl Context<'_> {
             resource: resource.to_string(),
             fix: None,
             suppressed: None,
+            unit: None,
         }
     }
 }
@@ -144,16 +149,34 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
     for rule in RULES {
         rule.check(ctx, &mut findings, &mut undecided);
     }
-    // A resource deployed through module calls lists them, outermost first.
-    let mut sites: std::collections::HashMap<&str, &[Origin]> = std::collections::HashMap::new();
-    for t in &ctx.model.route_tables {
-        sites.insert(t.address.as_str(), &t.called_from);
-    }
-    for n in &ctx.model.nsgs {
-        sites.insert(n.address.as_str(), &n.called_from);
+    // A resource deployed through module calls lists them, outermost first:
+    // its own unit's calls, or, for a finding that names no unit, the calls
+    // every resource of that address shares (none when they differ).
+    let mut sites: std::collections::HashMap<(&str, u32), &[Origin]> = std::collections::HashMap::new();
+    let mut by_address: std::collections::HashMap<&str, Vec<&[Origin]>> = std::collections::HashMap::new();
+    let resources = ctx
+        .model
+        .route_tables
+        .iter()
+        .map(|t| (t.address.as_str(), t.namespace, t.called_from.as_slice()))
+        .chain(
+            ctx.model
+                .nsgs
+                .iter()
+                .map(|n| (n.address.as_str(), n.namespace, n.called_from.as_slice())),
+        );
+    for (address, unit, calls) in resources {
+        sites.insert((address, unit), calls);
+        by_address.entry(address).or_default().push(calls);
     }
     for f in &mut findings {
-        if let Some(calls) = sites.get(f.resource.as_str()) {
+        let calls = match f.unit {
+            Some(u) => sites.get(&(f.resource.as_str(), u)).copied(),
+            None => by_address
+                .get(f.resource.as_str())
+                .and_then(|all| all.first().copied().filter(|first| all.iter().all(|c| c == first))),
+        };
+        if let Some(calls) = calls {
             f.related.extend(calls.iter().map(|o| Label {
                 origin: o.clone(),
                 message: "deployed through this module call".into(),

@@ -88,6 +88,7 @@ fn check(ctx: &Context, code: &'static str, service: &PlatformService, out: &mut
                 message: format!("this outbound deny names {}", service.tag),
             },
         );
+        f.unit = Some(nsg.namespace);
         for d in denies.iter().skip(1) {
             f.related.push(Label {
                 origin: tag_origin(d.rule, &service.tag),

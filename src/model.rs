@@ -535,6 +535,22 @@ pub struct Model {
     /// Suppressions written on resources themselves (ARM `metadata.kmsguard.ignore`):
     /// the resource's address, the entry (`"KG101 -- reason"`) and where it is written.
     pub resource_suppressions: Vec<(String, String, Origin)>,
+    /// The values that drive instances of a root module's module calls:
+    /// a `for_each` over a variable whose map is written in a tfvars file.
+    pub instance_inputs: Vec<InstanceInput>,
+}
+
+/// Where the value that makes one module instance is written (the `db`
+/// entry of `spokes = { … }` in terraform.tfvars): the place a fix for that
+/// instance alone belongs, rather than the module every instance shares.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InstanceInput {
+    pub namespace: u32,
+    /// The instance's address prefix, `module.spoke["db"].`.
+    pub prefix: String,
+    pub origin: Origin,
+    /// What it is, e.g. "the `db` entry of var.spokes".
+    pub what: String,
 }
 
 /// How one resource refers to another: by Azure resource id (Bicep, ARM,
@@ -1027,6 +1043,9 @@ impl Model {
         for f in &mut self.firewalls {
             f.namespace = ns;
         }
+        for i in &mut self.instance_inputs {
+            i.namespace = ns;
+        }
         for g in &mut self.gateways {
             g.namespace = ns;
             g.subnet.iter_mut().for_each(set);
@@ -1166,6 +1185,7 @@ impl Model {
         self.orphans.extend(other.orphans);
         self.unchecked.extend(other.unchecked);
         self.resource_suppressions.extend(other.resource_suppressions);
+        self.instance_inputs.extend(other.instance_inputs);
     }
 }
 

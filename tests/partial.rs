@@ -287,3 +287,61 @@ fn annotations_name_files_from_the_repository_root_whatever_the_working_director
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("::error file=modules/spoke/main.tf,line="), "{stdout}");
 }
+
+/// The related locations of the one KG101, as (file, line, message).
+fn related_of_kg101(doc: &Value) -> Vec<(String, u64, String)> {
+    doc["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["rule"] == "KG101")
+        .flat_map(|f| f["related"].as_array().cloned().unwrap_or_default())
+        .map(|r| {
+            (
+                r["file"].as_str().unwrap_or_default().to_string(),
+                r["line"].as_u64().unwrap_or(0),
+                r["message"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_finding_of_one_instance_points_at_the_var_file_entry_that_makes_it() {
+    let d = repo(false, true);
+    let (doc, _) = run(d.path(), &["."]);
+    let related = related_of_kg101(&doc);
+    assert!(
+        related.contains(&(
+            "envs/prod/terraform.tfvars".to_string(),
+            3,
+            "this instance comes from the `db` entry of var.spokes".to_string()
+        )),
+        "{related:?}"
+    );
+    let fix = doc["findings"][0]["fix"]["description"].as_str().unwrap_or_default();
+    assert!(fix.contains("made by the `db` entry of var.spokes"), "{fix}");
+
+    // The file whose value counts: an auto file after terraform.tfvars.
+    write(
+        d.path(),
+        "envs/prod/z.auto.tfvars",
+        &tfvars(false).replace("spokes = {", "spokes = {\n  # the later file wins"),
+    );
+    let (doc, _) = run(d.path(), &["."]);
+    let related = related_of_kg101(&doc);
+    assert!(
+        related.iter().any(|(f, l, _)| f == "envs/prod/z.auto.tfvars" && *l == 4),
+        "{related:?}"
+    );
+    assert!(!related.iter().any(|(f, _, _)| f == "envs/prod/terraform.tfvars"), "{related:?}");
+
+    // A value given with --var is not in any file: nothing to point at.
+    let (doc, code) = run(d.path(), &[".", "--var", "spokes={ db = { kms = false } }"]);
+    assert_eq!(code, 1, "{doc:#}");
+    let related = related_of_kg101(&doc);
+    assert!(
+        !related.iter().any(|(_, _, m)| m.starts_with("this instance comes from")),
+        "{related:?}"
+    );
+}

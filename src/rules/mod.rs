@@ -182,6 +182,26 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
                 message: "deployed through this module call".into(),
             }));
         }
+        // One instance of a `for_each` over a var file's map: the entry that
+        // makes it is where a fix for this instance alone belongs.
+        let Some(unit) = f.unit else { continue };
+        for input in ctx
+            .model
+            .instance_inputs
+            .iter()
+            .filter(|i| i.namespace == unit && f.resource.starts_with(&i.prefix))
+        {
+            f.related.push(Label {
+                origin: input.origin.clone(),
+                message: format!("this instance comes from {}", input.what),
+            });
+            if let Some(fix) = &mut f.fix {
+                fix.description.push_str(&format!(
+                    "; this is one instance of the module call, made by {} (see the related location): changing that entry may be the fix",
+                    input.what
+                ));
+            }
+        }
     }
     findings
 }

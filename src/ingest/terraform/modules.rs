@@ -333,6 +333,13 @@ impl<'l> ModuleSet<'l> {
                 }
                 let mut sites = call.sites.clone();
                 sites.push(Origin::new(file.file, super::header_span(block)));
+                // A root's `for_each = var.x` over a map written in a var
+                // file: that entry is what makes this instance.
+                if call.prefix.is_empty() {
+                    if let Some(input) = instance_input(m, inputs, block, &inst, &format!("{}.", inst.address)) {
+                        model.instance_inputs.push(input);
+                    }
+                }
                 let child_call = Call {
                     prefix: format!("{}{}.", call.prefix, inst.address),
                     key: key.clone(),
@@ -409,6 +416,64 @@ struct Call {
     plan_vars: Option<BTreeMap<String, Val>>,
     /// Evaluation steps of the root and every module it calls.
     budget: Budget,
+}
+
+/// Where the entry that makes `inst` is written, for a module call whose
+/// `for_each` is a root variable (`var.spokes`) set in a var file: the last
+/// file that sets it (auto var files in Terraform's order, then
+/// `--var-file`), and in it the map entry named by the instance key.
+fn instance_input(
+    root: &TfModule,
+    inputs: &VarInputs,
+    block: &hcl::edit::structure::Block,
+    inst: &lower::Instance,
+    prefix: &str,
+) -> Option<crate::model::InstanceInput> {
+    use hcl::edit::expr::TraversalOperator as Op;
+    let Some(Val::String(key)) = &inst.key else { return None };
+    let Expression::Traversal(t) = &block.body.get_attribute("for_each")?.value else {
+        return None;
+    };
+    let (Expression::Variable(root_name), [op]) = (&t.expr, t.operators.as_slice()) else {
+        return None;
+    };
+    let Op::GetAttr(var) = op.value() else { return None };
+    if root_name.as_str() != "var" {
+        return None;
+    }
+    let var = var.as_str();
+    let mut auto: Vec<&super::AutoVars> = root.auto_vars.iter().collect();
+    auto.sort_by(|a, b| a.order.cmp(&b.order));
+    // The last source that sets the variable is the one whose value counts;
+    // only an HCL file has entries to point at.
+    let mut winner = None;
+    for values in auto.into_iter().map(|a| &a.values).chain(&inputs.values) {
+        match values {
+            super::VarValues::Hcl(f) => {
+                if let Some(a) = f.body.get_attribute(var) {
+                    winner = Some((f, &a.value));
+                }
+            }
+            super::VarValues::Json(_, json) if json.get(var).is_some() => winner = None,
+            super::VarValues::Flag(name, _) if name == var => winner = None,
+            _ => {}
+        }
+    }
+    let (file, value) = winner?;
+    let Expression::Object(object) = value else { return None };
+    let (k, v) = object.iter().find(|(k, _)| match k {
+        hcl::edit::expr::ObjectKey::Ident(i) => i.as_str() == key,
+        hcl::edit::expr::ObjectKey::Expression(Expression::String(s)) => s.value() == key,
+        _ => false,
+    })?;
+    let start = k.span()?.start;
+    let end = v.expr().span().map_or(start, |s| s.end);
+    Some(crate::model::InstanceInput {
+        namespace: 0,
+        prefix: prefix.to_string(),
+        origin: Origin::new(file.file, start..end),
+        what: format!("the `{key}` entry of var.{var}"),
+    })
 }
 
 fn is_local(source: &str) -> bool {

@@ -291,3 +291,32 @@ fn the_markdown_report_embeds_a_small_picture_only_when_a_path_is_broken_or_unkn
     let big = markdown_report(dir.path());
     assert!(big.contains("KG101") && !big.contains("mermaid"), "{big}");
 }
+
+#[test]
+fn subnets_are_drawn_inside_their_virtual_network() {
+    // Example 15 declares its subnets in virtual networks in Bicep and ARM:
+    // each network is a box holding its subnets, named with its file so
+    // that two networks of one name in two deployments stay apart.
+    let m = graph(&["examples/15-vnet-subnets"], "mermaid");
+    let boxes: Vec<&str> = m.lines().filter(|l| l.trim_start().starts_with("subgraph")).collect();
+    assert!(
+        boxes
+            .iter()
+            .any(|b| b.contains("virtual network vnet-spoke (examples/15-vnet-subnets/main.bicep)")),
+        "{m}"
+    );
+    assert!(
+        boxes
+            .iter()
+            .any(|b| b.contains("virtual network vnet-spoke-arm (examples/15-vnet-subnets/azuredeploy.json)")),
+        "{m}"
+    );
+    // The subnets sit in their network's box, the route tables outside it.
+    let in_box = |name: &str, subnet: &str| {
+        let start = m.lines().position(|l| l.contains(name)).unwrap_or(usize::MAX);
+        m.lines().skip(start).take_while(|l| l.trim() != "end").any(|l| l.contains(subnet))
+    };
+    assert!(in_box("virtual network vnet-spoke (", "snet-free"), "{m}");
+    assert!(in_box("virtual network vnet-spoke-arm (", "snet-app"), "{m}");
+    assert!(!in_box("virtual network vnet-spoke (", "route table"), "{m}");
+}

@@ -3,10 +3,11 @@
 //! by [`crate::trace`]: red where it is broken (with the rule that says so),
 //! dashed where it is unknown.
 //!
-//! Virtual networks are not in kmsguard's model yet, so resources are grouped
-//! by the file that declares them. Subnets with the same route table, NSG
-//! and path are folded into one node, which keeps a hub-and-spoke of many
-//! identical spokes readable.
+//! Subnets are grouped by their virtual network (by the file that declares
+//! them when the code does not say which network), route tables and NSGs by
+//! their file. Subnets with the same route table, NSG and path are folded
+//! into one node, which keeps a hub-and-spoke of many identical spokes
+//! readable.
 //!
 //! Formats: Mermaid, Graphviz DOT, a standalone SVG, and a self-contained
 //! HTML page (the SVG, the findings, and each subnet's trace; no script,
@@ -22,7 +23,7 @@ use std::collections::BTreeMap;
 use crate::model::Model;
 use crate::policy::Policy;
 use crate::rules::{display_name, Finding};
-use crate::source::{display_path, SourceMap};
+use crate::source::SourceMap;
 use crate::trace::{Destination, TraceOptions, TraceReport};
 
 /// What a node stands for.
@@ -171,7 +172,7 @@ pub fn build(model: &Model, policy: &Policy, sources: &SourceMap, opts: &TraceOp
     let to = Destination::Endpoint("kms".into());
     let file_of = |o: &crate::source::Origin| {
         if sources.get(o.file).is_some() {
-            display_path(sources.path(o.file))
+            sources.display(o.file)
         } else {
             String::new()
         }
@@ -228,7 +229,19 @@ pub fn build(model: &Model, policy: &Policy, sources: &SourceMap, opts: &TraceOp
             .nsg_of(s.namespace, s.nsg.as_ref())
             .and_then(|n| model.nsgs.iter().position(|x| std::ptr::eq(x, n)));
         let (state, hop) = summary(&t);
-        let group = file_of(&s.origin);
+        // Subnets sit in their virtual network when the code says which;
+        // otherwise in the file that declares them.
+        // The file is part of the name: networks of one name in two
+        // deployment units are two boxes.
+        let group = match model.vnet_of_subnet(si) {
+            Some(crate::model::VnetKey::Declared(v)) => model
+                .vnets
+                .get(*v)
+                .map(|v| format!("virtual network {} ({})", display_name(&v.name, &v.address), file_of(&v.origin)))
+                .unwrap_or_else(|| file_of(&s.origin)),
+            Some(crate::model::VnetKey::Named(_, name)) => format!("virtual network {name} ({})", file_of(&s.origin)),
+            None => file_of(&s.origin),
+        };
         let name = display_name(&s.name, &s.address);
         match folds
             .iter_mut()

@@ -502,6 +502,17 @@ fn a_vpn_default_site_exposes_subnets_without_kms_routes() {
 }
 
 #[test]
+fn gateway_routes_reach_only_spokes_whose_peering_uses_the_gateway() {
+    // Spoke 1's subnet (line 48) learns the ExpressRoute routes through its
+    // peering; spoke 2's (peered without use_remote_gateways) does not, and
+    // neither does the hub's GatewaySubnet.
+    expect("31-peering-gateway-transit", &[("KG104", "main.tf", 48)], 0);
+    let (_, _, doc) = findings(&["examples/31-peering-gateway-transit"]);
+    let message = doc["findings"][0]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("ExpressRoute gateway ergw-hub"), "{message}");
+}
+
+#[test]
 fn a_plan_alone_is_checked_and_an_unknown_ip_does_not_hide_the_tunnel() {
     expect("25-plan-json", &[("KG101", "plan.json", 14)], 1);
     let (_, _, doc) = findings(&["examples/25-plan-json"]);

@@ -59,6 +59,13 @@ pub fn find(start: &Path) -> Option<PathBuf> {
 pub const MAX_ENDPOINTS: usize = 64;
 pub const MAX_ENDPOINT_ADDRESSES: usize = 1024;
 
+impl Config {
+    /// The directory `exclude` patterns are relative to: the file's own.
+    pub fn exclude_base(&self) -> PathBuf {
+        self.path.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."))
+    }
+}
+
 /// Reads and checks a config file against the policy (rule codes and names).
 ///
 /// The file may come from the pull request being checked, so it gets the

@@ -266,7 +266,7 @@ pub fn terraform_module_sources(text: &str) -> Vec<String> {
             let rest = line.trim_start().strip_prefix("source")?.trim_start().strip_prefix('=')?;
             let value = rest.trim_start().strip_prefix('"')?;
             let value = value.get(..value.find('"')?)?;
-            is_local(value).then(|| value.to_string())
+            crate::ingest::terraform::modules::is_local(value).then(|| value.to_string())
         })
         .collect()
 }
@@ -301,10 +301,6 @@ pub fn bicep_module_paths(text: &str) -> Vec<String> {
             (!registry && !value.is_empty()).then(|| value.to_string())
         })
         .collect()
-}
-
-fn is_local(source: &str) -> bool {
-    ["./", "../", ".\\", "..\\"].iter().any(|p| source.starts_with(p)) || source == "." || source == ".."
 }
 
 #[cfg(test)]

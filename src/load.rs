@@ -97,10 +97,7 @@ pub fn load(args: &ModelArgs, select: Vec<String>) -> Result<Loaded, String> {
         assume_bgp_default_route: bgp,
         select,
         exclude: config.as_ref().map(|c| c.exclude.clone()).unwrap_or_default(),
-        exclude_base: config
-            .as_ref()
-            .and_then(|c| c.path.parent().map(std::path::Path::to_path_buf))
-            .unwrap_or_else(|| PathBuf::from(".")),
+        exclude_base: config.as_ref().map_or_else(|| PathBuf::from("."), |c| c.exclude_base()),
         limits,
         ..CheckOptions::default()
     };

@@ -529,10 +529,7 @@ fn check(mut args: CheckArgs) -> ExitCode {
         ignore,
         baseline,
         exclude: config.as_ref().map(|c| c.exclude.clone()).unwrap_or_default(),
-        exclude_base: config
-            .as_ref()
-            .and_then(|c| c.path.parent().map(std::path::Path::to_path_buf))
-            .unwrap_or_else(|| PathBuf::from(".")),
+        exclude_base: config.as_ref().map_or_else(|| PathBuf::from("."), |c| c.exclude_base()),
         limits,
         inline_suppressions: !args.no_inline_suppressions,
     };

@@ -505,6 +505,19 @@ pub struct SecurityRule {
     pub resource: Option<String>,
 }
 
+impl SecurityRule {
+    /// The single addresses (host prefixes) the rule names as destinations.
+    pub fn listed_hosts(&self) -> Vec<IpAddr> {
+        self.destinations
+            .iter()
+            .filter_map(|d| match d.known() {
+                Some(AddressMatch::Prefix(n)) if n.prefix_len() == n.max_prefix_len() => Some(n.addr()),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
 /// Everything the front ends found, in one place.
 #[derive(Debug, Default)]
 pub struct Model {

@@ -499,14 +499,7 @@ fn kg103(
                 continue;
             };
             for rule in &nsg.rules {
-                let listed: Vec<IpAddr> = rule
-                    .destinations
-                    .iter()
-                    .filter_map(|d| match d.known() {
-                        Some(AddressMatch::Prefix(n)) if n.prefix_len() == n.max_prefix_len() => Some(n.addr()),
-                        _ => None,
-                    })
-                    .collect();
+                let listed: Vec<IpAddr> = rule.listed_hosts();
                 let missing: Vec<IpAddr> = addrs.required.iter().copied().filter(|a| !listed.contains(a)).collect();
                 let mut first = true;
                 for d in &rule.destinations {

@@ -84,14 +84,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
             let name = display_name(&nsg.name, &nsg.address);
             let mut hits: Vec<(&SecurityRule, Vec<IpAddr>)> = Vec::new();
             for rule in &nsg.rules {
-                let listed: Vec<IpAddr> = rule
-                    .destinations
-                    .iter()
-                    .filter_map(|d| match d.known() {
-                        Some(AddressMatch::Prefix(n)) if n.prefix_len() == n.max_prefix_len() => Some(n.addr()),
-                        _ => None,
-                    })
-                    .collect();
+                let listed: Vec<IpAddr> = rule.listed_hosts();
                 let typos: Vec<IpAddr> = listed.iter().filter(|a| addrs.typos.contains(a)).copied().collect();
                 let retired: Vec<IpAddr> = listed.iter().filter(|a| addrs.retired.contains(a)).copied().collect();
                 let stale: Vec<IpAddr> = typos.iter().chain(retired.iter()).copied().collect();

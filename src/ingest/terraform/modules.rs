@@ -476,7 +476,7 @@ fn instance_input(
     })
 }
 
-fn is_local(source: &str) -> bool {
+pub(crate) fn is_local(source: &str) -> bool {
     source.starts_with("./") || source.starts_with("../") || source.starts_with(".\\") || source.starts_with("..\\")
 }
 

@@ -187,14 +187,7 @@ pub(super) fn link_of(ev: &Evaluator, expr: &Expression, ty: &str, file: &HclFil
     let origin = Origin::new(file.file, expr.span().unwrap_or(0..0));
     for target in [ty, "azapi_resource"] {
         if let Some((name, index)) = reference_to(expr, target, "id") {
-            let mut address = format!("{target}.{name}");
-            if let Some(ix) = index {
-                match eval_or_unknown(ev, ix, &file.text, scope) {
-                    Val::String(k) => address.push_str(&format!("[{k:?}]")),
-                    Val::Number(n) => address.push_str(&format!("[{}]", crate::ingest::value::format_number(n))),
-                    _ => {}
-                }
-            }
+            let address = instance_address(ev, format!("{target}.{name}"), index, file, scope);
             return Link::Address(address, origin, 0);
         }
     }
@@ -212,6 +205,19 @@ pub(super) fn link_of(ev: &Evaluator, expr: &Expression, ty: &str, file: &HclFil
             origin,
         }),
     })
+}
+
+/// `base` with the instance key a reference's index evaluates to
+/// (`x["a"]`, `x[0]`); `base` alone when the index is unknown.
+fn instance_address(ev: &Evaluator, mut base: String, index: Option<&Expression>, file: &HclFile, scope: &Scope) -> String {
+    if let Some(ix) = index {
+        match eval_or_unknown(ev, ix, &file.text, scope) {
+            Val::String(k) => base.push_str(&format!("[{k:?}]")),
+            Val::Number(n) => base.push_str(&format!("[{}]", crate::ingest::value::format_number(n))),
+            _ => {}
+        }
+    }
+    base
 }
 
 /// `data.TYPE.NAME.attr`: the data source an expression reads, as an address.
@@ -233,14 +239,7 @@ pub(super) fn data_source(expr: &Expression) -> Option<String> {
 pub(super) fn name_link(ev: &Evaluator, expr: &Expression, ty: &str, file: &HclFile, scope: &Scope) -> Link {
     let origin = Origin::new(file.file, expr.span().unwrap_or(0..0));
     if let Some((name, index)) = reference_to(expr, ty, "name") {
-        let mut address = format!("{ty}.{name}");
-        if let Some(ix) = index {
-            match eval_or_unknown(ev, ix, &file.text, scope) {
-                Val::String(k) => address.push_str(&format!("[{k:?}]")),
-                Val::Number(n) => address.push_str(&format!("[{}]", crate::ingest::value::format_number(n))),
-                _ => {}
-            }
-        }
+        let address = instance_address(ev, format!("{ty}.{name}"), index, file, scope);
         return Link::Address(address, origin, 0);
     }
     if let Some(d) = data_source(expr) {

@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use hcl::edit::expr::Expression;
-use hcl::edit::structure::Body;
+use hcl::edit::structure::{Block, Body};
 use hcl::edit::Span;
 
 use crate::policy::{Policy, Severity};
@@ -82,10 +82,9 @@ pub fn load(path: &Path, policy: &Policy, parse_timeout: std::time::Duration) ->
 /// no watchdog: for fuzzing, where the fuzzer's own timeout must see a slow
 /// parse.
 pub fn parse(path: &Path, text: &str, policy: &Policy, parse_timeout: Option<std::time::Duration>) -> Result<Config, String> {
-    let file = SourceFile::new(path.to_path_buf(), text.into());
-    let at = |span: Option<std::ops::Range<usize>>, msg: String| {
-        let lc = file.line_col(span.map(|s| s.start).unwrap_or(0));
-        format!("{}:{}:{}: {msg}", path.display(), lc.line, lc.column)
+    let r = Reader {
+        path,
+        file: SourceFile::new(path.to_path_buf(), text.into()),
     };
     let id = crate::source::FileId(0);
     let parsed = match parse_timeout {
@@ -93,149 +92,183 @@ pub fn parse(path: &Path, text: &str, policy: &Policy, parse_timeout: Option<std
         None => crate::ingest::terraform::parse_unguarded(id, text.into()),
     }
     .map_err(|e| {
-        at(
+        r.at(
             e.origin.map(|o| o.span()),
             e.message.replace("--parse-timeout", "--parse-timeout (or --no-config)"),
         )
     })?;
     let body: Body = parsed.body;
-    let base = path.parent().unwrap_or(Path::new("."));
     let mut c = Config {
         path: path.to_path_buf(),
         ..Config::default()
     };
-    let string = |e: &Expression, key: &str| match e {
-        Expression::String(s) => Ok(s.value().clone()),
-        _ => Err(at(e.span(), format!("{key} must be a string"))),
-    };
-    let strings = |e: &Expression, key: &str| match e {
-        Expression::Array(a) => a.iter().map(|x| string(x, key)).collect::<Result<Vec<_>, _>>(),
-        _ => Err(at(e.span(), format!("{key} must be a list of strings"))),
-    };
-    for attr in body.attributes() {
-        let key = attr.key.as_str();
-        let v = &attr.value;
-        match key {
-            "cloud" => {
-                let s = string(v, key)?;
-                if !policy.clouds().contains(&s.as_str()) {
-                    return Err(at(v.span(), format!("cloud \"{s}\" is not one of {}", policy.clouds().join(", "))));
-                }
-                c.cloud = Some(s);
-            }
-            "fail_on" => {
-                let s = string(v, key)?;
-                if !["error", "warning", "note", "never"].contains(&s.as_str()) {
-                    return Err(at(v.span(), format!("fail_on \"{s}\" is not one of error, warning, note, never")));
-                }
-                c.fail_on = Some(s);
-            }
-            "exclude" => {
-                for g in strings(v, key)? {
-                    globset::Glob::new(&g).map_err(|e| at(v.span(), format!("exclude pattern \"{g}\": {e}")))?;
-                    c.exclude.push(g);
-                }
-            }
-            "var_files" => {
-                for p in strings(v, key)? {
-                    let full = within_repository(base, &p).ok_or_else(|| {
-                        at(
-                            v.span(),
-                            format!("var_files entry \"{p}\" is outside the repository; a config file may only name files inside it"),
-                        )
-                    })?;
-                    c.var_files.push(full);
-                }
-            }
-            "assume_bgp_default_route" => match v {
-                Expression::Bool(b) => c.assume_bgp_default_route = Some(*b.value()),
-                _ => return Err(at(v.span(), "assume_bgp_default_route must be true or false".into())),
-            },
-            other => return Err(at(attr.key.span(), unknown("setting", other, TOP_LEVEL_KEYS))),
-        }
-    }
+    r.settings(&body, policy, &mut c)?;
     let (mut endpoints, mut addresses) = (0usize, 0usize);
     for block in body.blocks() {
         match block.ident.as_str() {
-            "rule" => {
-                let Some(label) = block.labels.first() else {
-                    return Err(at(
-                        block.ident.span(),
-                        "a rule block needs the rule's code or name: rule \"KG202\" { … }".into(),
-                    ));
-                };
-                let Some(doc) = policy.rule(label.as_str()) else {
-                    return Err(at(
-                        label.span(),
-                        format!("no rule named \"{}\"; `kmsguard rules` lists them", label.as_str()),
-                    ));
-                };
-                for attr in block.body.attributes() {
-                    let v = &attr.value;
-                    match attr.key.as_str() {
-                        "enabled" => match v {
-                            Expression::Bool(b) if !*b.value() => c.disabled.push(doc.code.clone()),
-                            Expression::Bool(_) => {}
-                            _ => return Err(at(v.span(), "enabled must be true or false".into())),
-                        },
-                        "severity" => {
-                            let s = string(v, "severity")?;
-                            let sev = match s.as_str() {
-                                "error" => Severity::Error,
-                                "warning" => Severity::Warning,
-                                "note" => Severity::Note,
-                                _ => return Err(at(v.span(), format!("severity \"{s}\" is not one of error, warning, note"))),
-                            };
-                            c.severities.push((doc.code.clone(), sev));
-                        }
-                        other => return Err(at(attr.key.span(), unknown("rule setting", other, RULE_KEYS))),
-                    }
-                }
-            }
-            "limits" => {
-                let number = |e: &Expression, key: &str| {
-                    match e {
-                        Expression::Number(n) => n.value().as_f64().filter(|n| *n > 0.0 && n.is_finite()),
-                        _ => None,
-                    }
-                    .ok_or_else(|| at(e.span(), format!("{key} must be a positive number")))
-                };
-                for attr in block.body.attributes() {
-                    let (key, v) = (attr.key.as_str(), &attr.value);
-                    match key {
-                        "max_file_size" => c.max_file_size = Some(number(v, key)? as u64),
-                        "parse_timeout" => {
-                            c.parse_timeout = Some(
-                                std::time::Duration::try_from_secs_f64(number(v, key)?)
-                                    .map_err(|_| at(v.span(), "parse_timeout is too long".into()))?,
-                            )
-                        }
-                        "max_eval_steps" => c.max_eval_steps = Some(number(v, key)? as u64),
-                        "max_collection_size" => c.max_collection_size = Some(number(v, key)? as usize),
-                        other => return Err(at(attr.key.span(), unknown("limit", other, LIMIT_KEYS))),
-                    }
-                }
-            }
+            "rule" => r.rule_block(block, policy, &mut c)?,
+            "limits" => r.limits_block(block, &mut c)?,
             "endpoint" => {
                 endpoints += 1;
                 addresses += endpoint_addresses(block);
                 if endpoints > MAX_ENDPOINTS || addresses > MAX_ENDPOINT_ADDRESSES {
-                    return Err(at(
+                    return Err(r.at(
                         block.ident.span(),
                         format!(
                             "more than {MAX_ENDPOINTS} endpoints or {MAX_ENDPOINT_ADDRESSES} endpoint addresses; kmsguard refuses a config that large"
                         ),
                     ));
                 }
+                // The policy pack parses the endpoints itself, from their text.
                 if let Some(span) = block.span() {
                     c.endpoints.push_str(text.get(span).unwrap_or_default());
                     c.endpoints.push('\n');
                 }
             }
-            other => return Err(at(block.ident.span(), unknown("block", other, TOP_LEVEL_KEYS))),
+            other => return Err(r.at(block.ident.span(), unknown("block", other, TOP_LEVEL_KEYS))),
         }
     }
     Ok(c)
+}
+
+/// A config file being read: every message names its path, line and column.
+struct Reader<'a> {
+    path: &'a Path,
+    file: SourceFile,
+}
+
+impl Reader<'_> {
+    fn at(&self, span: Option<std::ops::Range<usize>>, msg: String) -> String {
+        let lc = self.file.line_col(span.map(|s| s.start).unwrap_or(0));
+        format!("{}:{}:{}: {msg}", self.path.display(), lc.line, lc.column)
+    }
+
+    fn string(&self, e: &Expression, key: &str) -> Result<String, String> {
+        match e {
+            Expression::String(s) => Ok(s.value().clone()),
+            _ => Err(self.at(e.span(), format!("{key} must be a string"))),
+        }
+    }
+
+    fn strings(&self, e: &Expression, key: &str) -> Result<Vec<String>, String> {
+        match e {
+            Expression::Array(a) => a.iter().map(|x| self.string(x, key)).collect::<Result<Vec<_>, _>>(),
+            _ => Err(self.at(e.span(), format!("{key} must be a list of strings"))),
+        }
+    }
+
+    /// The top-level settings (`cloud`, `fail_on`, `exclude`, `var_files`, …).
+    fn settings(&self, body: &Body, policy: &Policy, c: &mut Config) -> Result<(), String> {
+        let base = self.path.parent().unwrap_or(Path::new("."));
+        for attr in body.attributes() {
+            let key = attr.key.as_str();
+            let v = &attr.value;
+            match key {
+                "cloud" => {
+                    let s = self.string(v, key)?;
+                    if !policy.clouds().contains(&s.as_str()) {
+                        return Err(self.at(v.span(), format!("cloud \"{s}\" is not one of {}", policy.clouds().join(", "))));
+                    }
+                    c.cloud = Some(s);
+                }
+                "fail_on" => {
+                    let s = self.string(v, key)?;
+                    if !["error", "warning", "note", "never"].contains(&s.as_str()) {
+                        return Err(self.at(v.span(), format!("fail_on \"{s}\" is not one of error, warning, note, never")));
+                    }
+                    c.fail_on = Some(s);
+                }
+                "exclude" => {
+                    for g in self.strings(v, key)? {
+                        globset::Glob::new(&g).map_err(|e| self.at(v.span(), format!("exclude pattern \"{g}\": {e}")))?;
+                        c.exclude.push(g);
+                    }
+                }
+                "var_files" => {
+                    for p in self.strings(v, key)? {
+                        let full = within_repository(base, &p).ok_or_else(|| {
+                            self.at(
+                                v.span(),
+                                format!("var_files entry \"{p}\" is outside the repository; a config file may only name files inside it"),
+                            )
+                        })?;
+                        c.var_files.push(full);
+                    }
+                }
+                "assume_bgp_default_route" => match v {
+                    Expression::Bool(b) => c.assume_bgp_default_route = Some(*b.value()),
+                    _ => return Err(self.at(v.span(), "assume_bgp_default_route must be true or false".into())),
+                },
+                other => return Err(self.at(attr.key.span(), unknown("setting", other, TOP_LEVEL_KEYS))),
+            }
+        }
+        Ok(())
+    }
+
+    /// `rule "KG202" { enabled = false, severity = "warning" }`.
+    fn rule_block(&self, block: &Block, policy: &Policy, c: &mut Config) -> Result<(), String> {
+        let Some(label) = block.labels.first() else {
+            return Err(self.at(
+                block.ident.span(),
+                "a rule block needs the rule's code or name: rule \"KG202\" { … }".into(),
+            ));
+        };
+        let Some(doc) = policy.rule(label.as_str()) else {
+            return Err(self.at(
+                label.span(),
+                format!("no rule named \"{}\"; `kmsguard rules` lists them", label.as_str()),
+            ));
+        };
+        for attr in block.body.attributes() {
+            let v = &attr.value;
+            match attr.key.as_str() {
+                "enabled" => match v {
+                    Expression::Bool(b) if !*b.value() => c.disabled.push(doc.code.clone()),
+                    Expression::Bool(_) => {}
+                    _ => return Err(self.at(v.span(), "enabled must be true or false".into())),
+                },
+                "severity" => {
+                    let s = self.string(v, "severity")?;
+                    let sev = match s.as_str() {
+                        "error" => Severity::Error,
+                        "warning" => Severity::Warning,
+                        "note" => Severity::Note,
+                        _ => return Err(self.at(v.span(), format!("severity \"{s}\" is not one of error, warning, note"))),
+                    };
+                    c.severities.push((doc.code.clone(), sev));
+                }
+                other => return Err(self.at(attr.key.span(), unknown("rule setting", other, RULE_KEYS))),
+            }
+        }
+        Ok(())
+    }
+
+    /// `limits { … }`: the project's bounds on file size, parse time and evaluation.
+    fn limits_block(&self, block: &Block, c: &mut Config) -> Result<(), String> {
+        let number = |e: &Expression, key: &str| {
+            match e {
+                Expression::Number(n) => n.value().as_f64().filter(|n| *n > 0.0 && n.is_finite()),
+                _ => None,
+            }
+            .ok_or_else(|| self.at(e.span(), format!("{key} must be a positive number")))
+        };
+        for attr in block.body.attributes() {
+            let (key, v) = (attr.key.as_str(), &attr.value);
+            match key {
+                "max_file_size" => c.max_file_size = Some(number(v, key)? as u64),
+                "parse_timeout" => {
+                    c.parse_timeout = Some(
+                        std::time::Duration::try_from_secs_f64(number(v, key)?)
+                            .map_err(|_| self.at(v.span(), "parse_timeout is too long".into()))?,
+                    )
+                }
+                "max_eval_steps" => c.max_eval_steps = Some(number(v, key)? as u64),
+                "max_collection_size" => c.max_collection_size = Some(number(v, key)? as usize),
+                other => return Err(self.at(attr.key.span(), unknown("limit", other, LIMIT_KEYS))),
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Every key a config file may hold at its top level: settings, then blocks.

@@ -168,57 +168,10 @@ pub fn apply(
     for (resource, text, origin) in on_resources {
         all.extend(directive(text, false, Some(resource.clone()), origin.clone(), sources, policy));
     }
-    let expired = |d: &Directive| d.expires.is_some_and(|e| e < today);
-    let mut places: HashMap<Place, AtPlace> = HashMap::new();
-    for (i, d) in all.iter().enumerate() {
-        for code in &d.codes {
-            let place = match &d.resource {
-                Some(r) => Place::Resource(d.origin.file, r.clone(), code.clone()),
-                None if d.whole_file => Place::File(d.origin.file, code.clone()),
-                None => Place::Line(d.origin.file, d.line, code.clone()),
-            };
-            let at = places.entry(place).or_default();
-            if at.directives.last() != Some(&i) {
-                at.directives.push(i);
-            }
-            if at.first_active.is_none() && !expired(d) {
-                at.first_active = Some(i);
-            }
-        }
-    }
-
+    let mut places = places(&all, today);
     for f in findings.iter_mut() {
-        let file = f.primary.origin.file;
-        let line = sources.line_col(&f.primary.origin).line;
-        let header = resource_headers
-            .get(&f.resource)
-            .filter(|o| o.file == file)
-            .map(|o| sources.line_col(o).line);
-        let code = f.code.to_string();
-        let mut candidates = vec![
-            Place::Line(file, line, code.clone()),
-            Place::Line(file, line.saturating_sub(1), code.clone()),
-            Place::File(file, code.clone()),
-            Place::Resource(file, f.resource.clone(), code.clone()),
-        ];
-        // The lines that open each construct around the finding: its
-        // attribute, the nested block or object it is in, its resource.
-        let mut lines: Vec<usize> = header.into_iter().collect();
-        if let Some(src) = sources.get(file) {
-            lines.extend(
-                src.enclosing(f.primary.origin.span().start)
-                    .into_iter()
-                    .map(|o| src.line_col(o).line),
-            );
-        }
-        lines.sort_unstable();
-        lines.dedup();
-        for h in lines.into_iter().filter(|h| *h != line) {
-            candidates.push(Place::Line(file, h, code.clone()));
-            candidates.push(Place::Line(file, h.saturating_sub(1), code.clone()));
-        }
         let mut winner: Option<usize> = None;
-        for place in &candidates {
+        for place in &candidates(sources, f, resource_headers) {
             if let Some(at) = places.get_mut(place) {
                 at.matched = true;
                 winner = match (winner, at.first_active) {
@@ -242,7 +195,74 @@ pub fn apply(
             }
         }
     }
+    meta_findings(policy, &all, &used, today)
+}
 
+impl Directive {
+    fn expired(&self, today: (i32, u32, u32)) -> bool {
+        self.expires.is_some_and(|e| e < today)
+    }
+}
+
+/// The directives by the place each applies to (`all`'s indices).
+fn places(all: &[Directive], today: (i32, u32, u32)) -> HashMap<Place, AtPlace> {
+    let mut places: HashMap<Place, AtPlace> = HashMap::new();
+    for (i, d) in all.iter().enumerate() {
+        for code in &d.codes {
+            let place = match &d.resource {
+                Some(r) => Place::Resource(d.origin.file, r.clone(), code.clone()),
+                None if d.whole_file => Place::File(d.origin.file, code.clone()),
+                None => Place::Line(d.origin.file, d.line, code.clone()),
+            };
+            let at = places.entry(place).or_default();
+            if at.directives.last() != Some(&i) {
+                at.directives.push(i);
+            }
+            if at.first_active.is_none() && !d.expired(today) {
+                at.first_active = Some(i);
+            }
+        }
+    }
+    places
+}
+
+/// Every place a directive that suppresses `f` may stand.
+fn candidates(sources: &SourceMap, f: &Finding, resource_headers: &HashMap<String, Origin>) -> Vec<Place> {
+    let file = f.primary.origin.file;
+    let line = sources.line_col(&f.primary.origin).line;
+    let header = resource_headers
+        .get(&f.resource)
+        .filter(|o| o.file == file)
+        .map(|o| sources.line_col(o).line);
+    let code = f.code.to_string();
+    let mut candidates = vec![
+        Place::Line(file, line, code.clone()),
+        Place::Line(file, line.saturating_sub(1), code.clone()),
+        Place::File(file, code.clone()),
+        Place::Resource(file, f.resource.clone(), code.clone()),
+    ];
+    // The lines that open each construct around the finding: its
+    // attribute, the nested block or object it is in, its resource.
+    let mut lines: Vec<usize> = header.into_iter().collect();
+    if let Some(src) = sources.get(file) {
+        lines.extend(
+            src.enclosing(f.primary.origin.span().start)
+                .into_iter()
+                .map(|o| src.line_col(o).line),
+        );
+    }
+    lines.sort_unstable();
+    lines.dedup();
+    for h in lines.into_iter().filter(|h| *h != line) {
+        candidates.push(Place::Line(file, h, code.clone()));
+        candidates.push(Place::Line(file, h.saturating_sub(1), code.clone()));
+    }
+    candidates
+}
+
+/// The findings about the suppressions themselves: unused (KG001), expired
+/// (KG002), without a reason (KG003).
+fn meta_findings(policy: &Policy, all: &[Directive], used: &[bool], today: (i32, u32, u32)) -> Vec<Finding> {
     let meta_finding = |code: &'static str, d: &Directive, message: String, label: &str| Finding {
         code,
         severity: policy.severity(code),
@@ -269,7 +289,7 @@ pub fn apply(
             ));
             continue;
         }
-        if let (true, Some((y, m, day))) = (expired(d), d.expires) {
+        if let (true, Some((y, m, day))) = (d.expired(today), d.expires) {
             meta.push(meta_finding(
                 "KG002",
                 d,

@@ -52,6 +52,28 @@ pub fn find(start: &Path) -> Option<PathBuf> {
     }
 }
 
+/// The config file a run reads: the one named (`--config`), else the
+/// nearest to the first path checked; none with `--no-config`.
+pub fn locate(named: Option<&Path>, no_config: bool, paths: &[PathBuf]) -> Option<PathBuf> {
+    if no_config {
+        return None;
+    }
+    named.map(Path::to_path_buf).or_else(|| paths.first().and_then(|p| find(p)))
+}
+
+/// The limits the config file sets, over the built-in defaults (flags, where
+/// a subcommand has them, go over these).
+pub fn limits(config: Option<&Config>) -> crate::limits::Limits {
+    let defaults = crate::limits::Limits::default();
+    let Some(c) = config else { return defaults };
+    crate::limits::Limits {
+        max_file_size: c.max_file_size.unwrap_or(defaults.max_file_size),
+        parse_timeout: c.parse_timeout.unwrap_or(defaults.parse_timeout),
+        eval_steps: c.max_eval_steps.unwrap_or(defaults.eval_steps),
+        collection_size: c.max_collection_size.unwrap_or(defaults.collection_size),
+    }
+}
+
 /// Endpoints a config file may declare, and addresses across them. A
 /// licence server or two is what the feature is for; a pull request must not
 /// be able to make the analysis take minutes and gigabytes (60,000

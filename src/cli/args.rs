@@ -98,7 +98,7 @@ pub(crate) struct CheckArgs {
     #[arg(long = "var-file", value_name = "FILE")]
     pub(crate) var_files: Vec<PathBuf>,
     /// A Terraform variable value, NAME=VALUE; repeatable.
-    #[arg(long = "var", value_name = "NAME=VALUE", value_parser = parse_var)]
+    #[arg(long = "var", value_name = "NAME=VALUE", value_parser = kmsguard::load::parse_var)]
     pub(crate) vars: Vec<(String, String)>,
     #[arg(skip)]
     pub(crate) var_file_indices: Vec<usize>,
@@ -222,13 +222,6 @@ pub(crate) enum Color {
     Auto,
     Always,
     Never,
-}
-
-fn parse_var(s: &str) -> Result<(String, String), String> {
-    match s.split_once('=') {
-        Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_string(), v.to_string())),
-        _ => Err(format!("expected NAME=VALUE, got \"{s}\"")),
-    }
 }
 
 /// "0.1.0 (policy pack 2026.12.0)": what a bug report needs, the binary's

@@ -14,8 +14,8 @@ use kmsguard::report::{self, Report};
 use kmsguard::{CheckOptions, VarArg};
 
 use super::args::{CheckArgs, Cloud, Color, FailOn, Format};
-use super::commands::load_policy;
 use super::output::{fail, onto_input, print_out, resolved, same_file, write_all, Output};
+use kmsguard::load::load_policy;
 
 /// Why a run with flags other checkers use cannot go on, and what to use
 /// instead; `None` when nothing stands in the way.
@@ -151,15 +151,9 @@ struct Settings {
 }
 
 fn settings(args: &mut CheckArgs) -> Result<Settings, String> {
-    let mut policy = load_policy(args.policy.as_ref())?;
+    let mut policy = load_policy(args.policy.as_deref())?;
     // The config file: named, or the nearest one; flags win over it.
-    let config_path = if args.no_config {
-        None
-    } else {
-        args.config
-            .clone()
-            .or_else(|| args.paths.first().and_then(|p| kmsguard::config::find(p)))
-    };
+    let config_path = kmsguard::config::locate(args.config.as_deref(), args.no_config, &args.paths);
     // The config file is input like any other: parsed under the same time limit.
     let parse_timeout = args.parse_timeout.unwrap_or(Limits::default().parse_timeout);
     let config = match &config_path {
@@ -224,17 +218,13 @@ fn options(args: &CheckArgs, policy: &Policy, config: Option<&Config>) -> Result
 }
 
 /// Flags win over the config file, which wins over the defaults.
-fn limits(args: &CheckArgs, file: Option<&Config>) -> Limits {
-    let defaults = Limits::default();
+fn limits(args: &CheckArgs, config: Option<&Config>) -> Limits {
+    let file = kmsguard::config::limits(config);
     Limits {
-        max_file_size: layered(args.max_file_size, file.and_then(|c| c.max_file_size), defaults.max_file_size),
-        parse_timeout: layered(args.parse_timeout, file.and_then(|c| c.parse_timeout), defaults.parse_timeout),
-        eval_steps: layered(args.max_eval_steps, file.and_then(|c| c.max_eval_steps), defaults.eval_steps),
-        collection_size: layered(
-            args.max_collection_size,
-            file.and_then(|c| c.max_collection_size),
-            defaults.collection_size,
-        ),
+        max_file_size: args.max_file_size.unwrap_or(file.max_file_size),
+        parse_timeout: args.parse_timeout.unwrap_or(file.parse_timeout),
+        eval_steps: args.max_eval_steps.unwrap_or(file.eval_steps),
+        collection_size: args.max_collection_size.unwrap_or(file.collection_size),
     }
 }
 
@@ -379,11 +369,7 @@ fn without_summary(text: &str, summary: &str) -> String {
 
 /// The markdown report with a picture of the paths to KMS when it is small.
 fn with_graph(markdown: String, outcome: &kmsguard::Outcome, policy: &Policy, opts: &CheckOptions) -> String {
-    let trace = kmsguard::trace::TraceOptions {
-        cloud: opts.cloud.clone(),
-        assume_bgp_default_route: opts.assume_bgp_default_route,
-        named_files: Vec::new(),
-    };
+    let trace = kmsguard::trace::TraceOptions::of_check(opts);
     match kmsguard::graph::markdown_section(&outcome.model, policy, &outcome.sources, &trace, &outcome.findings) {
         Some(g) if markdown.len() + g.len() < report::annotations::MARKDOWN_LIMIT => format!("{markdown}\n{g}"),
         _ => markdown,
@@ -401,9 +387,4 @@ fn format_name(format: Format) -> &'static str {
         Format::Junit => "JUnit report",
         Format::Markdown => "markdown report",
     }
-}
-
-/// A flag's value, else the config file's, else the default.
-fn layered<T>(flag: Option<T>, file: Option<T>, default: T) -> T {
-    flag.or(file).unwrap_or(default)
 }

@@ -3,20 +3,9 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use kmsguard::policy::Policy;
+use kmsguard::load::load_policy;
 
 use super::output::{create_new, fail, print_out, write_all, Output};
-
-pub(super) fn load_policy(dir: Option<&PathBuf>) -> Result<Policy, String> {
-    let policy = match dir {
-        Some(d) => Policy::from_dir(d),
-        None => Policy::embedded(),
-    };
-    // Every rule this version checks takes its name and severity from the pack.
-    policy
-        .and_then(|p| p.require_docs(kmsguard::rules::codes()).map(|()| p))
-        .map_err(|e| e.to_string())
-}
 
 /// A rule's documentation as `kmsguard explain` prints it.
 fn explain_text(r: &kmsguard::policy::RuleDoc) -> String {
@@ -49,7 +38,7 @@ fn explain_text(r: &kmsguard::policy::RuleDoc) -> String {
 
 /// `kmsguard explain RULE`.
 pub(super) fn explain(rule: &str, policy: Option<&PathBuf>) -> ExitCode {
-    match load_policy(policy) {
+    match load_policy(policy.map(PathBuf::as_path)) {
         Ok(p) => match p.rule(rule) {
             Some(r) => print_out(&explain_text(r)),
             None => fail(&format!("no rule named \"{rule}\"; `kmsguard rules` lists them")),
@@ -60,7 +49,7 @@ pub(super) fn explain(rule: &str, policy: Option<&PathBuf>) -> ExitCode {
 
 /// `kmsguard rules`: one line a rule of the pack, marked where this version does not check it.
 pub(super) fn rules(policy: Option<&PathBuf>) -> ExitCode {
-    match load_policy(policy) {
+    match load_policy(policy.map(PathBuf::as_path)) {
         Ok(p) => {
             let mut out = String::new();
             for r in &p.rules {

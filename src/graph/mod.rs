@@ -459,16 +459,10 @@ pub struct GraphArgs {
 /// Runs `kmsguard graph`: the text to print, or why the run failed.
 pub fn run(args: &GraphArgs) -> Result<String, String> {
     let loaded = crate::load::load(&args.model, Vec::new())?;
-    if let Some(e) = loaded.outcome.errors.first() {
-        let (file, lc) = crate::report::error_location(&loaded.outcome.sources, e);
-        let at = lc.map(|lc| format!(":{}:{}", lc.line, lc.column)).unwrap_or_default();
-        return Err(format!("could not read {file}{at}: {}", e.message));
+    if let Some(e) = loaded.read_error() {
+        return Err(e);
     }
-    let opts = TraceOptions {
-        cloud: loaded.opts.cloud.clone(),
-        assume_bgp_default_route: loaded.opts.assume_bgp_default_route,
-        named_files: Vec::new(),
-    };
+    let opts = TraceOptions::of_check(&loaded.opts);
     let sources = &loaded.outcome.sources;
     let g = build(&loaded.outcome.model, &loaded.policy, sources, &opts, &loaded.outcome.findings);
     Ok(match args.format.as_str() {

@@ -98,6 +98,17 @@ pub struct TraceOptions {
     pub named_files: Vec<String>,
 }
 
+impl TraceOptions {
+    /// Flows judged as `check` judged the code: its cloud and BGP assumption.
+    pub fn of_check(opts: &crate::CheckOptions) -> TraceOptions {
+        TraceOptions {
+            cloud: opts.cloud.clone(),
+            assume_bgp_default_route: opts.assume_bgp_default_route,
+            named_files: Vec::new(),
+        }
+    }
+}
+
 /// The trace report; its JSON form is version 1 of the trace contract
 /// (README, "kmsguard trace"). Fields may be added; none is renamed or
 /// removed without bumping `version`.
@@ -325,16 +336,13 @@ pub struct TraceArgs {
 /// flow reaches or is unknown, 1 one is blocked), or why the run failed.
 pub fn run(args: &TraceArgs) -> Result<(String, u8), String> {
     let loaded = crate::load::load(&args.model, Vec::new())?;
-    if let Some(e) = loaded.outcome.errors.first() {
-        let (file, lc) = crate::report::error_location(&loaded.outcome.sources, e);
-        let at = lc.map(|lc| format!(":{}:{}", lc.line, lc.column)).unwrap_or_default();
-        return Err(format!("could not read {file}{at}: {}", e.message));
+    if let Some(e) = loaded.read_error() {
+        return Err(e);
     }
     let to = Destination::parse(&args.to, &loaded.policy)?;
     let opts = TraceOptions {
-        cloud: loaded.opts.cloud.clone(),
-        assume_bgp_default_route: loaded.opts.assume_bgp_default_route,
         named_files: args.model.paths.iter().filter(|p| p.is_file()).map(|p| display_path(p)).collect(),
+        ..TraceOptions::of_check(&loaded.opts)
     };
     let report = trace(
         &loaded.outcome.model,

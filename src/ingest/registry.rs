@@ -735,7 +735,11 @@ pub fn outputs(module: &ModuleMap, body: &Node) -> Val {
                     "name" => name.clone(),
                     // Terraform's `resource` output: the whole resource, of which
                     // kmsguard knows the id and name.
-                    "resource" => Val::Object([("id".to_string(), id.clone()), ("name".to_string(), name.clone())].into_iter().collect()),
+                    "resource" => Val::Object(
+                        [("id".to_string(), id.clone()), ("name".to_string(), name.clone())]
+                            .into_iter()
+                            .collect(),
+                    ),
                     other => network::output(other, body),
                 };
                 (k.clone(), v)

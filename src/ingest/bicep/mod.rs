@@ -966,9 +966,9 @@ impl Walker<'_> {
         let mut found: Vec<&str> = Vec::new();
         for s in &self.f.program.statements {
             let StatementKind::Module(m) = &s.kind else { continue };
-            let is_firewall = m.path.as_literal_string().is_some_and(|p| {
-                matches!(cat.bicep(&p), Some(Resolution::Mapped { module, .. }) if module.produces == registry::Produces::Firewall)
-            });
+            let is_firewall = m.path.as_literal_string().is_some_and(
+                |p| matches!(cat.bicep(&p), Some(Resolution::Mapped { module, .. }) if module.produces == registry::Produces::Firewall),
+            );
             let name = m.name.name.as_str();
             let reads = text.match_indices(&format!("{name}.outputs.privateIp")).any(|(pos, _)| {
                 text.get(..pos)

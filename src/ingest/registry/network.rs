@@ -16,7 +16,8 @@
 use super::{at, elements, name_field, reshape_element, set, Call, ModuleMap, Produces, Target};
 use crate::ingest::azure::{self, Deferred, Node, NodeKind};
 use crate::ingest::value::Val;
-use crate::model::{Field, Link, Model, ResourceId, Unresolved};
+use crate::model::{Field, GatewayRoute, Link, Model, ResourceId, Unresolved};
+use crate::source::Origin;
 
 /// What a registry call lowers to: the model, and what can only be joined
 /// once the whole deployment is read (a firewall's policy, the policy's groups).
@@ -59,12 +60,7 @@ pub(super) fn nested_lists(out: &mut Node, element: &Node, nested: &[&(String, T
             .collect();
         let node = match elements(&value) {
             Ok(items) => Node {
-                kind: NodeKind::List(
-                    items
-                        .iter()
-                        .map(|(k, n)| reshape_element(k.as_deref(), n, &each, &inner))
-                        .collect(),
-                ),
+                kind: NodeKind::List(items.iter().map(|(k, n)| reshape_element(k.as_deref(), n, &each, &inner)).collect()),
                 origin: value.origin.clone(),
             },
             Err(n) => n,
@@ -109,7 +105,7 @@ fn id_input(node: Option<Node>) -> Option<Field<String>> {
     }
 }
 
-fn unchecked(model: &mut Model, call: &Call, reason: String, origin: &crate::source::Origin) {
+fn unchecked(model: &mut Model, call: &Call, reason: String, origin: &Origin) {
     model.unchecked.push((
         call.address.clone(),
         Unresolved {
@@ -224,7 +220,10 @@ fn gateway(body: &Node, call: &Call, model: &mut Model) {
     }
     // BGP: a flag (Bicep before 0.4, Terraform), or the cluster mode's name
     // (Bicep from 0.4: activeActiveBgp, activePassiveBgp, …NoBgp).
-    let bgp = match (prop("enableBgp"), call_value(body, "cluster").and_then(|c| c.present("clusterMode"))) {
+    let bgp = match (
+        prop("enableBgp"),
+        call_value(body, "cluster").and_then(|c| c.present("clusterMode")),
+    ) {
         (Some(b), _) => Some(b),
         (None, Some(mode)) => Some(match mode.to_val() {
             Val::String(m) => Node::value(Val::Bool(m.ends_with("Bgp") && !m.ends_with("NoBgp")), mode.origin.clone()),
@@ -256,13 +255,33 @@ fn gateway(body: &Node, call: &Call, model: &mut Model) {
         )]),
         origin: body.origin.clone(),
     };
-    match azure::gateway(&normalised, call.address.clone(), name_field(body, &call.origin), call.origin.clone()) {
+    match azure::gateway(
+        &normalised,
+        call.address.clone(),
+        name_field(body, &call.origin),
+        call.origin.clone(),
+    ) {
         Some(mut g) => {
+            // Shown at the input that makes the gateway bring routes in.
+            let decisive = match g.kind {
+                GatewayRoute::DefaultSite => normalised_at(&normalised, &["gatewayDefaultSite", "id"]),
+                GatewayRoute::ExpressRoute => normalised_at(&normalised, &["gatewayType"]),
+                GatewayRoute::Bgp => normalised_at(&normalised, &["enableBgp"]),
+            };
+            if let Some(o) = decisive.filter(|o| o.file == call.origin.file && o.span() != (0..0)) {
+                g.origin = o;
+            }
             // Its network: a GatewaySubnet id, or the network the module
             // puts (or finds) the GatewaySubnet in.
-            g.subnet = match (id_input(call_value(body, "subnetId")), id_input(call_value(body, "virtualNetworkId"))) {
+            g.subnet = match (
+                id_input(call_value(body, "subnetId")),
+                id_input(call_value(body, "virtualNetworkId")),
+            ) {
                 (Some(s), _) => Some(Link::Id(s)),
-                (None, Some(Field::Known(v, o))) => Some(Link::Id(Field::Known(format!("{}/subnets/GatewaySubnet", v.trim_end_matches('/')), o))),
+                (None, Some(Field::Known(v, o))) => Some(Link::Id(Field::Known(
+                    format!("{}/subnets/GatewaySubnet", v.trim_end_matches('/')),
+                    o,
+                ))),
                 (None, Some(u)) => Some(Link::Id(u)),
                 (None, None) => None,
             };
@@ -279,4 +298,12 @@ fn gateway(body: &Node, call: &Call, model: &mut Model) {
             }
         }
     }
+}
+
+fn normalised_at(node: &Node, path: &[&str]) -> Option<Origin> {
+    let mut cur = node.present("properties")?;
+    for k in path {
+        cur = cur.present(k)?;
+    }
+    Some(cur.origin)
 }

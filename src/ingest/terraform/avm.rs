@@ -99,6 +99,13 @@ pub(super) fn lower_call(
         for n in &mut lowered.nsgs {
             n.called_from = all_sites.clone();
         }
+        for g in &mut lowered.gateways {
+            if matches!(g.subnet, Some(crate::model::Link::Id(crate::model::Field::Unknown(_)))) {
+                if let Some(l) = gateway_network(block, file, prefix) {
+                    g.subnet = Some(l);
+                }
+            }
+        }
         model.route_tables.extend(lowered.route_tables);
         model.nsgs.extend(lowered.nsgs);
         model.subnets.extend(lowered.subnets);
@@ -130,6 +137,22 @@ fn firewall_ref(file: &HclFile, at: &Origin) -> Option<crate::model::Link> {
     let text = file.text.get(at.span())?;
     let expr: Expression = text.trim().parse().ok()?;
     super::lower::firewall_ref_at(&expr, at.clone())
+}
+
+/// A resource id is only known after apply, so the gateway's network is
+/// linked by reference: `virtual_network_gateway_subnet_id =
+/// azurerm_subnet.X.id`, or `virtual_network_id = azurerm_virtual_network.X.id`
+/// (the network whose GatewaySubnet the module uses).
+fn gateway_network(block: &hcl::edit::structure::Block, file: &HclFile, prefix: &str) -> Option<crate::model::Link> {
+    let at = |key: &str, ty: &str| {
+        let a = block.body.get_attribute(key)?;
+        let (name, index) = super::reference_to(&a.value, ty, "id")?;
+        let origin = Origin::new(file.file, a.value.span().unwrap_or(0..0));
+        index
+            .is_none()
+            .then(|| crate::model::Link::Address(format!("{prefix}{ty}.{name}"), origin, 0))
+    };
+    at("virtual_network_gateway_subnet_id", "azurerm_subnet").or_else(|| at("virtual_network_id", "azurerm_virtual_network"))
 }
 
 /// New routes go before the first entry of a written-out `routes = { … }`

@@ -565,3 +565,114 @@ fn versions_whose_interface_differs_are_notes_naming_the_known_ones() {
         "{doc:#}"
     );
 }
+
+const HTTPS_GROUP: &str = "{
+        name: 'https'
+        priority: 200
+        ruleCollections: [
+          {
+            name: 'https'
+            priority: 100
+            ruleCollectionType: 'FirewallPolicyFilterRuleCollection'
+            action: { type: 'Allow' }
+            rules: [
+              {
+                name: 'https'
+                ruleType: 'NetworkRule'
+                ipProtocols: [ 'TCP' ]
+                sourceAddresses: [ '*' ]
+                destinationAddresses: [ '*' ]
+                destinationPorts: [ '443' ]
+              }
+            ]
+          }
+        ]
+      }";
+
+/// A group whose collections are not known may hold the KMS rule: the
+/// firewall's verdict is open (KG901), not "blocks" from the groups that are
+/// known. The same for a policy's group declared as a resource.
+#[test]
+fn a_group_with_unknown_collections_leaves_the_firewall_open() {
+    let groups = format!("[\n      {{\n        name: 'kms'\n        priority: 100\n        ruleCollections: collections\n      }}\n      {HTTPS_GROUP}\n    ]");
+    let text = bicep_policy(&groups, "false").replace("param groups array = []", "param collections array");
+    let (doc, code) = one_file("main.bicep", &text);
+    assert_eq!(rules(&doc), vec!["KG901"], "{doc:#}");
+    assert_eq!(code, 0);
+
+    let resource = "param collections array
+
+resource policy 'Microsoft.Network/firewallPolicies@2023-04-01' = {
+  name: 'afwp-hub'
+  location: 'westeurope'
+}
+
+resource kms 'Microsoft.Network/firewallPolicies/ruleCollectionGroups@2023-04-01' = {
+  parent: policy
+  name: 'kms'
+  properties: {
+    priority: 100
+    ruleCollections: collections
+  }
+}
+
+resource https 'Microsoft.Network/firewallPolicies/ruleCollectionGroups@2023-04-01' = {
+  parent: policy
+  name: 'https'
+  properties: {
+    priority: 200
+    ruleCollections: [
+      {
+        name: 'https'
+        priority: 100
+        ruleCollectionType: 'FirewallPolicyFilterRuleCollection'
+        action: { type: 'Allow' }
+        rules: [
+          {
+            name: 'https'
+            ruleType: 'NetworkRule'
+            ipProtocols: [ 'TCP' ]
+            sourceAddresses: [ '*' ]
+            destinationAddresses: [ '*' ]
+            destinationPorts: [ '443' ]
+          }
+        ]
+      }
+    ]
+  }
+}
+
+resource fw 'Microsoft.Network/azureFirewalls@2023-04-01' = {
+  name: 'afw-hub'
+  location: 'westeurope'
+  properties: {
+    firewallPolicy: { id: policy.id }
+  }
+}
+
+resource rt 'Microsoft.Network/routeTables@2023-04-01' = {
+  name: 'rt-spoke'
+  location: 'westeurope'
+  properties: {
+    routes: [
+      {
+        name: 'default'
+        properties: {
+          addressPrefix: '0.0.0.0/0'
+          nextHopType: 'VirtualAppliance'
+          nextHopIpAddress: fw.properties.ipConfigurations[0].properties.privateIPAddress
+        }
+      }
+    ]
+  }
+}
+";
+    let (doc, _) = one_file("main.bicep", resource);
+    assert_eq!(rules(&doc), vec!["KG901"], "{doc:#}");
+    // With the unknown group's collections known and empty, the HTTPS group decides.
+    let (doc, _) = one_file(
+        "main.bicep",
+        &resource.replace("ruleCollections: collections", "ruleCollections: []"),
+    );
+    assert_eq!(rules(&doc), vec!["KG301"], "{doc:#}");
+}

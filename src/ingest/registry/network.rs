@@ -307,3 +307,80 @@ fn normalised_at(node: &Node, path: &[&str]) -> Option<Origin> {
     }
     Some(cur.origin)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::{catalogue, reshape};
+    use super::*;
+    use crate::source::FileId;
+
+    fn s(v: &str) -> Val {
+        Val::String(v.into())
+    }
+
+    fn obj(pairs: &[(&str, Val)]) -> Val {
+        Val::Object(pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect())
+    }
+
+    /// The Terraform group's azurerm-shaped collections become REST
+    /// collections with the constants the module's resource implies.
+    #[test]
+    fn nested_lists_and_constants_give_the_rest_shape() {
+        let cat = catalogue();
+        let m = cat
+            .module("Azure/avm-res-network-firewallpolicy/azurerm//modules/rule_collection_groups")
+            .expect("mapped");
+        let k = m.known.last().expect("versions");
+        let rule = obj(&[
+            ("name", s("kms")),
+            ("protocols", Val::List(vec![s("TCP")])),
+            ("destination_ports", Val::List(vec![s("1688")])),
+        ]);
+        let inputs = obj(&[
+            ("firewall_policy_rule_collection_group_name", s("g")),
+            (
+                "firewall_policy_rule_collection_group_network_rule_collection",
+                Val::List(vec![obj(&[
+                    ("name", s("c")),
+                    ("priority", Val::Number(100.0)),
+                    ("action", s("Allow")),
+                    ("rule", Val::List(vec![rule])),
+                ])]),
+            ),
+        ]);
+        let body = reshape(m, k, &Node::value(inputs, Origin::new(FileId(0), 0..0)));
+        let collection = obj(&[
+            ("ruleCollectionType", s("FirewallPolicyFilterRuleCollection")),
+            (
+                "rules",
+                Val::List(vec![obj(&[
+                    ("ruleType", s("NetworkRule")),
+                    ("name", s("kms")),
+                    ("ipProtocols", Val::List(vec![s("TCP")])),
+                    ("destinationPorts", Val::List(vec![s("1688")])),
+                ])]),
+            ),
+            ("name", s("c")),
+            ("priority", Val::Number(100.0)),
+            ("action", obj(&[("type", s("Allow"))])),
+        ]);
+        assert_eq!(
+            body.get("properties")
+                .and_then(|p| p.present("ruleCollections"))
+                .map(|c| c.to_val()),
+            Some(Val::List(vec![collection]))
+        );
+    }
+
+    #[test]
+    fn an_empty_id_is_no_link_and_an_unknown_one_stays_unknown() {
+        let o = Origin::new(FileId(0), 0..0);
+        assert!(id_input(Some(Node::value(s(""), o.clone()))).is_none());
+        assert!(id_input(None).is_none());
+        assert!(matches!(id_input(Some(Node::value(s("/x/y"), o.clone()))), Some(Field::Known(..))));
+        assert!(matches!(
+            id_input(Some(Node::value(Val::unknown("a parameter"), o))),
+            Some(Field::Unknown(_))
+        ));
+    }
+}

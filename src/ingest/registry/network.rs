@@ -208,15 +208,14 @@ fn gateway(body: &Node, call: &Call, model: &mut Model) {
         Some(Field::Unknown(u)) => open.push(*u),
         None => {}
     }
-    match prop("gatewayType") {
-        Some(t) => match t.to_val() {
+    if let Some(t) = prop("gatewayType") {
+        match t.to_val() {
             Val::Unknown(r) => open.push(Unresolved {
                 reason: format!("the gateway type is not known: {r}"),
                 origin: t.origin.clone(),
             }),
             _ => norm.push(("gatewayType".into(), t)),
-        },
-        None => {}
+        }
     }
     // BGP: a flag (Bicep before 0.4, Terraform), or the cluster mode's name
     // (Bicep from 0.4: activeActiveBgp, activePassiveBgp, …NoBgp).

@@ -676,3 +676,57 @@ resource rt 'Microsoft.Network/routeTables@2023-04-01' = {
     );
     assert_eq!(rules(&doc), vec!["KG301"], "{doc:#}");
 }
+
+/// The most common hub: the gateway names the AVM virtual network by its
+/// output; the network's subnets and the gateway resolve to one network.
+#[test]
+fn a_gateway_in_an_avm_virtual_network_reaches_its_subnets() {
+    let bicep = "module vnet 'br/public:avm/res/network/virtual-network:0.5.1' = {
+  name: 'vnet'
+  params: {
+    name: 'vnet-hub'
+    addressPrefixes: [ '10.0.0.0/16' ]
+    subnets: [
+      { name: 'GatewaySubnet', addressPrefix: '10.0.255.0/27' }
+      { name: 'snet-app', addressPrefix: '10.0.1.0/24' }
+    ]
+  }
+}
+
+module gateway 'br/public:avm/res/network/virtual-network-gateway:0.6.3' = {
+  name: 'gateway'
+  params: {
+    name: 'vgw-hub'
+    gatewayType: 'ExpressRoute'
+    clusterSettings: { clusterMode: 'activePassiveNoBgp' }
+    virtualNetworkResourceId: vnet.outputs.resourceId
+  }
+}
+";
+    let (doc, _) = one_file("main.bicep", bicep);
+    assert_eq!(found(&doc), want(&[("KG104", "main.bicep", line_of(bicep, "snet-app"))]), "{doc:#}");
+
+    let tf = r#"module "vnet" {
+  source        = "Azure/avm-res-network-virtualnetwork/azurerm"
+  version       = "0.7.1"
+  name          = "vnet-hub"
+  address_space = ["10.0.0.0/16"]
+  subnets = {
+    app = {
+      name             = "snet-app"
+      address_prefixes = ["10.0.1.0/24"]
+    }
+  }
+}
+
+module "gateway" {
+  source             = "Azure/avm-ptn-vnetgateway/azurerm"
+  version            = "0.10.3"
+  name               = "vgw-hub"
+  type               = "ExpressRoute"
+  virtual_network_id = module.vnet.resource_id
+}
+"#;
+    let (doc, _) = one_file("main.tf", tf);
+    assert_eq!(found(&doc), want(&[("KG104", "main.tf", line_of(tf, "app = {"))]), "{doc:#}");
+}

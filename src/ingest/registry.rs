@@ -787,7 +787,12 @@ pub fn lower(module: &ModuleMap, body: Node, call: Call) -> Lowered {
                 model.nsgs.push(n);
             }
         }
-        Produces::VirtualNetwork => model.subnets.extend(azure::vnet_subnets(&body, &call.address)),
+        Produces::VirtualNetwork => {
+            model.subnets.extend(azure::vnet_subnets(&body, &call.address));
+            // The network itself, so that a gateway naming it by id (its
+            // GatewaySubnet) and its subnets resolve to the same network.
+            model.vnets.push(azure::vnet(call.address.clone(), name, call.origin.clone()));
+        }
         Produces::Firewall | Produces::FirewallPolicy | Produces::RuleCollectionGroup | Produces::Gateway => {}
     }
     Lowered {

@@ -1223,6 +1223,7 @@ fn registry_call(
         w.model.subnets.extend(model.subnets);
         w.model.firewalls.extend(model.firewalls);
         w.model.gateways.extend(model.gateways);
+        w.model.vnets.extend(model.vnets);
         w.model.unchecked.extend(model.unchecked);
         w.deferred.extend(deferred);
     }

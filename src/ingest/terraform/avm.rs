@@ -111,6 +111,7 @@ pub(super) fn lower_call(
         model.subnets.extend(lowered.subnets);
         model.firewalls.extend(lowered.firewalls);
         model.gateways.extend(lowered.gateways);
+        model.vnets.extend(lowered.vnets);
         model.unchecked.extend(lowered.unchecked);
         deferred.extend(later);
     }

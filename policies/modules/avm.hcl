@@ -15,12 +15,15 @@
 #
 # module "NAME": the Bicep registry path (br/public:NAME:VERSION) or the
 # Terraform registry source.
-#   produces  route_table, nsg or virtual_network (its subnets).
+#   produces  route_table, nsg, virtual_network (its subnets), firewall,
+#             firewall_policy, rule_collection_group or gateway (see the
+#             block before the firewall modules).
 #   versions  the versions the mapping covers (comparators, comma-separated);
 #             other known versions are reported as not checked.
 #   ignore    inputs that hold nothing kmsguard models (tags, locks, …).
-#   outputs   output name = "id" or "name": what the call gives back, so a
-#             subnet elsewhere links to the resource the call deploys.
+#   outputs   output name = "id", "name", "resource" ({ id, name }) or
+#             "private_ip": what the call gives back, so a subnet elsewhere
+#             links to the resource the call deploys.
 #   input "NAME"
 #     to        where the value goes in the resource body.
 #     versions  when the input is read this way (else every covered version).

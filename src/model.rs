@@ -936,9 +936,12 @@ impl Model {
                     Some(Link::Id(Field::Known(id, o))) => ResourceId::parse(id)
                         .vnet_of_subnet()
                         .and_then(|v| vnet_key(Some(&Link::Id(Field::Known(v.to_string(), o.clone()))), g.namespace)),
-                    Some(l) => subnets
-                        .resolve(l, g.namespace)
-                        .and_then(|si| vnet_of_subnet.get(si).cloned().flatten()),
+                    // Or the network itself: a registry module that puts
+                    // its gateway in the network's GatewaySubnet.
+                    Some(l) => match subnets.resolve(l, g.namespace) {
+                        Some(si) => vnet_of_subnet.get(si).cloned().flatten(),
+                        None => vnets.resolve(l, g.namespace).map(VnetKey::Declared),
+                    },
                     None => None,
                 })
                 .collect();

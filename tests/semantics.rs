@@ -520,7 +520,8 @@ fn bicep_outputs_of_a_registry_module_are_unknown_with_the_reason() {
     let main = SPOKE
         .replace(
             "param firewallIp string\nparam nextHop string\n",
-            "module hub 'br/public:avm/res/network/azure-firewall:0.5.0' = {\n  name: 'hub'\n}\n",
+            // A private registry: never read (the public AVM firewall now is).
+            "module hub 'br:contoso.azurecr.io/bicep/hub:1.0.0' = {\n  name: 'hub'\n}\n",
         )
         .replace("nextHopType: nextHop", "nextHopType: hub.outputs.nextHop")
         .replace("nextHopIpAddress: firewallIp", "nextHopIpAddress: '10.0.1.4'");

@@ -25,6 +25,10 @@ use crate::ingest::value::Val;
 use crate::model::{Authoring, Dialect, Field, Model, Unresolved};
 use crate::source::Origin;
 
+mod network;
+
+pub use network::Lowered;
+
 const MAPPING: &str = include_str!("../../policies/modules/avm.hcl");
 const VERSIONS: &str = include_str!("../../policies/modules/versions.hcl");
 
@@ -121,6 +125,10 @@ pub enum Produces {
     RouteTable,
     Nsg,
     VirtualNetwork,
+    Firewall,
+    FirewallPolicy,
+    RuleCollectionGroup,
+    Gateway,
 }
 
 impl Produces {
@@ -129,6 +137,10 @@ impl Produces {
             Produces::RouteTable => "Microsoft.Network/routeTables",
             Produces::Nsg => "Microsoft.Network/networkSecurityGroups",
             Produces::VirtualNetwork => "Microsoft.Network/virtualNetworks",
+            Produces::Firewall => "Microsoft.Network/azureFirewalls",
+            Produces::FirewallPolicy => "Microsoft.Network/firewallPolicies",
+            Produces::RuleCollectionGroup => "Microsoft.Network/firewallPolicies/ruleCollectionGroups",
+            Produces::Gateway => "Microsoft.Network/virtualNetworkGateways",
         }
     }
 }
@@ -162,6 +174,10 @@ struct InputMap {
     to: Target,
     negate: bool,
     each: Option<Vec<(String, Target)>>,
+    /// Reshapes a single object input like one element of `each`.
+    fields: Option<Vec<(String, Target)>>,
+    /// Constants the module writes into every element (path = value).
+    set: Vec<(String, String)>,
 }
 
 /// One released version and its inputs (name → hash of the declared type).
@@ -309,7 +325,11 @@ impl Catalogue {
                 Some("route_table") => Produces::RouteTable,
                 Some("nsg") => Produces::Nsg,
                 Some("virtual_network") => Produces::VirtualNetwork,
-                other => return Err(format!("{name}: produces {other:?} is not route_table, nsg or virtual_network")),
+                Some("firewall") => Produces::Firewall,
+                Some("firewall_policy") => Produces::FirewallPolicy,
+                Some("rule_collection_group") => Produces::RuleCollectionGroup,
+                Some("gateway") => Produces::Gateway,
+                other => return Err(format!("{name}: produces {other:?} is not a kind kmsguard lowers")),
             };
             let constraint = |body: &hcl::Body| -> Result<Option<Constraint>, String> {
                 match attr_string(body, "versions") {
@@ -327,21 +347,32 @@ impl Catalogue {
                     .map(|l| l.as_str().to_string())
                     .ok_or("an input block has no name")?;
                 let to = attr_string(ib.body(), "to").ok_or(format!("{name}: input {input} has no `to`"))?;
-                let each = match attr(ib.body(), "each") {
-                    None => None,
-                    Some(e) => Some(
-                        string_map(e)
-                            .map_err(|m| format!("{name}: input {input}: {m}"))?
-                            .into_iter()
-                            .map(|(k, v)| (k, Target::parse(&v)))
-                            .collect(),
-                    ),
+                let targets = |key: &str| -> Result<Option<Vec<(String, Target)>>, String> {
+                    match attr(ib.body(), key) {
+                        None => Ok(None),
+                        Some(e) => Ok(Some(
+                            string_map(e)
+                                .map_err(|m| format!("{name}: input {input}: {m}"))?
+                                .into_iter()
+                                .map(|(k, v)| (k, Target::parse(&v)))
+                                .collect(),
+                        )),
+                    }
                 };
+                let each = targets("each")?;
+                let fields = targets("fields")?;
+                let set = attr(ib.body(), "set")
+                    .map(string_map)
+                    .transpose()
+                    .map_err(|m| format!("{name}: input {input}: {m}"))?
+                    .unwrap_or_default();
                 inputs.push(InputMap {
                     versions: constraint(ib.body())?,
                     to: Target::parse(&to),
                     negate: matches!(attr(ib.body(), "negate"), Some(hcl::Expression::Bool(true))),
                     each,
+                    fields,
+                    set,
                     name: input,
                 });
             }
@@ -409,10 +440,8 @@ impl Catalogue {
     /// A Terraform registry source (`Azure/avm-res-network-routetable/azurerm`,
     /// optionally with `registry.terraform.io/`) and its `version` constraint.
     pub fn terraform(&self, source: &str, version: Option<&str>) -> Option<Resolution<'_>> {
+        // A submodule (`…/azurerm//modules/x`) is read only when mapped itself.
         let s = source.strip_prefix("registry.terraform.io/").unwrap_or(source);
-        if s.contains("//") {
-            return None;
-        }
         if self.silent_terraform.iter().any(|x| x.eq_ignore_ascii_case(s)) {
             return Some(Resolution::Silent);
         }
@@ -584,7 +613,7 @@ fn elements(node: &Node) -> Result<Vec<(Option<String>, Node)>, Node> {
     }
 }
 
-fn reshape_element(key: Option<&str>, element: &Node, each: &[(String, Target)]) -> Node {
+fn reshape_element(key: Option<&str>, element: &Node, each: &[(String, Target)], constants: &[(String, String)]) -> Node {
     let mut out = Node {
         kind: NodeKind::Object(Vec::new()),
         origin: element.origin.clone(),
@@ -592,6 +621,9 @@ fn reshape_element(key: Option<&str>, element: &Node, each: &[(String, Target)])
     if let NodeKind::Value(Val::Unknown(_)) = element.kind {
         return element.clone();
     }
+    network::constants(&mut out, constants);
+    let (nested, each): (Vec<_>, Vec<_>) = each.iter().partition(|(src, _)| src.contains("[]."));
+    network::nested_lists(&mut out, element, &nested, constants);
     for (src, target) in each {
         let value = if src == "@key" {
             key.map(|k| Node::value(Val::String(k.to_string()), element.origin.clone()))
@@ -635,11 +667,17 @@ pub fn reshape(module: &ModuleMap, version: &Known, inputs: &Node) -> Node {
             None => value,
             Some(each) => match elements(&value) {
                 Ok(items) => Node {
-                    kind: NodeKind::List(items.iter().map(|(k, n)| reshape_element(k.as_deref(), n, each)).collect()),
+                    kind: NodeKind::List(items.iter().map(|(k, n)| reshape_element(k.as_deref(), n, each, &m.set)).collect()),
                     origin: value.origin.clone(),
                 },
                 Err(n) => n,
             },
+        };
+        let value = match &m.fields {
+            Some(fields) if matches!(value.kind, NodeKind::Object(_) | NodeKind::Value(Val::Object(_))) => {
+                reshape_element(None, &value, fields, &[])
+            }
+            _ => value,
         };
         let value = if m.negate {
             match &value.kind {
@@ -691,7 +729,21 @@ pub fn outputs(module: &ModuleMap, body: &Node) -> Val {
         module
             .outputs
             .iter()
-            .map(|(k, what)| (k.clone(), if what == "id" { id.clone() } else { name.clone() }))
+            .map(|(k, what)| {
+                let v = match what.as_str() {
+                    "id" => id.clone(),
+                    "name" => name.clone(),
+                    // Terraform's `resource` output: the whole resource, of which
+                    // kmsguard knows the id and name.
+                    "resource" => Val::Object(
+                        [("id".to_string(), id.clone()), ("name".to_string(), name.clone())]
+                            .into_iter()
+                            .collect(),
+                    ),
+                    other => network::output(other, body),
+                };
+                (k.clone(), v)
+            })
             .collect(),
     )
 }
@@ -708,7 +760,10 @@ pub struct Call {
     pub site: Origin,
 }
 
-pub fn lower(module: &ModuleMap, body: Node, call: Call) -> Model {
+pub fn lower(module: &ModuleMap, body: Node, call: Call) -> Lowered {
+    if let Some(lowered) = network::lower(module, &body, &call) {
+        return lowered;
+    }
     let mut model = Model::default();
     let name = name_field(&body, &call.origin);
     match module.produces {
@@ -732,9 +787,18 @@ pub fn lower(module: &ModuleMap, body: Node, call: Call) -> Model {
                 model.nsgs.push(n);
             }
         }
-        Produces::VirtualNetwork => model.subnets.extend(azure::vnet_subnets(&body, &call.address)),
+        Produces::VirtualNetwork => {
+            model.subnets.extend(azure::vnet_subnets(&body, &call.address));
+            // The network itself, so that a gateway naming it by id (its
+            // GatewaySubnet) and its subnets resolve to the same network.
+            model.vnets.push(azure::vnet(call.address.clone(), name, call.origin.clone()));
+        }
+        Produces::Firewall | Produces::FirewallPolicy | Produces::RuleCollectionGroup | Produces::Gateway => {}
     }
-    model
+    Lowered {
+        model,
+        deferred: azure::Deferred::default(),
+    }
 }
 
 #[cfg(test)]
@@ -896,7 +960,7 @@ module "m" {
             authoring: azure::inline_authoring(Dialect::Bicep, String::new(), "m".into(), None),
             site: origin,
         };
-        lower(m, body, call)
+        lower(m, body, call).model
     }
 
     fn obj(pairs: &[(&str, Val)]) -> Val {

@@ -94,8 +94,8 @@ pub fn parse(path: &Path, text: &str, policy: &Policy, parse_timeout: Option<std
     }
     .map_err(|e| {
         at(
-            e.origin.map(|o| o.span()),
-            e.message.replace("--parse-timeout", "--parse-timeout (or --no-config)"),
+            e.origin().cloned().map(|o| o.span()),
+            e.message().replace("--parse-timeout", "--parse-timeout (or --no-config)"),
         )
     })?;
     let body: Body = parsed.body;

@@ -653,7 +653,7 @@ fn check(mut args: CheckArgs) -> ExitCode {
         };
         eprintln!(
             "error: {}",
-            report::escape::log_text(&format!("{file}{place}: {}{more}", first.message))
+            report::escape::log_text(&format!("{file}{place}: {}{more}", first.message()))
         );
         return ExitCode::from(2);
     }

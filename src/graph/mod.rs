@@ -416,7 +416,7 @@ pub fn run(args: &GraphArgs) -> Result<String, String> {
     if let Some(e) = loaded.outcome.errors.first() {
         let (file, lc) = crate::report::error_location(&loaded.outcome.sources, e);
         let at = lc.map(|lc| format!(":{}:{}", lc.line, lc.column)).unwrap_or_default();
-        return Err(format!("could not read {file}{at}: {}", e.message));
+        return Err(format!("could not read {file}{at}: {}", e.message()));
     }
     let opts = TraceOptions {
         cloud: loaded.opts.cloud.clone(),

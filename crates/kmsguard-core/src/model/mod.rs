@@ -15,6 +15,10 @@ use ipnet::IpNet;
 
 use crate::source::Origin;
 
+#[cfg(any(test, feature = "testkit"))]
+#[allow(clippy::expect_used)]
+pub mod testkit;
+
 /// A value the front end could evaluate, or the reason it could not.
 ///
 /// The reason is boxed: most fields are known, and a large model holds

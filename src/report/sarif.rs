@@ -186,7 +186,7 @@ pub fn render(r: &Report) -> String {
             if let Some(lc) = lc {
                 location["physicalLocation"]["region"] = json!({ "startLine": lc.line, "startColumn": lc.column });
             }
-            json!({ "level": "error", "message": { "text": sentence(&e.message()) }, "locations": [location] })
+            json!({ "level": "error", "message": { "text": sentence(e.message()) }, "locations": [location] })
         })
         .collect();
 

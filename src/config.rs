@@ -9,10 +9,25 @@ use hcl::edit::expr::Expression;
 use hcl::edit::structure::Body;
 use hcl::edit::Span;
 
-use crate::policy::{Policy, Severity};
-use crate::source::SourceFile;
+use crate::policy::{Policy, PolicyError, Severity};
+use crate::source::{LineCol, SourceFile};
+use kmsguard_core::read::ReadError;
 
 pub const FILE_NAME: &str = ".kmsguard.hcl";
+
+/// Why a config file cannot be used; the text is what the command line
+/// prints after `error: `.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{}: {source}", path.display())]
+    Read { path: PathBuf, source: ReadError },
+    /// A setting that does not parse or is not allowed, where it is written.
+    #[error("{}:{}:{}: {message}", path.display(), at.line, at.column)]
+    Invalid { path: PathBuf, at: LineCol, message: String },
+    /// Endpoints the policy pack refuses.
+    #[error(transparent)]
+    Policy(#[from] PolicyError),
+}
 
 /// What a config file sets; `None` where it says nothing.
 #[derive(Debug, Default)]
@@ -72,8 +87,11 @@ impl Config {
 /// defences of any input: a bounded read, the HCL bracket pre-scan and the
 /// parse watchdog (`parse_timeout`), paths confined to its repository, and
 /// bounded endpoint lists.
-pub fn load(path: &Path, policy: &Policy, parse_timeout: std::time::Duration) -> Result<Config, String> {
-    let text = crate::discover::read_text(path, 1024 * 1024).map_err(|e| format!("{}: {e}", path.display()))?;
+pub fn load(path: &Path, policy: &Policy, parse_timeout: std::time::Duration) -> Result<Config, ConfigError> {
+    let text = crate::discover::read_text(path, 1024 * 1024).map_err(|source| ConfigError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
     parse(path, &text, policy, Some(parse_timeout))
 }
 
@@ -81,11 +99,12 @@ pub fn load(path: &Path, policy: &Policy, parse_timeout: std::time::Duration) ->
 /// `var_files`). Without `parse_timeout` the parser runs on this thread with
 /// no watchdog: for fuzzing, where the fuzzer's own timeout must see a slow
 /// parse.
-pub fn parse(path: &Path, text: &str, policy: &Policy, parse_timeout: Option<std::time::Duration>) -> Result<Config, String> {
+pub fn parse(path: &Path, text: &str, policy: &Policy, parse_timeout: Option<std::time::Duration>) -> Result<Config, ConfigError> {
     let file = SourceFile::new(path.to_path_buf(), text.into());
-    let at = |span: Option<std::ops::Range<usize>>, msg: String| {
-        let lc = file.line_col(span.map(|s| s.start).unwrap_or(0));
-        format!("{}:{}:{}: {msg}", path.display(), lc.line, lc.column)
+    let at = |span: Option<std::ops::Range<usize>>, message: String| ConfigError::Invalid {
+        path: path.to_path_buf(),
+        at: file.line_col(span.map(|s| s.start).unwrap_or(0)),
+        message,
     };
     let id = crate::source::FileId(0);
     let parsed = match parse_timeout {
@@ -349,16 +368,14 @@ fn within_repository(base: &Path, rel: &str) -> Option<PathBuf> {
 }
 
 /// Applies the file's rule settings and endpoints to the policy pack.
-pub fn apply_to_policy(c: &Config, policy: &mut Policy) -> Result<(), String> {
+pub fn apply_to_policy(c: &Config, policy: &mut Policy) -> Result<(), ConfigError> {
     for (code, sev) in &c.severities {
         if let Some(r) = policy.rules.iter_mut().find(|r| &r.code == code) {
             r.severity = *sev;
         }
     }
     if !c.endpoints.is_empty() {
-        policy
-            .add_endpoints(&c.path.display().to_string(), &c.endpoints)
-            .map_err(|e| e.to_string())?;
+        policy.add_endpoints(&c.path.display().to_string(), &c.endpoints)?;
     }
     Ok(())
 }

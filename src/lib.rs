@@ -36,7 +36,7 @@ pub mod trace;
 mod triage;
 
 // The ground layer lives in its own crate; its modules keep their paths here.
-pub use kmsguard_core::{analysis, diagnostic, limits, model, source};
+pub use kmsguard_core::{analysis, diagnostic, limits, model, read, source};
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -63,7 +63,7 @@ pub fn load(args: &ModelArgs, select: Vec<String>) -> Result<Loaded, String> {
             .or_else(|| args.paths.first().and_then(|p| crate::config::find(p)))
     };
     let config = match &config_path {
-        Some(path) => Some(crate::config::load(path, &policy, Limits::default().parse_timeout)?),
+        Some(path) => Some(crate::config::load(path, &policy, Limits::default().parse_timeout).map_err(|e| e.to_string())?),
         None => None,
     };
     let mut var_args: Vec<VarArg> = Vec::new();
@@ -71,7 +71,7 @@ pub fn load(args: &ModelArgs, select: Vec<String>) -> Result<Loaded, String> {
     let mut bgp = args.assume_bgp_default_route;
     let mut limits = Limits::default();
     if let Some(c) = &config {
-        crate::config::apply_to_policy(c, &mut policy)?;
+        crate::config::apply_to_policy(c, &mut policy).map_err(|e| e.to_string())?;
         cloud = cloud.or_else(|| c.cloud.clone());
         bgp |= c.assume_bgp_default_route.unwrap_or(false);
         var_args.extend(c.var_files.iter().cloned().map(VarArg::File));

@@ -445,13 +445,13 @@ fn check(mut args: CheckArgs) -> ExitCode {
     let config = match &config_path {
         Some(path) => match kmsguard::config::load(path, &policy, parse_timeout) {
             Ok(c) => Some(c),
-            Err(e) => return fail(&e),
+            Err(e) => return fail(&e.to_string()),
         },
         None => None,
     };
     if let Some(c) = &config {
         if let Err(e) = kmsguard::config::apply_to_policy(c, &mut policy) {
-            return fail(&e);
+            return fail(&e.to_string());
         }
         if args.cloud.is_none() {
             args.cloud = c.cloud.as_deref().and_then(|s| Cloud::from_str(s, true).ok());
@@ -481,7 +481,7 @@ fn check(mut args: CheckArgs) -> ExitCode {
     let baseline = match &args.baseline {
         Some(path) => match kmsguard::suppress::read_baseline(path) {
             Ok(b) => Some(b),
-            Err(e) => return fail(&e),
+            Err(e) => return fail(&e.to_string()),
         },
         None => None,
     };

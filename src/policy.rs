@@ -94,6 +94,8 @@ pub struct PolicyError {
     pub message: String,
 }
 
+impl std::error::Error for PolicyError {}
+
 impl std::fmt::Display for PolicyError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "policy pack {}: {}", self.file, self.message)

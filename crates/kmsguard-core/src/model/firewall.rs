@@ -8,7 +8,7 @@ use crate::source::Origin;
 #[derive(Debug, Clone, PartialEq)]
 pub struct Firewall {
     pub address: String,
-    /// The deployment unit it belongs to (see [`Link`]).
+    /// The deployment unit it belongs to (see [`Link`](super::Link)).
     pub namespace: u32,
     pub name: Field<String>,
     pub origin: Origin,

@@ -14,7 +14,7 @@ use crate::source::Origin;
 #[derive(Debug, Clone, PartialEq)]
 pub struct Nsg {
     pub address: String,
-    /// The deployment unit it belongs to (see [`Link`]).
+    /// The deployment unit it belongs to (see [`Link`](super::Link)).
     pub namespace: u32,
     pub name: Field<String>,
     /// Its resource group, when known.

@@ -9,10 +9,25 @@ use hcl::edit::expr::Expression;
 use hcl::edit::structure::{Block, Body};
 use hcl::edit::Span;
 
-use crate::policy::{Policy, Severity};
-use crate::source::SourceFile;
+use crate::policy::{Policy, PolicyError, Severity};
+use crate::source::{LineCol, SourceFile};
+use kmsguard_core::read::ReadError;
 
 pub const FILE_NAME: &str = ".kmsguard.hcl";
+
+/// Why a config file cannot be used; the text is what the command line
+/// prints after `error: `.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{}: {source}", path.display())]
+    Read { path: PathBuf, source: ReadError },
+    /// A setting that does not parse or is not allowed, where it is written.
+    #[error("{}:{}:{}: {message}", path.display(), at.line, at.column)]
+    Invalid { path: PathBuf, at: LineCol, message: String },
+    /// Endpoints the policy pack refuses.
+    #[error(transparent)]
+    Policy(#[from] PolicyError),
+}
 
 /// What a config file sets; `None` where it says nothing.
 #[derive(Debug, Default)]
@@ -94,8 +109,11 @@ impl Config {
 /// defences of any input: a bounded read, the HCL bracket pre-scan and the
 /// parse watchdog (`parse_timeout`), paths confined to its repository, and
 /// bounded endpoint lists.
-pub fn load(path: &Path, policy: &Policy, parse_timeout: std::time::Duration) -> Result<Config, String> {
-    let text = crate::discover::read_text(path, 1024 * 1024).map_err(|e| format!("{}: {e}", path.display()))?;
+pub fn load(path: &Path, policy: &Policy, parse_timeout: std::time::Duration) -> Result<Config, ConfigError> {
+    let text = crate::discover::read_text(path, 1024 * 1024).map_err(|source| ConfigError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
     parse(path, &text, policy, Some(parse_timeout))
 }
 
@@ -103,7 +121,7 @@ pub fn load(path: &Path, policy: &Policy, parse_timeout: std::time::Duration) ->
 /// `var_files`). Without `parse_timeout` the parser runs on this thread with
 /// no watchdog: for fuzzing, where the fuzzer's own timeout must see a slow
 /// parse.
-pub fn parse(path: &Path, text: &str, policy: &Policy, parse_timeout: Option<std::time::Duration>) -> Result<Config, String> {
+pub fn parse(path: &Path, text: &str, policy: &Policy, parse_timeout: Option<std::time::Duration>) -> Result<Config, ConfigError> {
     let r = Reader {
         path,
         file: SourceFile::new(path.to_path_buf(), text.into()),
@@ -115,8 +133,8 @@ pub fn parse(path: &Path, text: &str, policy: &Policy, parse_timeout: Option<std
     }
     .map_err(|e| {
         r.at(
-            e.origin.map(|o| o.span()),
-            e.message.replace("--parse-timeout", "--parse-timeout (or --no-config)"),
+            e.origin().cloned().map(|o| o.span()),
+            e.message().replace("--parse-timeout", "--parse-timeout (or --no-config)"),
         )
     })?;
     let body: Body = parsed.body;
@@ -160,19 +178,22 @@ struct Reader<'a> {
 }
 
 impl Reader<'_> {
-    fn at(&self, span: Option<std::ops::Range<usize>>, msg: String) -> String {
-        let lc = self.file.line_col(span.map(|s| s.start).unwrap_or(0));
-        format!("{}:{}:{}: {msg}", self.path.display(), lc.line, lc.column)
+    fn at(&self, span: Option<std::ops::Range<usize>>, message: String) -> ConfigError {
+        ConfigError::Invalid {
+            path: self.path.to_path_buf(),
+            at: self.file.line_col(span.map(|s| s.start).unwrap_or(0)),
+            message,
+        }
     }
 
-    fn string(&self, e: &Expression, key: &str) -> Result<String, String> {
+    fn string(&self, e: &Expression, key: &str) -> Result<String, ConfigError> {
         match e {
             Expression::String(s) => Ok(s.value().clone()),
             _ => Err(self.at(e.span(), format!("{key} must be a string"))),
         }
     }
 
-    fn strings(&self, e: &Expression, key: &str) -> Result<Vec<String>, String> {
+    fn strings(&self, e: &Expression, key: &str) -> Result<Vec<String>, ConfigError> {
         match e {
             Expression::Array(a) => a.iter().map(|x| self.string(x, key)).collect::<Result<Vec<_>, _>>(),
             _ => Err(self.at(e.span(), format!("{key} must be a list of strings"))),
@@ -180,7 +201,7 @@ impl Reader<'_> {
     }
 
     /// The top-level settings (`cloud`, `fail_on`, `exclude`, `var_files`, …).
-    fn settings(&self, body: &Body, policy: &Policy, c: &mut Config) -> Result<(), String> {
+    fn settings(&self, body: &Body, policy: &Policy, c: &mut Config) -> Result<(), ConfigError> {
         let base = self.path.parent().unwrap_or(Path::new("."));
         for attr in body.attributes() {
             let key = attr.key.as_str();
@@ -228,7 +249,7 @@ impl Reader<'_> {
     }
 
     /// `rule "KG202" { enabled = false, severity = "warning" }`.
-    fn rule_block(&self, block: &Block, policy: &Policy, c: &mut Config) -> Result<(), String> {
+    fn rule_block(&self, block: &Block, policy: &Policy, c: &mut Config) -> Result<(), ConfigError> {
         let Some(label) = block.labels.first() else {
             return Err(self.at(
                 block.ident.span(),
@@ -266,7 +287,7 @@ impl Reader<'_> {
     }
 
     /// `limits { … }`: the project's bounds on file size, parse time and evaluation.
-    fn limits_block(&self, block: &Block, c: &mut Config) -> Result<(), String> {
+    fn limits_block(&self, block: &Block, c: &mut Config) -> Result<(), ConfigError> {
         let number = |e: &Expression, key: &str| {
             match e {
                 Expression::Number(n) => n.value().as_f64().filter(|n| *n > 0.0 && n.is_finite()),
@@ -404,16 +425,14 @@ fn within_repository(base: &Path, rel: &str) -> Option<PathBuf> {
 }
 
 /// Applies the file's rule settings and endpoints to the policy pack.
-pub fn apply_to_policy(c: &Config, policy: &mut Policy) -> Result<(), String> {
+pub fn apply_to_policy(c: &Config, policy: &mut Policy) -> Result<(), ConfigError> {
     for (code, sev) in &c.severities {
         if let Some(r) = policy.rules.iter_mut().find(|r| &r.code == code) {
             r.severity = *sev;
         }
     }
     if !c.endpoints.is_empty() {
-        policy
-            .add_endpoints(&c.path.display().to_string(), &c.endpoints)
-            .map_err(|e| e.to_string())?;
+        policy.add_endpoints(&c.path.display().to_string(), &c.endpoints)?;
     }
     Ok(())
 }

@@ -55,7 +55,7 @@ impl Loaded {
         let e = self.outcome.errors.first()?;
         let (file, lc) = crate::report::error_location(&self.outcome.sources, e);
         let at = lc.map(|lc| format!(":{}:{}", lc.line, lc.column)).unwrap_or_default();
-        Some(format!("could not read {file}{at}: {}", e.message))
+        Some(format!("could not read {file}{at}: {}", e.message()))
     }
 }
 
@@ -64,7 +64,7 @@ pub fn load(args: &ModelArgs, select: Vec<String>) -> Result<Loaded, String> {
     let mut policy = load_policy(args.policy.as_deref())?;
     let config_path = crate::config::locate(args.config.as_deref(), args.no_config, &args.paths);
     let config = match &config_path {
-        Some(path) => Some(crate::config::load(path, &policy, Limits::default().parse_timeout)?),
+        Some(path) => Some(crate::config::load(path, &policy, Limits::default().parse_timeout).map_err(|e| e.to_string())?),
         None => None,
     };
     let mut var_args: Vec<VarArg> = Vec::new();
@@ -72,7 +72,7 @@ pub fn load(args: &ModelArgs, select: Vec<String>) -> Result<Loaded, String> {
     let mut bgp = args.assume_bgp_default_route;
     let limits = crate::config::limits(config.as_ref());
     if let Some(c) = &config {
-        crate::config::apply_to_policy(c, &mut policy)?;
+        crate::config::apply_to_policy(c, &mut policy).map_err(|e| e.to_string())?;
         cloud = cloud.or_else(|| c.cloud.clone());
         bgp |= c.assume_bgp_default_route.unwrap_or(false);
         var_args.extend(c.var_files.iter().cloned().map(VarArg::File));

@@ -10,6 +10,9 @@
 //! inside a string never suppresses anything.
 
 use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use kmsguard_core::read::ReadError;
 
 use crate::policy::Policy;
 use crate::report::fingerprint;
@@ -309,10 +312,26 @@ fn meta_findings(policy: &Policy, all: &[Directive], used: &[bool], today: (i32,
     meta
 }
 
+/// Why a baseline cannot be used; the text is what the command line prints
+/// after `error: `.
+#[derive(Debug, thiserror::Error)]
+pub enum BaselineError {
+    #[error("cannot read baseline {}: {source}", path.display())]
+    Read { path: PathBuf, source: ReadError },
+    #[error("baseline {} is not JSON: {source}", path.display())]
+    NotJson { path: PathBuf, source: serde_json::Error },
+}
+
 /// A baseline: the fingerprints of findings accepted as they are.
-pub fn read_baseline(path: &std::path::Path) -> Result<HashSet<String>, String> {
-    let text = crate::discover::read_text(path, MAX_BASELINE_BYTES).map_err(|e| format!("cannot read baseline {}: {e}", path.display()))?;
-    let doc: serde_json::Value = serde_json::from_str(&text).map_err(|e| format!("baseline {} is not JSON: {e}", path.display()))?;
+pub fn read_baseline(path: &Path) -> Result<HashSet<String>, BaselineError> {
+    let text = crate::discover::read_text(path, MAX_BASELINE_BYTES).map_err(|source| BaselineError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let doc: serde_json::Value = serde_json::from_str(&text).map_err(|source| BaselineError::NotJson {
+        path: path.to_path_buf(),
+        source,
+    })?;
     Ok(doc
         .get("fingerprints")
         .and_then(|f| f.as_array())

@@ -126,7 +126,7 @@ pub(super) fn check(mut args: CheckArgs) -> ExitCode {
         };
         eprintln!(
             "error: {}",
-            report::escape::log_text(&format!("{file}{place}: {}{more}", first.message))
+            report::escape::log_text(&format!("{file}{place}: {}{more}", first.message()))
         );
         return ExitCode::from(2);
     }
@@ -157,11 +157,11 @@ fn settings(args: &mut CheckArgs) -> Result<Settings, String> {
     // The config file is input like any other: parsed under the same time limit.
     let parse_timeout = args.parse_timeout.unwrap_or(Limits::default().parse_timeout);
     let config = match &config_path {
-        Some(path) => Some(kmsguard::config::load(path, &policy, parse_timeout)?),
+        Some(path) => Some(kmsguard::config::load(path, &policy, parse_timeout).map_err(|e| e.to_string())?),
         None => None,
     };
     if let Some(c) = &config {
-        kmsguard::config::apply_to_policy(c, &mut policy)?;
+        kmsguard::config::apply_to_policy(c, &mut policy).map_err(|e| e.to_string())?;
         if args.cloud.is_none() {
             args.cloud = c.cloud.as_deref().and_then(|s| Cloud::from_str(s, true).ok());
         }
@@ -198,7 +198,7 @@ fn options(args: &CheckArgs, policy: &Policy, config: Option<&Config>) -> Result
         (Err(e), _) | (_, Err(e)) => return Err(e),
     };
     let baseline = match &args.baseline {
-        Some(path) => Some(kmsguard::suppress::read_baseline(path)?),
+        Some(path) => Some(kmsguard::suppress::read_baseline(path).map_err(|e| e.to_string())?),
         None => None,
     };
     Ok(CheckOptions {

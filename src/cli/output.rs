@@ -66,10 +66,14 @@ fn is_kmsguard_output(path: &std::path::Path, max_bytes: u64) -> bool {
         return false;
     };
     // An ARM template or parameters file is code, whatever else it holds.
-    let arm = doc["$schema"]
-        .as_str()
+    let arm = doc
+        .get("$schema")
+        .and_then(|s| s.as_str())
         .is_some_and(|s| s.to_ascii_lowercase().contains("deployment"));
-    !arm && (doc["tool"]["name"] == "kmsguard" || doc["tool"] == "kmsguard" || doc["runs"][0]["tool"]["driver"]["name"] == "kmsguard")
+    let is_kmsguard = |v: Option<&serde_json::Value>| v.is_some_and(|v| v == "kmsguard");
+    !arm && (is_kmsguard(doc.pointer("/tool/name"))
+        || is_kmsguard(doc.get("tool"))
+        || is_kmsguard(doc.get("runs").and_then(|r| r.get(0)).and_then(|r| r.pointer("/tool/driver/name"))))
 }
 
 /// Writes every output or none: each goes to a temporary file beside its

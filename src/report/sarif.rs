@@ -223,7 +223,7 @@ fn notifications(r: &Report) -> Vec<Value> {
             if let Some(lc) = lc {
                 location["physicalLocation"]["region"] = json!({ "startLine": lc.line, "startColumn": lc.column });
             }
-            json!({ "level": "error", "message": { "text": sentence(&e.message) }, "locations": [location] })
+            json!({ "level": "error", "message": { "text": sentence(e.message()) }, "locations": [location] })
         })
         .collect()
 }

@@ -4,6 +4,7 @@
 //! REST-shape lowering shared with Bicep.
 
 pub(crate) mod eval;
+pub(crate) mod functions;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

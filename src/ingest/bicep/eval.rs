@@ -8,7 +8,7 @@ use std::rc::Rc;
 
 use kmsguard_bicep_syntax::{BinaryOp, Expr, ExprKind, FuncDecl, ObjectMemberKind, PropertyKeyKind, StringPart, UnaryOp};
 
-use crate::ingest::arm::eval::call_function;
+use crate::ingest::arm::functions::call_function;
 use crate::ingest::value::Val;
 use crate::limits::{self, Budget, Limits};
 

@@ -29,7 +29,9 @@ const ANY: usize = usize::MAX;
 /// One built-in function.
 struct Builtin {
     name: &'static str,
-    /// Argument counts Terraform's signature accepts, after `...` expansion.
+    /// Argument counts Terraform's signature accepts, after `...` expansion:
+    /// a function whose parameters are all variadic (`range`, `min`…)
+    /// takes any count there and checks it itself, as Terraform does.
     min: usize,
     max: usize,
     /// Evaluated with unknowns nested in its arguments (a list with one

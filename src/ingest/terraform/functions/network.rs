@@ -11,24 +11,24 @@ use crate::limits::Budget;
 
 /// Sorted by name.
 pub(super) const FUNCTIONS: &[Builtin] = &[
-    Builtin::new("cidrhost", 2, 2, cidrhost_fn),
+    Builtin::new("cidrhost", 2, 2, cidrhost),
     Builtin::new("cidrnetmask", 1, 1, cidrnetmask),
-    Builtin::new("cidrsubnet", 3, 3, cidrsubnet_fn),
+    Builtin::new("cidrsubnet", 3, 3, cidrsubnet),
 ];
 
-fn cidrhost_fn(_: &str, args: Vec<Val>, _: &Budget) -> EvalResult {
+fn cidrhost(_: &str, args: Vec<Val>, _: &Budget) -> EvalResult {
     let mut it = args.into_iter();
     let net = parse_net(&string_arg(it.next(), "cidrhost")?)?;
     let n = to_number(&it.next().unwrap_or(Val::Null))?;
-    cidrhost(net, n).map(|a| Val::String(a.to_string()))
+    host(net, n).map(|a| Val::String(a.to_string()))
 }
 
-fn cidrsubnet_fn(_: &str, args: Vec<Val>, _: &Budget) -> EvalResult {
+fn cidrsubnet(_: &str, args: Vec<Val>, _: &Budget) -> EvalResult {
     let mut it = args.into_iter();
     let net = parse_net(&string_arg(it.next(), "cidrsubnet")?)?;
     let bits = to_number(&it.next().unwrap_or(Val::Null))?;
     let num = to_number(&it.next().unwrap_or(Val::Null))?;
-    cidrsubnet(net, bits, num).map(|n| Val::String(n.to_string()))
+    subnet(net, bits, num).map(|n| Val::String(n.to_string()))
 }
 
 fn cidrnetmask(_: &str, args: Vec<Val>, _: &Budget) -> EvalResult {
@@ -42,7 +42,7 @@ fn parse_net(s: &str) -> Result<IpNet, EvalError> {
         .map_err(|_| EvalError(format!("\"{s}\" is not a CIDR prefix")))
 }
 
-fn cidrhost(net: IpNet, n: f64) -> Result<IpAddr, EvalError> {
+fn host(net: IpNet, n: f64) -> Result<IpAddr, EvalError> {
     let host_bits = u32::from(net.max_prefix_len() - net.prefix_len());
     let size: u128 = if host_bits >= 128 { u128::MAX } else { 1u128 << host_bits };
     let n = n as i128;
@@ -61,7 +61,7 @@ fn cidrhost(net: IpNet, n: f64) -> Result<IpAddr, EvalError> {
     })
 }
 
-fn cidrsubnet(net: IpNet, newbits: f64, num: f64) -> Result<IpNet, EvalError> {
+fn subnet(net: IpNet, newbits: f64, num: f64) -> Result<IpNet, EvalError> {
     let newbits = newbits as u8;
     let new_len = net
         .prefix_len()

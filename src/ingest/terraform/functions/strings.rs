@@ -8,7 +8,7 @@ use crate::limits::{self, Budget};
 /// Sorted by name.
 pub(super) const FUNCTIONS: &[Builtin] = &[
     Builtin::new("endswith", 2, 2, affix_test),
-    Builtin::new("format", 1, ANY, format_fn),
+    Builtin::new("format", 1, ANY, format),
     Builtin::new("formatlist", 1, ANY, formatlist),
     Builtin::new("join", 1, ANY, join),
     Builtin::new("lower", 1, 1, lower),
@@ -25,12 +25,12 @@ pub(super) const FUNCTIONS: &[Builtin] = &[
     Builtin::new("upper", 1, 1, upper),
 ];
 
-fn format_fn(_: &str, args: Vec<Val>, _: &Budget) -> EvalResult {
+fn format(_: &str, args: Vec<Val>, _: &Budget) -> EvalResult {
     let mut it = args.into_iter();
     let Some(Val::String(fmt)) = it.next() else {
         return err("format() needs a format string");
     };
-    Ok(format(&fmt, &it.collect::<Vec<_>>())?.map_or_else(|| limits::string_too_long("format()"), Val::String))
+    Ok(sprintf(&fmt, &it.collect::<Vec<_>>())?.map_or_else(|| limits::string_too_long("format()"), Val::String))
 }
 
 fn formatlist(_: &str, args: Vec<Val>, budget: &Budget) -> EvalResult {
@@ -60,7 +60,7 @@ fn formatlist(_: &str, args: Vec<Val>, budget: &Budget) -> EvalResult {
                 v => v.clone(),
             })
             .collect();
-        match format(&fmt, &row)? {
+        match sprintf(&fmt, &row)? {
             Some(s) => {
                 weight = weight.saturating_add(1 + limits::text_weight(s.len()));
                 if !budget.affords(weight) {
@@ -200,7 +200,7 @@ fn substr(_: &str, args: Vec<Val>, _: &Budget) -> EvalResult {
 /// Terraform's `format` verbs: %s %d %v %q %f and %%, with optional width.
 /// Terraform's `format()`, Go's verbs; `None` when a width or precision would
 /// build a string longer than [`limits::MAX_STRING`].
-fn format(fmt: &str, args: &[Val]) -> Result<Option<String>, EvalError> {
+fn sprintf(fmt: &str, args: &[Val]) -> Result<Option<String>, EvalError> {
     match format_bounded(fmt, args) {
         Ok(s) => Ok(Some(s)),
         Err(FormatError::TooLong) => Ok(None),

@@ -4,6 +4,7 @@
 pub mod arm;
 pub mod azure;
 pub mod bicep;
+pub(crate) mod builtin;
 pub mod registry;
 pub mod terraform;
 pub use kmsguard_core::value;

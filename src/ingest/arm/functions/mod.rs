@@ -8,8 +8,9 @@
 //! there. The functions that read their arguments lazily or by name
 //! (`parameters`, `if`, `map`, `copyIndex`…) belong to the evaluator.
 
+use crate::ingest::builtin;
 use crate::ingest::value::Val;
-use crate::limits::{self, Budget, Limits};
+use crate::limits::{Budget, Limits};
 
 mod collections;
 mod conversion;
@@ -24,38 +25,10 @@ mod strings;
 /// the limits.
 type Eval = fn(&str, Vec<Val>, &Limits) -> Val;
 
-/// No upper bound on the argument count.
-const ANY: usize = usize::MAX;
-
-/// One template function.
-struct Builtin {
-    /// Lower-cased: template function names are case-insensitive.
-    name: &'static str,
-    /// Argument counts the function's signature accepts.
-    min: usize,
-    max: usize,
-    /// Evaluated with unknowns nested in its arguments (an array with one
-    /// unknown element…), which it handles itself; any other function is
-    /// unknown as soon as any part of an argument is.
-    partial: bool,
-    eval: Eval,
-}
-
-impl Builtin {
-    const fn new(name: &'static str, min: usize, max: usize, eval: Eval) -> Self {
-        Builtin {
-            name,
-            min,
-            max,
-            partial: false,
-            eval,
-        }
-    }
-
-    const fn partial(self) -> Self {
-        Builtin { partial: true, ..self }
-    }
-}
+/// One template function, looked up by its lower-cased name: template
+/// function names are case-insensitive.
+type Builtin = builtin::Builtin<Eval>;
+use builtin::ANY;
 
 /// Every family's table; each is sorted by name, and no name is in two.
 const FAMILIES: &[&[Builtin]] = &[
@@ -69,9 +42,7 @@ const FAMILIES: &[&[Builtin]] = &[
 ];
 
 fn lookup(lname: &str) -> Option<&'static Builtin> {
-    FAMILIES
-        .iter()
-        .find_map(|family| family.binary_search_by(|b| b.name.cmp(lname)).ok().and_then(|i| family.get(i)))
+    builtin::lookup(FAMILIES, lname)
 }
 
 /// Calls the function `name` (`lname` lower-cased) with evaluated arguments.
@@ -82,54 +53,21 @@ fn lookup(lname: &str) -> Option<&'static Builtin> {
 /// `string`, `split`…) measure it before building it, and every result is
 /// checked again here, so that a function added later cannot forget.
 pub(crate) fn call_function(lname: &str, name: &str, args: Vec<Val>, budget: &Budget) -> Val {
-    let limits = &budget.limits;
-    match call_unbounded(lname, name, args, limits) {
-        Val::String(s) if s.len() > limits::MAX_STRING => limits::string_too_long(&format!("{name}()")),
-        Val::List(l) if limits.exceeds_collection(l.len() as f64) => {
-            Val::unknown(limits.too_many(&format!("{name}()"), Some(l.len() as f64)))
-        }
-        Val::Object(o) if limits.exceeds_collection(o.len() as f64) => {
-            Val::unknown(limits.too_many(&format!("{name}()"), Some(o.len() as f64)))
-        }
-        v => v,
-    }
+    builtin::bounded(name, call_unbounded(lname, name, args, &budget.limits), &budget.limits)
 }
 
 fn call_unbounded(lname: &str, name: &str, args: Vec<Val>, limits: &Limits) -> Val {
     let builtin = lookup(lname);
-    if !builtin.is_some_and(|b| b.partial) {
-        if let Some(r) = args.iter().find_map(Val::first_unknown) {
-            return Val::Unknown(r);
-        }
-    } else if let Some(r) = args
-        .iter()
-        .find_map(|a| if let Val::Unknown(r) = a { Some(r.clone()) } else { None })
-    {
+    if let Some(r) = builtin::unknown_argument(builtin, &args) {
         return Val::Unknown(r);
     }
     let Some(builtin) = builtin else {
         return Val::unknown(format!("the template function {name}() is not evaluated by kmsguard"));
     };
-    if args.len() < builtin.min || args.len() > builtin.max {
-        return Val::unknown(format!("{name}() takes {}, not {}", arity(builtin), args.len()));
+    if let Some(refusal) = builtin.refuses(name, args.len()) {
+        return Val::unknown(refusal);
     }
     (builtin.eval)(name, args, limits)
-}
-
-/// The argument counts a function accepts, as a message says them.
-fn arity(b: &Builtin) -> String {
-    let n = |k: usize| {
-        if k == 1 {
-            "1 argument".to_string()
-        } else {
-            format!("{k} arguments")
-        }
-    };
-    match (b.min, b.max) {
-        (min, ANY) => format!("at least {}", n(min)),
-        (min, max) if min == max => n(min),
-        (min, max) => format!("{min} to {}", n(max)),
-    }
 }
 
 /// Argument `i` as a string, if it is one or prints as one.

@@ -6,8 +6,9 @@
 //! name: arity, whether the function sees partly unknown arguments, and the
 //! implementation. [`call`] looks the name up there.
 
+use crate::ingest::builtin;
 use crate::ingest::value::{self, Val};
-use crate::limits::{self, Budget};
+use crate::limits::Budget;
 
 use super::eval::{EvalError, EvalResult};
 
@@ -23,39 +24,11 @@ mod strings;
 /// budget.
 type Eval = fn(&str, Vec<Val>, &Budget) -> EvalResult;
 
-/// No upper bound on the argument count.
-const ANY: usize = usize::MAX;
-
-/// One built-in function.
-struct Builtin {
-    name: &'static str,
-    /// Argument counts Terraform's signature accepts, after `...` expansion:
-    /// a function whose parameters are all variadic (`range`, `min`…)
-    /// takes any count there and checks it itself, as Terraform does.
-    min: usize,
-    max: usize,
-    /// Evaluated with unknowns nested in its arguments (a list with one
-    /// unknown element…), which it handles itself; any other function is
-    /// unknown as soon as any part of an argument is.
-    partial: bool,
-    eval: Eval,
-}
-
-impl Builtin {
-    const fn new(name: &'static str, min: usize, max: usize, eval: Eval) -> Self {
-        Builtin {
-            name,
-            min,
-            max,
-            partial: false,
-            eval,
-        }
-    }
-
-    const fn partial(self) -> Self {
-        Builtin { partial: true, ..self }
-    }
-}
+/// One built-in function: its implementation gets the name it was called by
+/// (several share one), the evaluated arguments, whose count is within the
+/// declared arity, and the budget.
+type Builtin = builtin::Builtin<Eval>;
+use builtin::ANY;
 
 /// Every family's table; each is sorted by name, and no name is in two.
 const FAMILIES: &[&[Builtin]] = &[
@@ -68,9 +41,7 @@ const FAMILIES: &[&[Builtin]] = &[
 ];
 
 fn lookup(name: &str) -> Option<&'static Builtin> {
-    FAMILIES
-        .iter()
-        .find_map(|family| family.binary_search_by(|b| b.name.cmp(name)).ok().and_then(|i| family.get(i)))
+    builtin::lookup(FAMILIES, name)
 }
 
 fn err<T>(msg: impl Into<String>) -> Result<T, EvalError> {
@@ -86,17 +57,7 @@ fn err<T>(msg: impl Into<String>) -> Result<T, EvalError> {
 /// `jsonencode`…) measure it before building it, and every result is checked
 /// again here, so that a function added later cannot forget.
 pub fn call(name: &str, args: Vec<Val>, budget: &Budget) -> EvalResult {
-    let limits = &budget.limits;
-    Ok(match call_unbounded(name, args, budget)? {
-        Val::String(s) if s.len() > limits::MAX_STRING => limits::string_too_long(&format!("{name}()")),
-        Val::List(l) if limits.exceeds_collection(l.len() as f64) => {
-            Val::unknown(limits.too_many(&format!("{name}()"), Some(l.len() as f64)))
-        }
-        Val::Object(o) if limits.exceeds_collection(o.len() as f64) => {
-            Val::unknown(limits.too_many(&format!("{name}()"), Some(o.len() as f64)))
-        }
-        v => v,
-    })
+    Ok(builtin::bounded(name, call_unbounded(name, args, budget)?, &budget.limits))
 }
 
 fn call_unbounded(name: &str, args: Vec<Val>, budget: &Budget) -> EvalResult {
@@ -104,39 +65,16 @@ fn call_unbounded(name: &str, args: Vec<Val>, budget: &Budget) -> EvalResult {
     // Most functions return unknown when an argument is unknown; the partial
     // ones (coalesce, merge, concat, length of a list with unknown
     // elements…) handle nested unknowns themselves.
-    if !builtin.is_some_and(|b| b.partial) {
-        if let Some(r) = args.iter().find_map(Val::first_unknown) {
-            return Ok(Val::Unknown(r));
-        }
-    } else if let Some(r) = args
-        .iter()
-        .find_map(|a| if let Val::Unknown(r) = a { Some(r.clone()) } else { None })
-    {
+    if let Some(r) = builtin::unknown_argument(builtin, &args) {
         return Ok(Val::Unknown(r));
     }
     let Some(builtin) = builtin else {
         return Ok(Val::unknown(format!("the function {name}() is not evaluated by kmsguard")));
     };
-    if args.len() < builtin.min || args.len() > builtin.max {
-        return err(format!("{name}() takes {}, not {}", arity(builtin), args.len()));
+    if let Some(refusal) = builtin.refuses(name, args.len()) {
+        return err(refusal);
     }
     (builtin.eval)(name, args, budget)
-}
-
-/// The argument counts a function accepts, as an error message says them.
-fn arity(b: &Builtin) -> String {
-    let n = |k: usize| {
-        if k == 1 {
-            "1 argument".to_string()
-        } else {
-            format!("{k} arguments")
-        }
-    };
-    match (b.min, b.max) {
-        (min, ANY) => format!("at least {}", n(min)),
-        (min, max) if min == max => n(min),
-        (min, max) => format!("{min} to {}", n(max)),
-    }
 }
 
 fn one(args: Vec<Val>) -> EvalResult {
@@ -246,15 +184,6 @@ mod tests {
             }
         }
         assert!(lookup("templatefile").is_none());
-    }
-
-    #[test]
-    fn arity_is_said_in_words() {
-        let b = |min, max| Builtin::new("f", min, max, |_, _, _| Ok(Val::Null));
-        assert_eq!(arity(&b(1, 1)), "1 argument");
-        assert_eq!(arity(&b(2, 3)), "2 to 3 arguments");
-        assert_eq!(arity(&b(0, ANY)), "at least 0 arguments");
-        assert_eq!(arity(&b(1, ANY)), "at least 1 argument");
     }
 
     /// An unknown argument makes an unimplemented function unknown with the

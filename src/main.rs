@@ -321,6 +321,15 @@ fn main() -> ExitCode {
         args.var_indices = m.indices_of("vars").map(Iterator::collect).unwrap_or_default();
         args.format_given = m.value_source("format") == Some(clap::parser::ValueSource::CommandLine);
     }
+    let model_args = match &mut cli.command {
+        Command::Fix(a) => Some(&mut a.model),
+        Command::Trace(a) => Some(&mut a.model),
+        Command::Graph(a) => Some(&mut a.model),
+        _ => None,
+    };
+    if let (Some(a), Some((_, m))) = (model_args, matches.subcommand()) {
+        a.record_order(m);
+    }
     match cli.command {
         Command::Check(args) => check(*args),
         Command::Fix(args) => match kmsguard::fix::run(&args) {
@@ -503,22 +512,17 @@ fn check(mut args: CheckArgs) -> ExitCode {
         .as_ref()
         .map(|c| c.var_files.iter().cloned().map(VarArg::File).collect())
         .unwrap_or_default();
-    let mut flags: Vec<(usize, VarArg)> = args
+    let files = args
         .var_files
         .iter()
-        .cloned()
-        .map(VarArg::File)
-        .zip(args.var_file_indices.iter().copied())
-        .chain(
-            args.vars
-                .iter()
-                .map(|(k, v)| VarArg::Value(k.clone(), v.clone()))
-                .zip(args.var_indices.iter().copied()),
-        )
-        .map(|(a, i)| (i, a))
-        .collect();
-    flags.sort_by_key(|(i, _)| *i);
-    var_args.extend(flags.into_iter().map(|(_, a)| a));
+        .enumerate()
+        .map(|(n, f)| (args.var_file_indices.get(n).copied(), f.clone()));
+    let values = args
+        .vars
+        .iter()
+        .enumerate()
+        .map(|(n, (k, v))| (args.var_indices.get(n).copied(), k.clone(), v.clone()));
+    var_args.extend(kmsguard::load::in_command_line_order(files, values));
     let opts = CheckOptions {
         paths: args.paths,
         cloud: args.cloud.map(|c| c.as_str().to_string()),

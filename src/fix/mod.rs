@@ -13,6 +13,7 @@ mod address;
 pub mod diff;
 mod hop;
 mod routes;
+mod terraform;
 
 use std::collections::{BTreeMap, HashSet};
 use std::net::IpAddr;
@@ -56,6 +57,8 @@ pub struct Suggestion {
 /// Every edit, per file, with what each does, and what is left to a human.
 #[derive(Debug, Default)]
 pub struct Plan {
+    /// The run's --var-file and --var, in their order: a fix may belong in a var file.
+    pub var_args: Vec<crate::VarArg>,
     pub edits: BTreeMap<FileId, Vec<Edit>>,
     pub changes: Vec<Change>,
     pub suggestions: Vec<Suggestion>,
@@ -125,8 +128,19 @@ fn cloud_of<'a>(table: &'a RouteTable, forced: Option<&'a str>) -> &'a str {
 }
 
 /// Works out the edits for `findings` (those of `rules` only).
-pub fn plan(model: &Model, policy: &Policy, sources: &SourceMap, findings: &[Finding], cloud: Option<&str>, rules: &[String]) -> Plan {
-    let mut p = Plan::default();
+pub fn plan(
+    model: &Model,
+    policy: &Policy,
+    sources: &SourceMap,
+    findings: &[Finding],
+    cloud: Option<&str>,
+    rules: &[String],
+    var_args: &[crate::VarArg],
+) -> Plan {
+    let mut p = Plan {
+        var_args: var_args.to_vec(),
+        ..Plan::default()
+    };
     let wanted = |code: &str| rules.is_empty() || rules.iter().any(|r| r == code);
     let active: Vec<&Finding> = findings.iter().filter(|f| f.suppressed.is_none()).collect();
     // Addresses a KG103 rewrite of a mistyped route supplies, per table:
@@ -323,6 +337,7 @@ pub fn run(args: &FixArgs) -> Result<(String, u8), String> {
         &loaded.outcome.findings,
         loaded.opts.cloud.as_deref(),
         &rules,
+        &loaded.opts.var_args,
     );
     let files = apply(&mut plan, sources);
     let mut out = String::new();

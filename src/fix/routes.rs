@@ -11,6 +11,84 @@ use crate::policy::Policy;
 use crate::rules::Finding;
 use crate::source::{line_after, line_start, SourceMap};
 
+/// The required addresses a table sends elsewhere than Internet, with no
+/// host route and no firewall on the way, that no KG103 rewrite supplies.
+fn missing(model: &Model, table: &RouteTable, required: &[IpAddr], supplied: &HashSet<(String, IpAddr)>) -> Vec<IpAddr> {
+    required
+        .iter()
+        .copied()
+        .filter(|a| !supplied.contains(&(table.address.clone(), *a)))
+        .filter(|a| match effective_route(table, *a) {
+            RouteDecision::Known(er) => {
+                er.next_hop != NextHopType::Internet && !er.is_host_route() && firewall_for(model, table, &er).is_none()
+            }
+            RouteDecision::Unknown(_) => false,
+        })
+        .collect()
+}
+
+/// KG101 for a Terraform table whose routes come from a collection (a
+/// dynamic block's, or `route = concat(…)`, a local, a variable): the
+/// entries go into the literal that holds it, wherever that is written.
+#[allow(clippy::too_many_arguments)]
+fn in_collection(
+    model: &Model,
+    policy: &Policy,
+    sources: &SourceMap,
+    f: &Finding,
+    cloud: Option<&str>,
+    p: &mut Plan,
+    supplied: &HashSet<(String, IpAddr)>,
+    table: &RouteTable,
+) {
+    let mut placed = false;
+    for endpoint in &policy.endpoints {
+        let Some(addrs) = endpoint.addresses(cloud_of(table, cloud)) else {
+            continue;
+        };
+        let missing = missing(model, table, &addrs.required, supplied);
+        if missing.is_empty() {
+            continue;
+        }
+        let names = crate::rules::fix::route_names(table, endpoint, missing.len());
+        let routes: Vec<(String, String)> = names.into_iter().zip(missing.iter().map(crate::rules::fix::host_prefix)).collect();
+        match super::terraform::place(sources, p.var_args.as_slice(), table, &routes) {
+            Ok(done) => {
+                let list: Vec<String> = missing.iter().map(|a| a.to_string()).collect();
+                let name = crate::rules::display_name(&table.name, &table.address);
+                let shown = crate::source::display_path(sources.path(done.file));
+                let whose = if done.what.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({} in {shown})", done.what)
+                };
+                for (i, e) in done.edits.into_iter().enumerate() {
+                    let what = if i + 1 == done.edits_len {
+                        format!(
+                            "added /32 routes with next hop Internet for {} to the routes of route table {name}{whose}",
+                            crate::rules::and_list(&list)
+                        )
+                    } else {
+                        "added the comma the new entries need".into()
+                    };
+                    let change = Change {
+                        code: "KG101",
+                        file: done.file,
+                        offset: e.range.start,
+                        what,
+                    };
+                    p.edit(done.file, e, change);
+                }
+                placed = true;
+            }
+            Err(why) => return p.suggest(f, &why),
+        }
+    }
+    if !placed {
+        p.suggest(f, "kmsguard cannot place routes in this table");
+    }
+}
+
 pub(super) fn kg101(
     model: &Model,
     policy: &Policy,
@@ -29,6 +107,10 @@ pub(super) fn kg101(
         return p.suggest(f, "kmsguard cannot place routes in this table");
     };
     let Some(at) = insert_at else {
+        if table.authoring.dialect == Dialect::Terraform && matches!(table.authoring.style, RouteStyle::Inline | RouteStyle::AttributeList)
+        {
+            return in_collection(model, policy, sources, f, cloud, p, supplied, table);
+        }
         let why = match (table.authoring.dialect, &table.authoring.style) {
             (_, RouteStyle::AzapiBody) => "routes in an azapi body are not placed automatically yet",
             (Dialect::Bicep | Dialect::Arm, _) => "the table has no written-out routes array to add to",
@@ -47,18 +129,7 @@ pub(super) fn kg101(
         let Some(addrs) = endpoint.addresses(cloud_of(table, cloud)) else {
             continue;
         };
-        let missing: Vec<IpAddr> = addrs
-            .required
-            .iter()
-            .copied()
-            .filter(|a| !supplied.contains(&(table.address.clone(), *a)))
-            .filter(|a| match effective_route(table, *a) {
-                RouteDecision::Known(er) => {
-                    er.next_hop != NextHopType::Internet && !er.is_host_route() && firewall_for(model, table, &er).is_none()
-                }
-                RouteDecision::Unknown(_) => false,
-            })
-            .collect();
+        let missing = missing(model, table, &addrs.required, supplied);
         if missing.is_empty() {
             continue;
         }

@@ -26,6 +26,19 @@ fn write_tree(root: &Path, files: &[(&str, &str)]) {
     }
 }
 
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("read_dir").flatten() {
+        let p = entry.path();
+        let target = to.join(entry.file_name());
+        if p.is_dir() {
+            copy_dir(&p, &target);
+        } else {
+            std::fs::copy(&p, &target).expect("copy");
+        }
+    }
+}
+
 fn all_files(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     for entry in std::fs::read_dir(dir).expect("read_dir").flatten() {
@@ -130,4 +143,235 @@ resource "azurerm_route_table" "spoke" {
     };
     assert!(graph(&appliance_last).contains("KG101"), "{}", graph(&appliance_last));
     assert!(!graph(&file_last).contains("KG101"), "{}", graph(&file_last));
+}
+
+/// Applies a unified diff to the files under `dir` in memory, checking every
+/// context and removed line against the old text: what `fix` writes must be
+/// exactly this, so nothing outside the hunks changes.
+fn patched(dir: &Path, diff: &str) -> Vec<(PathBuf, String)> {
+    let mut out = Vec::new();
+    let mut lines = diff.split_inclusive('\n').peekable();
+    while let Some(line) = lines.next() {
+        let Some(path) = line.strip_prefix("--- a/") else { continue };
+        let path = path.trim_end();
+        lines.next();
+        let file = dir.join(path);
+        let old = std::fs::read_to_string(&file).expect("old text");
+        let old_lines: Vec<&str> = old.split_inclusive('\n').collect();
+        let mut new = String::new();
+        let mut at = 0usize;
+        while let Some(h) = lines.peek().copied() {
+            let Some(rest) = h.strip_prefix("@@ -") else { break };
+            lines.next();
+            let start: usize = rest.split([',', ' ']).next().and_then(|s| s.parse().ok()).expect("hunk start");
+            let start = start.saturating_sub(1);
+            for l in &old_lines[at..start.max(at)] {
+                new.push_str(l);
+            }
+            at = start.max(at);
+            while let Some(l) = lines.peek().copied() {
+                if l.starts_with("--- a/") || l.starts_with("@@ ") || !l.starts_with([' ', '-', '+', '\\']) {
+                    break;
+                }
+                lines.next();
+                if l.starts_with('\\') {
+                    if new.ends_with('\n') {
+                        new.pop();
+                    }
+                    continue;
+                }
+                let (mark, body) = l.split_at(1);
+                if mark == "+" {
+                    new.push_str(body);
+                    continue;
+                }
+                assert_eq!(old_lines[at], body, "{path}: the diff matches the old text");
+                if mark == " " {
+                    new.push_str(old_lines[at]);
+                }
+                at += 1;
+            }
+        }
+        for l in &old_lines[at..] {
+            new.push_str(l);
+        }
+        out.push((file, new));
+    }
+    out
+}
+
+fn fixture(name: &str) -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    copy_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/fix").join(name),
+        tmp.path(),
+    );
+    tmp
+}
+
+/// The whole round: `--diff` shows the change, exits 1 and writes nothing;
+/// `fix` writes exactly the diff, into `into` only, and says so; `check`
+/// then reports no KG101–KG103 and every file parses; a second run is a
+/// no-op. Returns the summary and the fixed text of `into`.
+fn round_trip(name: &str, into: &str, extra: &[&str]) -> (String, String) {
+    let tmp = fixture(name);
+    let dir = tmp.path();
+    let before = route_findings(dir, extra);
+    assert!(before.iter().any(|(r, _)| r == "KG101"), "{name}: {before:?}");
+    let old: Vec<(PathBuf, Vec<u8>)> = all_files(dir)
+        .into_iter()
+        .map(|p| (p.clone(), std::fs::read(&p).expect("read")))
+        .collect();
+
+    let (diff, code) = fix(dir, true, extra);
+    assert_eq!(code, 1, "{name}: --diff exits 1 when there is something to fix\n{diff}");
+    for (p, bytes) in &old {
+        assert_eq!(&std::fs::read(p).expect("read"), bytes, "{name}: --diff writes nothing");
+    }
+    let expected = patched(dir, &diff);
+    assert_eq!(
+        expected.iter().map(|(p, _)| p.clone()).collect::<Vec<_>>(),
+        vec![dir.join(into)],
+        "{name}: the diff is of {into} alone\n{diff}"
+    );
+
+    let (summary, code) = fix(dir, false, extra);
+    assert_eq!(code, 0, "{name}: {summary}");
+    assert!(
+        summary
+            .lines()
+            .any(|l| l.starts_with(&format!("fixed {into}:")) && l.contains("KG101")),
+        "{name}: the summary names {into}\n{summary}"
+    );
+    assert!(!summary.contains("not fixed"), "{name}: {summary}");
+    for (p, bytes) in &old {
+        match expected.iter().find(|(e, _)| e == p) {
+            Some((_, text)) => assert_eq!(
+                &std::fs::read_to_string(p).expect("read"),
+                text,
+                "{name}: {into} is the diff applied"
+            ),
+            None => assert_eq!(&std::fs::read(p).expect("read"), bytes, "{name}: {} untouched", p.display()),
+        }
+    }
+    let after = route_findings(dir, extra);
+    assert_eq!(
+        after,
+        BTreeSet::new(),
+        "{name}: fixed\n{}",
+        std::fs::read_to_string(dir.join(into)).unwrap_or_default()
+    );
+
+    let (again, code) = fix(dir, true, extra);
+    assert_eq!(
+        (again.as_str(), code),
+        ("nothing to fix\n", 0),
+        "{name}: a second run changes nothing"
+    );
+    (summary, std::fs::read_to_string(dir.join(into)).expect("read"))
+}
+
+/// A fix kmsguard must not make: printed with its reason, nothing written.
+fn refused(name: &str, extra: &[&str], why: &str) {
+    let tmp = fixture(name);
+    let dir = tmp.path();
+    assert!(route_findings(dir, extra).iter().any(|(r, _)| r == "KG101"), "{name}");
+    let old: Vec<(PathBuf, Vec<u8>)> = all_files(dir)
+        .into_iter()
+        .map(|p| (p.clone(), std::fs::read(&p).expect("read")))
+        .collect();
+    let (summary, code) = fix(dir, false, extra);
+    assert_eq!(code, 0, "{name}: {summary}");
+    assert!(
+        summary
+            .lines()
+            .any(|l| l.starts_with("not fixed") && l.contains("KG101") && l.contains(why)),
+        "{name}: says why ({why})\n{summary}"
+    );
+    for (p, bytes) in &old {
+        assert_eq!(&std::fs::read(p).expect("read"), bytes, "{name}: nothing written");
+    }
+}
+
+#[test]
+fn a_dynamic_blocks_literal_list_gets_the_routes_one_entry_a_line() {
+    let (_, text) = round_trip("tf-dynamic-literal", "main.tf", &[]);
+    assert!(
+        text.contains("      { name = \"onprem\", prefix = \"10.100.0.0/16\", hop = \"VirtualNetworkGateway\" },\n      { name = \"azure-kms-1\", prefix = \"20.118.99.224/32\", hop = \"Internet\" },\n"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_dynamic_blocks_local_map_gets_keyed_entries() {
+    let (summary, text) = round_trip("tf-dynamic-local", "main.tf", &[]);
+    assert!(
+        text.contains("    azure-kms-2 = { prefix = \"40.83.235.53/32\", hop = \"Internet\" }\n  }"),
+        "{text}"
+    );
+    assert!(text.contains("  # egress goes through the hub firewall\n"), "{text}");
+    assert!(summary.contains("local.routes"), "{summary}");
+}
+
+#[test]
+fn a_variables_default_gets_entries_in_its_own_layout_through_a_named_iterator() {
+    let (summary, text) = round_trip("tf-dynamic-var-default", "main.tf", &[]);
+    assert!(
+        text.contains("    },\n    {\n      name           = \"azure-kms-1\"\n      address_prefix = \"20.118.99.224/32\"\n      next_hop_type  = \"Internet\"\n    },\n"),
+        "{text}"
+    );
+    assert!(summary.contains("the default of var.routes"), "{summary}");
+}
+
+#[test]
+fn the_var_file_whose_value_counts_gets_the_routes() {
+    // terraform.tfvars alone.
+    let (summary, _) = round_trip("tf-dynamic-tfvars", "terraform.tfvars", &[]);
+    assert!(summary.contains("the value of var.routes in terraform.tfvars"), "{summary}");
+    // *.auto.tfvars after terraform.tfvars, with quoted keys kept quoted.
+    let (_, text) = round_trip("tf-dynamic-auto-tfvars", "spoke.auto.tfvars", &[]);
+    assert!(
+        text.contains("  \"azure-kms-1\" = {\n    prefix = \"20.118.99.224/32\"\n    hop    = \"Internet\"\n  }\n"),
+        "{text}"
+    );
+    // --var-file after both, on one line.
+    let (_, text) = round_trip("tf-dynamic-var-file", "prod.tfvars", &["--var-file", "prod.tfvars"]);
+    assert!(
+        text.starts_with("routes = { default = { prefix = \"0.0.0.0/0\", hop = \"VirtualAppliance\" }, azure-kms-1 = {"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_module_input_fed_by_the_roots_tfvars_is_fixed_in_the_tfvars() {
+    let (summary, text) = round_trip("tf-module-tfvars", "terraform.tfvars", &[]);
+    assert!(summary.contains("var.spoke_routes"), "{summary}");
+    assert!(
+        text.contains("    hop    = \"VirtualAppliance\"\n  },\n  {\n    name   = \"azure-kms-1\"\n"),
+        "{text}"
+    );
+}
+
+#[test]
+fn concat_gets_the_routes_in_its_written_out_operand() {
+    let (_, text) = round_trip("tf-concat", "main.tf", &[]);
+    assert!(
+        text.contains("    { name = \"azure-kms-1\", address_prefix = \"20.118.99.224/32\", next_hop_type = \"Internet\", next_hop_in_ip_address = null },\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("  hub_routes = [\n    { name = \"default\","),
+        "the local is untouched: {text}"
+    );
+}
+
+#[test]
+fn what_cannot_be_followed_to_a_written_out_value_is_only_suggested() {
+    refused("tf-refused-literal-hop", &[], "next_hop_type is not read from the collection");
+    refused(
+        "tf-refused-var-flag",
+        &["--var", "routes={default={prefix=\"0.0.0.0/0\",hop=\"VirtualAppliance\"}}"],
+        "given with --var",
+    );
+    refused("tf-refused-json-var", &[], "JSON var file");
 }

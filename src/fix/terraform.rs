@@ -185,7 +185,7 @@ fn resolve(cx: &Cx, file: FileId, expr: &Expression, callers: &[Origin], hops: u
                 ("local", [name]) => local(cx, file, name, callers, hops),
                 ("var", [name]) => variable(cx, file, name, callers, hops),
                 ("data" | "module", _) => Err(format!(
-                    "the routes come from {}, whose value is not written in this repository",
+                    "the routes come from {}, which kmsguard does not follow to a written-out list",
                     snippet(expr, &text)
                 )),
                 _ => Err(format!("the routes are computed ({})", snippet(expr, &text))),

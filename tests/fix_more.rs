@@ -375,3 +375,72 @@ fn what_cannot_be_followed_to_a_written_out_value_is_only_suggested() {
     );
     refused("tf-refused-json-var", &[], "JSON var file");
 }
+
+#[test]
+fn bicep_child_route_resources_get_siblings_written_like_the_last_one() {
+    // `parent:`, without the original's decorator, with symbols the file does not use.
+    let (_, text) = round_trip("bicep-child-parent", "main.bicep", &[]);
+    assert!(
+        text.contains(
+            "}\n\nresource azureKms2 'Microsoft.Network/routeTables/routes@2023-04-01' = {\n  parent: rt\n  name: 'azure-kms-1'\n"
+        ),
+        "{text}"
+    );
+    assert_eq!(text.matches("@description").count(), 1, "{text}");
+    // Nested in the table, with the type's short form.
+    let (_, text) = round_trip("bicep-child-nested", "main.bicep", &[]);
+    assert!(
+        text.contains("\n\n  resource azureKms1 'routes' = {\n    name: 'azure-kms-1'\n"),
+        "{text}"
+    );
+    // Named `table/route`, with dependsOn.
+    let (_, text) = round_trip("bicep-child-name", "main.bicep", &[]);
+    assert!(text.contains("  name: '${tableName}/azure-kms-2'\n"), "{text}");
+}
+
+#[test]
+fn arm_child_route_resources_get_siblings_written_like_the_last_one() {
+    let (_, text) = round_trip("arm-child", "azuredeploy.json", &[]);
+    assert!(text.contains("      \"name\": \"rt-spoke/azure-kms-1\",\n      \"dependsOn\": [\"[resourceId('Microsoft.Network/routeTables', 'rt-spoke')]\"],\n"), "{text}");
+    let (_, text) = round_trip("arm-child-nested", "azuredeploy.json", &[]);
+    assert!(
+        text.contains("          \"type\": \"routes\",\n          \"apiVersion\": \"2023-04-01\",\n          \"name\": \"azure-kms-2\",\n"),
+        "{text}"
+    );
+}
+
+#[test]
+fn an_arm_copy_over_a_parameter_gets_entries_where_the_parameter_is_set() {
+    // The defaultValue, one entry a line as written.
+    let (summary, text) = round_trip("arm-copy-default", "azuredeploy.json", &[]);
+    assert!(
+        text.contains("        { \"name\": \"default\", \"prefix\": \"0.0.0.0/0\", \"hop\": \"VirtualAppliance\" },\n        { \"name\": \"azure-kms-1\", \"prefix\": \"20.118.99.224/32\", \"hop\": \"Internet\" },\n"),
+        "{text}"
+    );
+    assert!(summary.contains("the defaultValue of parameter routes"), "{summary}");
+    // The parameters file beside the template sets it: the fix goes there.
+    let (summary, _) = round_trip("arm-copy-parameters", "azuredeploy.parameters.json", &[]);
+    assert!(
+        summary.contains("the value of parameter routes in azuredeploy.parameters.json"),
+        "{summary}"
+    );
+    // A copy whose next hop is not read from the entries cannot take a KMS route.
+    refused("arm-copy-refused", &[], "nextHopType is not read from the entries");
+}
+
+#[test]
+fn concat_and_union_get_entries_in_their_written_out_operand_in_bicep_and_arm() {
+    let (_, text) = round_trip("bicep-concat", "main.bicep", &[]);
+    assert!(
+        text.contains("      }\n      {\n        name: 'azure-kms-1'\n        properties: {\n"),
+        "{text}"
+    );
+    let (summary, text) = round_trip("bicep-union-var", "main.bicep", &[]);
+    assert!(summary.contains("var spokeRoutes"), "{summary}");
+    assert!(
+        text.contains("      nextHopType: 'VirtualNetworkGateway'\n    }\n  }\n  {\n    name: 'azure-kms-1'\n"),
+        "{text}"
+    );
+    let (summary, _) = round_trip("arm-concat", "azuredeploy.json", &[]);
+    assert!(summary.contains("variable spokeRoutes"), "{summary}");
+}

@@ -10,6 +10,8 @@
 //! is not written.
 
 mod address;
+mod arm_copy;
+mod azure;
 pub mod diff;
 mod hop;
 mod routes;
@@ -59,6 +61,8 @@ pub struct Suggestion {
 pub struct Plan {
     /// The run's --var-file and --var, in their order: a fix may belong in a var file.
     pub var_args: Vec<crate::VarArg>,
+    /// The run's --parameters files: a fix may belong in one.
+    pub parameters: Vec<PathBuf>,
     pub edits: BTreeMap<FileId, Vec<Edit>>,
     pub changes: Vec<Change>,
     pub suggestions: Vec<Suggestion>,
@@ -135,10 +139,11 @@ pub fn plan(
     findings: &[Finding],
     cloud: Option<&str>,
     rules: &[String],
-    var_args: &[crate::VarArg],
+    inputs: (&[crate::VarArg], &[PathBuf]),
 ) -> Plan {
     let mut p = Plan {
-        var_args: var_args.to_vec(),
+        var_args: inputs.0.to_vec(),
+        parameters: inputs.1.to_vec(),
         ..Plan::default()
     };
     let wanted = |code: &str| rules.is_empty() || rules.iter().any(|r| r == code);
@@ -337,7 +342,7 @@ pub fn run(args: &FixArgs) -> Result<(String, u8), String> {
         &loaded.outcome.findings,
         loaded.opts.cloud.as_deref(),
         &rules,
-        &loaded.opts.var_args,
+        (&loaded.opts.var_args, &loaded.opts.parameters),
     );
     let files = apply(&mut plan, sources);
     let mut out = String::new();

@@ -52,7 +52,11 @@ fn in_collection(
         }
         let names = crate::rules::fix::route_names(table, endpoint, missing.len());
         let routes: Vec<(String, String)> = names.into_iter().zip(missing.iter().map(crate::rules::fix::host_prefix)).collect();
-        match super::terraform::place(sources, p.var_args.as_slice(), table, &routes) {
+        let placed_at = match table.authoring.dialect {
+            Dialect::Terraform => super::terraform::place(sources, p.var_args.as_slice(), table, &routes),
+            Dialect::Bicep | Dialect::Arm => super::azure::place(sources, p.parameters.as_slice(), table, &routes),
+        };
+        match placed_at {
             Ok(done) => {
                 let list: Vec<String> = missing.iter().map(|a| a.to_string()).collect();
                 let name = crate::rules::display_name(&table.name, &table.address);
@@ -107,8 +111,9 @@ pub(super) fn kg101(
         return p.suggest(f, "kmsguard cannot place routes in this table");
     };
     let Some(at) = insert_at else {
-        if table.authoring.dialect == Dialect::Terraform && matches!(table.authoring.style, RouteStyle::Inline | RouteStyle::AttributeList)
-        {
+        let collection = matches!(table.authoring.style, RouteStyle::Inline | RouteStyle::AttributeList)
+            || (table.authoring.style == RouteStyle::Separate && table.authoring.dialect != Dialect::Terraform);
+        if collection && !table.elsewhere {
             return in_collection(model, policy, sources, f, cloud, p, supplied, table);
         }
         let why = match (table.authoring.dialect, &table.authoring.style) {

@@ -84,14 +84,12 @@ fn eval(e: &Expr, param: &str, entry: &BTreeMap<String, V>) -> Option<V> {
     }
 }
 
-pub(super) fn place(
-    sources: &SourceMap,
-    parameters: &[std::path::PathBuf],
-    file: FileId,
-    root: &Json,
-    copy: &Json,
-    routes: &[(String, String)],
-) -> Result<Placed, String> {
+/// What the copy reads from an entry: the parameter, the keys that give
+/// the route its name, prefix and next hop ((property, key)), and the other
+/// keys it reads (null in a new entry). Refused unless a new entry surely
+/// makes a /32 route to Internet without a next hop IP address.
+#[allow(clippy::type_complexity)]
+fn mapping(copy: &Json) -> Result<(String, Vec<(String, String)>, BTreeMap<String, Option<String>>), String> {
     let count = copy.get("count").and_then(Json::as_str).and_then(arm_expr);
     let param = count
         .as_ref()
@@ -150,6 +148,18 @@ pub(super) fn place(
             return Err("kmsguard cannot tell that a new entry leaves the route without a next hop IP address".into());
         }
     }
+    Ok((param, names, set))
+}
+
+pub(super) fn place(
+    sources: &SourceMap,
+    parameters: &[std::path::PathBuf],
+    file: FileId,
+    root: &Json,
+    copy: &Json,
+    routes: &[(String, String)],
+) -> Result<Placed, String> {
+    let (param, names, set) = mapping(copy)?;
     let template = root;
     let from_file = parameters_file(sources, parameters, file).and_then(|f| {
         let text = sources.get(f).map(|s| s.text().clone())?;

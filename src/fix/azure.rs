@@ -427,7 +427,7 @@ pub(super) fn json_append(
 pub(super) fn parameters_file(sources: &SourceMap, parameters: &[std::path::PathBuf], template: FileId) -> Option<FileId> {
     let ids = || (0..sources.len()).filter_map(|i| u32::try_from(i).ok().map(FileId));
     if let Some(last) = parameters.last() {
-        return ids().filter(|f| sources.path(*f) == last.as_path()).last();
+        return ids().rfind(|f| sources.path(*f) == last.as_path());
     }
     let path = sources.path(template);
     let stem = path.file_stem()?.to_str()?.to_ascii_lowercase();

@@ -567,7 +567,7 @@ fn insert(text: &str, coll: &Expression, items: &[String]) -> Result<Vec<Edit>, 
         return Err("the collection's closing bracket is not on a line of its own".into());
     }
     let ind = indent_at(text, start);
-    let sep = if trailing || (is_list && !trailing) { "," } else { "" };
+    let sep = if trailing || is_list { "," } else { "" };
     let mut edits = Vec::new();
     let mut added = String::new();
     for (n, i) in items.iter().enumerate() {

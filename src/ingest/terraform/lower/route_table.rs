@@ -14,6 +14,11 @@ use crate::model::{Authoring, Dialect, Field, Model, NextHopType, Orphan, Orphan
 use crate::source::{indent_at, line_after, line_start, Origin};
 
 pub(super) fn table<'a>(ev: &Evaluator, r: &ResourceBlock<'a>, l: &mut Lowering<'a>) {
+    // New routes follow the written-out `route` blocks; a dynamic block's
+    // content is no place for them (its collection is: fix). The same for
+    // every instance.
+    let written: Vec<std::ops::Range<usize>> = r.block.body.get_blocks("route").filter_map(|b| b.span()).collect();
+    let authoring = authoring(r, written.first().cloned(), written.last().cloned());
     for inst in instances(ev, r) {
         l.tables_by_name
             .entry(r.name)
@@ -33,11 +38,6 @@ pub(super) fn table<'a>(ev: &Evaluator, r: &ResourceBlock<'a>, l: &mut Lowering<
         let (listed, more_incomplete) = attribute_list(ev, &r.block.body, "route", r.file, &inst.scope);
         routes.extend(listed.iter().map(lower_route));
         incomplete.extend(more_incomplete);
-        // New routes follow the written-out `route` blocks; a dynamic
-        // block's content is no place for them (its collection is: fix).
-        let written: Vec<std::ops::Range<usize>> = r.block.body.get_blocks("route").filter_map(|b| b.span()).collect();
-        let first_route = written.first().cloned();
-        let last_route = written.last().cloned();
         l.model.route_tables.push(RouteTable {
             routes,
             incomplete,
@@ -48,7 +48,7 @@ pub(super) fn table<'a>(ev: &Evaluator, r: &ResourceBlock<'a>, l: &mut Lowering<
                 name(&fields),
                 fields.origin.clone(),
                 propagation(&fields, &fields.origin),
-                authoring(r, first_route, last_route),
+                authoring.clone(),
             )
         });
         let end = line_after(&r.file.text, r.block.span().map(|s| s.end).unwrap_or(0));

@@ -20,9 +20,15 @@ pub struct ModelArgs {
     /// A Terraform variables file (HCL, or JSON when named *.json); repeatable.
     #[arg(long = "var-file", value_name = "FILE")]
     pub var_files: Vec<PathBuf>,
-    /// A Terraform variable value, NAME=VALUE; repeatable (applied after the --var-file files).
+    /// A Terraform variable value, NAME=VALUE; repeatable (applied with --var-file in command-line order).
     #[arg(long = "var", value_name = "NAME=VALUE")]
     pub vars: Vec<String>,
+    /// Where each --var-file stood on the command line (see [`ModelArgs::record_order`]).
+    #[arg(skip)]
+    pub var_file_indices: Vec<usize>,
+    /// Where each --var stood on the command line.
+    #[arg(skip)]
+    pub var_indices: Vec<usize>,
     /// An ARM parameters file applied to the templates read.
     #[arg(long = "parameters", value_name = "FILE")]
     pub parameters: Vec<PathBuf>,
@@ -38,6 +44,34 @@ pub struct ModelArgs {
     /// Load a replacement policy pack (the *.hcl files of DIR) instead of the built-in one.
     #[arg(long, value_name = "DIR")]
     pub policy: Option<PathBuf>,
+}
+
+impl ModelArgs {
+    /// Notes where each --var-file and --var stood, so that they apply in
+    /// that order, as in `check` and Terraform.
+    pub fn record_order(&mut self, m: &clap::ArgMatches) {
+        self.var_file_indices = m.indices_of("var_files").map(Iterator::collect).unwrap_or_default();
+        self.var_indices = m.indices_of("vars").map(Iterator::collect).unwrap_or_default();
+    }
+}
+
+/// `--var-file` files and `--var` values in the order they stood on the
+/// command line (Terraform applies -var and -var-file in that order): each
+/// comes with its index among the arguments. Without indices (a caller
+/// that did not record them) the files come first, then the values.
+pub fn in_command_line_order(
+    files: impl IntoIterator<Item = (Option<usize>, PathBuf)>,
+    values: impl IntoIterator<Item = (Option<usize>, String, String)>,
+) -> Vec<VarArg> {
+    let mut flags: Vec<(usize, usize, VarArg)> = files
+        .into_iter()
+        .map(|(i, f)| (i, VarArg::File(f)))
+        .chain(values.into_iter().map(|(i, k, v)| (i, VarArg::Value(k, v))))
+        .enumerate()
+        .map(|(n, (i, a))| (i.unwrap_or(usize::MAX), n, a))
+        .collect();
+    flags.sort_by_key(|(i, n, _)| (*i, *n));
+    flags.into_iter().map(|(_, _, a)| a).collect()
 }
 
 /// What a run read: the pack, the options the check ran with, and its outcome.
@@ -77,11 +111,17 @@ pub fn load(args: &ModelArgs, select: Vec<String>) -> Result<Loaded, String> {
         bgp |= c.assume_bgp_default_route.unwrap_or(false);
         var_args.extend(c.var_files.iter().cloned().map(VarArg::File));
     }
-    var_args.extend(args.var_files.iter().cloned().map(VarArg::File));
-    for v in &args.vars {
+    let mut values = Vec::new();
+    for (n, v) in args.vars.iter().enumerate() {
         let (k, val) = parse_var(v)?;
-        var_args.push(VarArg::Value(k, val));
+        values.push((args.var_indices.get(n).copied(), k, val));
     }
+    let files = args
+        .var_files
+        .iter()
+        .enumerate()
+        .map(|(n, f)| (args.var_file_indices.get(n).copied(), f.clone()));
+    var_args.extend(in_command_line_order(files, values));
     let opts = CheckOptions {
         paths: args.paths.clone(),
         cloud,

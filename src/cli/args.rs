@@ -262,5 +262,14 @@ pub(crate) fn parse() -> Cli {
         args.var_indices = m.indices_of("vars").map(Iterator::collect).unwrap_or_default();
         args.format_given = m.value_source("format") == Some(clap::parser::ValueSource::CommandLine);
     }
+    let model_args = match &mut cli.command {
+        Command::Fix(a) => Some(&mut a.model),
+        Command::Trace(a) => Some(&mut a.model),
+        Command::Graph(a) => Some(&mut a.model),
+        _ => None,
+    };
+    if let (Some(a), Some((_, m))) = (model_args, matches.subcommand()) {
+        a.record_order(m);
+    }
     cli
 }

@@ -234,22 +234,17 @@ fn var_args(args: &CheckArgs, config: Option<&Config>) -> Vec<VarArg> {
     let mut var_args: Vec<VarArg> = config
         .map(|c| c.var_files.iter().cloned().map(VarArg::File).collect())
         .unwrap_or_default();
-    let mut flags: Vec<(usize, VarArg)> = args
+    let files = args
         .var_files
         .iter()
-        .cloned()
-        .map(VarArg::File)
-        .zip(args.var_file_indices.iter().copied())
-        .chain(
-            args.vars
-                .iter()
-                .map(|(k, v)| VarArg::Value(k.clone(), v.clone()))
-                .zip(args.var_indices.iter().copied()),
-        )
-        .map(|(a, i)| (i, a))
-        .collect();
-    flags.sort_by_key(|(i, _)| *i);
-    var_args.extend(flags.into_iter().map(|(_, a)| a));
+        .enumerate()
+        .map(|(n, f)| (args.var_file_indices.get(n).copied(), f.clone()));
+    let values = args
+        .vars
+        .iter()
+        .enumerate()
+        .map(|(n, (k, v))| (args.var_indices.get(n).copied(), k.clone(), v.clone()));
+    var_args.extend(kmsguard::load::in_command_line_order(files, values));
     var_args
 }
 

@@ -6,7 +6,7 @@ use crate::model::{Dialect, RouteStyle, RouteTable};
 use crate::policy::Endpoint;
 
 /// Route names for `addrs` that do not clash with the table's own.
-fn route_names(table: &RouteTable, endpoint: &Endpoint, count: usize) -> Vec<String> {
+pub fn route_names(table: &RouteTable, endpoint: &Endpoint, count: usize) -> Vec<String> {
     let base = if endpoint.id == "kms" {
         "azure-kms".to_string()
     } else {
@@ -29,7 +29,8 @@ fn route_names(table: &RouteTable, endpoint: &Endpoint, count: usize) -> Vec<Str
     names
 }
 
-fn host_prefix(addr: &IpAddr) -> String {
+/// A host route's prefix: /32, or /128 for IPv6.
+pub fn host_prefix(addr: &IpAddr) -> String {
     match addr {
         IpAddr::V4(a) => format!("{a}/32"),
         IpAddr::V6(a) => format!("{a}/128"),

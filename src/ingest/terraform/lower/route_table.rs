@@ -14,6 +14,11 @@ use crate::model::{Authoring, Dialect, Field, Model, NextHopType, Orphan, Orphan
 use crate::source::{indent_at, line_after, line_start, Origin};
 
 pub(super) fn table<'a>(ev: &Evaluator, r: &ResourceBlock<'a>, l: &mut Lowering<'a>) {
+    // New routes follow the written-out `route` blocks; a dynamic block's
+    // content is no place for them (its collection is: fix). The same for
+    // every instance.
+    let written: Vec<std::ops::Range<usize>> = r.block.body.get_blocks("route").filter_map(|b| b.span()).collect();
+    let authoring = authoring(r, written.first().cloned(), written.last().cloned());
     for inst in instances(ev, r) {
         l.tables_by_name
             .entry(r.name)
@@ -33,8 +38,6 @@ pub(super) fn table<'a>(ev: &Evaluator, r: &ResourceBlock<'a>, l: &mut Lowering<
         let (listed, more_incomplete) = attribute_list(ev, &r.block.body, "route", r.file, &inst.scope);
         routes.extend(listed.iter().map(lower_route));
         incomplete.extend(more_incomplete);
-        let first_route = blocks.first().map(|(_, _, o)| o.span());
-        let last_route = blocks.last().map(|(_, _, o)| o.span());
         l.model.route_tables.push(RouteTable {
             routes,
             incomplete,
@@ -45,7 +48,7 @@ pub(super) fn table<'a>(ev: &Evaluator, r: &ResourceBlock<'a>, l: &mut Lowering<
                 name(&fields),
                 fields.origin.clone(),
                 propagation(&fields, &fields.origin),
-                authoring(r, first_route, last_route),
+                authoring.clone(),
             )
         });
         let end = line_after(&r.file.text, r.block.span().map(|s| s.end).unwrap_or(0));
@@ -72,17 +75,26 @@ fn authoring(r: &ResourceBlock, first_route: Option<std::ops::Range<usize>>, las
         },
     };
     let block_span = r.block.span().unwrap_or(0..0);
-    let insert_at = match (last_route, listed.and_then(|a| a.value.span())) {
-        (Some(o), _) => line_after(text, o.end),
-        (None, Some(list)) => line_start(text, list.end.saturating_sub(1)),
-        (None, None) => line_start(text, block_span.end.saturating_sub(1)),
+    let dynamic = r
+        .block
+        .body
+        .get_blocks("dynamic")
+        .any(|b| b.labels.first().map(|l| l.as_str()) == Some("route"));
+    // Only a written-out list takes new elements in place; `concat(…)`,
+    // a local or a variable is the fix's to follow to its literal.
+    let written_list = listed.filter(|a| matches!(a.value, hcl::edit::expr::Expression::Array(_)));
+    let insert_at = match (last_route, listed, written_list.and_then(|a| a.value.span())) {
+        (Some(o), None, _) => Some(line_after(text, o.end)),
+        (None, Some(_), Some(list)) => Some(line_start(text, list.end.saturating_sub(1))),
+        (None, None, _) if !dynamic => Some(line_start(text, block_span.end.saturating_sub(1))),
+        _ => None,
     };
     Authoring {
         dialect: Dialect::Terraform,
         style,
         indent,
         reference: format!("{}.{}", r.ty, r.name),
-        insert_at: Some(Origin::new(r.file.file, insert_at..insert_at)),
+        insert_at: insert_at.map(|at| Origin::new(r.file.file, at..at)),
     }
 }
 

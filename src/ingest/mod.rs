@@ -4,9 +4,16 @@
 pub mod arm;
 pub mod azure;
 pub mod bicep;
+pub mod formats;
+mod gather;
+mod load;
 pub mod registry;
 pub mod terraform;
 pub mod value;
+
+pub use formats::{Claim, DirRead, FileRead, Format, Run, Unit};
+pub use gather::{gather, Gathered};
+pub use load::{guarded, load, Entries, Entry, Ingested};
 
 use std::path::{Path, PathBuf};
 

@@ -3,10 +3,9 @@
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::Arc;
 
 use super::{Claim, DirRead, FileRead, Format, Run, Unit};
-use crate::discover::{self, Kind};
+use crate::discover::Kind;
 use crate::ingest::arm::{self, ArmDoc};
 use crate::ingest::FileError;
 use crate::model::Model;
@@ -81,14 +80,9 @@ impl<'a> ParametersBeside<'a> {
 fn parameters_files(opts: &CheckOptions, sources: &mut SourceMap, errors: &mut Vec<FileError>) -> Vec<ArmDoc> {
     let mut out = Vec::new();
     for path in &opts.parameters {
-        let text = match discover::read_text(path, opts.limits.max_file_size) {
-            Ok(t) => Arc::<str>::from(t),
-            Err(m) => {
-                errors.push(FileError::path(path, m));
-                continue;
-            }
+        let Some((id, text)) = super::read_named(path, opts, sources, errors) else {
+            continue;
         };
-        let id = sources.add(path.clone(), text.clone());
         match arm::parse(id, text) {
             Ok(Some(doc)) if !doc.is_template => out.push(doc),
             Ok(_) => errors.push(FileError::path(

@@ -112,6 +112,22 @@ impl Run<'_> {
     }
 }
 
+/// A file the command line names (`--var-file`, `--parameters`), read
+/// whole up to the size limit and added to the source map; `None` when it
+/// cannot be read, with the error recorded.
+pub fn read_named(path: &Path, opts: &CheckOptions, sources: &mut SourceMap, errors: &mut Vec<FileError>) -> Option<(FileId, Arc<str>)> {
+    match crate::discover::read_text(path, opts.limits.max_file_size) {
+        Ok(text) => {
+            let text = Arc::<str>::from(text);
+            Some((sources.add(path.to_path_buf(), text.clone()), text))
+        }
+        Err(m) => {
+            errors.push(FileError::path(path, m));
+            None
+        }
+    }
+}
+
 /// An input format's front end.
 pub trait Format: Sync {
     /// A parsed file.
@@ -147,12 +163,7 @@ pub(crate) trait ErasedFormat: Sync {
     fn inputs(&self, opts: &CheckOptions, sources: &mut SourceMap, errors: &mut Vec<FileError>) -> Box<dyn Any + Send + Sync>;
     fn parse(&self, file: &mut FileRead<'_>) -> Result<Option<Box<dyn Any + Send>>, FileError>;
     fn lower_dir(&self, dir: &DirRead<'_>, files: Vec<Box<dyn Any + Send>>, inputs: &(dyn Any + Send + Sync)) -> Box<dyn Any + Send>;
-    fn lower_all(
-        &self,
-        dirs: Vec<Box<dyn Any + Send>>,
-        run: &Run<'_>,
-        inputs: &(dyn Any + Send + Sync),
-    ) -> (Vec<Unit>, Vec<FileError>);
+    fn lower_all(&self, dirs: Vec<Box<dyn Any + Send>>, run: &Run<'_>, inputs: &(dyn Any + Send + Sync)) -> (Vec<Unit>, Vec<FileError>);
 }
 
 // The driver hands each format back only what that format produced, so a
@@ -178,12 +189,7 @@ impl<F: Format> ErasedFormat for F {
         }
     }
 
-    fn lower_all(
-        &self,
-        dirs: Vec<Box<dyn Any + Send>>,
-        run: &Run<'_>,
-        inputs: &(dyn Any + Send + Sync),
-    ) -> (Vec<Unit>, Vec<FileError>) {
+    fn lower_all(&self, dirs: Vec<Box<dyn Any + Send>>, run: &Run<'_>, inputs: &(dyn Any + Send + Sync)) -> (Vec<Unit>, Vec<FileError>) {
         let dirs = dirs
             .into_iter()
             .map(|d| d.downcast::<F::Dir>().map(|d| *d).unwrap_or_default())

@@ -5,12 +5,11 @@
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use rayon::prelude::*;
 
 use super::{Claim, DirRead, FileRead, Format, Run, Unit};
-use crate::discover::{self, Kind};
+use crate::discover::Kind;
 use crate::ingest::load::guarded;
 use crate::ingest::terraform::{self, json::TfJsonFile, plan::Plan, AutoVars, HclFile, TfModule, VarInputs, VarValues};
 use crate::ingest::value::Val;
@@ -131,7 +130,12 @@ impl Format for Terraform {
             let (module, _) = module_of(run.reread(self, dir));
             module.is_configuration().then_some(module)
         };
-        let configured = run.dirs.iter().zip(&dirs).filter(|(_, d)| d.terraform).map(|((p, _), _)| (*p).clone());
+        let configured = run
+            .dirs
+            .iter()
+            .zip(&dirs)
+            .filter(|(_, d)| d.terraform)
+            .map(|((p, _), _)| (*p).clone());
         let modules = terraform::ModuleSet::new(configured, &load).with_limits(run.opts.limits);
         let (roots, errors) = lower_roots(&mut dirs, run, &modules, &load, inputs);
         let plans = dirs.into_iter().flat_map(|d| d.plan_models).map(Unit::Own);
@@ -291,14 +295,9 @@ fn var_inputs(opts: &CheckOptions, sources: &mut SourceMap, errors: &mut Vec<Fil
             }
             VarArg::File(path) => path,
         };
-        let text = match discover::read_text(path, opts.limits.max_file_size) {
-            Ok(t) => Arc::<str>::from(t),
-            Err(m) => {
-                errors.push(FileError::path(path, m));
-                continue;
-            }
+        let Some((id, text)) = super::read_named(path, opts, sources, errors) else {
+            continue;
         };
-        let id = sources.add(path.clone(), text.clone());
         if path.extension().is_some_and(|e| e == "json") {
             match parse_json(id, &text) {
                 Ok(v) => inputs.values.push(VarValues::Json(id, v)),

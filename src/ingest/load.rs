@@ -50,6 +50,14 @@ pub struct Ingested {
     pub files_checked: usize,
 }
 
+/// A parsed file, or a directory's state, of a format the loader does not
+/// know the types of.
+type Erased = Box<dyn Any + Send>;
+
+/// A file as [`read_each`] read it: its entry, its source file when it
+/// could be read, and what the parser made of it.
+pub(crate) type ReadFile<'e, T> = (&'e Entry, Option<SourceFile>, Result<Option<T>, FileError>);
+
 /// What reading one directory leaves once its syntax trees are dropped.
 #[derive(Default)]
 struct DirOutcome {
@@ -57,7 +65,7 @@ struct DirOutcome {
     errors: Vec<FileError>,
     checked: usize,
     /// Each format's [`crate::ingest::Format::Dir`], in the order of [`FORMATS`].
-    states: Vec<Box<dyn Any + Send>>,
+    states: Vec<Erased>,
 }
 
 /// Reads, parses and lowers every deployment unit into one model, each unit
@@ -84,7 +92,7 @@ pub fn load(entries: Entries, opts: &CheckOptions) -> Ingested {
         .collect();
 
     let mut files_checked = 0;
-    let mut states: Vec<Vec<Box<dyn Any + Send>>> = FORMATS.iter().map(|_| Vec::with_capacity(dir_list.len())).collect();
+    let mut states: Vec<Vec<Erased>> = FORMATS.iter().map(|_| Vec::with_capacity(dir_list.len())).collect();
     for o in outcomes {
         for (id, f) in o.sources {
             sources.set(id, f);
@@ -149,7 +157,7 @@ fn lower_dir(dir: &Path, entries: &[Entry], namespace: u32, opts: &CheckOptions,
     let all: Vec<&Entry> = entries.iter().collect();
     let parsed = read_each(&all, opts, parse_claimed);
     let mut out = DirOutcome::default();
-    let mut files: Vec<Vec<Box<dyn Any + Send>>> = FORMATS.iter().map(|_| Vec::new()).collect();
+    let mut files: Vec<Vec<Erased>> = FORMATS.iter().map(|_| Vec::new()).collect();
     for (e, file, p) in parsed {
         if let Some(f) = file {
             out.sources.push((e.id, f));
@@ -188,7 +196,7 @@ fn lower_dir(dir: &Path, entries: &[Entry], namespace: u32, opts: &CheckOptions,
 /// Parses a file with the formats that claim its kind: the owners first,
 /// then the fallbacks, each in the order of [`FORMATS`]; the first that
 /// recognises it (or finds it broken) has it.
-fn parse_claimed(file: &mut FileRead<'_>) -> Result<Option<(usize, Box<dyn Any + Send>)>, FileError> {
+fn parse_claimed(file: &mut FileRead<'_>) -> Result<Option<(usize, Erased)>, FileError> {
     let kind = file.kind;
     for claim in [Claim::Owns, Claim::Fallback] {
         for (i, format) in FORMATS.iter().enumerate().filter(|(_, f)| f.claims(kind) == claim) {
@@ -206,7 +214,7 @@ pub(crate) fn read_each<'e, T: Send>(
     entries: &[&'e Entry],
     opts: &CheckOptions,
     parse: impl Fn(&mut FileRead<'_>) -> Result<Option<T>, FileError> + Sync,
-) -> Vec<(&'e Entry, Option<SourceFile>, Result<Option<T>, FileError>)> {
+) -> Vec<ReadFile<'e, T>> {
     entries
         .par_iter()
         .map(

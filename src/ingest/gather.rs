@@ -90,4 +90,3 @@ fn exclusions(opts: &CheckOptions) -> impl Fn(&Path) -> bool {
         set.is_match(&rel)
     }
 }
-

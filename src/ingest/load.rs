@@ -272,4 +272,32 @@ mod tests {
             e.message
         );
     }
+
+    /// Which format has a `.json` file: ARM owns the kind, a Terraform plan
+    /// is asked only when ARM does not recognise the file, and JSON neither
+    /// knows is no one's (and not counted as checked).
+    #[test]
+    fn a_json_file_goes_to_arm_first_then_to_a_plan_else_to_no_one() {
+        let owner = |text: &str| {
+            let opts = CheckOptions::default();
+            let mut source = SourceFile::released(PathBuf::from("x.json"), text);
+            let mut file = FileRead {
+                kind: Kind::Json,
+                id: SourceMap::default().reserve(PathBuf::from("x.json")),
+                text: Arc::from(text),
+                source: &mut source,
+                opts: &opts,
+            };
+            parse_claimed(&mut file).map(|p| p.map(|(i, _)| i))
+        };
+        let terraform = FORMATS.iter().position(|f| f.claims(Kind::Terraform) == Claim::Owns);
+        let arm = FORMATS.iter().position(|f| f.claims(Kind::Json) == Claim::Owns);
+        let template = r#"{"$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#", "contentVersion": "1.0.0.0", "resources": []}"#;
+        assert_eq!(owner(template), Ok(arm));
+        let plan = r#"{"format_version": "1.2", "planned_values": {"root_module": {}}}"#;
+        assert_eq!(owner(plan), Ok(terraform));
+        assert_eq!(owner(r#"{"name": "web", "version": "1.0.0"}"#), Ok(None));
+        // A file that names the template schema and does not parse is ARM's error.
+        assert!(owner(r#"{"$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#", "#).is_err());
+    }
 }

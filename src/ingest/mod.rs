@@ -5,8 +5,15 @@ pub mod arm;
 pub mod azure;
 pub mod bicep;
 pub(crate) mod builtin;
+pub mod formats;
+mod gather;
+mod load;
 pub mod registry;
 pub mod terraform;
 pub use kmsguard_core::value;
+
+pub use formats::{Claim, DirRead, FileRead, Format, Run, Unit};
+pub use gather::{gather, Gathered};
+pub use load::{guarded, load, Entries, Entry, Ingested};
 
 pub use kmsguard_core::diagnostic::FileError;

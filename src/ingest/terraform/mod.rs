@@ -8,6 +8,7 @@ mod eval;
 mod fields;
 mod functions;
 pub mod json;
+pub mod lenient;
 mod lower;
 pub mod modules;
 pub mod plan;
@@ -188,7 +189,7 @@ const MAX_DUPLICATE_KEYS: usize = 16;
 /// Parses again, after hcl-edit refused `text` with `first`, a copy of it
 /// with what hcl-edit refuses and Terraform accepts taken out (newlines in
 /// `for` expressions, earlier duplicates of an object's keys; see
-/// [`brackets::join_lines_in_for`]): the copy has the same length and
+/// [`lenient::join_lines_in_for`]): the copy has the same length and
 /// offsets, so the body's spans are the original text's. If the copy does
 /// not parse either, the error on the original stands.
 fn lenient(
@@ -196,7 +197,7 @@ fn lenient(
     first: hcl::edit::parser::Error,
     parse: impl Fn(&Arc<str>) -> Option<Result<Body, hcl::edit::parser::Error>>,
 ) -> Result<Body, hcl::edit::parser::Error> {
-    let mut candidate: Arc<str> = match brackets::join_lines_in_for(text) {
+    let mut candidate: Arc<str> = match lenient::join_lines_in_for(text) {
         Some(joined) => Arc::from(joined),
         None => Arc::from(text),
     };
@@ -213,7 +214,7 @@ fn lenient(
             break;
         }
         let at = error.location().offset();
-        match brackets::blank_earlier_duplicate(&candidate, at) {
+        match lenient::blank_earlier_duplicate(&candidate, at) {
             Some(next) => candidate = Arc::from(next),
             None => break,
         }

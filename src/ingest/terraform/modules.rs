@@ -170,225 +170,45 @@ impl<'l> ModuleSet<'l> {
         call: &Call,
         stack: &mut Vec<PathBuf>,
     ) -> (Model, Val) {
-        // tfvars and --var apply to the root module only; a called module gets its inputs.
-        let variables = match given {
-            None => {
-                let mut v = resolve_variables(m, inputs, &call.budget);
-                for (k, pv) in call.plan_vars.iter().flatten() {
-                    if let Some(slot) = v.get_mut(k) {
-                        *slot = pv.clone();
-                    }
-                }
-                v
-            }
-            Some(given) => {
-                let mut v = resolve_variables(m, &VarInputs::default(), &call.budget);
-                for (k, val) in &mut v {
-                    match given.get(k) {
-                        Some(g) => *val = g.clone(),
-                        None if matches!(val, Val::Unknown(_)) => {
-                            *val = Val::unknown(format!("the module call passes no value for var.{k}, which has no default"))
-                        }
-                        None => {}
-                    }
-                }
-                v
-            }
-        };
-        let mut locals = HashMap::new();
-        for f in &m.files {
-            for block in f.body.get_blocks("locals") {
-                for attr in block.body.attributes() {
-                    locals.insert(
-                        attr.key.as_str().to_string(),
-                        LocalDef {
-                            expr: &attr.value,
-                            text: f.text.clone(),
-                        },
-                    );
-                }
-            }
-        }
-        let mut ev = Evaluator::new(variables, locals).within(call.budget.clone());
-        // `"locals": {…}`, or a list of such objects, in `.tf.json` files.
-        for jf in &m.json_files {
-            for (key, blocks) in jf.root.members() {
-                if key != "locals" {
-                    continue;
-                }
-                for block in blocks.blocks() {
-                    for (name, value) in block.members() {
-                        ev.json_locals.insert(name.clone(), value);
-                    }
-                }
-            }
-        }
+        let variables = module_variables(m, given, inputs, call);
+        let mut ev = module_evaluator(m, variables, call);
         let mut model = Model::default();
         // AVM firewalls, policies and rule collection groups of this
         // directory's calls, joined once every call is read.
         let mut avm_deferred = crate::ingest::azure::Deferred::default();
-
+        // Module calls first: the module's own resources may read their outputs.
         for (block, source, file) in module_blocks(m) {
             let name = block.labels.first().map(|l| l.as_str()).unwrap_or_default();
-            let source_origin = Origin::new(
-                file.file,
-                block
-                    .body
-                    .get_attribute("source")
-                    .and_then(|a| a.value.span())
-                    .unwrap_or_else(|| super::header_span(block)),
-            );
-            let address = format!("{}module.{name}", call.prefix);
-            let key = if call.key.is_empty() {
-                name.to_string()
-            } else {
-                format!("{}.{name}", call.key)
-            };
-            let dir = if is_local(&source) {
-                Some(normalise(&call.dir.join(&source)))
-            } else {
-                call.installed.iter().find(|(k, _)| *k == key).map(|(_, d)| normalise(d))
-            };
-            let unchecked = |reason: String| {
-                (
-                    address.clone(),
-                    Unresolved {
-                        reason,
-                        origin: source_origin.clone(),
-                    },
-                )
-            };
-            let Some(dir) = dir else {
-                // Not installed: an AVM module kmsguard knows is read from the
-                // call's inputs; one that deploys nothing it models is silent.
-                let version = match block.body.get_attribute("version").map(|a| &a.value) {
-                    Some(Expression::String(s)) => Some(s.value().clone()),
-                    _ => None,
-                };
-                let reason = match crate::ingest::registry::catalogue().terraform(&source, version.as_deref()) {
-                    Some(Resolution::Silent) => continue,
-                    Some(Resolution::Mapped { module, version, exact }) => {
-                        let value = super::avm::lower_call(
-                            &ev,
-                            block,
-                            file,
-                            name,
-                            &call.prefix,
-                            &call.sites,
-                            META,
-                            module,
-                            version,
-                            exact,
-                            &mut model,
-                            &mut avm_deferred,
-                        );
-                        ev.modules.insert(name.to_string(), value);
-                        continue;
-                    }
-                    Some(Resolution::Unchecked(reason)) => reason,
-                    None => format!(
-                        "the module source {source} is not a local path and .terraform/modules/modules.json does not list it; run terraform init so kmsguard can read it"
-                    ),
-                };
-                model.unchecked.push(unchecked(reason));
-                continue;
-            };
-            let Some((checked_as, child)) = self.find(&dir) else {
-                model.unchecked.push(unchecked(format!(
-                    "the module directory {} is not among the files checked",
-                    crate::source::display_path(&dir)
-                )));
-                continue;
-            };
-            if let Some(at) = stack.iter().position(|d| *d == dir) {
-                let cycle: Vec<String> = stack
-                    .get(at..)
-                    .unwrap_or(&[])
-                    .iter()
-                    .chain([&dir])
-                    .map(|d| crate::source::display_path(d))
-                    .collect();
-                let what = if cycle.len() == 2 {
-                    format!("the module calls its own directory ({})", cycle.join(" → "))
-                } else {
-                    format!("module calls form a cycle ({})", cycle.join(" → "))
-                };
-                model.unchecked.push(unchecked(format!(
-                    "{what}; the call is not followed, and the directory is checked as a root module"
-                )));
-                continue;
-            }
-            if stack.len() > MAX_DEPTH {
-                model.unchecked.push(unchecked(format!(
-                    "module calls are nested more than {MAX_DEPTH} deep; this call is not followed"
-                )));
-                continue;
-            }
-            let rb = ResourceBlock {
-                ty: "module",
+            let site = ModuleBlock {
                 name,
                 block,
                 file,
+                address: format!("{}module.{name}", call.prefix),
+                key: if call.key.is_empty() {
+                    name.to_string()
+                } else {
+                    format!("{}.{name}", call.key)
+                },
+                source_origin: Origin::new(
+                    file.file,
+                    block
+                        .body
+                        .get_attribute("source")
+                        .and_then(|a| a.value.span())
+                        .unwrap_or_else(|| super::header_span(block)),
+                ),
             };
-            let mut outputs: Vec<(Option<Val>, Val)> = Vec::new();
-            // Charged here rather than by `instances`: a call cut short
-            // is reported as unchecked, not lowered once more.
-            for inst in expand_instances(&ev, &rb) {
-                if let Err(reason) = ev.budget.expand_instance(block.span().map_or(0, |s| s.len())) {
-                    model.unchecked.push(unchecked(reason));
-                    break;
+            match self.call_target(&ev, &site, &source, call, stack, (&mut model, &mut avm_deferred)) {
+                Target::Directory(dir, checked_as, child) => {
+                    let value = self.instantiate(&ev, m, &site, (dir, checked_as, &child), inputs, call, stack, &mut model);
+                    ev.modules.insert(name.to_string(), value);
                 }
-                let mut given = BTreeMap::new();
-                for attr in block.body.attributes() {
-                    let k = attr.key.as_str();
-                    if !META.contains(&k) {
-                        given.insert(k.to_string(), eval_or_unknown(&ev, &attr.value, &file.text, &inst.scope));
-                    }
+                Target::Read(Some(value)) => {
+                    ev.modules.insert(name.to_string(), value);
                 }
-                let mut sites = call.sites.clone();
-                sites.push(Origin::new(file.file, super::header_span(block)));
-                // A root's `for_each = var.x` over a map written in a var
-                // file: that entry is what makes this instance.
-                if call.prefix.is_empty() {
-                    if let Some(input) = instance_input(m, inputs, block, &inst, &format!("{}.", inst.address)) {
-                        model.instance_inputs.push(input);
-                    }
-                }
-                let child_call = Call {
-                    prefix: format!("{}{}.", call.prefix, inst.address),
-                    key: key.clone(),
-                    dir: dir.clone(),
-                    installed: call.installed.clone(),
-                    sites,
-                    plan_vars: None,
-                    budget: call.budget.clone(),
-                };
-                if let Ok(mut set) = self.instantiated.lock() {
-                    set.insert(checked_as.clone());
-                }
-                stack.push(dir.clone());
-                let (mut child_model, out) = self.lower_call(&child, Some(given), inputs, &child_call, stack);
-                stack.pop();
-                if let Some(c) = &inst.conditional {
-                    for t in &mut child_model.route_tables {
-                        t.conditional.get_or_insert_with(|| c.clone());
-                    }
-                    for n in &mut child_model.nsgs {
-                        n.conditional.get_or_insert_with(|| c.clone());
-                    }
-                }
-                merge(&mut model, child_model);
-                outputs.push((inst.key, out));
+                Target::Read(None) => {}
+                Target::Unchecked(reason) => model.unchecked.push(site.unchecked(reason)),
             }
-            // `module.x` is an object, a list (count) or a map (for_each) of outputs.
-            let value = match outputs.as_slice() {
-                [(None, out)] => out.clone(),
-                _ if outputs.iter().all(|(k, _)| matches!(k, Some(Val::Number(_)))) => {
-                    Val::List(outputs.into_iter().map(|(_, o)| o).collect())
-                }
-                _ => Val::Object(outputs.into_iter().filter_map(|(k, o)| Some((k?.to_tf_string()?, o))).collect()),
-            };
-            ev.modules.insert(name.to_string(), value);
         }
 
         crate::ingest::azure::finish(&mut model, avm_deferred);
@@ -401,21 +221,276 @@ impl<'l> ModuleSet<'l> {
             n.called_from = call.sites.clone();
         }
         merge(&mut model, own);
+        (model, module_outputs(&ev, m))
+    }
 
-        let mut outputs = BTreeMap::new();
-        for f in &m.files {
-            for block in f.body.get_blocks("output") {
-                let (Some(label), Some(value)) = (block.labels.first(), block.body.get_attribute("value")) else {
-                    continue;
-                };
-                outputs.insert(
-                    label.as_str().to_string(),
-                    eval_or_unknown(&ev, &value.value, &f.text, &Scope::default()),
+    /// The directory a module block calls, or why it is not followed; an
+    /// AVM module kmsguard knows is lowered here from the call's inputs.
+    fn call_target(
+        &self,
+        ev: &Evaluator,
+        site: &ModuleBlock,
+        source: &str,
+        call: &Call,
+        stack: &[PathBuf],
+        (model, deferred): (&mut Model, &mut crate::ingest::azure::Deferred),
+    ) -> Target {
+        let dir = if is_local(source) {
+            Some(normalise(&call.dir.join(source)))
+        } else {
+            call.installed.iter().find(|(k, _)| *k == site.key).map(|(_, d)| normalise(d))
+        };
+        let Some(dir) = dir else {
+            // Not installed: an AVM module kmsguard knows is read from the
+            // call's inputs; one that deploys nothing it models is silent.
+            let version = match site.block.body.get_attribute("version").map(|a| &a.value) {
+                Some(Expression::String(s)) => Some(s.value().clone()),
+                _ => None,
+            };
+            return match crate::ingest::registry::catalogue().terraform(source, version.as_deref()) {
+                Some(Resolution::Silent) => Target::Read(None),
+                Some(Resolution::Mapped { module, version, exact }) => Target::Read(Some(super::avm::lower_call(
+                    ev,
+                    site.block,
+                    site.file,
+                    site.name,
+                    &call.prefix,
+                    &call.sites,
+                    META,
+                    module,
+                    version,
+                    exact,
+                    model,
+                    deferred,
+                ))),
+                Some(Resolution::Unchecked(reason)) => Target::Unchecked(reason),
+                None => Target::Unchecked(format!(
+                    "the module source {source} is not a local path and .terraform/modules/modules.json does not list it; run terraform init so kmsguard can read it"
+                )),
+            };
+        };
+        let Some((checked_as, child)) = self.find(&dir) else {
+            return Target::Unchecked(format!(
+                "the module directory {} is not among the files checked",
+                crate::source::display_path(&dir)
+            ));
+        };
+        if let Some(at) = stack.iter().position(|d| *d == dir) {
+            let cycle: Vec<String> = stack
+                .get(at..)
+                .unwrap_or(&[])
+                .iter()
+                .chain([&dir])
+                .map(|d| crate::source::display_path(d))
+                .collect();
+            let what = if cycle.len() == 2 {
+                format!("the module calls its own directory ({})", cycle.join(" → "))
+            } else {
+                format!("module calls form a cycle ({})", cycle.join(" → "))
+            };
+            return Target::Unchecked(format!(
+                "{what}; the call is not followed, and the directory is checked as a root module"
+            ));
+        }
+        if stack.len() > MAX_DEPTH {
+            return Target::Unchecked(format!(
+                "module calls are nested more than {MAX_DEPTH} deep; this call is not followed"
+            ));
+        }
+        Target::Directory(dir, checked_as, child)
+    }
+
+    /// Lowers every instance (`count`, `for_each`) of a call to a local or
+    /// installed module into `model`; returns `module.x`: an object, a list
+    /// (count) or a map (for_each) of outputs.
+    #[allow(clippy::too_many_arguments)]
+    fn instantiate(
+        &self,
+        ev: &Evaluator,
+        m: &TfModule,
+        site: &ModuleBlock,
+        (dir, checked_as, child): (PathBuf, PathBuf, &TfModule),
+        inputs: &VarInputs,
+        call: &Call,
+        stack: &mut Vec<PathBuf>,
+        model: &mut Model,
+    ) -> Val {
+        let (block, file) = (site.block, site.file);
+        let rb = ResourceBlock {
+            ty: "module",
+            name: site.name,
+            block,
+            file,
+        };
+        let mut outputs: Vec<(Option<Val>, Val)> = Vec::new();
+        // Charged here rather than by `instances`: a call cut short
+        // is reported as unchecked, not lowered once more.
+        for inst in expand_instances(ev, &rb) {
+            if let Err(reason) = ev.budget.expand_instance(block.span().map_or(0, |s| s.len())) {
+                model.unchecked.push(site.unchecked(reason));
+                break;
+            }
+            let mut given = BTreeMap::new();
+            for attr in block.body.attributes() {
+                let k = attr.key.as_str();
+                if !META.contains(&k) {
+                    given.insert(k.to_string(), eval_or_unknown(ev, &attr.value, &file.text, &inst.scope));
+                }
+            }
+            let mut sites = call.sites.clone();
+            sites.push(Origin::new(file.file, super::header_span(block)));
+            // A root's `for_each = var.x` over a map written in a var
+            // file: that entry is what makes this instance.
+            if call.prefix.is_empty() {
+                if let Some(input) = instance_input(m, inputs, block, &inst, &format!("{}.", inst.address)) {
+                    model.instance_inputs.push(input);
+                }
+            }
+            let child_call = Call {
+                prefix: format!("{}{}.", call.prefix, inst.address),
+                key: site.key.clone(),
+                dir: dir.clone(),
+                installed: call.installed.clone(),
+                sites,
+                plan_vars: None,
+                budget: call.budget.clone(),
+            };
+            if let Ok(mut set) = self.instantiated.lock() {
+                set.insert(checked_as.clone());
+            }
+            stack.push(dir.clone());
+            let (mut child_model, out) = self.lower_call(child, Some(given), inputs, &child_call, stack);
+            stack.pop();
+            if let Some(c) = &inst.conditional {
+                for t in &mut child_model.route_tables {
+                    t.conditional.get_or_insert_with(|| c.clone());
+                }
+                for n in &mut child_model.nsgs {
+                    n.conditional.get_or_insert_with(|| c.clone());
+                }
+            }
+            merge(model, child_model);
+            outputs.push((inst.key, out));
+        }
+        match outputs.as_slice() {
+            [(None, out)] => out.clone(),
+            _ if outputs.iter().all(|(k, _)| matches!(k, Some(Val::Number(_)))) => Val::List(outputs.into_iter().map(|(_, o)| o).collect()),
+            _ => Val::Object(outputs.into_iter().filter_map(|(k, o)| Some((k?.to_tf_string()?, o))).collect()),
+        }
+    }
+}
+
+/// A `module` block being lowered, with where its findings point.
+struct ModuleBlock<'m> {
+    name: &'m str,
+    block: &'m hcl::edit::structure::Block,
+    file: &'m super::HclFile,
+    address: String,
+    /// Its key in `.terraform/modules/modules.json`.
+    key: String,
+    source_origin: Origin,
+}
+
+impl ModuleBlock<'_> {
+    fn unchecked(&self, reason: String) -> (String, Unresolved) {
+        (
+            self.address.clone(),
+            Unresolved {
+                reason,
+                origin: self.source_origin.clone(),
+            },
+        )
+    }
+}
+
+/// Where a module block leads.
+enum Target {
+    /// A directory checked, as called and as it was checked, with its module.
+    Directory(PathBuf, PathBuf, Arc<TfModule>),
+    /// Nowhere kmsguard follows, with `module.x`'s value when it has one.
+    Read(Option<Val>),
+    Unchecked(String),
+}
+
+/// A module's variables: a root's from its tfvars, `--var` and its plan;
+/// a called module's from its call. tfvars and `--var` apply to the root
+/// module only.
+fn module_variables(m: &TfModule, given: Option<BTreeMap<String, Val>>, inputs: &VarInputs, call: &Call) -> BTreeMap<String, Val> {
+    match given {
+        None => {
+            let mut v = resolve_variables(m, inputs, &call.budget);
+            for (k, pv) in call.plan_vars.iter().flatten() {
+                if let Some(slot) = v.get_mut(k) {
+                    *slot = pv.clone();
+                }
+            }
+            v
+        }
+        Some(given) => {
+            let mut v = resolve_variables(m, &VarInputs::default(), &call.budget);
+            for (k, val) in &mut v {
+                match given.get(k) {
+                    Some(g) => *val = g.clone(),
+                    None if matches!(val, Val::Unknown(_)) => {
+                        *val = Val::unknown(format!("the module call passes no value for var.{k}, which has no default"))
+                    }
+                    None => {}
+                }
+            }
+            v
+        }
+    }
+}
+
+/// An evaluator for a module instance: its variables and its locals, from
+/// `locals` blocks and `.tf.json` files.
+fn module_evaluator<'m>(m: &'m TfModule, variables: BTreeMap<String, Val>, call: &Call) -> Evaluator<'m> {
+    let mut locals = HashMap::new();
+    for f in &m.files {
+        for block in f.body.get_blocks("locals") {
+            for attr in block.body.attributes() {
+                locals.insert(
+                    attr.key.as_str().to_string(),
+                    LocalDef {
+                        expr: &attr.value,
+                        text: f.text.clone(),
+                    },
                 );
             }
         }
-        (model, Val::Object(outputs))
     }
+    let mut ev = Evaluator::new(variables, locals).within(call.budget.clone());
+    // `"locals": {…}`, or a list of such objects, in `.tf.json` files.
+    for jf in &m.json_files {
+        for (key, blocks) in jf.root.members() {
+            if key != "locals" {
+                continue;
+            }
+            for block in blocks.blocks() {
+                for (name, value) in block.members() {
+                    ev.json_locals.insert(name.clone(), value);
+                }
+            }
+        }
+    }
+    ev
+}
+
+/// A module instance's `output` values, by name.
+fn module_outputs(ev: &Evaluator, m: &TfModule) -> Val {
+    let mut outputs = BTreeMap::new();
+    for f in &m.files {
+        for block in f.body.get_blocks("output") {
+            let (Some(label), Some(value)) = (block.labels.first(), block.body.get_attribute("value")) else {
+                continue;
+            };
+            outputs.insert(
+                label.as_str().to_string(),
+                eval_or_unknown(ev, &value.value, &f.text, &Scope::default()),
+            );
+        }
+    }
+    Val::Object(outputs)
 }
 
 /// Where a module instance sits: its address prefix, its key in

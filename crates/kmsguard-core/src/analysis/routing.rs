@@ -215,21 +215,63 @@ pub enum Decision<'a> {
 /// one), plus a BGP default route when one may be learned (it beats a
 /// system route of equal length and loses to a user-defined one).
 pub fn explain<'a>(t: &'a RouteTable, addr: IpAddr, bgp: Option<&BgpDefault>) -> (Vec<Candidate<'a>>, Decision<'a>) {
-    let base = effective_route(t, addr);
-    // BGP: learned only where the table keeps gateway route propagation on.
-    let bgp_route: Option<Result<IpNet, Vec<Unresolved>>> = match (bgp, addr) {
+    let bgp_route = learned_default(t, addr, bgp);
+    let propagation_off = bgp.is_some() && addr.is_ipv4() && bgp_route.is_none();
+    let decision = decide(&effective_route(t, addr), &bgp_route);
+    let won = Won::of(&decision);
+
+    let mut out = user_candidates(t, addr, &won);
+    out.extend(bgp_candidate(&bgp_route, propagation_off, &won));
+    for s in system_routes().into_iter().filter(|s| s.prefix.contains(&addr)) {
+        let status = if won.source == Some(RouteSource::System) && won.prefix == Some(s.prefix) {
+            CandidateStatus::Wins
+        } else {
+            won.lose_reason(RouteSource::System, &s.prefix)
+        };
+        out.push(Candidate {
+            source: RouteSource::System,
+            prefix: Some(s.prefix),
+            prefix_text: s.prefix.to_string(),
+            next_hop: Some(s.next_hop),
+            route: None,
+            status,
+        });
+    }
+    // Routes kmsguard cannot see (a dynamic block over an unknown collection).
+    if won.prefix.is_none_or(|p| p.prefix_len() < p.max_prefix_len()) {
+        for u in &t.incomplete {
+            out.push(Candidate {
+                source: RouteSource::User,
+                prefix: None,
+                prefix_text: "?".into(),
+                next_hop: None,
+                route: None,
+                status: CandidateStatus::Unknown(vec![u.clone()]),
+            });
+        }
+    }
+    (out, decision)
+}
+
+/// The default route BGP may put into the table: learned only where the
+/// table keeps gateway route propagation on (unknown when that is).
+fn learned_default(t: &RouteTable, addr: IpAddr, bgp: Option<&BgpDefault>) -> Option<Result<IpNet, Vec<Unresolved>>> {
+    match (bgp, addr) {
         (Some(_), IpAddr::V4(_)) => match &t.propagate_gateway_routes {
             crate::model::Field::Known(true, _) => "0.0.0.0/0".parse::<IpNet>().ok().map(Ok),
             crate::model::Field::Known(false, _) => None,
             crate::model::Field::Unknown(u) => Some(Err(vec![(**u).clone()])),
         },
         _ => None,
-    };
-    let propagation_off = bgp.is_some() && addr.is_ipv4() && bgp_route.is_none();
+    }
+}
 
-    let decision: Decision<'_> = match &base {
+/// The route that decides once BGP's default is weighed against the
+/// table's winner: it beats a system route of equal or shorter prefix.
+fn decide<'a>(base: &RouteDecision<'a>, bgp_route: &Option<Result<IpNet, Vec<Unresolved>>>) -> Decision<'a> {
+    match base {
         RouteDecision::Unknown(why) => Decision::Unknown(why.clone()),
-        RouteDecision::Known(er) => match (&er.winner, &bgp_route) {
+        RouteDecision::Known(er) => match (&er.winner, bgp_route) {
             (Winner::System(s), Some(Ok(b))) if b.prefix_len() >= s.prefix.prefix_len() => Decision::Known {
                 source: RouteSource::Bgp,
                 prefix: *b,
@@ -250,13 +292,35 @@ pub fn explain<'a>(t: &'a RouteTable, addr: IpAddr, bgp: Option<&BgpDefault>) ->
                 route: None,
             },
         },
-    };
-    let (win_source, win_prefix, win_route) = match &decision {
-        Decision::Known { source, prefix, route, .. } => (Some(*source), Some(*prefix), *route),
-        Decision::Unknown(_) => (None, None, None),
-    };
-    let lose_reason = |source: RouteSource, prefix: &IpNet| -> CandidateStatus {
-        match (win_source, win_prefix) {
+    }
+}
+
+/// The winning route, when one is known, as the losers are measured by.
+struct Won<'a> {
+    source: Option<RouteSource>,
+    prefix: Option<IpNet>,
+    route: Option<&'a Route>,
+}
+
+impl<'a> Won<'a> {
+    fn of(decision: &Decision<'a>) -> Self {
+        match decision {
+            Decision::Known { source, prefix, route, .. } => Won {
+                source: Some(*source),
+                prefix: Some(*prefix),
+                route: *route,
+            },
+            Decision::Unknown(_) => Won {
+                source: None,
+                prefix: None,
+                route: None,
+            },
+        }
+    }
+
+    /// Why a route of `source` to `prefix` that covers the address loses.
+    fn lose_reason(&self, source: RouteSource, prefix: &IpNet) -> CandidateStatus {
+        match (self.source, self.prefix) {
             (Some(ws), Some(wp)) if prefix.prefix_len() < wp.prefix_len() => CandidateStatus::Loses(format!(
                 "/{} is shorter than the winning {} route's /{}",
                 prefix.prefix_len(),
@@ -272,20 +336,23 @@ pub fn explain<'a>(t: &'a RouteTable, addr: IpAddr, bgp: Option<&BgpDefault>) ->
             )),
             _ => CandidateStatus::Unknown(Vec::new()),
         }
-    };
+    }
+}
 
+/// The table's own routes that cover, or may cover, the address.
+fn user_candidates<'a>(t: &'a RouteTable, addr: IpAddr, won: &Won<'a>) -> Vec<Candidate<'a>> {
     let mut out = Vec::new();
     for r in &t.routes {
         let hop = r.next_hop_type.known().copied();
         match &r.address_prefix {
             crate::model::Field::Known(RoutePrefix::Net(n), _) if n.contains(&addr) => {
-                let is_winner = win_route.is_some_and(|w| std::ptr::eq(w, r));
+                let is_winner = won.route.is_some_and(|w| std::ptr::eq(w, r));
                 let status = if is_winner {
                     CandidateStatus::Wins
-                } else if let Some(u) = r.next_hop_type.unresolved().filter(|_| win_source.is_none()) {
+                } else if let Some(u) = r.next_hop_type.unresolved().filter(|_| won.source.is_none()) {
                     CandidateStatus::Unknown(vec![u.clone()])
                 } else {
-                    lose_reason(RouteSource::User, n)
+                    won.lose_reason(RouteSource::User, n)
                 };
                 out.push(Candidate {
                     source: RouteSource::User,
@@ -303,7 +370,7 @@ pub fn explain<'a>(t: &'a RouteTable, addr: IpAddr, bgp: Option<&BgpDefault>) ->
                 prefix_text: tag.clone(),
                 next_hop: hop,
                 route: Some(r),
-                status: unknown_reach(win_prefix, service_tag_unknown(r, tag)),
+                status: unknown_reach(won.prefix, service_tag_unknown(r, tag)),
             }),
             crate::model::Field::Unknown(u) => out.push(Candidate {
                 source: RouteSource::User,
@@ -311,70 +378,43 @@ pub fn explain<'a>(t: &'a RouteTable, addr: IpAddr, bgp: Option<&BgpDefault>) ->
                 prefix_text: "?".into(),
                 next_hop: hop,
                 route: Some(r),
-                status: unknown_reach(win_prefix, (**u).clone()),
+                status: unknown_reach(won.prefix, (**u).clone()),
             }),
         }
     }
-    match (&bgp_route, bgp) {
-        (Some(Ok(b)), _) => out.push(Candidate {
+    out
+}
+
+/// BGP's default route as a candidate: learned, perhaps learned, or not
+/// learned because the table turns gateway route propagation off.
+fn bgp_candidate<'a>(bgp_route: &Option<Result<IpNet, Vec<Unresolved>>>, propagation_off: bool, won: &Won<'a>) -> Option<Candidate<'a>> {
+    let default = |status| Candidate {
+        source: RouteSource::Bgp,
+        prefix: "0.0.0.0/0".parse().ok(),
+        prefix_text: "0.0.0.0/0".into(),
+        next_hop: Some(NextHopType::VirtualNetworkGateway),
+        route: None,
+        status,
+    };
+    match bgp_route {
+        Some(Ok(b)) => Some(Candidate {
             source: RouteSource::Bgp,
             prefix: Some(*b),
             prefix_text: b.to_string(),
             next_hop: Some(NextHopType::VirtualNetworkGateway),
             route: None,
-            status: if win_source == Some(RouteSource::Bgp) {
+            status: if won.source == Some(RouteSource::Bgp) {
                 CandidateStatus::Wins
             } else {
-                lose_reason(RouteSource::Bgp, b)
+                won.lose_reason(RouteSource::Bgp, b)
             },
         }),
-        (Some(Err(why)), _) => out.push(Candidate {
-            source: RouteSource::Bgp,
-            prefix: "0.0.0.0/0".parse().ok(),
-            prefix_text: "0.0.0.0/0".into(),
-            next_hop: Some(NextHopType::VirtualNetworkGateway),
-            route: None,
-            status: CandidateStatus::Unknown(why.clone()),
-        }),
-        (None, Some(_)) if propagation_off => out.push(Candidate {
-            source: RouteSource::Bgp,
-            prefix: "0.0.0.0/0".parse().ok(),
-            prefix_text: "0.0.0.0/0".into(),
-            next_hop: Some(NextHopType::VirtualNetworkGateway),
-            route: None,
-            status: CandidateStatus::Loses("not learned: the route table turns gateway route propagation off".into()),
-        }),
-        _ => {}
+        Some(Err(why)) => Some(default(CandidateStatus::Unknown(why.clone()))),
+        None if propagation_off => Some(default(CandidateStatus::Loses(
+            "not learned: the route table turns gateway route propagation off".into(),
+        ))),
+        None => None,
     }
-    for s in system_routes().into_iter().filter(|s| s.prefix.contains(&addr)) {
-        let status = if win_source == Some(RouteSource::System) && win_prefix == Some(s.prefix) {
-            CandidateStatus::Wins
-        } else {
-            lose_reason(RouteSource::System, &s.prefix)
-        };
-        out.push(Candidate {
-            source: RouteSource::System,
-            prefix: Some(s.prefix),
-            prefix_text: s.prefix.to_string(),
-            next_hop: Some(s.next_hop),
-            route: None,
-            status,
-        });
-    }
-    // Routes kmsguard cannot see (a dynamic block over an unknown collection).
-    if win_prefix.is_none_or(|p| p.prefix_len() < p.max_prefix_len()) {
-        for u in &t.incomplete {
-            out.push(Candidate {
-                source: RouteSource::User,
-                prefix: None,
-                prefix_text: "?".into(),
-                next_hop: None,
-                route: None,
-                status: CandidateStatus::Unknown(vec![u.clone()]),
-            });
-        }
-    }
-    (out, decision)
 }
 
 /// A route of unknown reach: it cannot beat a host route.

@@ -224,6 +224,24 @@ pub fn bicepparam_template(path: &Path, max_bytes: u64) -> Option<PathBuf> {
     Some(normalise(&base.join(target)))
 }
 
+/// When calling `target` from the end of `chain` (the calls followed so
+/// far, outermost first) would close a cycle, the cycle as displayed paths
+/// (`a → b → a` has three): a module calling its own directory or file has
+/// two. Terraform directories and Bicep files are followed alike.
+pub fn call_cycle(chain: &[PathBuf], target: &Path) -> Option<Vec<String>> {
+    let at = chain.iter().position(|p| p == target)?;
+    Some(
+        chain
+            .get(at..)
+            .unwrap_or(&[])
+            .iter()
+            .map(PathBuf::as_path)
+            .chain([target])
+            .map(crate::source::display_path)
+            .collect(),
+    )
+}
+
 /// `path` (absolute) as seen from the working directory, so that units
 /// found by scanning the repository are reported like the paths typed.
 pub fn relative_to_cwd(path: &Path) -> PathBuf {

@@ -484,14 +484,7 @@ impl<'a> Ctx<'a> {
             return Target::Unchecked(format!("the module {path} is not among the files checked; include its directory"));
         };
         let target_path = normalise(&target.path);
-        if let Some(at) = chain.iter().position(|p| *p == target_path) {
-            let cycle: Vec<String> = chain
-                .get(at..)
-                .unwrap_or(&[])
-                .iter()
-                .chain([&target_path])
-                .map(|p| crate::source::display_path(p))
-                .collect();
+        if let Some(cycle) = crate::context::call_cycle(chain, &target_path) {
             let what = if cycle.len() == 2 {
                 "the module deploys its own file"
             } else {

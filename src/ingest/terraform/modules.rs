@@ -275,14 +275,7 @@ impl<'l> ModuleSet<'l> {
                 crate::source::display_path(&dir)
             ));
         };
-        if let Some(at) = stack.iter().position(|d| *d == dir) {
-            let cycle: Vec<String> = stack
-                .get(at..)
-                .unwrap_or(&[])
-                .iter()
-                .chain([&dir])
-                .map(|d| crate::source::display_path(d))
-                .collect();
+        if let Some(cycle) = crate::context::call_cycle(stack, &dir) {
             let what = if cycle.len() == 2 {
                 format!("the module calls its own directory ({})", cycle.join(" → "))
             } else {

@@ -10,9 +10,9 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::fields::Fields;
-use super::lower::{lower_route, lower_rule};
+use super::lower::{lower_route, lower_rule, orphan_by_name};
 use crate::ingest::value::{from_json, Val};
-use crate::model::{Authoring, Dialect, Field, Model, Nsg, Orphan, OrphanChild, RouteStyle, RouteTable, Unresolved};
+use crate::model::{Authoring, Dialect, Field, Model, Nsg, OrphanChild, RouteStyle, RouteTable, Unresolved};
 use crate::source::{FileId, Origin};
 
 pub struct Plan {
@@ -152,16 +152,9 @@ fn lower_child(model: &mut Model, r: &PlannedResource) {
                 resource: Some(r.address.clone()),
                 ..lower_route(&f)
             };
-            match f.string("route_table_name") {
-                Some(Field::Known(parent, _)) => model.orphans.push(Orphan {
-                    child: OrphanChild::Route(route),
-                    parent_label: parent.clone(),
-                    parent_name: Some(parent),
-                    resource_group: f.string("resource_group_name").and_then(|g| g.known().cloned()),
-                    origin: r.origin.clone(),
-                    dialect: Dialect::Terraform,
-                }),
-                _ => {
+            match orphan_by_name(OrphanChild::Route(route), &f, r.origin.clone()) {
+                Some(orphan) => model.orphans.push(orphan),
+                None => {
                     let why = Unresolved {
                         reason: format!(
                             "{} may belong to this route table: its route_table_name is unknown in the plan",
@@ -178,16 +171,7 @@ fn lower_child(model: &mut Model, r: &PlannedResource) {
                 resource: Some(r.address.clone()),
                 ..lower_rule(&f)
             };
-            if let Some(Field::Known(parent, _)) = f.string("network_security_group_name") {
-                model.orphans.push(Orphan {
-                    child: OrphanChild::Rule(rule),
-                    parent_label: parent.clone(),
-                    parent_name: Some(parent),
-                    resource_group: f.string("resource_group_name").and_then(|g| g.known().cloned()),
-                    origin: r.origin.clone(),
-                    dialect: Dialect::Terraform,
-                });
-            }
+            model.orphans.extend(orphan_by_name(OrphanChild::Rule(rule), &f, r.origin.clone()));
         }
         _ => {}
     }

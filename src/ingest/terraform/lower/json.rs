@@ -1,5 +1,6 @@
 //! Route tables, routes, NSGs and rules written in `.tf.json`.
 
+use super::links::orphan_by_name;
 use super::nsg::lower_rule;
 use super::route_table::{lower_route, propagation};
 use super::{known_string, name};
@@ -9,7 +10,7 @@ use crate::ingest::terraform::json::{JKind, JVal};
 use crate::ingest::terraform::TfModule;
 use crate::ingest::value::Val;
 use crate::model::Unresolved;
-use crate::model::{Authoring, Dialect, Field, Model, Nsg, Orphan, OrphanChild, Route, RouteStyle, RouteTable, SecurityRule};
+use crate::model::{Authoring, Dialect, Model, Nsg, OrphanChild, Route, RouteStyle, RouteTable, SecurityRule};
 use crate::source::FileId;
 use crate::source::Origin;
 
@@ -68,32 +69,16 @@ pub(super) fn lower(ev: &Evaluator, module: &TfModule, model: &mut Model) {
             resource: Some(address),
             ..lower_route(&f)
         };
-        if let Some(Field::Known(parent, _)) = f.string("route_table_name") {
-            model.orphans.push(Orphan {
-                child: OrphanChild::Route(route),
-                parent_label: parent.clone(),
-                parent_name: Some(parent),
-                resource_group: f.string("resource_group_name").and_then(|g| g.known().cloned()),
-                origin: f.origin.clone(),
-                dialect: Dialect::Terraform,
-            });
-        }
+        model
+            .orphans
+            .extend(orphan_by_name(OrphanChild::Route(route), &f, f.origin.clone()));
     }
     for (f, address) in rules {
         let rule = SecurityRule {
             resource: Some(address),
             ..lower_rule(&f)
         };
-        if let Some(Field::Known(parent, _)) = f.string("network_security_group_name") {
-            model.orphans.push(Orphan {
-                child: OrphanChild::Rule(rule),
-                parent_label: parent.clone(),
-                parent_name: Some(parent),
-                resource_group: f.string("resource_group_name").and_then(|g| g.known().cloned()),
-                origin: f.origin.clone(),
-                dialect: Dialect::Terraform,
-            });
-        }
+        model.orphans.extend(orphan_by_name(OrphanChild::Rule(rule), &f, f.origin.clone()));
     }
 }
 

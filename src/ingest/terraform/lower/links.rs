@@ -6,10 +6,10 @@ use hcl::edit::Span;
 
 use super::{ByName, Instance, ResourceBlock};
 use crate::ingest::terraform::eval::{snippet, Evaluator, Scope};
-use crate::ingest::terraform::fields::eval_or_unknown;
+use crate::ingest::terraform::fields::{eval_or_unknown, Fields};
 use crate::ingest::terraform::{reference_to, HclFile};
 use crate::ingest::value::Val;
-use crate::model::{Field, Link, Unresolved};
+use crate::model::{Dialect, Field, Link, Orphan, OrphanChild, Unresolved};
 use crate::source::Origin;
 
 pub(super) enum Parent {
@@ -299,4 +299,26 @@ pub(in crate::ingest::terraform) fn firewall_ref_at(expr: &Expression, origin: O
         .iter()
         .any(|o| matches!(o.value(), Op::GetAttr(a) if a.as_str() == "private_ip_address"));
     mentions_ip.then(|| Link::Address(format!("{}.{name}", root.as_str()), origin, 0))
+}
+
+/// A route or rule declared apart whose parent is named by a literal string
+/// (a `.tf.json` value, or a plan's, where no reference can be followed): an
+/// orphan its table or NSG adopts by name and resource group. `None` when
+/// the parent's name is not known.
+pub(in crate::ingest::terraform) fn orphan_by_name(child: OrphanChild, f: &Fields, origin: Origin) -> Option<Orphan> {
+    let parent_key = match child {
+        OrphanChild::Route(_) => "route_table_name",
+        OrphanChild::Rule(_) => "network_security_group_name",
+    };
+    let Some(Field::Known(parent, _)) = f.string(parent_key) else {
+        return None;
+    };
+    Some(Orphan {
+        child,
+        parent_label: parent.clone(),
+        parent_name: Some(parent),
+        resource_group: f.string("resource_group_name").and_then(|g| g.known().cloned()),
+        origin,
+        dialect: Dialect::Terraform,
+    })
 }

@@ -26,6 +26,7 @@ use crate::source::Origin;
 
 pub(in crate::ingest::terraform) use azapi::hcl_node;
 pub(in crate::ingest::terraform) use expand::expand_instances;
+pub(in crate::ingest::terraform) use links::orphan_by_name;
 pub(in crate::ingest::terraform) use nsg::lower_rule;
 pub(in crate::ingest::terraform) use route_table::lower_route;
 

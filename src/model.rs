@@ -193,6 +193,21 @@ pub struct Route {
     pub resource: Option<String>,
 }
 
+impl Route {
+    /// A route that exists only under a condition kmsguard cannot decide
+    /// (an unknown count, for_each, `if` or copy count): where it sends
+    /// traffic it might not send at all, so the prefix it would decide for
+    /// becomes unknown. A prefix unknown already keeps its own reason.
+    pub fn exists_only_if(&mut self, child: &str, condition: &Unresolved) {
+        if matches!(self.address_prefix, Field::Known(..)) {
+            self.address_prefix = Field::unknown(Unresolved {
+                reason: format!("whether {child} exists is unknown: {}", condition.reason),
+                origin: condition.origin.clone(),
+            });
+        }
+    }
+}
+
 /// The destination of a route: an address prefix or, since 2022, a service tag.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RoutePrefix {
@@ -506,6 +521,18 @@ pub struct SecurityRule {
 }
 
 impl SecurityRule {
+    /// A rule that exists only under a condition kmsguard cannot decide: a
+    /// flow it matches is decided by it or by what comes after it, so its
+    /// access becomes unknown.
+    pub fn exists_only_if(&mut self, child: &str, condition: &Unresolved) {
+        if matches!(self.access, Field::Known(..)) {
+            self.access = Field::unknown(Unresolved {
+                reason: format!("whether {child} exists is unknown: {}", condition.reason),
+                origin: condition.origin.clone(),
+            });
+        }
+    }
+
     /// The single addresses (host prefixes) the rule names as destinations.
     pub fn listed_hosts(&self) -> Vec<IpAddr> {
         self.destinations
@@ -1205,19 +1232,43 @@ impl Model {
 /// The parents a module declares itself, when an orphan's parent is that
 /// module's output (`module.network.route_table_name`) and kmsguard could
 /// not follow it: the child may belong to any of them.
+///
+/// The call may be indexed by a key kmsguard could not evaluate
+/// (`module.rt[each.value.hub].name` under an unknown for_each): then every
+/// instance's parents are candidates. A registry module read from its
+/// inputs is itself the parent (its table's address is the call's,
+/// `module.rt["hub"]`).
 fn module_members<'a>(o: &Orphan, items: impl Iterator<Item = (&'a str, bool)>) -> Vec<usize> {
     if o.parent_name.is_some() {
         return Vec::new();
     }
-    let Some(module) = o.parent_label.rsplit_once('.').map(|(m, _)| format!("{m}.")) else {
+    let Some((call, _output)) = o.parent_label.rsplit_once('.') else {
         return Vec::new();
     };
-    if !module.starts_with("module.") && !module.contains(".module.") {
+    if !(call.starts_with("module.") || call.contains(".module.")) {
         return Vec::new();
     }
+    // The call's own path, without the instance key written after its name.
+    let last = call.rfind("module.").unwrap_or(0);
+    let call = match call.get(last..).and_then(|tail| tail.find('[')) {
+        Some(i) => call.get(..last + i).unwrap_or(call),
+        None => call,
+    };
+    let member = |a: &str| {
+        let Some(rest) = a.strip_prefix(call) else { return false };
+        // Past an instance key, if any.
+        let rest = match rest.strip_prefix('[') {
+            Some(r) => match r.find(']') {
+                Some(i) => r.get(i + 1..).unwrap_or_default(),
+                None => return false,
+            },
+            None => rest,
+        };
+        rest.is_empty() || rest.strip_prefix('.').is_some_and(|r| !r.is_empty() && !r.starts_with("module."))
+    };
     items
         .enumerate()
-        .filter(|(_, (a, elsewhere))| !elsewhere && a.strip_prefix(module.as_str()).is_some_and(|rest| !rest.starts_with("module.")))
+        .filter(|(_, (a, elsewhere))| !elsewhere && member(a))
         .map(|(i, _)| i)
         .collect()
 }

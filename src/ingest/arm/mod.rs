@@ -295,6 +295,7 @@ impl<'t> Walker<'t> {
                     origin,
                     dialect: Dialect::Arm,
                     next_hop_firewall,
+                    conditional: conditional.clone(),
                 });
             }
             "microsoft.network/virtualnetworkgateways" => {

@@ -927,6 +927,7 @@ impl Walker<'_> {
                         origin: self.origin(&span),
                         dialect: Dialect::Bicep,
                         next_hop_firewall,
+                        conditional: inst.conditional.clone(),
                     });
                 }
             }

@@ -362,6 +362,21 @@ impl<'l> ModuleSet<'l> {
                     for n in &mut child_model.nsgs {
                         n.conditional.get_or_insert_with(|| c.clone());
                     }
+                    // Routes and rules for a parent outside the module exist
+                    // only if the instance does: their parent's own condition
+                    // does not cover them.
+                    for o in &mut child_model.orphans {
+                        match &mut o.child {
+                            crate::model::OrphanChild::Route(r) => {
+                                let child = r.resource.clone().unwrap_or_else(|| "a route".into());
+                                r.exists_only_if(&child, c);
+                            }
+                            crate::model::OrphanChild::Rule(r) => {
+                                let child = r.resource.clone().unwrap_or_else(|| "a rule".into());
+                                r.exists_only_if(&child, c);
+                            }
+                        }
+                    }
                 }
                 merge(&mut model, child_model);
                 outputs.push((inst.key, out));

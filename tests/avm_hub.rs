@@ -376,3 +376,238 @@ fn arm_child_routes_under_an_unknown_copy_count_are_a_note() {
     write(d.path(), "azuredeploy.parameters.json", &params(0));
     assert_eq!(found(&check(d.path())), want(&[("KG101", "azuredeploy.json", 7)]));
 }
+
+// ---------------------------------------------------------------------------
+// Virtual network peerings through AVM modules (KG104).
+
+const BICEP_PEERED: &str = "param useHubGateway bool
+param hubTransit bool = true
+param reverse bool = true
+
+module hub 'br/public:avm/res/network/virtual-network:0.5.1' = {
+  name: 'hub'
+  params: {
+    name: 'vnet-hub'
+    addressPrefixes: ['10.0.0.0/16']
+    subnets: [
+      { name: 'GatewaySubnet', addressPrefix: '10.0.255.0/27' }
+    ]
+  }
+}
+
+resource ergw 'Microsoft.Network/virtualNetworkGateways@2023-04-01' = {
+  name: 'ergw-hub'
+  location: 'westeurope'
+  properties: {
+    gatewayType: 'ExpressRoute'
+    ipConfigurations: [
+      {
+        name: 'default'
+        properties: { subnet: { id: '${hub.outputs.resourceId}/subnets/GatewaySubnet' } }
+      }
+    ]
+  }
+}
+
+module spoke 'br/public:avm/res/network/virtual-network:0.5.1' = {
+  name: 'spoke'
+  params: {
+    name: 'vnet-spoke'
+    addressPrefixes: ['10.1.0.0/16']
+    subnets: [
+      { name: 'snet-workload', addressPrefix: '10.1.1.0/24' }
+    ]
+    peerings: [
+      {
+        remoteVirtualNetworkResourceId: hub.outputs.resourceId
+        useRemoteGateways: useHubGateway
+        remotePeeringEnabled: reverse
+        remotePeeringAllowGatewayTransit: hubTransit
+      }
+    ]
+  }
+}
+";
+
+fn bicep_peered(params: &str) -> Value {
+    let d = tempfile::tempdir().expect("tempdir");
+    write(d.path(), "main.bicep", BICEP_PEERED);
+    if !params.is_empty() {
+        write(d.path(), "main.bicepparam", &format!("using 'main.bicep'\n{params}"));
+    }
+    check(d.path())
+}
+
+#[test]
+fn bicep_avm_peering_that_uses_the_hub_gateway_exposes_the_spoke() {
+    let doc = bicep_peered("param useHubGateway = true\n");
+    assert_eq!(found(&doc), want(&[("KG104", "main.bicep", 36)]), "{doc:#}");
+    assert!(messages(&doc, "KG104")[0].contains("ergw-hub"), "{doc:#}");
+    // Not using the gateway, or the hub side (the module's reverse peering)
+    // not allowing transit: nothing is learned.
+    assert_eq!(found(&bicep_peered("param useHubGateway = false\n")), want(&[]));
+    assert_eq!(
+        found(&bicep_peered("param useHubGateway = true\nparam hubTransit = false\n")),
+        want(&[])
+    );
+    // No reverse peering in the code: the hub side may allow transit (as for
+    // a peering written as a resource).
+    assert_eq!(
+        found(&bicep_peered(
+            "param useHubGateway = true\nparam hubTransit = false\nparam reverse = false\n"
+        )),
+        want(&[("KG104", "main.bicep", 36)])
+    );
+}
+
+#[test]
+fn bicep_avm_peering_with_unknown_flags_is_a_note() {
+    let doc = bicep_peered("");
+    assert_eq!(found(&doc), want(&[("KG901", "main.bicep", 41)]), "{doc:#}");
+    assert!(messages(&doc, "KG901")[0].contains("useRemoteGateways is unknown"), "{doc:#}");
+    let d = tempfile::tempdir().expect("tempdir");
+    write(
+        d.path(),
+        "main.bicep",
+        &BICEP_PEERED.replace("param reverse bool = true", "param reverse bool"),
+    );
+    write(d.path(), "main.bicepparam", "using 'main.bicep'\nparam useHubGateway = true\n");
+    let doc = check(d.path());
+    assert_eq!(found(&doc), want(&[("KG901", "main.bicep", 42)]), "{doc:#}");
+    assert!(
+        messages(&doc, "KG901")[0].contains("whether the reverse peering is created is unknown"),
+        "{doc:#}"
+    );
+}
+
+const TF_HUB: &str = r#"module "hub" {
+  source  = "Azure/avm-res-network-virtualnetwork/azurerm"
+  version = "0.8.1"
+
+  name                = "vnet-hub"
+  location            = "westeurope"
+  resource_group_name = "rg-hub"
+  address_space       = ["10.0.0.0/16"]
+  subnets = {
+    gateway = { name = "GatewaySubnet", address_prefixes = ["10.0.255.0/27"] }
+  }
+}
+
+resource "azurerm_virtual_network_gateway" "er" {
+  name                = "ergw-hub"
+  location            = "westeurope"
+  resource_group_name = "rg-hub"
+  type                = "ExpressRoute"
+  sku                 = "Standard"
+
+  ip_configuration {
+    public_ip_address_id = "pip"
+    subnet_id            = "${module.hub.resource_id}/subnets/GatewaySubnet"
+  }
+}
+"#;
+
+#[test]
+fn terraform_avm_vnet_peerings_and_their_reverse_decide_kg104() {
+    let d = tempfile::tempdir().expect("tempdir");
+    write(
+        d.path(),
+        "main.tf",
+        &format!(
+            r#"{TF_HUB}variable "use_gateway" {{ type = bool }}
+module "spoke" {{
+  source  = "Azure/avm-res-network-virtualnetwork/azurerm"
+  version = "0.8.1"
+
+  name                = "vnet-spoke"
+  location            = "westeurope"
+  resource_group_name = "rg-spoke"
+  address_space       = ["10.1.0.0/16"]
+  subnets = {{
+    app = {{ name = "snet-app", address_prefixes = ["10.1.1.0/24"] }}
+  }}
+  peerings = {{
+    to_hub = {{
+      name                               = "spoke-to-hub"
+      remote_virtual_network_resource_id = module.hub.resource_id
+      use_remote_gateways                = var.use_gateway
+      create_reverse_peering             = true
+      reverse_name                       = "hub-to-spoke"
+      reverse_allow_gateway_transit      = true
+    }}
+  }}
+}}
+"#
+        ),
+    );
+    let doc = check_args(d.path(), &["--var", "use_gateway=true"]);
+    assert_eq!(found(&doc), want(&[("KG104", "main.tf", 36)]), "{doc:#}");
+    assert_eq!(found(&check_args(d.path(), &["--var", "use_gateway=false"])), want(&[]));
+    let doc = check(d.path());
+    assert_eq!(found(&doc), want(&[("KG901", "main.tf", 42)]), "{doc:#}");
+}
+
+#[test]
+fn terraform_subnet_and_peering_submodules_in_both_interfaces() {
+    for (version, parent, remote) in [
+        (
+            "0.12.0",
+            "parent_id = module.spoke.resource_id",
+            "remote_virtual_network_id = module.hub.resource_id",
+        ),
+        (
+            "0.8.1",
+            "virtual_network = { resource_id = module.spoke.resource_id }",
+            "remote_virtual_network = { resource_id = module.hub.resource_id }",
+        ),
+    ] {
+        let d = tempfile::tempdir().expect("tempdir");
+        let text = format!(
+            r#"{TF_HUB}variable "use_gateway" {{ type = bool }}
+module "spoke" {{
+  source              = "Azure/avm-res-network-virtualnetwork/azurerm"
+  version             = "0.8.1"
+  name                = "vnet-spoke"
+  location            = "westeurope"
+  resource_group_name = "rg-spoke"
+  address_space       = ["10.1.0.0/16"]
+}}
+module "app" {{
+  source           = "Azure/avm-res-network-virtualnetwork/azurerm//modules/subnet"
+  version          = "{version}"
+  name             = "snet-app"
+  address_prefixes = ["10.1.1.0/24"]
+  {parent}
+}}
+module "to_hub" {{
+  source                        = "Azure/avm-res-network-virtualnetwork/azurerm//modules/peering"
+  version                       = "{version}"
+  name                          = "spoke-to-hub"
+  use_remote_gateways           = var.use_gateway
+  create_reverse_peering        = true
+  reverse_name                  = "hub-to-spoke"
+  reverse_allow_gateway_transit = true
+  {parent}
+  {remote}
+}}
+"#
+        );
+        write(d.path(), "main.tf", &text);
+        let doc = check_args(d.path(), &["--var", "use_gateway=true"]);
+        assert_eq!(found(&doc), want(&[("KG104", "main.tf", 35)]), "{version}: {doc:#}");
+        assert_eq!(
+            found(&check_args(d.path(), &["--var", "use_gateway=false"])),
+            want(&[]),
+            "{version}"
+        );
+        let doc = check(d.path());
+        assert_eq!(found(&doc), want(&[("KG901", "main.tf", 46)]), "{version}: {doc:#}");
+        // The hub side refusing transit: the spoke learns nothing.
+        write(
+            d.path(),
+            "main.tf",
+            &text.replace("reverse_allow_gateway_transit = true", "reverse_allow_gateway_transit = false"),
+        );
+        assert_eq!(found(&check_args(d.path(), &["--var", "use_gateway=true"])), want(&[]), "{version}");
+    }
+}

@@ -1180,10 +1180,7 @@ fn registry_call(
             authoring: w.routes_authoring(routes, params_expr.unwrap_or(inst.body), &m.name.name),
             site: w.origin(&s.span),
         };
-        let model = registry::lower(module, body, call);
-        w.model.route_tables.extend(model.route_tables);
-        w.model.nsgs.extend(model.nsgs);
-        w.model.subnets.extend(model.subnets);
+        w.model.absorb(registry::lower(module, body, call));
     }
 }
 

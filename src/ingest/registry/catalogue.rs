@@ -159,7 +159,13 @@ impl Catalogue {
                 Some("route_table") => Produces::RouteTable,
                 Some("nsg") => Produces::Nsg,
                 Some("virtual_network") => Produces::VirtualNetwork,
-                other => return Err(format!("{name}: produces {other:?} is not route_table, nsg or virtual_network")),
+                Some("subnet") => Produces::Subnet,
+                Some("peering") => Produces::Peering,
+                other => {
+                    return Err(format!(
+                        "{name}: produces {other:?} is not route_table, nsg, virtual_network, subnet or peering"
+                    ))
+                }
             };
             let constraint = |body: &hcl::Body| -> Result<Option<Constraint>, String> {
                 match attr_string(body, "versions") {

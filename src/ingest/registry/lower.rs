@@ -4,7 +4,8 @@ use super::catalogue::ModuleMap;
 use super::reshape::name_field;
 use super::Produces;
 use crate::ingest::azure::{self, Node, Resource};
-use crate::model::{Authoring, Dialect, Model, Unresolved};
+use crate::ingest::value::Val;
+use crate::model::{Authoring, Dialect, Field, Link, Model, Peering, Unresolved};
 use crate::source::Origin;
 
 /// A call lowered: what the module deploys, at `address`.
@@ -43,7 +44,96 @@ pub fn lower(module: &ModuleMap, body: Node, call: Call) -> Model {
                 model.nsgs.push(n);
             }
         }
-        Produces::VirtualNetwork => model.subnets.extend(azure::vnet_subnets(&body, &call.address)),
+        Produces::VirtualNetwork => {
+            let here = Link::Address(call.address.clone(), call.origin.clone(), 0);
+            model.subnets.extend(azure::vnet_subnets(&body, &call.address));
+            model.peerings.extend(azure::vnet_peerings(&body, &call.address));
+            model.peerings.extend(reverse_peerings(&body, &call.address, &here));
+            model.vnets.push(azure::vnet(call.address, name, call.origin));
+        }
+        Produces::Subnet => {
+            let vnet = id_at(&body, "parent.resource_id");
+            model.subnets.push(azure::subnet(&body, call.address, vnet));
+        }
+        Produces::Peering => {
+            let local = id_at(&body, "parent.resource_id");
+            let remote = id_at(&body, "remote.resource_id");
+            let mut p = azure::peering(&body, call.address.clone(), local.clone());
+            p.remote = remote.clone();
+            model.peerings.push(p);
+            if let Some(reverse) = body.present("reverse") {
+                model
+                    .peerings
+                    .extend(reverse_peering(&reverse, format!("{}/reverse", call.address), remote, local));
+            }
+        }
     }
     model
+}
+
+/// A link to the resource whose id is at `path` (an id or an unknown value).
+fn id_at(body: &Node, path: &str) -> Option<Link> {
+    let mut cur = body.clone();
+    for seg in path.split('.') {
+        cur = cur.present(seg)?;
+    }
+    let field = match cur.to_val() {
+        Val::Unknown(r) => Field::unknown(Unresolved {
+            reason: r.to_string(),
+            origin: cur.origin.clone(),
+        }),
+        v => match v.to_tf_string() {
+            Some(s) => Field::Known(s, cur.origin.clone()),
+            None => Field::unknown(Unresolved {
+                reason: "the virtual network id is not a string".into(),
+                origin: cur.origin.clone(),
+            }),
+        },
+    };
+    Some(Link::Id(field))
+}
+
+/// The peering a module creates on the remote network when asked
+/// (`remotePeeringEnabled`, `create_reverse_peering`): from `local` (the
+/// remote network) back to `remote` (the module's). Not created when the
+/// flag is false or absent (its default); when the flag is unknown, the
+/// peering may exist, so its flags are unknown.
+fn reverse_peering(node: &Node, address: String, local: Option<Link>, remote: Option<Link>) -> Option<Peering> {
+    let enabled = node.present("enabled")?;
+    let mut p = azure::peering(node, address, local);
+    p.remote = remote;
+    match enabled.to_val() {
+        Val::Bool(true) => Some(p),
+        Val::Unknown(r) => {
+            let why = Unresolved {
+                reason: format!("whether the reverse peering is created is unknown ({r})"),
+                origin: enabled.origin.clone(),
+            };
+            p.use_remote_gateways = Field::unknown(why.clone());
+            p.allow_gateway_transit = Field::unknown(why);
+            Some(p)
+        }
+        _ => None,
+    }
+}
+
+/// The reverse peerings of a virtual network module's `peerings`
+/// (reshaped to `reversePeerings`, each naming the remote network as
+/// `localVirtualNetwork.id`).
+fn reverse_peerings(body: &Node, address: &str, here: &Link) -> Vec<Peering> {
+    let Some(Ok(items)) = body.present("reversePeerings").map(|l| l.items()) else {
+        return Vec::new();
+    };
+    items
+        .iter()
+        .enumerate()
+        .filter_map(|(i, item)| {
+            reverse_peering(
+                item,
+                format!("{address}/reversePeerings/{i}"),
+                id_at(item, "localVirtualNetwork.id"),
+                Some(here.clone()),
+            )
+        })
+        .collect()
 }

@@ -32,9 +32,11 @@ impl Catalogue {
     /// optionally with `registry.terraform.io/`) and its `version` constraint.
     pub fn terraform(&self, source: &str, version: Option<&str>) -> Option<Resolution<'_>> {
         let s = source.strip_prefix("registry.terraform.io/").unwrap_or(source);
-        if s.contains("//") {
+        // A submodule (`…/azurerm//modules/subnet`) is read only when mapped itself.
+        if s.contains("//") && self.module(s.trim_end_matches('/')).is_none() {
             return None;
         }
+        let s = s.trim_end_matches('/');
         if self.silent_terraform.iter().any(|x| x.eq_ignore_ascii_case(s)) {
             return Some(Resolution::Silent);
         }

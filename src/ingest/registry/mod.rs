@@ -41,7 +41,14 @@ const VERSIONS: &str = include_str!("../../../policies/modules/versions.hcl");
 pub enum Produces {
     RouteTable,
     Nsg,
+    /// The network, its subnets and its peerings (with the reverse
+    /// peerings the module creates on the remote network).
     VirtualNetwork,
+    /// One subnet of a network named by id (Terraform's `//modules/subnet`).
+    Subnet,
+    /// One peering of a network named by id, and its reverse
+    /// (Terraform's `//modules/peering`).
+    Peering,
 }
 
 impl Produces {
@@ -50,6 +57,8 @@ impl Produces {
             Produces::RouteTable => "Microsoft.Network/routeTables",
             Produces::Nsg => "Microsoft.Network/networkSecurityGroups",
             Produces::VirtualNetwork => "Microsoft.Network/virtualNetworks",
+            Produces::Subnet => "Microsoft.Network/virtualNetworks/subnets",
+            Produces::Peering => "Microsoft.Network/virtualNetworks/virtualNetworkPeerings",
         }
     }
 }

@@ -139,8 +139,13 @@ fn terraform_constraints() {
         cat.terraform("Azure/avm-res-keyvault-vault/azurerm", Some("0.9.1")),
         Some(Resolution::Silent)
     ));
+    // Submodules are read when mapped themselves, and only then.
+    assert!(matches!(
+        cat.terraform("Azure/avm-res-network-virtualnetwork/azurerm//modules/subnet", Some("0.4.0")),
+        Some(Resolution::Mapped { exact: true, .. })
+    ));
     assert!(cat
-        .terraform("Azure/avm-res-network-virtualnetwork/azurerm//modules/subnet", Some("0.4.0"))
+        .terraform("Azure/avm-res-network-routetable/azurerm//modules/other", Some("0.4.0"))
         .is_none());
     assert!(cat.terraform("hashicorp/consul/aws", Some("1.0.0")).is_none());
     // 0.1.x of the virtual network had another interface and is not mapped.

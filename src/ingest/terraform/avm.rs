@@ -92,9 +92,7 @@ pub(super) fn lower_call(
         for n in &mut lowered.nsgs {
             n.called_from = all_sites.clone();
         }
-        model.route_tables.extend(lowered.route_tables);
-        model.nsgs.extend(lowered.nsgs);
-        model.subnets.extend(lowered.subnets);
+        model.absorb(lowered);
     }
     match outputs.as_slice() {
         [(None, out)] => out.clone(),

@@ -611,3 +611,198 @@ module "to_hub" {{
         assert_eq!(found(&check_args(d.path(), &["--var", "use_gateway=true"])), want(&[]), "{version}");
     }
 }
+
+// ---------------------------------------------------------------------------
+// The hub-networking patterns.
+
+fn related_lines(doc: &Value) -> Vec<u64> {
+    doc["findings"][0]["related"]
+        .as_array()
+        .map(|r| r.iter().filter_map(|x| x["line"].as_u64()).collect())
+        .unwrap_or_default()
+}
+
+#[test]
+fn example_40_bicep_hub_networking_broken_and_fixed() {
+    let doc = check(Path::new("examples/40-avm-bicep-hub-networking/broken"));
+    assert_eq!(found(&doc), want(&[("KG101", "main.bicep", 20)]), "{doc:#}");
+    assert!(messages(&doc, "KG101")[0].contains("route table rt-hub-weu"), "{doc:#}");
+    // The hub's entry, and the call.
+    assert_eq!(related_lines(&doc), vec![8, 4]);
+    assert_eq!(found(&check(Path::new("examples/40-avm-bicep-hub-networking/fixed"))), want(&[]));
+}
+
+#[test]
+fn example_41_terraform_hub_networking_broken_and_fixed() {
+    let doc = check(Path::new("examples/41-avm-terraform-hub-networking/broken"));
+    // The pattern's own default route, at the input that makes it: the hub's router.
+    assert_eq!(found(&doc), want(&[("KG101", "main.tf", 14)]), "{doc:#}");
+    assert!(messages(&doc, "KG101")[0].contains("route table rt-user-subnets-weu"), "{doc:#}");
+    // The hub, the subnet the pattern gives the table, and the call.
+    assert_eq!(related_lines(&doc), vec![9, 17, 4]);
+    assert_eq!(
+        found(&check(Path::new("examples/41-avm-terraform-hub-networking/fixed"))),
+        want(&[])
+    );
+}
+
+const TF_PATTERN: &str = r#"variable "router" { type = string }
+module "hubs" {
+  source  = "Azure/avm-ptn-hubnetworking/azurerm"
+  version = "VERSION"
+  hub_virtual_networks = {
+    weu = {
+      name                  = "vnet-hub-weu"
+      address_space         = ["10.0.0.0/16"]
+      location              = "westeurope"
+      parent_id             = "/subscriptions/x/resourceGroups/rg"
+      hub_router_ip_address = var.router
+      subnets = {
+        shared = { name = "snet-shared", address_prefixes = ["10.0.1.0/24"] }
+        own = {
+          name             = "snet-own"
+          address_prefixes = ["10.0.2.0/24"]
+          route_table      = { assign_generated_route_table = false, id = azurerm_route_table.own.id }
+        }
+      }
+    }
+  }
+}
+resource "azurerm_route_table" "own" {
+  name                = "rt-own"
+  location            = "westeurope"
+  resource_group_name = "rg"
+}
+"#;
+
+fn tf_pattern(version: &str, args: &[&str]) -> Value {
+    let d = tempfile::tempdir().expect("tempdir");
+    write(d.path(), "main.tf", &TF_PATTERN.replace("VERSION", version));
+    check_args(d.path(), args)
+}
+
+#[test]
+fn terraform_pattern_router_hub_true_false_and_unknown() {
+    // A router: its default route, no KMS route.
+    let doc = tf_pattern("0.13.2", &["--var", "router=10.0.0.4"]);
+    assert_eq!(found(&doc), want(&[("KG101", "main.tf", 11)]), "{doc:#}");
+    // The subnet that opted out keeps its own (empty) table: only the
+    // pattern's table is flagged, and it names snet-shared alone.
+    let related: Vec<String> = doc["findings"][0]["related"]
+        .as_array()
+        .expect("related")
+        .iter()
+        .filter_map(|r| r["message"].as_str().map(String::from))
+        .collect();
+    assert!(related.iter().any(|m| m.contains("snet-shared")), "{related:?}");
+    assert!(!related.iter().any(|m| m.contains("snet-own")), "{related:?}");
+    // No router and no firewall: the pattern writes no route table.
+    let d = tempfile::tempdir().expect("tempdir");
+    write(
+        d.path(),
+        "main.tf",
+        &TF_PATTERN
+            .replace("VERSION", "0.13.2")
+            .replace("      hub_router_ip_address = var.router\n", ""),
+    );
+    let doc = check(d.path());
+    assert_eq!(found(&doc), want(&[]), "{doc:#}");
+    // Unknown: the table exists only if the router is set, as for a count-gated table.
+    let doc = tf_pattern("0.13.2", &[]);
+    let msgs = messages(&doc, "KG101");
+    assert_eq!(msgs.len(), 1, "{doc:#}");
+    assert!(msgs[0].contains("if it is created"), "{}", msgs[0]);
+    // Every version from 0.4.0 is read the same way; before, not at all.
+    assert_eq!(
+        found(&tf_pattern("0.4.0", &["--var", "router=10.0.0.4"])),
+        want(&[("KG101", "main.tf", 11)])
+    );
+    let doc = tf_pattern("0.3.0", &["--var", "router=10.0.0.4"]);
+    assert_eq!(found(&doc), want(&[("KG901", "main.tf", 3)]), "{doc:#}");
+    assert!(
+        messages(&doc, "KG901")[0].contains("not among the versions kmsguard reads"),
+        "{doc:#}"
+    );
+}
+
+#[test]
+fn terraform_pattern_firewall_hub_and_unknown_hubs_are_notes() {
+    let d = tempfile::tempdir().expect("tempdir");
+    write(
+        d.path(),
+        "main.tf",
+        r#"variable "hubs" { type = any }
+module "hubs" {
+  source  = "Azure/avm-ptn-hubnetworking/azurerm"
+  version = "0.13.2"
+  hub_virtual_networks = {
+    fw = {
+      name          = "vnet-hub"
+      address_space = ["10.2.0.0/16"]
+      location      = "westeurope"
+      parent_id     = "/subscriptions/x/resourceGroups/rg"
+      firewall = {
+        sku_name              = "AZFW_VNet"
+        sku_tier              = "Standard"
+        subnet_address_prefix = "10.2.0.0/26"
+      }
+      subnets = {
+        app = { name = "snet-app", address_prefixes = ["10.2.1.0/24"] }
+      }
+    }
+  }
+}
+module "from_a_variable" {
+  source               = "Azure/avm-ptn-hubnetworking/azurerm"
+  version              = "0.13.2"
+  hub_virtual_networks = var.hubs
+}
+"#,
+    );
+    let doc = check(d.path());
+    // The user subnets go through the firewall, whose rules live in a policy
+    // the pattern does not take: undecidable. The unknown hubs: not checked.
+    assert_eq!(found(&doc), want(&[("KG901", "main.tf", 11), ("KG901", "main.tf", 25)]), "{doc:#}");
+    let notes = messages(&doc, "KG901");
+    assert!(
+        notes[0].contains("firewall fw-fw") && notes[0].contains("network rules"),
+        "{notes:?}"
+    );
+    assert!(
+        notes[1].contains("module.from_a_variable is not checked: its hubs are unknown"),
+        "{notes:?}"
+    );
+}
+
+#[test]
+fn bicep_pattern_versions_name_the_table_and_unknown_routes_are_a_note() {
+    let text = fs::read_to_string("examples/40-avm-bicep-hub-networking/broken/main.bicep").expect("example");
+    // Before 0.3.0 the table is named by the hub's key (routeTableName is not an input then).
+    let d = tempfile::tempdir().expect("tempdir");
+    write(
+        d.path(),
+        "main.bicep",
+        &text
+            .replace("hub-networking:0.5.0", "hub-networking:0.2.4")
+            .replace("        routeTableName: 'rt-hub-weu'\n", "")
+            .replace("        routeTableName: 'rt-hub-neu'\n", ""),
+    );
+    let doc = check(d.path());
+    assert_eq!(found(&doc), want(&[("KG101", "main.bicep", 19)]), "{doc:#}");
+    assert!(messages(&doc, "KG101")[0].contains("route table hub-weu "), "{doc:#}");
+    // Routes from an unknown parameter: a note, not a guess.
+    let d = tempfile::tempdir().expect("tempdir");
+    let start = text.find("        routes: [").expect("routes");
+    let end = start + text[start..].find("\n        ]\n").expect("end") + "\n        ]\n".len();
+    write(
+        d.path(),
+        "main.bicep",
+        &format!(
+            "param hubRoutes array\n{}        routes: hubRoutes\n{}",
+            &text[..start],
+            &text[end..]
+        ),
+    );
+    let doc = check(d.path());
+    assert_eq!(found(&doc), want(&[("KG901", "main.bicep", 17)]), "{doc:#}");
+}

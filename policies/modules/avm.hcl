@@ -363,3 +363,34 @@ module "Azure/avm-res-network-virtualnetwork/azurerm//modules/peering" {
   input "reverse_allow_gateway_transit" { to = "reverse.properties.allowGatewayTransit" }
   input "reverse_use_remote_gateways" { to = "reverse.properties.useRemoteGateways" }
 }
+
+# The hub-networking patterns deploy several resources per hub (networks,
+# subnets, route tables with routes of their own, firewalls, peerings):
+# `produces = "hub_networking"` maps only the map of hubs, and
+# src/ingest/registry/pattern.rs builds each hub's resources from it, as
+# the pattern's templates do. Bicep named the route table and firewall by
+# the hub's key before 0.3.0 (routeTableName, azureFirewallName after).
+module "avm/ptn/network/hub-networking" {
+  produces = "hub_networking"
+  ignore   = ["enableTelemetry", "location"]
+
+  input "hubVirtualNetworks" {
+    versions = "< 0.3.0"
+    to       = "hubsByKey"
+  }
+  input "hubVirtualNetworks" {
+    versions = ">= 0.3.0"
+    to       = "hubs"
+  }
+}
+
+# Terraform: the routing read by pattern.rs is that of 0.4.0 onwards (the
+# user subnets' and firewall's route tables, hub_router_ip_address); before,
+# it was written differently and is not mapped.
+module "Azure/avm-ptn-hubnetworking/azurerm" {
+  produces = "hub_networking"
+  versions = ">= 0.4.0"
+  ignore   = ["enable_telemetry", "tags"]
+
+  input "hub_virtual_networks" { to = "hubs" }
+}

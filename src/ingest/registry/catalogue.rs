@@ -161,9 +161,10 @@ impl Catalogue {
                 Some("virtual_network") => Produces::VirtualNetwork,
                 Some("subnet") => Produces::Subnet,
                 Some("peering") => Produces::Peering,
+                Some("hub_networking") => Produces::HubNetworking,
                 other => {
                     return Err(format!(
-                        "{name}: produces {other:?} is not route_table, nsg, virtual_network, subnet or peering"
+                        "{name}: produces {other:?} is not route_table, nsg, virtual_network, subnet, peering or hub_networking"
                     ))
                 }
             };

@@ -55,6 +55,7 @@ pub fn lower(module: &ModuleMap, body: Node, call: Call) -> Model {
             let vnet = id_at(&body, "parent.resource_id");
             model.subnets.push(azure::subnet(&body, call.address, vnet));
         }
+        Produces::HubNetworking => super::pattern::lower(&body, &call, &mut model),
         Produces::Peering => {
             let local = id_at(&body, "parent.resource_id");
             let remote = id_at(&body, "remote.resource_id");

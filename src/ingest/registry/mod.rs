@@ -20,6 +20,7 @@
 mod catalogue;
 mod lower;
 mod matching;
+mod pattern;
 mod reshape;
 #[cfg(test)]
 mod tests;
@@ -49,6 +50,8 @@ pub enum Produces {
     /// One peering of a network named by id, and its reverse
     /// (Terraform's `//modules/peering`).
     Peering,
+    /// The hub-networking patterns: several resources per hub (see `pattern`).
+    HubNetworking,
 }
 
 impl Produces {
@@ -59,6 +62,7 @@ impl Produces {
             Produces::VirtualNetwork => "Microsoft.Network/virtualNetworks",
             Produces::Subnet => "Microsoft.Network/virtualNetworks/subnets",
             Produces::Peering => "Microsoft.Network/virtualNetworks/virtualNetworkPeerings",
+            Produces::HubNetworking => "Microsoft.Network/virtualNetworks",
         }
     }
 }

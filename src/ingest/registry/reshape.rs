@@ -40,7 +40,7 @@ fn at(node: &Node, path: &str) -> Option<Node> {
 
 /// The elements of a list, or the (key, value) pairs of a map, in key order
 /// (the order Terraform iterates a map in).
-fn elements(node: &Node) -> Result<Vec<(Option<String>, Node)>, Node> {
+pub(super) fn elements(node: &Node) -> Result<Vec<(Option<String>, Node)>, Node> {
     match &node.kind {
         NodeKind::Object(props) => {
             let mut v: Vec<(Option<String>, Node)> = props.iter().map(|(k, n)| (Some(k.clone()), n.clone())).collect();

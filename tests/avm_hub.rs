@@ -806,3 +806,84 @@ fn bicep_pattern_versions_name_the_table_and_unknown_routes_are_a_note() {
     let doc = check(d.path());
     assert_eq!(found(&doc), want(&[("KG901", "main.bicep", 17)]), "{doc:#}");
 }
+
+// ---------------------------------------------------------------------------
+// Route table modules associating subnets by id (Terraform subnet_resource_ids).
+
+const TF_ASSOCIATED: &str = r#"variable "propagate" { type = bool }
+module "vnet" {
+  source              = "Azure/avm-res-network-virtualnetwork/azurerm"
+  version             = "0.8.1"
+  name                = "vnet-hub"
+  location            = "westeurope"
+  resource_group_name = "rg"
+  address_space       = ["10.0.0.0/16"]
+  subnets = {
+    gw  = { name = "GatewaySubnet", address_prefixes = ["10.0.255.0/27"] }
+    app = { name = "snet-app", address_prefixes = ["10.0.1.0/24"] }
+  }
+}
+resource "azurerm_virtual_network_gateway" "er" {
+  name                = "ergw-hub"
+  location            = "westeurope"
+  resource_group_name = "rg"
+  type                = "ExpressRoute"
+  sku                 = "Standard"
+  ip_configuration {
+    public_ip_address_id = "pip"
+    subnet_id            = "${module.vnet.resource_id}/subnets/GatewaySubnet"
+  }
+}
+module "rt" {
+  source                        = "Azure/avm-res-network-routetable/azurerm"
+  version                       = "VERSION"
+  name                          = "rt-app"
+  location                      = "westeurope"
+  resource_group_name           = "rg"
+  PROPAGATION
+  subnet_resource_ids           = IDS
+}
+"#;
+
+const APP_ID: &str = r#""/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/vnet-hub/subnets/snet-app""#;
+
+fn tf_associated(version: &str, propagation: &str, ids: &str, args: &[&str]) -> Value {
+    let d = tempfile::tempdir().expect("tempdir");
+    write(
+        d.path(),
+        "main.tf",
+        &TF_ASSOCIATED
+            .replace("VERSION", version)
+            .replace("PROPAGATION", propagation)
+            .replace("IDS", ids),
+    );
+    check_args(d.path(), args)
+}
+
+#[test]
+fn a_subnet_associated_by_id_uses_the_module_table() {
+    let map = format!("{{ app = {APP_ID} }}");
+    let on = "bgp_route_propagation_enabled = var.propagate";
+    // Propagation off in the associated table: the subnet learns nothing.
+    assert_eq!(found(&tf_associated("0.4.1", on, &map, &["--var", "propagate=false"])), want(&[]));
+    // On: the subnet is exposed, and the finding names its table.
+    let doc = tf_associated("0.4.1", on, &map, &["--var", "propagate=true"]);
+    assert_eq!(found(&doc), want(&[("KG104", "main.tf", 11)]), "{doc:#}");
+    assert!(messages(&doc, "KG104")[0].contains("rt-app"), "{doc:#}");
+    // Unknown: a note.
+    let doc = tf_associated("0.4.1", on, &map, &[]);
+    assert_eq!(found(&doc), want(&[("KG901", "main.tf", 31)]), "{doc:#}");
+    // 0.1.0 took a list, and named propagation the other way round.
+    let doc = tf_associated(
+        "0.1.0",
+        "disable_bgp_route_propagation = !var.propagate",
+        &format!("[{APP_ID}]"),
+        &["--var", "propagate=false"],
+    );
+    assert_eq!(found(&doc), want(&[]), "{doc:#}");
+    // Another network's subnet of the same name is not this one.
+    let other = format!("{{ app = {} }}", APP_ID.replace("vnet-hub", "vnet-other"));
+    let doc = tf_associated("0.4.1", on, &other, &["--var", "propagate=false"]);
+    assert_eq!(found(&doc), want(&[("KG104", "main.tf", 11)]), "{doc:#}");
+    assert!(messages(&doc, "KG104")[0].contains("has no route table"), "{doc:#}");
+}

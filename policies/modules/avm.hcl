@@ -182,11 +182,13 @@ module "avm/res/network/virtual-network" {
 
 # Terraform: routes are a map of objects; 0.3.0 renamed
 # disable_bgp_route_propagation to bgp_route_propagation_enabled.
-# subnet_resource_ids associates subnets by id, which the model cannot
-# follow to a subnet written elsewhere yet.
+# subnet_resource_ids (a list in 0.1.0, a map after) associates subnets by
+# id: `subnetResourceIds` is kmsguard's own, read by the lowering, which
+# joins each to the subnet of that name and network the unit declares.
+# The Bicep route table has no such input (subnets name their table).
 module "Azure/avm-res-network-routetable/azurerm" {
   produces = "route_table"
-  ignore   = ["enable_telemetry", "location", "lock", "resource_group_name", "role_assignments", "routes_legacy_mode", "subnet_resource_ids", "tags"]
+  ignore   = ["enable_telemetry", "location", "lock", "resource_group_name", "role_assignments", "routes_legacy_mode", "tags"]
   outputs  = { resource_id = "id", name = "name" }
 
   input "name" { to = "name" }
@@ -208,6 +210,7 @@ module "Azure/avm-res-network-routetable/azurerm" {
     to       = "properties.disableBgpRoutePropagation"
     negate   = true
   }
+  input "subnet_resource_ids" { to = "subnetResourceIds" }
 }
 
 # 0.1.x named rules by their map key with nsg_rule_* fields; 0.2.0 took the

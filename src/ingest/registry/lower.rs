@@ -5,7 +5,7 @@ use super::reshape::name_field;
 use super::Produces;
 use crate::ingest::azure::{self, Node, Resource};
 use crate::ingest::value::Val;
-use crate::model::{Authoring, Dialect, Field, Link, Model, Peering, Unresolved};
+use crate::model::{Authoring, Dialect, Field, Link, Model, Peering, ResourceId, Subnet, Unresolved};
 use crate::source::Origin;
 
 /// A call lowered: what the module deploys, at `address`.
@@ -35,9 +35,11 @@ pub fn lower(module: &ModuleMap, body: Node, call: Call) -> Model {
                 authoring: call.authoring,
             };
             if module.produces == Produces::RouteTable {
+                let associated = associated_subnets(&res.body, &res.address, &res.origin);
                 let mut t = azure::route_table(res);
                 t.called_from.push(call.site);
                 model.route_tables.push(t);
+                model.subnets.extend(associated);
             } else {
                 let mut n = azure::nsg(res);
                 n.called_from.push(call.site);
@@ -137,4 +139,97 @@ fn reverse_peerings(body: &Node, address: &str, here: &Link) -> Vec<Peering> {
             )
         })
         .collect()
+}
+
+/// Where a subnet a route table module associates by id
+/// (`subnet_resource_ids`) is held until the unit is lowered: the subnet of
+/// that id, with the table (see [`join_associated_subnets`]).
+const ASSOCIATED: &str = "/subnet_resource_ids/";
+
+/// The subnets a route table module associates with its table by id. An
+/// id kmsguard cannot evaluate names no subnet, as for
+/// azurerm_subnet_route_table_association.
+fn associated_subnets(body: &Node, table: &str, origin: &crate::source::Origin) -> Vec<Subnet> {
+    let Some(ids) = body.present("subnetResourceIds") else {
+        return Vec::new();
+    };
+    let Ok(items) = super::reshape::elements(&ids) else {
+        return Vec::new();
+    };
+    items
+        .into_iter()
+        .enumerate()
+        .filter_map(|(i, (key, n))| {
+            let id = n.to_val().to_tf_string()?;
+            let parsed = ResourceId::parse(&id);
+            let vnet = parsed.vnet_of_subnet()?.to_string();
+            let name = parsed.name().to_string();
+            Some(Subnet {
+                route_table: Some(Link::Address(table.to_string(), origin.clone(), 0)),
+                vnet: Some(Link::Id(Field::Known(vnet, n.origin.clone()))),
+                ..Subnet::new(
+                    format!("{table}{ASSOCIATED}{}", key.unwrap_or_else(|| i.to_string())),
+                    Field::Known(name, n.origin.clone()),
+                    n.origin,
+                )
+            })
+        })
+        .collect()
+}
+
+/// Joins each subnet a route table module associated by id to the one
+/// subnet of that name and network the unit declares, which then uses the
+/// table; one not declared here stays as the subnet of that id. Run once a
+/// unit is lowered (its links are not resolved yet).
+pub fn join_associated_subnets(model: &mut Model) {
+    let vnet_name = |m: &Model, s: &Subnet| -> Option<String> {
+        match s.vnet.as_ref()? {
+            Link::Id(Field::Known(id, _)) => Some(ResourceId::parse(id).name().to_ascii_lowercase()),
+            Link::Address(a, _, _) => m
+                .vnets
+                .iter()
+                .find(|v| &v.address == a)
+                .and_then(|v| v.name.known())
+                .map(|n| n.to_ascii_lowercase()),
+            Link::Id(Field::Unknown(_)) => None,
+        }
+    };
+    let mut joined = Vec::new();
+    for (ai, a) in model.subnets.iter().enumerate() {
+        if !a.address.contains(ASSOCIATED) {
+            continue;
+        }
+        let (Some(name), Some(vnet)) = (a.name.known(), vnet_name(model, a)) else {
+            continue;
+        };
+        let found: Vec<usize> = model
+            .subnets
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| {
+                !s.address.contains(ASSOCIATED)
+                    && s.name.known().is_some_and(|n| n.eq_ignore_ascii_case(name))
+                    && vnet_name(model, s).as_deref() == Some(vnet.as_str())
+            })
+            .map(|(i, _)| i)
+            .collect();
+        if let [one] = found.as_slice() {
+            joined.push((ai, *one));
+        }
+    }
+    for (ai, si) in &joined {
+        let table = model.subnets.get(*ai).and_then(|a| a.route_table.clone());
+        if let Some(s) = model.subnets.get_mut(*si) {
+            // An association overrides what the subnet says only when it says nothing.
+            if s.route_table.is_none() {
+                s.route_table = table;
+            }
+        }
+    }
+    let drop: Vec<usize> = joined.iter().map(|(ai, _)| *ai).collect();
+    let mut i = 0;
+    model.subnets.retain(|_| {
+        i += 1;
+        !drop.contains(&(i - 1))
+    });
 }

@@ -29,7 +29,7 @@ mod version;
 use std::sync::OnceLock;
 
 pub use catalogue::{Catalogue, Known, ModuleMap};
-pub use lower::{lower, Call};
+pub use lower::{join_associated_subnets, lower, Call};
 pub use matching::undeclared_inputs;
 pub use reshape::{name_field, outputs, reshape};
 pub use version::Version;

@@ -124,6 +124,7 @@ impl<'l> ModuleSet<'l> {
         // Children whose parent another module of the unit declares find it
         // now; the rest get a stand-in for the parent declared elsewhere.
         model.adopt_orphans();
+        crate::ingest::registry::join_associated_subnets(&mut model);
         model.set_namespace(namespace);
         model
     }

@@ -5,7 +5,7 @@ version's interface (every input name with a short hash of its declared type).
 
 kmsguard maps a module call's inputs onto its model with the hand-written
 mapping in policies/modules/avm.hcl; this file is what that mapping was
-checked against (the tests in src/ingest/registry.rs fail when a version
+checked against (the tests in src/ingest/registry/tests.rs fail when a version
 declares an input the mapping neither reads nor ignores), and what an
 unknown version is compared with at run time.
 

@@ -44,15 +44,14 @@ fn field(n: &Node, key: &str) -> Option<Node> {
 /// Whether an optional input is set: absent or null is no, an unknown value
 /// is unknown.
 fn is_set(n: Option<&Node>) -> Tri {
-    match n.map(Node::to_val) {
-        None | Some(Val::Null) => Tri::No,
-        Some(Val::Unknown(r)) => Tri::Unknown(vec![Unresolved {
+    let Some(n) = n else { return Tri::No };
+    match n.to_val() {
+        Val::Null => Tri::No,
+        Val::Unknown(r) => Tri::Unknown(vec![Unresolved {
             reason: r.to_string(),
-            origin: n
-                .map(|n| n.origin.clone())
-                .unwrap_or_else(|| Origin::new(crate::source::FileId(0), 0..0)),
+            origin: n.origin.clone(),
         }]),
-        Some(_) => Tri::Yes,
+        _ => Tri::Yes,
     }
 }
 

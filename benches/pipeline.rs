@@ -11,6 +11,15 @@
 //! render (JSON and human); `check` is the whole run as the CLI does it, to
 //! set against `parse_bare`, hcl-edit alone on the same files (`parse` adds
 //! kmsguard's bracket pre-scan and the parse watchdog).
+// Like tests, benchmarks may use the panicking shortcuts the workspace lints deny in library code.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    clippy::unreachable,
+    clippy::todo
+)]
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, LazyLock};

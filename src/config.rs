@@ -6,13 +6,28 @@
 use std::path::{Path, PathBuf};
 
 use hcl::edit::expr::Expression;
-use hcl::edit::structure::Body;
+use hcl::edit::structure::{Block, Body};
 use hcl::edit::Span;
 
-use crate::policy::{Policy, Severity};
-use crate::source::SourceFile;
+use crate::policy::{Policy, PolicyError, Severity};
+use crate::source::{LineCol, SourceFile};
+use kmsguard_core::read::ReadError;
 
 pub const FILE_NAME: &str = ".kmsguard.hcl";
+
+/// Why a config file cannot be used; the text is what the command line
+/// prints after `error: `.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{}: {source}", path.display())]
+    Read { path: PathBuf, source: ReadError },
+    /// A setting that does not parse or is not allowed, where it is written.
+    #[error("{}:{}:{}: {message}", path.display(), at.line, at.column)]
+    Invalid { path: PathBuf, at: LineCol, message: String },
+    /// Endpoints the policy pack refuses.
+    #[error(transparent)]
+    Policy(#[from] PolicyError),
+}
 
 /// What a config file sets; `None` where it says nothing.
 #[derive(Debug, Default)]
@@ -52,6 +67,28 @@ pub fn find(start: &Path) -> Option<PathBuf> {
     }
 }
 
+/// The config file a run reads: the one named (`--config`), else the
+/// nearest to the first path checked; none with `--no-config`.
+pub fn locate(named: Option<&Path>, no_config: bool, paths: &[PathBuf]) -> Option<PathBuf> {
+    if no_config {
+        return None;
+    }
+    named.map(Path::to_path_buf).or_else(|| paths.first().and_then(|p| find(p)))
+}
+
+/// The limits the config file sets, over the built-in defaults (flags, where
+/// a subcommand has them, go over these).
+pub fn limits(config: Option<&Config>) -> crate::limits::Limits {
+    let defaults = crate::limits::Limits::default();
+    let Some(c) = config else { return defaults };
+    crate::limits::Limits {
+        max_file_size: c.max_file_size.unwrap_or(defaults.max_file_size),
+        parse_timeout: c.parse_timeout.unwrap_or(defaults.parse_timeout),
+        eval_steps: c.max_eval_steps.unwrap_or(defaults.eval_steps),
+        collection_size: c.max_collection_size.unwrap_or(defaults.collection_size),
+    }
+}
+
 /// Endpoints a config file may declare, and addresses across them. A
 /// licence server or two is what the feature is for; a pull request must not
 /// be able to make the analysis take minutes and gigabytes (60,000
@@ -72,8 +109,11 @@ impl Config {
 /// defences of any input: a bounded read, the HCL bracket pre-scan and the
 /// parse watchdog (`parse_timeout`), paths confined to its repository, and
 /// bounded endpoint lists.
-pub fn load(path: &Path, policy: &Policy, parse_timeout: std::time::Duration) -> Result<Config, String> {
-    let text = crate::discover::read_text(path, 1024 * 1024).map_err(|e| format!("{}: {e}", path.display()))?;
+pub fn load(path: &Path, policy: &Policy, parse_timeout: std::time::Duration) -> Result<Config, ConfigError> {
+    let text = crate::discover::read_text(path, 1024 * 1024).map_err(|source| ConfigError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
     parse(path, &text, policy, Some(parse_timeout))
 }
 
@@ -81,11 +121,10 @@ pub fn load(path: &Path, policy: &Policy, parse_timeout: std::time::Duration) ->
 /// `var_files`). Without `parse_timeout` the parser runs on this thread with
 /// no watchdog: for fuzzing, where the fuzzer's own timeout must see a slow
 /// parse.
-pub fn parse(path: &Path, text: &str, policy: &Policy, parse_timeout: Option<std::time::Duration>) -> Result<Config, String> {
-    let file = SourceFile::new(path.to_path_buf(), text.into());
-    let at = |span: Option<std::ops::Range<usize>>, msg: String| {
-        let lc = file.line_col(span.map(|s| s.start).unwrap_or(0));
-        format!("{}:{}:{}: {msg}", path.display(), lc.line, lc.column)
+pub fn parse(path: &Path, text: &str, policy: &Policy, parse_timeout: Option<std::time::Duration>) -> Result<Config, ConfigError> {
+    let r = Reader {
+        path,
+        file: SourceFile::new(path.to_path_buf(), text.into()),
     };
     let id = crate::source::FileId(0);
     let parsed = match parse_timeout {
@@ -93,149 +132,186 @@ pub fn parse(path: &Path, text: &str, policy: &Policy, parse_timeout: Option<std
         None => crate::ingest::terraform::parse_unguarded(id, text.into()),
     }
     .map_err(|e| {
-        at(
-            e.origin.map(|o| o.span()),
-            e.message.replace("--parse-timeout", "--parse-timeout (or --no-config)"),
+        r.at(
+            e.origin().cloned().map(|o| o.span()),
+            e.message().replace("--parse-timeout", "--parse-timeout (or --no-config)"),
         )
     })?;
     let body: Body = parsed.body;
-    let base = path.parent().unwrap_or(Path::new("."));
     let mut c = Config {
         path: path.to_path_buf(),
         ..Config::default()
     };
-    let string = |e: &Expression, key: &str| match e {
-        Expression::String(s) => Ok(s.value().clone()),
-        _ => Err(at(e.span(), format!("{key} must be a string"))),
-    };
-    let strings = |e: &Expression, key: &str| match e {
-        Expression::Array(a) => a.iter().map(|x| string(x, key)).collect::<Result<Vec<_>, _>>(),
-        _ => Err(at(e.span(), format!("{key} must be a list of strings"))),
-    };
-    for attr in body.attributes() {
-        let key = attr.key.as_str();
-        let v = &attr.value;
-        match key {
-            "cloud" => {
-                let s = string(v, key)?;
-                if !policy.clouds().contains(&s.as_str()) {
-                    return Err(at(v.span(), format!("cloud \"{s}\" is not one of {}", policy.clouds().join(", "))));
-                }
-                c.cloud = Some(s);
-            }
-            "fail_on" => {
-                let s = string(v, key)?;
-                if !["error", "warning", "note", "never"].contains(&s.as_str()) {
-                    return Err(at(v.span(), format!("fail_on \"{s}\" is not one of error, warning, note, never")));
-                }
-                c.fail_on = Some(s);
-            }
-            "exclude" => {
-                for g in strings(v, key)? {
-                    globset::Glob::new(&g).map_err(|e| at(v.span(), format!("exclude pattern \"{g}\": {e}")))?;
-                    c.exclude.push(g);
-                }
-            }
-            "var_files" => {
-                for p in strings(v, key)? {
-                    let full = within_repository(base, &p).ok_or_else(|| {
-                        at(
-                            v.span(),
-                            format!("var_files entry \"{p}\" is outside the repository; a config file may only name files inside it"),
-                        )
-                    })?;
-                    c.var_files.push(full);
-                }
-            }
-            "assume_bgp_default_route" => match v {
-                Expression::Bool(b) => c.assume_bgp_default_route = Some(*b.value()),
-                _ => return Err(at(v.span(), "assume_bgp_default_route must be true or false".into())),
-            },
-            other => return Err(at(attr.key.span(), unknown("setting", other, TOP_LEVEL_KEYS))),
-        }
-    }
+    r.settings(&body, policy, &mut c)?;
     let (mut endpoints, mut addresses) = (0usize, 0usize);
     for block in body.blocks() {
         match block.ident.as_str() {
-            "rule" => {
-                let Some(label) = block.labels.first() else {
-                    return Err(at(
-                        block.ident.span(),
-                        "a rule block needs the rule's code or name: rule \"KG202\" { … }".into(),
-                    ));
-                };
-                let Some(doc) = policy.rule(label.as_str()) else {
-                    return Err(at(
-                        label.span(),
-                        format!("no rule named \"{}\"; `kmsguard rules` lists them", label.as_str()),
-                    ));
-                };
-                for attr in block.body.attributes() {
-                    let v = &attr.value;
-                    match attr.key.as_str() {
-                        "enabled" => match v {
-                            Expression::Bool(b) if !*b.value() => c.disabled.push(doc.code.clone()),
-                            Expression::Bool(_) => {}
-                            _ => return Err(at(v.span(), "enabled must be true or false".into())),
-                        },
-                        "severity" => {
-                            let s = string(v, "severity")?;
-                            let sev = match s.as_str() {
-                                "error" => Severity::Error,
-                                "warning" => Severity::Warning,
-                                "note" => Severity::Note,
-                                _ => return Err(at(v.span(), format!("severity \"{s}\" is not one of error, warning, note"))),
-                            };
-                            c.severities.push((doc.code.clone(), sev));
-                        }
-                        other => return Err(at(attr.key.span(), unknown("rule setting", other, RULE_KEYS))),
-                    }
-                }
-            }
-            "limits" => {
-                let number = |e: &Expression, key: &str| {
-                    match e {
-                        Expression::Number(n) => n.value().as_f64().filter(|n| *n > 0.0 && n.is_finite()),
-                        _ => None,
-                    }
-                    .ok_or_else(|| at(e.span(), format!("{key} must be a positive number")))
-                };
-                for attr in block.body.attributes() {
-                    let (key, v) = (attr.key.as_str(), &attr.value);
-                    match key {
-                        "max_file_size" => c.max_file_size = Some(number(v, key)? as u64),
-                        "parse_timeout" => {
-                            c.parse_timeout = Some(
-                                std::time::Duration::try_from_secs_f64(number(v, key)?)
-                                    .map_err(|_| at(v.span(), "parse_timeout is too long".into()))?,
-                            )
-                        }
-                        "max_eval_steps" => c.max_eval_steps = Some(number(v, key)? as u64),
-                        "max_collection_size" => c.max_collection_size = Some(number(v, key)? as usize),
-                        other => return Err(at(attr.key.span(), unknown("limit", other, LIMIT_KEYS))),
-                    }
-                }
-            }
+            "rule" => r.rule_block(block, policy, &mut c)?,
+            "limits" => r.limits_block(block, &mut c)?,
             "endpoint" => {
                 endpoints += 1;
                 addresses += endpoint_addresses(block);
                 if endpoints > MAX_ENDPOINTS || addresses > MAX_ENDPOINT_ADDRESSES {
-                    return Err(at(
+                    return Err(r.at(
                         block.ident.span(),
                         format!(
                             "more than {MAX_ENDPOINTS} endpoints or {MAX_ENDPOINT_ADDRESSES} endpoint addresses; kmsguard refuses a config that large"
                         ),
                     ));
                 }
+                // The policy pack parses the endpoints itself, from their text.
                 if let Some(span) = block.span() {
                     c.endpoints.push_str(text.get(span).unwrap_or_default());
                     c.endpoints.push('\n');
                 }
             }
-            other => return Err(at(block.ident.span(), unknown("block", other, TOP_LEVEL_KEYS))),
+            other => return Err(r.at(block.ident.span(), unknown("block", other, TOP_LEVEL_KEYS))),
         }
     }
     Ok(c)
+}
+
+/// A config file being read: every message names its path, line and column.
+struct Reader<'a> {
+    path: &'a Path,
+    file: SourceFile,
+}
+
+impl Reader<'_> {
+    fn at(&self, span: Option<std::ops::Range<usize>>, message: String) -> ConfigError {
+        ConfigError::Invalid {
+            path: self.path.to_path_buf(),
+            at: self.file.line_col(span.map(|s| s.start).unwrap_or(0)),
+            message,
+        }
+    }
+
+    fn string(&self, e: &Expression, key: &str) -> Result<String, ConfigError> {
+        match e {
+            Expression::String(s) => Ok(s.value().clone()),
+            _ => Err(self.at(e.span(), format!("{key} must be a string"))),
+        }
+    }
+
+    fn strings(&self, e: &Expression, key: &str) -> Result<Vec<String>, ConfigError> {
+        match e {
+            Expression::Array(a) => a.iter().map(|x| self.string(x, key)).collect::<Result<Vec<_>, _>>(),
+            _ => Err(self.at(e.span(), format!("{key} must be a list of strings"))),
+        }
+    }
+
+    /// The top-level settings (`cloud`, `fail_on`, `exclude`, `var_files`, …).
+    fn settings(&self, body: &Body, policy: &Policy, c: &mut Config) -> Result<(), ConfigError> {
+        let base = self.path.parent().unwrap_or(Path::new("."));
+        for attr in body.attributes() {
+            let key = attr.key.as_str();
+            let v = &attr.value;
+            match key {
+                "cloud" => {
+                    let s = self.string(v, key)?;
+                    if !policy.clouds().contains(&s.as_str()) {
+                        return Err(self.at(v.span(), format!("cloud \"{s}\" is not one of {}", policy.clouds().join(", "))));
+                    }
+                    c.cloud = Some(s);
+                }
+                "fail_on" => {
+                    let s = self.string(v, key)?;
+                    if !["error", "warning", "note", "never"].contains(&s.as_str()) {
+                        return Err(self.at(v.span(), format!("fail_on \"{s}\" is not one of error, warning, note, never")));
+                    }
+                    c.fail_on = Some(s);
+                }
+                "exclude" => {
+                    for g in self.strings(v, key)? {
+                        globset::Glob::new(&g).map_err(|e| self.at(v.span(), format!("exclude pattern \"{g}\": {e}")))?;
+                        c.exclude.push(g);
+                    }
+                }
+                "var_files" => {
+                    for p in self.strings(v, key)? {
+                        let full = within_repository(base, &p).ok_or_else(|| {
+                            self.at(
+                                v.span(),
+                                format!("var_files entry \"{p}\" is outside the repository; a config file may only name files inside it"),
+                            )
+                        })?;
+                        c.var_files.push(full);
+                    }
+                }
+                "assume_bgp_default_route" => match v {
+                    Expression::Bool(b) => c.assume_bgp_default_route = Some(*b.value()),
+                    _ => return Err(self.at(v.span(), "assume_bgp_default_route must be true or false".into())),
+                },
+                other => return Err(self.at(attr.key.span(), unknown("setting", other, TOP_LEVEL_KEYS))),
+            }
+        }
+        Ok(())
+    }
+
+    /// `rule "KG202" { enabled = false, severity = "warning" }`.
+    fn rule_block(&self, block: &Block, policy: &Policy, c: &mut Config) -> Result<(), ConfigError> {
+        let Some(label) = block.labels.first() else {
+            return Err(self.at(
+                block.ident.span(),
+                "a rule block needs the rule's code or name: rule \"KG202\" { … }".into(),
+            ));
+        };
+        let Some(doc) = policy.rule(label.as_str()) else {
+            return Err(self.at(
+                label.span(),
+                format!("no rule named \"{}\"; `kmsguard rules` lists them", label.as_str()),
+            ));
+        };
+        for attr in block.body.attributes() {
+            let v = &attr.value;
+            match attr.key.as_str() {
+                "enabled" => match v {
+                    Expression::Bool(b) if !*b.value() => c.disabled.push(doc.code.clone()),
+                    Expression::Bool(_) => {}
+                    _ => return Err(self.at(v.span(), "enabled must be true or false".into())),
+                },
+                "severity" => {
+                    let s = self.string(v, "severity")?;
+                    let sev = match s.as_str() {
+                        "error" => Severity::Error,
+                        "warning" => Severity::Warning,
+                        "note" => Severity::Note,
+                        _ => return Err(self.at(v.span(), format!("severity \"{s}\" is not one of error, warning, note"))),
+                    };
+                    c.severities.push((doc.code.clone(), sev));
+                }
+                other => return Err(self.at(attr.key.span(), unknown("rule setting", other, RULE_KEYS))),
+            }
+        }
+        Ok(())
+    }
+
+    /// `limits { … }`: the project's bounds on file size, parse time and evaluation.
+    fn limits_block(&self, block: &Block, c: &mut Config) -> Result<(), ConfigError> {
+        let number = |e: &Expression, key: &str| {
+            match e {
+                Expression::Number(n) => n.value().as_f64().filter(|n| *n > 0.0 && n.is_finite()),
+                _ => None,
+            }
+            .ok_or_else(|| self.at(e.span(), format!("{key} must be a positive number")))
+        };
+        for attr in block.body.attributes() {
+            let (key, v) = (attr.key.as_str(), &attr.value);
+            match key {
+                "max_file_size" => c.max_file_size = Some(number(v, key)? as u64),
+                "parse_timeout" => {
+                    c.parse_timeout = Some(
+                        std::time::Duration::try_from_secs_f64(number(v, key)?)
+                            .map_err(|_| self.at(v.span(), "parse_timeout is too long".into()))?,
+                    )
+                }
+                "max_eval_steps" => c.max_eval_steps = Some(number(v, key)? as u64),
+                "max_collection_size" => c.max_collection_size = Some(number(v, key)? as usize),
+                other => return Err(self.at(attr.key.span(), unknown("limit", other, LIMIT_KEYS))),
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Every key a config file may hold at its top level: settings, then blocks.
@@ -349,16 +425,14 @@ fn within_repository(base: &Path, rel: &str) -> Option<PathBuf> {
 }
 
 /// Applies the file's rule settings and endpoints to the policy pack.
-pub fn apply_to_policy(c: &Config, policy: &mut Policy) -> Result<(), String> {
+pub fn apply_to_policy(c: &Config, policy: &mut Policy) -> Result<(), ConfigError> {
     for (code, sev) in &c.severities {
         if let Some(r) = policy.rules.iter_mut().find(|r| &r.code == code) {
             r.severity = *sev;
         }
     }
     if !c.endpoints.is_empty() {
-        policy
-            .add_endpoints(&c.path.display().to_string(), &c.endpoints)
-            .map_err(|e| e.to_string())?;
+        policy.add_endpoints(&c.path.display().to_string(), &c.endpoints)?;
     }
     Ok(())
 }

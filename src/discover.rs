@@ -2,7 +2,10 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::ingest::FileError;
+pub use kmsguard_core::read::{read_bounded, read_text};
+
+use kmsguard_core::diagnostic::FileError;
+use kmsguard_core::read::special_kind;
 
 /// What kind of input a file is, judged by its name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -144,28 +147,6 @@ fn follow(link: &Path, root: &Path) -> Link {
         Ok(m) if m.is_dir() => Link::Dir(target),
         Ok(m) => Link::Special(format!("symbolic link to {}; not read", special_kind(&m.file_type()))),
         Err(e) => Link::Dangling(e),
-    }
-}
-
-/// "a FIFO", "a device"…: for files that are not regular files and must never be opened.
-fn special_kind(t: &std::fs::FileType) -> &'static str {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::FileTypeExt;
-        if t.is_fifo() {
-            return "a FIFO (named pipe), not a regular file";
-        }
-        if t.is_char_device() || t.is_block_device() {
-            return "a device, not a regular file";
-        }
-        if t.is_socket() {
-            return "a socket, not a regular file";
-        }
-    }
-    if t.is_dir() {
-        "a directory, not a regular file"
-    } else {
-        "not a regular file"
     }
 }
 
@@ -486,7 +467,10 @@ fn read_installed_modules(root: &Path, repo: &Path) -> (Vec<(String, PathBuf)>, 
     let text = match read_text(&manifest, MAX_MANIFEST_BYTES) {
         Ok(t) => t,
         Err(reason) => {
-            refused.push(Skipped { path: manifest, reason });
+            refused.push(Skipped {
+                path: manifest,
+                reason: reason.to_string(),
+            });
             return (Vec::new(), refused);
         }
     };
@@ -529,81 +513,6 @@ fn is_skipped_dir(name: &str) -> bool {
     SKIPPED_DIRS.contains(&name) || name.starts_with('.')
 }
 
-/// Opens `path` for reading only if it is a regular file, never blocking:
-/// a FIFO, a device or a socket in the tree (or reached through a link) is
-/// refused with a message, not opened (a FIFO blocks its reader, `/dev/zero`
-/// never ends).
-fn open_regular(path: &Path) -> Result<(std::fs::File, u64), String> {
-    // Checked before opening too: opening some devices has effects of its own.
-    let before = std::fs::metadata(path).map_err(|e| format!("cannot read: {e}"))?;
-    if !before.is_file() {
-        return Err(format!("{}; not read", special_kind(&before.file_type())));
-    }
-    let mut options = std::fs::OpenOptions::new();
-    options.read(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        // Should the file be swapped for a FIFO between the check and the open,
-        // the open still returns at once (and the check below refuses it).
-        options.custom_flags(libc::O_NONBLOCK);
-    }
-    let file = options.open(path).map_err(|e| format!("cannot read: {e}"))?;
-    let meta = file.metadata().map_err(|e| format!("cannot read: {e}"))?;
-    if !meta.is_file() {
-        return Err(format!("{}; not read", special_kind(&meta.file_type())));
-    }
-    Ok((file, meta.len()))
-}
-
-/// Reads at most `max_bytes` of a regular file. The bound is on bytes
-/// actually read, not on the size the file system reports: files under
-/// `/proc` report 0 bytes and hold gigabytes.
-pub fn read_bounded(path: &Path, max_bytes: u64) -> Result<Vec<u8>, String> {
-    use std::io::Read;
-    let (file, len) = open_regular(path)?;
-    let over = |size: String| format!("file is {size}, over the {max_bytes} byte limit; raise it with --max-file-size");
-    if len > max_bytes {
-        return Err(over(format!("{len} bytes")));
-    }
-    let mut file = file;
-    let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
-    // Whole chunks, not `take(max + 1)`: some kernel files refuse reads of
-    // odd sizes (`/proc/self/pagemap` wants multiples of 8). At most one
-    // chunk past the limit is read before the file is refused.
-    let mut chunk = vec![0u8; 64 * 1024];
-    loop {
-        let n = match file.read(&mut chunk) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(format!("cannot read: {e}")),
-        };
-        bytes.extend_from_slice(chunk.get(..n).unwrap_or_default());
-        if bytes.len() as u64 > max_bytes {
-            return Err(over("larger than it reports".into()));
-        }
-    }
-    Ok(bytes)
-}
-
-/// Reads a file as UTF-8 text within `max_bytes`, or says clearly why not.
-/// Every input kmsguard reads goes through here ([`read_bounded`]).
-pub fn read_text(path: &Path, max_bytes: u64) -> Result<String, String> {
-    let bytes = read_bounded(path, max_bytes)?;
-    if let Some(pos) = bytes.iter().position(|b| *b == 0) {
-        let line = bytes.get(..pos).map(|b| b.iter().filter(|c| **c == b'\n').count()).unwrap_or(0) + 1;
-        return Err(format!("binary file (NUL byte on line {line}); not checked"));
-    }
-    String::from_utf8(bytes).map_err(|e| {
-        let valid = e.utf8_error().valid_up_to();
-        let prefix = e.as_bytes().get(..valid).unwrap_or_default();
-        let line = prefix.iter().filter(|c| **c == b'\n').count() + 1;
-        let col = prefix.iter().rev().take_while(|c| **c != b'\n').count() + 1;
-        format!("file is not valid UTF-8 (line {line}, column {col}); save it as UTF-8")
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -642,22 +551,6 @@ mod tests {
             assert_eq!(repository_root(&repo.join("infra/all")), repo);
             std::os::unix::fs::symlink("/", loose.join("sub/all")).expect("symlink");
             assert_eq!(repository_root(&loose.join("sub/all")), loose.join("sub"));
-        }
-    }
-
-    #[test]
-    fn reads_are_bounded_by_bytes_read_and_refuse_special_files() {
-        let scratch = tempfile::tempdir().expect("tempdir");
-        let small = scratch.path().join("a.tf");
-        std::fs::write(&small, "x = 1\n").expect("write");
-        assert_eq!(read_text(&small, 6).as_deref(), Ok("x = 1\n"));
-        assert!(read_text(&small, 5).is_err_and(|e| e.contains("--max-file-size")));
-        assert!(read_text(scratch.path(), 5).is_err_and(|e| e.contains("directory")));
-        #[cfg(target_os = "linux")]
-        {
-            // Reports 0 bytes, holds far more.
-            assert!(read_bounded(Path::new("/proc/self/pagemap"), 1 << 20).is_err_and(|e| e.contains("--max-file-size")));
-            assert!(read_bounded(Path::new("/dev/zero"), 1 << 20).is_err_and(|e| e.contains("device")));
         }
     }
 }

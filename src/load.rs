@@ -3,7 +3,7 @@
 //! read the same `.kmsguard.hcl` as `check`, so a trace or a fix sees the
 //! network the check judged.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::limits::Limits;
 use crate::policy::Policy;
@@ -47,47 +47,40 @@ pub struct Loaded {
     pub outcome: Outcome,
 }
 
+impl Loaded {
+    /// Why the first input that could not be read was not, with where:
+    /// `could not read FILE:LINE:COL: …`. A tool on top of the check
+    /// refuses to work from a model with holes it cannot see.
+    pub fn read_error(&self) -> Option<String> {
+        let e = self.outcome.errors.first()?;
+        let (file, lc) = crate::report::error_location(&self.outcome.sources, e);
+        let at = lc.map(|lc| format!(":{}:{}", lc.line, lc.column)).unwrap_or_default();
+        Some(format!("could not read {file}{at}: {}", e.message()))
+    }
+}
+
 /// Reads the pack and the config file, then checks the paths.
 pub fn load(args: &ModelArgs, select: Vec<String>) -> Result<Loaded, String> {
-    let mut policy = match &args.policy {
-        Some(d) => Policy::from_dir(d),
-        None => Policy::embedded(),
-    }
-    .and_then(|p| p.require_docs(crate::rules::codes()).map(|()| p))
-    .map_err(|e| e.to_string())?;
-    let config_path = if args.no_config {
-        None
-    } else {
-        args.config
-            .clone()
-            .or_else(|| args.paths.first().and_then(|p| crate::config::find(p)))
-    };
+    let mut policy = load_policy(args.policy.as_deref())?;
+    let config_path = crate::config::locate(args.config.as_deref(), args.no_config, &args.paths);
     let config = match &config_path {
-        Some(path) => Some(crate::config::load(path, &policy, Limits::default().parse_timeout)?),
+        Some(path) => Some(crate::config::load(path, &policy, Limits::default().parse_timeout).map_err(|e| e.to_string())?),
         None => None,
     };
     let mut var_args: Vec<VarArg> = Vec::new();
     let mut cloud = args.cloud.clone();
     let mut bgp = args.assume_bgp_default_route;
-    let mut limits = Limits::default();
+    let limits = crate::config::limits(config.as_ref());
     if let Some(c) = &config {
-        crate::config::apply_to_policy(c, &mut policy)?;
+        crate::config::apply_to_policy(c, &mut policy).map_err(|e| e.to_string())?;
         cloud = cloud.or_else(|| c.cloud.clone());
         bgp |= c.assume_bgp_default_route.unwrap_or(false);
         var_args.extend(c.var_files.iter().cloned().map(VarArg::File));
-        limits = Limits {
-            max_file_size: c.max_file_size.unwrap_or(limits.max_file_size),
-            parse_timeout: c.parse_timeout.unwrap_or(limits.parse_timeout),
-            eval_steps: c.max_eval_steps.unwrap_or(limits.eval_steps),
-            collection_size: c.max_collection_size.unwrap_or(limits.collection_size),
-        };
     }
     var_args.extend(args.var_files.iter().cloned().map(VarArg::File));
     for v in &args.vars {
-        match v.split_once('=') {
-            Some((k, val)) if !k.trim().is_empty() => var_args.push(VarArg::Value(k.trim().to_string(), val.to_string())),
-            _ => return Err(format!("expected NAME=VALUE, got \"{v}\"")),
-        }
+        let (k, val) = parse_var(v)?;
+        var_args.push(VarArg::Value(k, val));
     }
     let opts = CheckOptions {
         paths: args.paths.clone(),
@@ -103,4 +96,23 @@ pub fn load(args: &ModelArgs, select: Vec<String>) -> Result<Loaded, String> {
     };
     let outcome = crate::check(&opts, &policy);
     Ok(Loaded { policy, opts, outcome })
+}
+
+/// The policy pack: the built-in one, or the `*.hcl` files of `dir`. Every
+/// rule this version checks takes its name and severity from the pack.
+pub fn load_policy(dir: Option<&Path>) -> Result<Policy, String> {
+    match dir {
+        Some(d) => Policy::from_dir(d),
+        None => Policy::embedded(),
+    }
+    .and_then(|p| p.require_docs(crate::rules::codes()).map(|()| p))
+    .map_err(|e| e.to_string())
+}
+
+/// `--var NAME=VALUE`: the name trimmed, the value as written.
+pub fn parse_var(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_string(), v.to_string())),
+        _ => Err(format!("expected NAME=VALUE, got \"{s}\"")),
+    }
 }

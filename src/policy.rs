@@ -18,24 +18,7 @@ const EMBEDDED: &[(&str, &str)] = &[
     ("policies/rules.hcl", include_str!("../policies/rules.hcl")),
 ];
 
-/// Default severity of a rule; the order is the fail threshold's order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    Note,
-    Warning,
-    Error,
-}
-
-impl Severity {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Note => "note",
-            Severity::Warning => "warning",
-            Severity::Error => "error",
-        }
-    }
-}
+pub use kmsguard_core::diagnostic::Severity;
 
 /// The loaded pack.
 #[derive(Debug, Clone)]
@@ -110,6 +93,8 @@ pub struct PolicyError {
     pub file: String,
     pub message: String,
 }
+
+impl std::error::Error for PolicyError {}
 
 impl std::fmt::Display for PolicyError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -213,7 +198,7 @@ impl Policy {
             // Bounded and regular files only, like every input: the pack may sit in the checked tree.
             let text = crate::discover::read_text(&p, 16 * 1024 * 1024).map_err(|message| PolicyError {
                 file: p.display().to_string(),
-                message,
+                message: message.to_string(),
             })?;
             files.push((p.display().to_string(), text));
         }

@@ -10,6 +10,9 @@
 //! inside a string never suppresses anything.
 
 use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use kmsguard_core::read::ReadError;
 
 use crate::policy::Policy;
 use crate::report::fingerprint;
@@ -168,57 +171,10 @@ pub fn apply(
     for (resource, text, origin) in on_resources {
         all.extend(directive(text, false, Some(resource.clone()), origin.clone(), sources, policy));
     }
-    let expired = |d: &Directive| d.expires.is_some_and(|e| e < today);
-    let mut places: HashMap<Place, AtPlace> = HashMap::new();
-    for (i, d) in all.iter().enumerate() {
-        for code in &d.codes {
-            let place = match &d.resource {
-                Some(r) => Place::Resource(d.origin.file, r.clone(), code.clone()),
-                None if d.whole_file => Place::File(d.origin.file, code.clone()),
-                None => Place::Line(d.origin.file, d.line, code.clone()),
-            };
-            let at = places.entry(place).or_default();
-            if at.directives.last() != Some(&i) {
-                at.directives.push(i);
-            }
-            if at.first_active.is_none() && !expired(d) {
-                at.first_active = Some(i);
-            }
-        }
-    }
-
+    let mut places = places(&all, today);
     for f in findings.iter_mut() {
-        let file = f.primary.origin.file;
-        let line = sources.line_col(&f.primary.origin).line;
-        let header = resource_headers
-            .get(&f.resource)
-            .filter(|o| o.file == file)
-            .map(|o| sources.line_col(o).line);
-        let code = f.code.to_string();
-        let mut candidates = vec![
-            Place::Line(file, line, code.clone()),
-            Place::Line(file, line.saturating_sub(1), code.clone()),
-            Place::File(file, code.clone()),
-            Place::Resource(file, f.resource.clone(), code.clone()),
-        ];
-        // The lines that open each construct around the finding: its
-        // attribute, the nested block or object it is in, its resource.
-        let mut lines: Vec<usize> = header.into_iter().collect();
-        if let Some(src) = sources.get(file) {
-            lines.extend(
-                src.enclosing(f.primary.origin.span().start)
-                    .into_iter()
-                    .map(|o| src.line_col(o).line),
-            );
-        }
-        lines.sort_unstable();
-        lines.dedup();
-        for h in lines.into_iter().filter(|h| *h != line) {
-            candidates.push(Place::Line(file, h, code.clone()));
-            candidates.push(Place::Line(file, h.saturating_sub(1), code.clone()));
-        }
         let mut winner: Option<usize> = None;
-        for place in &candidates {
+        for place in &candidates(sources, f, resource_headers) {
             if let Some(at) = places.get_mut(place) {
                 at.matched = true;
                 winner = match (winner, at.first_active) {
@@ -242,7 +198,74 @@ pub fn apply(
             }
         }
     }
+    meta_findings(policy, &all, &used, today)
+}
 
+impl Directive {
+    fn expired(&self, today: (i32, u32, u32)) -> bool {
+        self.expires.is_some_and(|e| e < today)
+    }
+}
+
+/// The directives by the place each applies to (`all`'s indices).
+fn places(all: &[Directive], today: (i32, u32, u32)) -> HashMap<Place, AtPlace> {
+    let mut places: HashMap<Place, AtPlace> = HashMap::new();
+    for (i, d) in all.iter().enumerate() {
+        for code in &d.codes {
+            let place = match &d.resource {
+                Some(r) => Place::Resource(d.origin.file, r.clone(), code.clone()),
+                None if d.whole_file => Place::File(d.origin.file, code.clone()),
+                None => Place::Line(d.origin.file, d.line, code.clone()),
+            };
+            let at = places.entry(place).or_default();
+            if at.directives.last() != Some(&i) {
+                at.directives.push(i);
+            }
+            if at.first_active.is_none() && !d.expired(today) {
+                at.first_active = Some(i);
+            }
+        }
+    }
+    places
+}
+
+/// Every place a directive that suppresses `f` may stand.
+fn candidates(sources: &SourceMap, f: &Finding, resource_headers: &HashMap<String, Origin>) -> Vec<Place> {
+    let file = f.primary.origin.file;
+    let line = sources.line_col(&f.primary.origin).line;
+    let header = resource_headers
+        .get(&f.resource)
+        .filter(|o| o.file == file)
+        .map(|o| sources.line_col(o).line);
+    let code = f.code.to_string();
+    let mut candidates = vec![
+        Place::Line(file, line, code.clone()),
+        Place::Line(file, line.saturating_sub(1), code.clone()),
+        Place::File(file, code.clone()),
+        Place::Resource(file, f.resource.clone(), code.clone()),
+    ];
+    // The lines that open each construct around the finding: its
+    // attribute, the nested block or object it is in, its resource.
+    let mut lines: Vec<usize> = header.into_iter().collect();
+    if let Some(src) = sources.get(file) {
+        lines.extend(
+            src.enclosing(f.primary.origin.span().start)
+                .into_iter()
+                .map(|o| src.line_col(o).line),
+        );
+    }
+    lines.sort_unstable();
+    lines.dedup();
+    for h in lines.into_iter().filter(|h| *h != line) {
+        candidates.push(Place::Line(file, h, code.clone()));
+        candidates.push(Place::Line(file, h.saturating_sub(1), code.clone()));
+    }
+    candidates
+}
+
+/// The findings about the suppressions themselves: unused (KG001), expired
+/// (KG002), without a reason (KG003).
+fn meta_findings(policy: &Policy, all: &[Directive], used: &[bool], today: (i32, u32, u32)) -> Vec<Finding> {
     let meta_finding = |code: &'static str, d: &Directive, message: String, label: &str| Finding {
         code,
         severity: policy.severity(code),
@@ -269,7 +292,7 @@ pub fn apply(
             ));
             continue;
         }
-        if let (true, Some((y, m, day))) = (expired(d), d.expires) {
+        if let (true, Some((y, m, day))) = (d.expired(today), d.expires) {
             meta.push(meta_finding(
                 "KG002",
                 d,
@@ -289,10 +312,26 @@ pub fn apply(
     meta
 }
 
+/// Why a baseline cannot be used; the text is what the command line prints
+/// after `error: `.
+#[derive(Debug, thiserror::Error)]
+pub enum BaselineError {
+    #[error("cannot read baseline {}: {source}", path.display())]
+    Read { path: PathBuf, source: ReadError },
+    #[error("baseline {} is not JSON: {source}", path.display())]
+    NotJson { path: PathBuf, source: serde_json::Error },
+}
+
 /// A baseline: the fingerprints of findings accepted as they are.
-pub fn read_baseline(path: &std::path::Path) -> Result<HashSet<String>, String> {
-    let text = crate::discover::read_text(path, MAX_BASELINE_BYTES).map_err(|e| format!("cannot read baseline {}: {e}", path.display()))?;
-    let doc: serde_json::Value = serde_json::from_str(&text).map_err(|e| format!("baseline {} is not JSON: {e}", path.display()))?;
+pub fn read_baseline(path: &Path) -> Result<HashSet<String>, BaselineError> {
+    let text = crate::discover::read_text(path, MAX_BASELINE_BYTES).map_err(|source| BaselineError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let doc: serde_json::Value = serde_json::from_str(&text).map_err(|source| BaselineError::NotJson {
+        path: path.to_path_buf(),
+        source,
+    })?;
     Ok(doc
         .get("fingerprints")
         .and_then(|f| f.as_array())

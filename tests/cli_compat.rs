@@ -3,6 +3,15 @@
 //! `--output`, the other checkers' flags, config keys with "did you mean",
 //! `--help` examples, `--quiet`, errors on stderr, and the summary of a run
 //! on named files.
+// Tests may use the panicking shortcuts the workspace lints deny in library code.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    clippy::unreachable,
+    clippy::todo
+)]
 
 use std::fs;
 use std::process::Output;

@@ -1,5 +1,14 @@
 //! `.kmsguard.hcl`: found upwards from the checked path, flags win, bad
 //! settings are located errors.
+// Tests may use the panicking shortcuts the workspace lints deny in library code.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    clippy::unreachable,
+    clippy::todo
+)]
 
 use std::fs;
 

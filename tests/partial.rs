@@ -2,6 +2,15 @@
 //! sub-directory, a changed file (as pre-commit names them), a baseline
 //! written from elsewhere. The layout is the ordinary one: `envs/prod`
 //! calls `../../modules/spoke` with `for_each` over `terraform.tfvars`.
+// Tests may use the panicking shortcuts the workspace lints deny in library code.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    clippy::unreachable,
+    clippy::todo
+)]
 
 use std::fs;
 use std::path::Path;

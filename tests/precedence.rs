@@ -4,6 +4,15 @@
 //! `-var` in command-line order; the later wins. Each case is tested in
 //! both orders, so that a wrong order gives a false positive in one and a
 //! missed finding in the other.
+// Tests may use the panicking shortcuts the workspace lints deny in library code.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    clippy::unreachable,
+    clippy::todo
+)]
 
 use std::fs;
 use std::path::Path;

@@ -10,6 +10,15 @@
 //! `"` inside a `%{ if }` body, which hcl-edit reads as text (it then prints
 //! the file back differently, with `\"`). So a text counts as accepted only
 //! if hcl-edit parses it and prints it back unchanged.
+// Tests may use the panicking shortcuts the workspace lints deny in library code.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    clippy::unreachable,
+    clippy::todo
+)]
 
 use kmsguard::ingest::terraform::brackets::{scan, Scan, QUOTED_NEWLINE};
 use proptest::prelude::*;

@@ -5,6 +5,15 @@
 //! every flag of the usage block exists, and the sample output is what
 //! kmsguard prints. Blocks not meant to be pasted say so in their info
 //! string (`hcl fragment`, `text`).
+// Tests may use the panicking shortcuts the workspace lints deny in library code.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    clippy::unreachable,
+    clippy::todo
+)]
 
 use std::fs;
 use std::path::Path;

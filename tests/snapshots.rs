@@ -1,5 +1,14 @@
 //! Snapshots of rendered output: what a person sees in a terminal, and the
 //! JSON contract (the version 1 report the README describes).
+// Tests may use the panicking shortcuts the workspace lints deny in library code.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    clippy::unreachable,
+    clippy::todo
+)]
 
 use assert_cmd::Command;
 

@@ -118,11 +118,7 @@ fuzz_target!(|data: &[u8]| {
     ];
     let errors = vec![
         FileError::at(at(b, &f[10], seed / 13), f[8].clone()),
-        FileError {
-            origin: None,
-            path: Some(PathBuf::from(&f[11])),
-            message: f[8].clone(),
-        },
+        FileError::path(&PathBuf::from(&f[11]), f[8].clone()),
     ];
     let mut summary = Summary {
         files: 2,

@@ -17,12 +17,16 @@
 # Terraform registry source.
 #   produces  route_table, nsg, virtual_network (its subnets and peerings),
 #             subnet or peering (a submodule's one subnet or peering; the
-#             network it belongs to is read from `parent.resource_id`).
+#             network it belongs to is read from `parent.resource_id`),
+#             hub_networking (see the block before the patterns), firewall,
+#             firewall_policy, rule_collection_group or gateway (see the
+#             block before the firewall modules).
 #   versions  the versions the mapping covers (comparators, comma-separated);
 #             other known versions are reported as not checked.
 #   ignore    inputs that hold nothing kmsguard models (tags, locks, …).
-#   outputs   output name = "id" or "name": what the call gives back, so a
-#             subnet elsewhere links to the resource the call deploys.
+#   outputs   output name = "id", "name", "resource" ({ id, name }) or
+#             "private_ip": what the call gives back, so a subnet elsewhere
+#             links to the resource the call deploys.
 #   input "NAME"
 #     to        where the value goes in the resource body.
 #     versions  when the input is read this way (else every covered version).
@@ -396,4 +400,258 @@ module "Azure/avm-ptn-hubnetworking/azurerm" {
   ignore   = ["enable_telemetry", "tags"]
 
   input "hub_virtual_networks" { to = "hubs" }
+}
+
+# ---------------------------------------------------------------------------
+# Azure Firewall, firewall policies and virtual network gateways (KG301,
+# KG101's "the firewall lets KMS through", KG104). Lowered by
+# src/ingest/registry/network.rs with the code that lowers the resources.
+# Targets under `call.` are facts a module computes from its inputs and the
+# REST body has no place for (read there):
+#   call.privateIp             the firewall's private address, when written
+#   call.ruleCollectionGroups  a policy's groups, each in the REST shape of
+#                              Microsoft.Network/firewallPolicies/ruleCollectionGroups
+#   call.firewallPolicyId      the policy a separately called group joins
+#   call.cluster.clusterMode   BGP, from the gateway's cluster mode name
+#   call.virtualNetworkId      the network whose GatewaySubnet the gateway uses
+#   call.subnetId              the GatewaySubnet itself
+# `fields` reshapes a single object input like one element of `each`;
+# `set` writes constants into every element (`list[].key` into the
+# elements of a nested list); an `each` entry `a[].b = c[].d` reshapes the
+# list `a` of every element into the list `c`.
+# An id input left empty ('' is the Bicep modules' "none") is no link.
+
+# Classic network rule collections are REST objects in every version (0.1.1
+# typed them `array`, later versions resourceInput<…>: the same shape). A
+# firewall policy is linked by id; its rules come from the policy call.
+# additionalProperties (0.10+) holds the classic DNS proxy switch.
+# firewallPrivateIpAddress (0.11+) pins the private address, otherwise
+# assigned by Azure, so `outputs.privateIp` is only known then.
+module "avm/res/network/azure-firewall" {
+  produces = "firewall"
+  ignore   = [
+    "additionalPublicIpConfigurations", "applicationRuleCollections", "autoscaleMaxCapacity",
+    "autoscaleMinCapacity", "availabilityZones", "azureSkuTier", "diagnosticSettings",
+    "enableForcedTunneling", "enableManagementNic", "enableTelemetry", "extendedLocation",
+    "hubIPAddresses", "location", "lock", "maintenanceConfiguration", "managementIPAddressObject",
+    "managementIPResourceID", "natRuleCollections", "publicIPAddressObject", "publicIPResourceID",
+    "roleAssignments", "tags", "threatIntelMode", "virtualHubId", "virtualHubResourceId",
+    "virtualHubResoureId", "virtualNetworkResourceId", "zones",
+  ]
+  outputs  = { resourceId = "id", name = "name", privateIp = "private_ip" }
+
+  input "name" { to = "name" }
+  input "networkRuleCollections" { to = "properties.networkRuleCollections" }
+  input "firewallPolicyId" { to = "properties.firewallPolicy.id" }
+  input "additionalProperties" {
+    versions = ">= 0.10.0"
+    to       = "properties.additionalProperties"
+  }
+  input "firewallPrivateIpAddress" {
+    versions = ">= 0.11.0"
+    to       = "call.privateIp"
+  }
+}
+
+# Rule collection groups are REST groups without the `properties` wrapper
+# in every version; the module deploys each as a child of the policy. A
+# base policy (basePolicyResourceId) is not followed, as for the resource.
+module "avm/res/network/firewall-policy" {
+  produces = "firewall_policy"
+  ignore   = [
+    "allowSqlRedirect", "autoLearnPrivateRanges", "basePolicyResourceId", "bypassTrafficSettings",
+    "certificateName", "defaultWorkspaceId", "defaultWorkspaceResourceId", "enableTelemetry", "fqdns",
+    "insightsIsEnabled", "intrusionDetection", "ipAddresses", "keyVaultSecretId", "location", "lock",
+    "managedIdentities", "mode", "privateRanges", "retentionDays", "roleAssignments", "servers",
+    "signatureOverrides", "snat", "tags", "threatIntelMode", "tier", "workspaces",
+  ]
+  outputs  = { resourceId = "id", name = "name" }
+
+  input "name" { to = "name" }
+  input "enableProxy" { to = "properties.dnsSettings.enableProxy" }
+  input "ruleCollectionGroups" {
+    to = "call.ruleCollectionGroups"
+    each = {
+      "name"            = "name"
+      "priority"        = "properties.priority"
+      "ruleCollections" = "properties.ruleCollections"
+    }
+  }
+}
+
+# Before 0.4.0 BGP was a flag (enableBgp); from 0.4.0 it is the cluster
+# mode (activeActiveBgp, activePassiveBgp, …NoBgp). 0.6.0 renamed the
+# default site and network inputs to …ResourceId. The gateway sits in the
+# GatewaySubnet of the network given.
+module "avm/res/network/virtual-network-gateway" {
+  produces = "gateway"
+  ignore   = [
+    "activeActive", "activeGatewayPipName", "adminState", "allowRemoteVnetTraffic",
+    "allowVirtualWanTraffic", "asn", "autoScaleConfiguration", "clientRevokedCertThumbprint",
+    "clientRootCertData", "customRoutes", "diagnosticSettings", "disableIPSecReplayProtection",
+    "domainNameLabel", "domainNameLabelScope", "enableBgpRouteTranslationForNat",
+    "enableDnsForwarding", "enablePrivateIpAddress", "enableTelemetry", "existingFirstPipResourceId",
+    "existingPrimaryPublicIPResourceId", "firstPipName", "gatewayPipName", "location", "lock",
+    "maintenanceConfiguration", "managedIdentity", "natRules", "primaryPublicIPName",
+    "publicIPPrefixResourceId", "publicIpAvailabilityZones", "publicIpDiagnosticSettings",
+    "publicIpZones", "resiliencyModel", "roleAssignments", "skuName", "tags",
+    "vpnClientAadConfiguration", "vpnClientAddressPoolPrefix", "vpnGatewayGeneration", "vpnType",
+  ]
+  outputs  = { resourceId = "id", name = "name" }
+
+  input "name" { to = "name" }
+  input "gatewayType" { to = "properties.gatewayType" }
+  input "enableBgp" {
+    versions = "< 0.4.0"
+    to       = "properties.enableBgp"
+  }
+  input "clusterSettings" {
+    versions = ">= 0.4.0"
+    to       = "call.cluster"
+    fields   = { "clusterMode" = "clusterMode" }
+  }
+  input "gatewayDefaultSiteLocalNetworkGatewayId" {
+    versions = "< 0.6.0"
+    to       = "properties.gatewayDefaultSite.id"
+  }
+  input "gatewayDefaultSiteLocalNetworkGatewayResourceId" {
+    versions = ">= 0.6.0"
+    to       = "properties.gatewayDefaultSite.id"
+  }
+  input "vNetResourceId" {
+    versions = "< 0.6.0"
+    to       = "call.virtualNetworkId"
+  }
+  input "virtualNetworkResourceId" {
+    versions = ">= 0.6.0"
+    to       = "call.virtualNetworkId"
+  }
+}
+
+# Terraform: the firewall module takes no rules, only its policy's id
+# (every version). Its private address is only known after deployment:
+# `module.fw.resource.ip_configuration[0].private_ip_address` is linked to
+# the call by reference instead. 0.1.x returned id and name, later
+# versions resource and resource_id.
+module "Azure/avm-res-network-azurefirewall/azurerm" {
+  produces = "firewall"
+  ignore   = [
+    "diagnostic_settings", "enable_telemetry", "firewall_dns_servers", "firewall_ip_configuration",
+    "firewall_management_ip_configuration", "firewall_private_ip_ranges", "firewall_sku_name",
+    "firewall_sku_tier", "firewall_threat_intel_mode", "firewall_timeouts", "firewall_virtual_hub",
+    "firewall_zones", "ip_configurations", "location", "lock", "public_ip_allocation_method",
+    "public_ip_ddos_protection_mode", "public_ip_ddos_protection_plan_id",
+    "public_ip_domain_name_label", "public_ip_edge_zone", "public_ip_idle_timeout_in_minutes",
+    "public_ip_ip_tags", "public_ip_ip_version", "public_ip_location", "public_ip_name",
+    "public_ip_public_ip_prefix_id", "public_ip_resource_group_name", "public_ip_reverse_fqdn",
+    "public_ip_sku", "public_ip_sku_tier", "public_ip_tags", "public_ip_timeouts", "public_ip_zones",
+    "resource_group_name", "role_assignments", "tags",
+  ]
+  outputs  = { resource_id = "id", id = "id", name = "name", resource = "resource" }
+
+  input "name" { to = "name" }
+  input "firewall_policy_id" { to = "properties.firewallPolicy.id" }
+}
+
+# The policy module takes no rules: groups are calls of its
+# rule_collection_groups submodule. DNS proxy is firewall_policy_dns.proxy_enabled
+# in every version.
+module "Azure/avm-res-network-firewallpolicy/azurerm" {
+  produces = "firewall_policy"
+  ignore   = [
+    "diagnostic_settings", "enable_telemetry", "firewall_policy_auto_learn_private_ranges_enabled",
+    "firewall_policy_base_policy_id", "firewall_policy_explicit_proxy", "firewall_policy_identity",
+    "firewall_policy_insights", "firewall_policy_intrusion_detection",
+    "firewall_policy_private_ip_ranges", "firewall_policy_sku", "firewall_policy_sql_redirect_allowed",
+    "firewall_policy_threat_intelligence_allowlist", "firewall_policy_threat_intelligence_mode",
+    "firewall_policy_timeouts", "firewall_policy_tls_certificate", "location", "lock",
+    "resource_group_name", "role_assignments", "tags",
+  ]
+  outputs  = { resource_id = "id", id = "id", name = "name", resource = "resource" }
+
+  input "name" { to = "name" }
+  input "firewall_policy_dns" {
+    to     = "properties.dnsSettings"
+    fields = { "proxy_enabled" = "enableProxy" }
+  }
+}
+
+# Network rule collections as azurerm's blocks (the same fields in every
+# version; 0.3.3 only made more of them optional). Only network rules can
+# carry TCP 1688: application rules are HTTP(S)/MSSQL, NAT rules inbound.
+module "Azure/avm-res-network-firewallpolicy/azurerm//modules/rule_collection_groups" {
+  produces = "rule_collection_group"
+  ignore   = [
+    "firewall_policy_rule_collection_group_application_rule_collection",
+    "firewall_policy_rule_collection_group_nat_rule_collection",
+    "firewall_policy_rule_collection_group_timeouts",
+  ]
+  outputs  = { resource_id = "id", resource = "resource" }
+
+  input "firewall_policy_rule_collection_group_name" { to = "name" }
+  input "firewall_policy_rule_collection_group_firewall_policy_id" { to = "call.firewallPolicyId" }
+  input "firewall_policy_rule_collection_group_priority" { to = "properties.priority" }
+  input "firewall_policy_rule_collection_group_network_rule_collection" {
+    to = "properties.ruleCollections"
+    each = {
+      "name"                         = "name"
+      "priority"                     = "priority"
+      "action"                       = "action.type"
+      "rule[].name"                  = "rules[].name"
+      "rule[].protocols"             = "rules[].ipProtocols"
+      "rule[].destination_ports"     = "rules[].destinationPorts"
+      "rule[].destination_addresses" = "rules[].destinationAddresses"
+      "rule[].destination_ip_groups" = "rules[].destinationIpGroups"
+      "rule[].destination_fqdns"     = "rules[].destinationFqdns"
+    }
+    set = {
+      "ruleCollectionType" = "FirewallPolicyFilterRuleCollection"
+      "rules[].ruleType"   = "NetworkRule"
+    }
+  }
+}
+
+# The Terraform AVM gateway is the pattern module avm-ptn-vnetgateway (no
+# avm-res-network-virtualnetworkgateway is published). BGP is
+# vpn_bgp_enabled and the default site vpn_default_local_network_gateway_id
+# (0.5.0+). The gateway's subnet: subnet_id before 0.3.0; from 0.3.0 the
+# GatewaySubnet of virtual_network_id, or (0.7.0+)
+# virtual_network_gateway_subnet_id. Local network gateways and their
+# connections do not change what the gateway advertises into subnets.
+module "Azure/avm-ptn-vnetgateway/azurerm" {
+  produces = "gateway"
+  ignore   = [
+    "default_tags", "diagnostic_settings_virtual_network_gateway", "edge_zone", "enable_telemetry",
+    "express_route_circuits", "express_route_remote_vnet_traffic_enabled",
+    "express_route_virtual_wan_traffic_enabled", "hosted_on_behalf_of_public_ip_enabled",
+    "ip_configurations", "local_network_gateways", "location", "parent_id", "resource_group_name",
+    "route_table_bgp_route_propagation_enabled", "route_table_creation_enabled", "route_table_name",
+    "route_table_resource_group_name", "route_table_tags", "sku", "subnet_address_prefix",
+    "subnet_creation_enabled", "tags", "tracing_tags_enabled", "tracing_tags_prefix",
+    "virtual_network_name", "virtual_network_resource_group_name", "vpn_active_active_enabled",
+    "vpn_bgp_route_translation_for_nat_enabled", "vpn_bgp_settings", "vpn_custom_route",
+    "vpn_dns_forwarding_enabled", "vpn_generation", "vpn_ip_sec_replay_protection_enabled",
+    "vpn_point_to_site", "vpn_policy_groups", "vpn_private_ip_address_enabled", "vpn_type",
+  ]
+  outputs  = { resource_id = "id" }
+
+  input "name" { to = "name" }
+  input "type" { to = "properties.gatewayType" }
+  input "vpn_bgp_enabled" { to = "properties.enableBgp" }
+  input "vpn_default_local_network_gateway_id" {
+    versions = ">= 0.5.0"
+    to       = "properties.gatewayDefaultSite.id"
+  }
+  input "subnet_id" {
+    versions = "< 0.3.0"
+    to       = "call.subnetId"
+  }
+  input "virtual_network_id" {
+    versions = ">= 0.3.0"
+    to       = "call.virtualNetworkId"
+  }
+  input "virtual_network_gateway_subnet_id" {
+    versions = ">= 0.7.0"
+    to       = "call.subnetId"
+  }
 }

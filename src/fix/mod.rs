@@ -766,7 +766,10 @@ pub fn run(args: &FixArgs) -> Result<(String, u8), String> {
     if let Some(e) = loaded.outcome.errors.first() {
         let (file, lc) = crate::report::error_location(&loaded.outcome.sources, e);
         let at = lc.map(|lc| format!(":{}:{}", lc.line, lc.column)).unwrap_or_default();
-        return Err(format!("could not read {file}{at}: {}; fix edits only trees that parse", e.message));
+        return Err(format!(
+            "could not read {file}{at}: {}; fix edits only trees that parse",
+            e.message()
+        ));
     }
     let mut rules = Vec::new();
     for name in &args.select {

@@ -167,20 +167,79 @@ fn summary(t: &TraceReport) -> (State, String) {
 /// Builds the graph of `model`, tracing every subnet (and every route table
 /// no subnet uses) to the KMS addresses.
 pub fn build(model: &Model, policy: &Policy, sources: &SourceMap, opts: &TraceOptions, findings: &[Finding]) -> Graph {
-    let mut g = Graph::default();
-    let mut key: BTreeMap<String, String> = BTreeMap::new();
+    let kms_label = {
+        let addrs: Vec<String> = policy
+            .endpoints
+            .iter()
+            .filter(|e| e.id == "kms")
+            .filter_map(|e| e.addresses(opts.cloud.as_deref().unwrap_or("public")))
+            .flat_map(|a| a.required.iter().map(|x| x.to_string()))
+            .collect();
+        format!("KMS {}", addrs.join(", "))
+    };
+    let mut b = Builder {
+        g: Graph::default(),
+        key: BTreeMap::new(),
+        model,
+        sources,
+        findings,
+        kms_label,
+    };
     let to = Destination::Endpoint("kms".into());
-    let file_of = |o: &crate::source::Origin| {
-        if sources.get(o.file).is_some() {
-            sources.display(o.file)
+    for f in b.fold_subnets(policy, opts, &to) {
+        b.draw_fold(f);
+    }
+    // Route tables no subnet in the code uses: their routes alone.
+    for (ti, t) in model.route_tables.iter().enumerate() {
+        if model.subnets_of(ti).next().is_some() {
+            continue;
+        }
+        let Ok(tr) = crate::trace::trace_table(model, policy, sources, opts, t, &to) else {
+            continue;
+        };
+        b.draw_lone_table(t, &tr);
+    }
+    b.g
+}
+
+/// Subnets folded by (table, NSG, path): identical spokes become one node.
+struct Fold {
+    names: Vec<String>,
+    group: String,
+    file: crate::source::FileId,
+    table: Option<usize>,
+    nsg: Option<usize>,
+    addresses: Vec<String>,
+    traces: Vec<TraceReport>,
+    state: State,
+    hop: String,
+}
+
+/// The graph as it is drawn, with the node ids given so far (by key) and
+/// what the nodes are drawn from.
+struct Builder<'a> {
+    g: Graph,
+    key: BTreeMap<String, String>,
+    model: &'a Model,
+    sources: &'a SourceMap,
+    findings: &'a [Finding],
+    kms_label: String,
+}
+
+impl Builder<'_> {
+    fn file_of(&self, o: &crate::source::Origin) -> String {
+        if self.sources.get(o.file).is_some() {
+            self.sources.display(o.file)
         } else {
             String::new()
         }
-    };
-    // Rule codes reported on a resource, for broken paths: by address, in
-    // the resource's own file (addresses repeat across root modules).
-    let codes_of = |resources: &[(&str, crate::source::FileId)]| -> Vec<String> {
-        let mut c: Vec<String> = findings
+    }
+
+    /// Rule codes reported on a resource, for broken paths: by address, in
+    /// the resource's own file (addresses repeat across root modules).
+    fn codes_of(&self, resources: &[(&str, crate::source::FileId)]) -> Vec<String> {
+        let mut c: Vec<String> = self
+            .findings
             .iter()
             .filter(|f| f.suppressed.is_none() && f.code != "KG901")
             .filter(|f| {
@@ -193,84 +252,88 @@ pub fn build(model: &Model, policy: &Policy, sources: &SourceMap, opts: &TraceOp
         c.sort();
         c.dedup();
         c
-    };
-    let kms_label = {
-        let addrs: Vec<String> = policy
-            .endpoints
-            .iter()
-            .filter(|e| e.id == "kms")
-            .filter_map(|e| e.addresses(opts.cloud.as_deref().unwrap_or("public")))
-            .flat_map(|a| a.required.iter().map(|x| x.to_string()))
-            .collect();
-        format!("KMS {}", addrs.join(", "))
-    };
+    }
 
-    // Subnets folded by (table, NSG, path): identical spokes become one node.
-    struct Fold {
-        names: Vec<String>,
-        group: String,
-        file: crate::source::FileId,
-        table: Option<usize>,
-        nsg: Option<usize>,
-        addresses: Vec<String>,
-        traces: Vec<TraceReport>,
-        state: State,
-        hop: String,
-    }
-    let mut folds: Vec<Fold> = Vec::new();
-    for (si, s) in model.subnets.iter().enumerate() {
-        let Ok(t) = crate::trace::trace_subnet(model, policy, sources, opts, si, &to) else {
-            continue;
-        };
-        let table = model
-            .route_table_of(si)
-            .and_then(|t| model.route_tables.iter().position(|x| std::ptr::eq(x, t)));
-        let nsg = model
-            .nsg_of(s.namespace, s.nsg.as_ref())
-            .and_then(|n| model.nsgs.iter().position(|x| std::ptr::eq(x, n)));
-        let (state, hop) = summary(&t);
-        // Subnets sit in their virtual network when the code says which;
-        // otherwise in the file that declares them.
-        // The file is part of the name: networks of one name in two
-        // deployment units are two boxes.
-        let group = match model.vnet_of_subnet(si) {
-            Some(crate::model::VnetKey::Declared(v)) => model
-                .vnets
-                .get(*v)
-                .map(|v| format!("virtual network {} ({})", display_name(&v.name, &v.address), file_of(&v.origin)))
-                .unwrap_or_else(|| file_of(&s.origin)),
-            Some(crate::model::VnetKey::Named(_, name)) => format!("virtual network {name} ({})", file_of(&s.origin)),
-            None => file_of(&s.origin),
-        };
-        let name = display_name(&s.name, &s.address);
-        match folds
-            .iter_mut()
-            .find(|f| f.table == table && f.nsg == nsg && f.state == state && f.hop == hop && f.group == group)
-        {
-            Some(f) => {
-                f.names.push(name);
-                f.addresses.push(s.address.clone());
-                f.traces.push(t);
+    /// Traces every subnet to KMS and folds those that fare alike.
+    fn fold_subnets(&self, policy: &Policy, opts: &TraceOptions, to: &Destination) -> Vec<Fold> {
+        let model = self.model;
+        let mut folds: Vec<Fold> = Vec::new();
+        for (si, s) in model.subnets.iter().enumerate() {
+            let Ok(t) = crate::trace::trace_subnet(model, policy, self.sources, opts, si, to) else {
+                continue;
+            };
+            let table = model
+                .route_table_of(si)
+                .and_then(|t| model.route_tables.iter().position(|x| std::ptr::eq(x, t)));
+            let nsg = model
+                .nsg_of(s.namespace, s.nsg.as_ref())
+                .and_then(|n| model.nsgs.iter().position(|x| std::ptr::eq(x, n)));
+            let (state, hop) = summary(&t);
+            // Subnets sit in their virtual network when the code says which;
+            // otherwise in the file that declares them.
+            // The file is part of the name: networks of one name in two
+            // deployment units are two boxes.
+            let group = match model.vnet_of_subnet(si) {
+                Some(crate::model::VnetKey::Declared(v)) => model
+                    .vnets
+                    .get(*v)
+                    .map(|v| {
+                        format!(
+                            "virtual network {} ({})",
+                            display_name(&v.name, &v.address),
+                            self.file_of(&v.origin)
+                        )
+                    })
+                    .unwrap_or_else(|| self.file_of(&s.origin)),
+                Some(crate::model::VnetKey::Named(_, name)) => format!("virtual network {name} ({})", self.file_of(&s.origin)),
+                None => self.file_of(&s.origin),
+            };
+            let name = display_name(&s.name, &s.address);
+            match folds
+                .iter_mut()
+                .find(|f| f.table == table && f.nsg == nsg && f.state == state && f.hop == hop && f.group == group)
+            {
+                Some(f) => {
+                    f.names.push(name);
+                    f.addresses.push(s.address.clone());
+                    f.traces.push(t);
+                }
+                None => folds.push(Fold {
+                    names: vec![name],
+                    group,
+                    file: s.origin.file,
+                    table,
+                    nsg,
+                    addresses: vec![s.address.clone()],
+                    traces: vec![t],
+                    state,
+                    hop,
+                }),
             }
-            None => folds.push(Fold {
-                names: vec![name],
-                group,
-                file: s.origin.file,
-                table,
-                nsg,
-                addresses: vec![s.address.clone()],
-                traces: vec![t],
-                state,
-                hop,
-            }),
         }
+        folds
     }
-    let kms =
-        |g: &mut Graph, key: &mut BTreeMap<String, String>| g.node(key, "kms".into(), NodeKind::Kms, kms_label.clone(), String::new());
-    let hop_node = |g: &mut Graph, key: &mut BTreeMap<String, String>, hop: &str| {
-        g.node(key, format!("hop:{hop}"), NodeKind::NextHop, hop.to_string(), String::new())
-    };
-    for f in folds {
+
+    /// The next hop and KMS, with the step into the hop in the colour of `state`.
+    fn draw_path(&mut self, from: &str, hop: &str, state: State) {
+        let hid = self.g.node(
+            &mut self.key,
+            format!("hop:{hop}"),
+            NodeKind::NextHop,
+            hop.to_string(),
+            String::new(),
+        );
+        let k = self
+            .g
+            .node(&mut self.key, "kms".into(), NodeKind::Kms, self.kms_label.clone(), String::new());
+        self.g.edge(from, &hid, &edge_label(&state), state);
+        // The verdict is drawn on the step into the next hop; from there to KMS is plain.
+        self.g.edge(&hid, &k, "", State::Plain);
+    }
+
+    /// One folded subnet node, its NSG and route table, and its path to KMS.
+    fn draw_fold(&mut self, f: Fold) {
+        let model = self.model;
         let label = match f.names.len() {
             1 => format!("subnet {}", f.names.join("")),
             n if n <= 3 => format!("subnets {}", f.names.join(", ")),
@@ -281,67 +344,60 @@ pub fn build(model: &Model, policy: &Policy, sources: &SourceMap, opts: &TraceOp
                 f.names.last().cloned().unwrap_or_default()
             ),
         };
-        let sid = g.node(
-            &mut key,
+        let sid = self.g.node(
+            &mut self.key,
             format!("subnet:{}:{}", f.file.0, f.addresses.join(",")),
             NodeKind::Subnet,
             label,
             f.group.clone(),
         );
-        if let Some(n) = g.nodes.iter_mut().find(|n| n.id == sid) {
+        if let Some(n) = self.g.nodes.iter_mut().find(|n| n.id == sid) {
             n.traces = f.traces;
         }
         let mut resources: Vec<(&str, crate::source::FileId)> = f.addresses.iter().map(|a| (a.as_str(), f.file)).collect();
         let mut last = sid.clone();
-        if let Some(ni) = f.nsg {
-            if let Some(n) = model.nsgs.get(ni) {
-                let nid = g.node(
-                    &mut key,
-                    format!("nsg:{}:{}:{}", n.origin.file.0, n.namespace, n.address),
-                    NodeKind::Nsg,
-                    format!("NSG {}", display_name(&n.name, &n.address)),
-                    file_of(&n.origin),
-                );
-                g.edge(&sid, &nid, "", State::Plain);
-                resources.push((n.address.as_str(), n.origin.file));
-            }
+        if let Some(n) = f.nsg.and_then(|ni| model.nsgs.get(ni)) {
+            let group = self.file_of(&n.origin);
+            let nid = self.g.node(
+                &mut self.key,
+                format!("nsg:{}:{}:{}", n.origin.file.0, n.namespace, n.address),
+                NodeKind::Nsg,
+                format!("NSG {}", display_name(&n.name, &n.address)),
+                group,
+            );
+            self.g.edge(&sid, &nid, "", State::Plain);
+            resources.push((n.address.as_str(), n.origin.file));
         }
-        if let Some(ti) = f.table {
-            if let Some(t) = model.route_tables.get(ti) {
-                let tid = g.node(
-                    &mut key,
-                    format!("table:{}:{}:{}", t.origin.file.0, t.namespace, t.address),
-                    NodeKind::RouteTable,
-                    format!("route table {}", display_name(&t.name, &t.address)),
-                    file_of(&t.origin),
-                );
-                g.edge(&sid, &tid, "", State::Plain);
-                resources.push((t.address.as_str(), t.origin.file));
-                last = tid;
-            }
+        if let Some(t) = f.table.and_then(|ti| model.route_tables.get(ti)) {
+            let tid = self.table_node(t, format!("route table {}", display_name(&t.name, &t.address)));
+            self.g.edge(&sid, &tid, "", State::Plain);
+            resources.push((t.address.as_str(), t.origin.file));
+            last = tid;
         }
         let state = match f.state {
-            State::Broken(_) => State::Broken(codes_of(&resources)),
+            State::Broken(_) => State::Broken(self.codes_of(&resources)),
             s => s,
         };
-        let hid = hop_node(&mut g, &mut key, &f.hop);
-        let k = kms(&mut g, &mut key);
-        g.edge(&last, &hid, &edge_label(&state), state);
-        // The verdict is drawn on the step into the next hop; from there to KMS is plain.
-        g.edge(&hid, &k, "", State::Plain);
+        self.draw_path(&last, &f.hop, state);
     }
-    // Route tables no subnet in the code uses: their routes alone.
-    for (ti, t) in model.route_tables.iter().enumerate() {
-        if model.subnets_of(ti).next().is_some() {
-            continue;
-        }
-        let Ok(tr) = crate::trace::trace_table(model, policy, sources, opts, t, &to) else {
-            continue;
-        };
-        let (state, hop) = summary(&tr);
+
+    fn table_node(&mut self, t: &crate::model::RouteTable, label: String) -> String {
+        let group = self.file_of(&t.origin);
+        self.g.node(
+            &mut self.key,
+            format!("table:{}:{}:{}", t.origin.file.0, t.namespace, t.address),
+            NodeKind::RouteTable,
+            label,
+            group,
+        )
+    }
+
+    /// A route table no subnet uses, and where its routes alone send KMS traffic.
+    fn draw_lone_table(&mut self, t: &crate::model::RouteTable, tr: &TraceReport) {
+        let (state, hop) = summary(tr);
         // The NSGs are unknown without a subnet; the routes alone decide the colour.
         let state = match state {
-            State::Broken(_) => State::Broken(codes_of(&[(t.address.as_str(), t.origin.file)])),
+            State::Broken(_) => State::Broken(self.codes_of(&[(t.address.as_str(), t.origin.file)])),
             _ if tr.flows.iter().all(|f| {
                 f.next_hop.as_ref().is_some_and(|h| h.hop_type == "Internet")
                     || f.firewall.as_ref().is_some_and(|fw| fw.decision == "allow")
@@ -351,19 +407,9 @@ pub fn build(model: &Model, policy: &Policy, sources: &SourceMap, opts: &TraceOp
             }
             _ => State::Unknown,
         };
-        let tid = g.node(
-            &mut key,
-            format!("table:{}:{}:{}", t.origin.file.0, t.namespace, t.address),
-            NodeKind::RouteTable,
-            format!("route table {} (no subnet)", display_name(&t.name, &t.address)),
-            file_of(&t.origin),
-        );
-        let hid = hop_node(&mut g, &mut key, &hop);
-        let k = kms(&mut g, &mut key);
-        g.edge(&tid, &hid, &edge_label(&state), state);
-        g.edge(&hid, &k, "", State::Plain);
+        let tid = self.table_node(t, format!("route table {} (no subnet)", display_name(&t.name, &t.address)));
+        self.draw_path(&tid, &hop, state);
     }
-    g
 }
 
 fn edge_label(state: &State) -> String {
@@ -413,16 +459,10 @@ pub struct GraphArgs {
 /// Runs `kmsguard graph`: the text to print, or why the run failed.
 pub fn run(args: &GraphArgs) -> Result<String, String> {
     let loaded = crate::load::load(&args.model, Vec::new())?;
-    if let Some(e) = loaded.outcome.errors.first() {
-        let (file, lc) = crate::report::error_location(&loaded.outcome.sources, e);
-        let at = lc.map(|lc| format!(":{}:{}", lc.line, lc.column)).unwrap_or_default();
-        return Err(format!("could not read {file}{at}: {}", e.message));
+    if let Some(e) = loaded.read_error() {
+        return Err(e);
     }
-    let opts = TraceOptions {
-        cloud: loaded.opts.cloud.clone(),
-        assume_bgp_default_route: loaded.opts.assume_bgp_default_route,
-        named_files: Vec::new(),
-    };
+    let opts = TraceOptions::of_check(&loaded.opts);
     let sources = &loaded.outcome.sources;
     let g = build(&loaded.outcome.model, &loaded.policy, sources, &opts, &loaded.outcome.findings);
     Ok(match args.format.as_str() {

@@ -689,6 +689,9 @@ pub struct RuleCollectionGroup {
     pub priority: f64,
     pub rules: Vec<(f64, FirewallRule)>,
     pub origin: Origin,
+    /// Collections or rules that are not known (a parameter, a loop over
+    /// one): the firewall's rules are then not all known either.
+    pub incomplete: Vec<Unresolved>,
 }
 
 fn number(node: Option<Node>) -> f64 {
@@ -834,7 +837,16 @@ pub fn rule_collection_group(
 ) -> RuleCollectionGroup {
     let props = body.get("properties").unwrap_or_else(|| Node::value(Val::Null, origin.clone()));
     let mut rules = Vec::new();
-    if let Some(Ok(collections)) = props.present("ruleCollections").map(|l| l.items()) {
+    let mut incomplete = Vec::new();
+    let collections = match props.present("ruleCollections").map(|l| l.items()) {
+        Some(Ok(c)) => c,
+        Some(Err(u)) => {
+            incomplete.push(u);
+            Vec::new()
+        }
+        None => Vec::new(),
+    };
+    {
         for c in collections {
             let kind = c.present("ruleCollectionType").and_then(|t| t.to_val().to_tf_string());
             if kind.is_some_and(|k| !k.eq_ignore_ascii_case("FirewallPolicyFilterRuleCollection")) {
@@ -842,7 +854,15 @@ pub fn rule_collection_group(
             }
             let priority = number(c.present("priority"));
             let act = action(&c);
-            if let Some(Ok(items)) = c.present("rules").map(|r| r.items()) {
+            let items = match c.present("rules").map(|r| r.items()) {
+                Some(Ok(items)) => Some(items),
+                Some(Err(u)) => {
+                    incomplete.push(u);
+                    None
+                }
+                None => None,
+            };
+            if let Some(items) = items {
                 for r in items {
                     let is_network = r
                         .present("ruleType")
@@ -862,6 +882,7 @@ pub fn rule_collection_group(
         priority: number(props.present("priority")),
         rules,
         origin,
+        incomplete,
     }
 }
 
@@ -933,6 +954,7 @@ pub fn finish(model: &mut crate::model::Model, deferred: Deferred) {
                 let mut gs = gs.clone();
                 gs.sort_by(|a, b| a.priority.total_cmp(&b.priority));
                 fw.rules.extend(gs.iter().flat_map(|g| g.rules.iter().map(|(_, r)| r.clone())));
+                fw.incomplete.extend(gs.iter().flat_map(|g| g.incomplete.iter().cloned()));
                 fw.dns_proxy = p.dns_proxy.clone();
             }
             None => fw.incomplete.push(Unresolved {

@@ -41,7 +41,7 @@ pub fn github(r: &Report) -> String {
         out.push_str(&format!(
             "::error file={}{place},title=kmsguard::{}\n",
             gh_file(&file),
-            gh_data(&log_text(&e.message))
+            gh_data(&log_text(e.message()))
         ));
     }
     for f in super::active(r) {
@@ -96,7 +96,7 @@ pub fn azure_pipelines(r: &Report) -> String {
         out.push_str(&format!(
             "##vso[task.logissue type=error;sourcepath={}{place}]{}\n",
             vso(&log_text(&file)),
-            vso(&log_text(&e.message))
+            vso(&log_text(e.message()))
         ));
     }
     for f in super::active(r) {
@@ -179,7 +179,7 @@ pub fn junit(r: &Report) -> String {
             out.push_str(&format!(
                 "    <testcase classname=\"input\" name=\"{}\">\n      <failure type=\"error\" message=\"{}\">{}{}</failure>\n    </testcase>\n",
                 xml(&file),
-                xml(&e.message),
+                xml(e.message()),
                 xml(&file),
                 lc.map(|l| format!(":{}:{}", l.line, l.column)).unwrap_or_default()
             ));
@@ -258,7 +258,7 @@ pub fn markdown(r: &Report) -> String {
             format!(
                 "- **input error** {}: {}\n",
                 escape::markdown_code(&format!("{file}{place}")),
-                escape::markdown_text(&e.message)
+                escape::markdown_text(e.message())
             ),
         );
     }

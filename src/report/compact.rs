@@ -11,7 +11,7 @@ pub fn render(r: &Report) -> String {
     for e in r.errors {
         let (file, lc) = error_location(r.sources, e);
         let file = path_at_line_start(&file);
-        let message = log_text(&e.message);
+        let message = log_text(e.message());
         match lc {
             Some(lc) => out.push_str(&format!("{file}:{}:{}: error: {message}\n", lc.line, lc.column)),
             None => out.push_str(&format!("{file}: error: {message}\n")),

@@ -377,7 +377,7 @@ pub fn render(r: &Report, color: bool) -> String {
     };
 
     for e in r.errors {
-        let d = match &e.origin {
+        let d = match e.origin() {
             Some(o) => {
                 let (source, labels) = located(
                     r.sources,
@@ -390,7 +390,7 @@ pub fn render(r: &Report, color: bool) -> String {
                 Diag {
                     code: None,
                     severity: miette::Severity::Error,
-                    message: log_text(&format!("{}: {}", r.sources.display(o.file), e.message)),
+                    message: log_text(&format!("{}: {}", r.sources.display(o.file), e.message())),
                     help: None,
                     source,
                     labels,
@@ -402,7 +402,7 @@ pub fn render(r: &Report, color: bool) -> String {
                 Diag {
                     code: None,
                     severity: miette::Severity::Error,
-                    message: log_text(&format!("{file}: {}", e.message)),
+                    message: log_text(&format!("{file}: {}", e.message())),
                     help: None,
                     source: None,
                     labels: Vec::new(),

@@ -149,7 +149,7 @@ pub fn render(r: &Report) -> String {
                 file,
                 line: lc.map(|l| l.line),
                 column: lc.map(|l| l.column),
-                message: e.message.clone(),
+                message: e.message().to_string(),
             }
         })
         .collect();

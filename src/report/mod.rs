@@ -4,7 +4,7 @@
 pub mod annotations;
 pub mod compact;
 pub mod escape;
-pub mod fingerprint;
+pub use kmsguard_core::diagnostic::fingerprint;
 pub mod human;
 pub mod json;
 pub mod sarif;
@@ -56,10 +56,9 @@ pub struct Report<'a> {
 
 /// Where an error points, as path and position.
 pub fn error_location(sources: &SourceMap, e: &FileError) -> (String, Option<LineCol>) {
-    match (&e.origin, &e.path) {
-        (Some(o), _) => (sources.display(o.file), Some(sources.line_col(o))),
-        (None, Some(p)) => (display_path(p), None),
-        (None, None) => ("<unknown>".into(), None),
+    match e {
+        FileError::At { origin, .. } => (sources.display(origin.file), Some(sources.line_col(origin))),
+        FileError::Path { path, .. } => (display_path(path), None),
     }
 }
 
@@ -81,7 +80,7 @@ pub fn sort(sources: &SourceMap, findings: &mut [Finding]) {
 pub fn sort_errors(sources: &SourceMap, errors: &mut [FileError]) {
     errors.sort_by_cached_key(|e| {
         let (p, lc) = error_location(sources, e);
-        (p, lc.map(|l| (l.line, l.column)), e.message.clone())
+        (p, lc.map(|l| (l.line, l.column)), e.message().to_string())
     });
 }
 

@@ -5,6 +5,7 @@ use serde_json::{json, Value};
 
 use super::{error_location, fingerprint, Report};
 use crate::policy::Severity;
+use crate::rules::Finding;
 
 const INFORMATION_URI: &str = "https://github.com/kmsguard/kmsguard";
 
@@ -89,107 +90,9 @@ fn sentence(s: &str) -> String {
 // panics only on a value that is not an object, which none of these is.
 #[allow(clippy::indexing_slicing)]
 pub fn render(r: &Report) -> String {
-    let rules: Vec<Value> = r
-        .policy
-        .rules
-        .iter()
-        .map(|d| {
-            json!({
-                "id": d.code,
-                "name": pascal(&d.name),
-                "shortDescription": { "text": sentence(&d.summary) },
-                "fullDescription": { "text": sentence(&text_block(&d.what)) },
-                "help": {
-                    "text": sentence(&format!("{} Fix: {}", text_block(&d.why), text_block(&d.fix))),
-                    "markdown": format!(
-                        "**{} {}**\n\n{}\n\n**Why it matters.** {}\n\n**Example**\n\n```\n{}\n```\n\n**Fix**\n\n```\n{}\n```\n",
-                        d.code, d.name, d.what.trim(), text_block(&d.why), d.example.trim_end(), d.fix.trim_end()
-                    ),
-                },
-                "helpUri": format!("{INFORMATION_URI}#rules"),
-                "defaultConfiguration": { "level": level(d.severity) },
-                "properties": { "tags": ["azure", "networking"] },
-            })
-        })
-        .collect();
-    let index_of = |code: &str| r.policy.rules.iter().position(|d| d.code == code).unwrap_or(0);
-
-    let region = |o: &crate::source::Origin| {
-        let s = r.sources.line_col(o);
-        let e = r.sources.end_line_col(o);
-        json!({ "startLine": s.line, "startColumn": s.column, "endLine": e.line, "endColumn": e.column.max(if e.line == s.line { s.column } else { 1 }) })
-    };
-    let uri = |o: &crate::source::Origin| to_uri(&r.sources.display(o.file));
-
-    let results: Vec<Value> = r
-        .findings
-        .iter()
-        .map(|f| {
-            let related: Vec<Value> = f
-                .related
-                .iter()
-                .enumerate()
-                .map(|(i, l)| {
-                    json!({
-                        "id": i + 1,
-                        "physicalLocation": { "artifactLocation": { "uri": uri(&l.origin) }, "region": region(&l.origin) },
-                        "message": { "text": sentence(&l.message) },
-                    })
-                })
-                .collect();
-            let mut result = json!({
-                "ruleId": f.code,
-                "ruleIndex": index_of(f.code),
-                "level": level(f.severity),
-                "message": { "text": sentence(&f.message) },
-                "locations": [{
-                    "physicalLocation": { "artifactLocation": { "uri": uri(&f.primary.origin) }, "region": region(&f.primary.origin) },
-                    "logicalLocations": [{ "fullyQualifiedName": f.resource, "kind": "resource" }],
-                }],
-                "partialFingerprints": { "kmsguardFinding/v1": fingerprint::of(r.sources, f) },
-            });
-            if !related.is_empty() {
-                result["relatedLocations"] = Value::Array(related);
-            }
-            if let Some(s) = &f.suppressed {
-                let mut sup = json!({ "kind": s.kind, "status": "accepted" });
-                if !s.justification.is_empty() {
-                    sup["justification"] = json!(s.justification);
-                }
-                result["suppressions"] = json!([sup]);
-            }
-            if let Some(fix) = &f.fix {
-                if let (Some(snippet), Some(at)) = (&fix.snippet, &fix.insert_at) {
-                    let lc = r.sources.line_col(at);
-                    result["fixes"] = json!([{
-                        "description": { "text": sentence(&fix.description) },
-                        "artifactChanges": [{
-                            "artifactLocation": { "uri": uri(at) },
-                            "replacements": [{
-                                "deletedRegion": { "startLine": lc.line, "startColumn": lc.column, "endLine": lc.line, "endColumn": lc.column },
-                                "insertedContent": { "text": snippet },
-                            }],
-                        }],
-                    }]);
-                }
-            }
-            result
-        })
-        .collect();
-
-    let notifications: Vec<Value> = r
-        .errors
-        .iter()
-        .map(|e| {
-            let (file, lc) = error_location(r.sources, e);
-            let mut location = json!({ "physicalLocation": { "artifactLocation": { "uri": to_uri(&file) } } });
-            if let Some(lc) = lc {
-                location["physicalLocation"]["region"] = json!({ "startLine": lc.line, "startColumn": lc.column });
-            }
-            json!({ "level": "error", "message": { "text": sentence(&e.message) }, "locations": [location] })
-        })
-        .collect();
-
+    let rules = rule_descriptors(r);
+    let results: Vec<Value> = r.findings.iter().map(|f| result(r, f)).collect();
+    let notifications = notifications(r);
     let mut run = json!({
         "tool": { "driver": {
             "name": "kmsguard",
@@ -214,4 +117,113 @@ pub fn render(r: &Report) -> String {
     out.push('\n');
     // Printed to a CI log, a raw `##vso[` inside a string would still run.
     super::escape::json_output(out)
+}
+
+/// `tool.driver.rules`: every rule of the pack, with its documentation.
+fn rule_descriptors(r: &Report) -> Vec<Value> {
+    r.policy
+        .rules
+        .iter()
+        .map(|d| {
+            json!({
+                "id": d.code,
+                "name": pascal(&d.name),
+                "shortDescription": { "text": sentence(&d.summary) },
+                "fullDescription": { "text": sentence(&text_block(&d.what)) },
+                "help": {
+                    "text": sentence(&format!("{} Fix: {}", text_block(&d.why), text_block(&d.fix))),
+                    "markdown": format!(
+                        "**{} {}**\n\n{}\n\n**Why it matters.** {}\n\n**Example**\n\n```\n{}\n```\n\n**Fix**\n\n```\n{}\n```\n",
+                        d.code, d.name, d.what.trim(), text_block(&d.why), d.example.trim_end(), d.fix.trim_end()
+                    ),
+                },
+                "helpUri": format!("{INFORMATION_URI}#rules"),
+                "defaultConfiguration": { "level": level(d.severity) },
+                "properties": { "tags": ["azure", "networking"] },
+            })
+        })
+        .collect()
+}
+
+fn region(r: &Report, o: &crate::source::Origin) -> Value {
+    let s = r.sources.line_col(o);
+    let e = r.sources.end_line_col(o);
+    json!({ "startLine": s.line, "startColumn": s.column, "endLine": e.line, "endColumn": e.column.max(if e.line == s.line { s.column } else { 1 }) })
+}
+
+fn uri(r: &Report, o: &crate::source::Origin) -> String {
+    to_uri(&r.sources.display(o.file))
+}
+
+/// One finding as a SARIF result: its locations, suppression and fix.
+// See `render` on indexing.
+#[allow(clippy::indexing_slicing)]
+fn result(r: &Report, f: &Finding) -> Value {
+    let related: Vec<Value> = f
+        .related
+        .iter()
+        .enumerate()
+        .map(|(i, l)| {
+            json!({
+                "id": i + 1,
+                "physicalLocation": { "artifactLocation": { "uri": uri(r, &l.origin) }, "region": region(r, &l.origin) },
+                "message": { "text": sentence(&l.message) },
+            })
+        })
+        .collect();
+    let rule_index = r.policy.rules.iter().position(|d| d.code == f.code).unwrap_or(0);
+    let mut result = json!({
+        "ruleId": f.code,
+        "ruleIndex": rule_index,
+        "level": level(f.severity),
+        "message": { "text": sentence(&f.message) },
+        "locations": [{
+            "physicalLocation": { "artifactLocation": { "uri": uri(r, &f.primary.origin) }, "region": region(r, &f.primary.origin) },
+            "logicalLocations": [{ "fullyQualifiedName": f.resource, "kind": "resource" }],
+        }],
+        "partialFingerprints": { "kmsguardFinding/v1": fingerprint::of(r.sources, f) },
+    });
+    if !related.is_empty() {
+        result["relatedLocations"] = Value::Array(related);
+    }
+    if let Some(s) = &f.suppressed {
+        let mut sup = json!({ "kind": s.kind, "status": "accepted" });
+        if !s.justification.is_empty() {
+            sup["justification"] = json!(s.justification);
+        }
+        result["suppressions"] = json!([sup]);
+    }
+    if let Some(fix) = &f.fix {
+        if let (Some(snippet), Some(at)) = (&fix.snippet, &fix.insert_at) {
+            let lc = r.sources.line_col(at);
+            result["fixes"] = json!([{
+                "description": { "text": sentence(&fix.description) },
+                "artifactChanges": [{
+                    "artifactLocation": { "uri": uri(r, at) },
+                    "replacements": [{
+                        "deletedRegion": { "startLine": lc.line, "startColumn": lc.column, "endLine": lc.line, "endColumn": lc.column },
+                        "insertedContent": { "text": snippet },
+                    }],
+                }],
+            }]);
+        }
+    }
+    result
+}
+
+/// The inputs that could not be checked, as tool execution notifications.
+// See `render` on indexing.
+#[allow(clippy::indexing_slicing)]
+fn notifications(r: &Report) -> Vec<Value> {
+    r.errors
+        .iter()
+        .map(|e| {
+            let (file, lc) = error_location(r.sources, e);
+            let mut location = json!({ "physicalLocation": { "artifactLocation": { "uri": to_uri(&file) } } });
+            if let Some(lc) = lc {
+                location["physicalLocation"]["region"] = json!({ "startLine": lc.line, "startColumn": lc.column });
+            }
+            json!({ "level": "error", "message": { "text": sentence(e.message()) }, "locations": [location] })
+        })
+        .collect()
 }

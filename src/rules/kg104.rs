@@ -9,7 +9,8 @@
 
 use super::{and_list, display_name, Context, Finding, Fix, Label, Rule, Undecided};
 use crate::analysis::Tri;
-use crate::model::{Field, Gateway, GatewayRoute, Model, RoutePrefix, Subnet, Unresolved};
+use crate::model::{Field, Gateway, GatewayRoute, Model, RoutePrefix, RouteTable, Subnet, Unresolved};
+use crate::policy::{CloudAddresses, Endpoint};
 
 pub const CODE: &str = "KG104";
 
@@ -159,45 +160,13 @@ fn check(ctx: &Context, out: &mut Vec<Finding>, notes: &mut Vec<Undecided>) {
             if addrs.required.is_empty() {
                 continue;
             }
-            let exposed: Vec<String> = match table {
-                None => addrs.required.iter().map(|a| a.to_string()).collect(),
-                Some(t) => {
-                    match &t.propagate_gateway_routes {
-                        Field::Known(false, _) => continue,
-                        Field::Known(true, _) => {}
-                        Field::Unknown(u) => {
-                            let mut b = reach_blockers.clone();
-                            b.push((**u).clone());
-                            notes.push(undecided(subnet, endpoint, b));
-                            continue;
-                        }
-                    }
-                    let mut exposed = Vec::new();
-                    let mut blockers = t.incomplete.clone();
-                    for addr in &addrs.required {
-                        let mut covered = false;
-                        for r in &t.routes {
-                            match &r.address_prefix {
-                                Field::Known(RoutePrefix::Net(n), _) if n.contains(addr) => covered = true,
-                                Field::Known(RoutePrefix::Net(_), _) => {}
-                                Field::Known(RoutePrefix::ServiceTag(_), o) => blockers.push(Unresolved {
-                                    reason: "a route's prefix is a service tag whose addresses kmsguard does not know".into(),
-                                    origin: o.clone(),
-                                }),
-                                Field::Unknown(u) => blockers.push((**u).clone()),
-                            }
-                        }
-                        if !covered {
-                            exposed.push(addr.to_string());
-                        }
-                    }
-                    if !exposed.is_empty() && !blockers.is_empty() {
-                        let mut b = reach_blockers.clone();
-                        b.extend(blockers);
-                        notes.push(undecided(subnet, endpoint, b));
-                        continue;
-                    }
-                    exposed
+            let exposed = match exposure(table, addrs) {
+                Exposure::Exposed(exposed) => exposed,
+                Exposure::Undecided(blockers) => {
+                    let mut b = reach_blockers.clone();
+                    b.extend(blockers);
+                    notes.push(undecided(subnet, endpoint, b));
+                    continue;
                 }
             };
             if exposed.is_empty() {
@@ -207,70 +176,127 @@ fn check(ctx: &Context, out: &mut Vec<Finding>, notes: &mut Vec<Undecided>) {
                 notes.push(undecided(subnet, endpoint, reach_blockers.clone()));
                 continue;
             };
-            let why = match source {
-                Source::Gateway(g) => format!("gateway {} {}", display_name(&g.name, &g.address), g.reason),
-                Source::Assumed => "--assume-bgp-default-route says on-premises advertises 0.0.0.0/0".to_string(),
-            };
-            // A default site forces the route without BGP; the others learn it over BGP.
-            let learned = match source {
-                Source::Gateway(g) if g.kind == GatewayRoute::DefaultSite => format!(
-                    "the default route that gateway {}'s default site forces (forced tunneling)",
-                    display_name(&g.name, &g.address)
-                ),
-                Source::Gateway(g) if g.kind == GatewayRoute::ExpressRoute => format!(
-                    "a default route learned over BGP from ExpressRoute gateway {}",
-                    display_name(&g.name, &g.address)
-                ),
-                Source::Gateway(g) => format!(
-                    "a default route learned over BGP from VPN gateway {}",
-                    display_name(&g.name, &g.address)
-                ),
-                Source::Assumed => "a default route learned over BGP".to_string(),
-            };
-            let name = display_name(&subnet.name, &subnet.address);
-            let how = match table {
-                None => "has no route table".to_string(),
-                Some(t) => format!(
-                    "uses route table {}, which propagates gateway routes and has no route for them",
-                    display_name(&t.name, &t.address)
-                ),
-            };
-            let mut f = ctx.finding(
-                CODE,
-                &subnet.address,
-                format!(
-                    "subnet {name} {how}: {learned} would send {} traffic ({}) away from Internet",
-                    endpoint.title,
-                    exposed.join(", ")
-                ),
-                Label {
-                    origin: subnet.origin.clone(),
-                    message: format!("this subnet can learn 0.0.0.0/0: {why}"),
-                },
-            );
-            if let Source::Gateway(g) = source {
-                f.related.push(Label {
-                    origin: g.origin.clone(),
-                    message: format!("this gateway {}", g.reason),
-                });
-            }
-            if let Some(t) = table {
-                f.related.push(Label {
-                    origin: t.origin.clone(),
-                    message: format!("route table {}", display_name(&t.name, &t.address)),
-                });
-            }
-            f.fix = Some(Fix {
-                description: format!(
-                    "give the subnet a route table with /32 routes to {} with next hop Internet, or turn off gateway route propagation where the subnet must not learn on-premises routes",
-                    and_list(&exposed)
-                ),
-                snippet: None,
-                insert_at: None,
-            });
-            out.push(f);
+            out.push(finding(ctx, subnet, table, endpoint, source, &exposed));
         }
     }
+}
+
+/// Which required addresses a learned default route would take from
+/// Internet, or what leaves that unknown.
+enum Exposure {
+    Exposed(Vec<String>),
+    Undecided(Vec<Unresolved>),
+}
+
+/// The addresses a default route learned from a gateway would carry away:
+/// all of them without a route table; with one that propagates gateway
+/// routes, those none of its routes covers (a user route covering an
+/// address decides instead of the learned default).
+fn exposure(table: Option<&RouteTable>, addrs: &CloudAddresses) -> Exposure {
+    let Some(t) = table else {
+        return Exposure::Exposed(addrs.required.iter().map(|a| a.to_string()).collect());
+    };
+    match &t.propagate_gateway_routes {
+        Field::Known(false, _) => return Exposure::Exposed(Vec::new()),
+        Field::Known(true, _) => {}
+        Field::Unknown(u) => return Exposure::Undecided(vec![(**u).clone()]),
+    }
+    let mut exposed = Vec::new();
+    let mut blockers = t.incomplete.clone();
+    for addr in &addrs.required {
+        let mut covered = false;
+        for r in &t.routes {
+            match &r.address_prefix {
+                Field::Known(RoutePrefix::Net(n), _) if n.contains(addr) => covered = true,
+                Field::Known(RoutePrefix::Net(_), _) => {}
+                Field::Known(RoutePrefix::ServiceTag(_), o) => blockers.push(Unresolved {
+                    reason: "a route's prefix is a service tag whose addresses kmsguard does not know".into(),
+                    origin: o.clone(),
+                }),
+                Field::Unknown(u) => blockers.push((**u).clone()),
+            }
+        }
+        if !covered {
+            exposed.push(addr.to_string());
+        }
+    }
+    if !exposed.is_empty() && !blockers.is_empty() {
+        return Exposure::Undecided(blockers);
+    }
+    Exposure::Exposed(exposed)
+}
+
+/// The finding for a subnet whose learned default route takes `exposed` away from Internet.
+fn finding(
+    ctx: &Context,
+    subnet: &Subnet,
+    table: Option<&RouteTable>,
+    endpoint: &Endpoint,
+    source: &Source,
+    exposed: &[String],
+) -> Finding {
+    let why = match source {
+        Source::Gateway(g) => format!("gateway {} {}", display_name(&g.name, &g.address), g.reason),
+        Source::Assumed => "--assume-bgp-default-route says on-premises advertises 0.0.0.0/0".to_string(),
+    };
+    // A default site forces the route without BGP; the others learn it over BGP.
+    let learned = match source {
+        Source::Gateway(g) if g.kind == GatewayRoute::DefaultSite => format!(
+            "the default route that gateway {}'s default site forces (forced tunneling)",
+            display_name(&g.name, &g.address)
+        ),
+        Source::Gateway(g) if g.kind == GatewayRoute::ExpressRoute => format!(
+            "a default route learned over BGP from ExpressRoute gateway {}",
+            display_name(&g.name, &g.address)
+        ),
+        Source::Gateway(g) => format!(
+            "a default route learned over BGP from VPN gateway {}",
+            display_name(&g.name, &g.address)
+        ),
+        Source::Assumed => "a default route learned over BGP".to_string(),
+    };
+    let name = display_name(&subnet.name, &subnet.address);
+    let how = match table {
+        None => "has no route table".to_string(),
+        Some(t) => format!(
+            "uses route table {}, which propagates gateway routes and has no route for them",
+            display_name(&t.name, &t.address)
+        ),
+    };
+    let mut f = ctx.finding(
+        CODE,
+        &subnet.address,
+        format!(
+            "subnet {name} {how}: {learned} would send {} traffic ({}) away from Internet",
+            endpoint.title,
+            exposed.join(", ")
+        ),
+        Label {
+            origin: subnet.origin.clone(),
+            message: format!("this subnet can learn 0.0.0.0/0: {why}"),
+        },
+    );
+    if let Source::Gateway(g) = source {
+        f.related.push(Label {
+            origin: g.origin.clone(),
+            message: format!("this gateway {}", g.reason),
+        });
+    }
+    if let Some(t) = table {
+        f.related.push(Label {
+            origin: t.origin.clone(),
+            message: format!("route table {}", display_name(&t.name, &t.address)),
+        });
+    }
+    f.fix = Some(Fix {
+        description: format!(
+            "give the subnet a route table with /32 routes to {} with next hop Internet, or turn off gateway route propagation where the subnet must not learn on-premises routes",
+            and_list(exposed)
+        ),
+        snippet: None,
+        insert_at: None,
+    });
+    f
 }
 
 fn undecided(subnet: &Subnet, endpoint: &crate::policy::Endpoint, blockers: Vec<Unresolved>) -> Undecided {

@@ -17,7 +17,7 @@ mod platform;
 mod routes;
 
 use crate::model::{Model, Unresolved};
-use crate::policy::{Policy, Severity};
+use crate::policy::Policy;
 use crate::source::Origin;
 
 /// A check over the model. Its documentation (name, severity, what it
@@ -62,46 +62,7 @@ pub fn is_checked(code: &str) -> bool {
     codes().any(|c| c == code)
 }
 
-/// Why a finding does not count: a `kmsguard:ignore` comment or a baseline.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Suppression {
-    /// SARIF's kind: `inSource` or `external`.
-    pub kind: &'static str,
-    pub justification: String,
-}
-
-/// A place in the code and what it has to do with a finding.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Label {
-    pub origin: Origin,
-    pub message: String,
-}
-
-/// What to change, and the code to add when kmsguard can write it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Fix {
-    pub description: String,
-    pub snippet: Option<String>,
-    /// Where the snippet is inserted: an empty range at the start of a line.
-    pub insert_at: Option<Origin>,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct Finding {
-    pub code: &'static str,
-    pub severity: Severity,
-    pub message: String,
-    pub primary: Label,
-    pub related: Vec<Label>,
-    pub resource: String,
-    pub fix: Option<Fix>,
-    /// Set when a suppression comment or the baseline accepts the finding.
-    pub suppressed: Option<Suppression>,
-    /// The deployment unit of the route table or NSG the finding is about:
-    /// two root modules calling one module give their tables the same
-    /// address, and each finding must name its own unit's module calls.
-    pub unit: Option<u32>,
-}
+pub use kmsguard_core::diagnostic::{Finding, Fix, Label, Suppression};
 
 /// What the rules read.
 pub struct Context<'a> {

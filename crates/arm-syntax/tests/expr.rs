@@ -1,3 +1,13 @@
+// Tests may use the panicking shortcuts the workspace lints deny in library code.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    clippy::unreachable,
+    clippy::todo
+)]
+
 use kmsguard_arm_syntax::{
     classify_string, parse_expression, parse_json, split_namespace, Expr, ExprKind, ParseError, StringValue, MAX_DEPTH,
 };

@@ -1,3 +1,13 @@
+// Tests may use the panicking shortcuts the workspace lints deny in library code.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    clippy::unreachable,
+    clippy::todo
+)]
+
 use kmsguard_arm_syntax::{is_deployment_template, is_parameters_file, map_string_span, parse_json, Json, JsonKind, ParseError, MAX_DEPTH};
 
 fn parse(src: &str) -> Json {

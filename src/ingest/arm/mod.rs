@@ -4,6 +4,7 @@
 //! REST-shape lowering shared with Bicep.
 
 pub(crate) mod eval;
+pub(crate) mod functions;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -116,6 +117,41 @@ fn template_scope<'r>(root: &'r Json, given: BTreeMap<String, Val>, depth: usize
     Scope::within(params, root.get("variables"), depth, budget.clone())
 }
 
+/// Who a resource instance is.
+struct Identity {
+    /// The type with its parent's prefixed, as written.
+    full_type: String,
+    /// The name with its parent's prefixed: "parent/child".
+    full_name: Val,
+    /// `full_type` lower-cased, without its API version.
+    type_key: String,
+    address: String,
+    /// The resource's `"name": …` member, standing for the resource.
+    origin: Origin,
+    /// The name's value, or the resource when it has no name.
+    name_origin: Origin,
+}
+
+impl Identity {
+    fn name_field(&self) -> Field<String> {
+        match &self.full_name {
+            Val::Unknown(reason) => Field::unknown(Unresolved {
+                reason: reason.to_string(),
+                origin: self.name_origin.clone(),
+            }),
+            v => Field::Known(v.to_tf_string().unwrap_or_default(), self.name_origin.clone()),
+        }
+    }
+
+    /// The virtual network a subnet or peering named "vnet/child" belongs to.
+    fn parent_vnet(&self) -> Option<Link> {
+        self.full_name.to_tf_string().and_then(|n| {
+            n.rsplit_once('/')
+                .map(|(v, _)| Link::Id(Field::Known(v.to_string(), self.origin.clone())))
+        })
+    }
+}
+
 struct Walker<'t> {
     file: FileId,
     text: &'t str,
@@ -177,22 +213,40 @@ impl<'t> Walker<'t> {
         }
     }
 
-    fn instance(&mut self, r: &Json, scope: &Scope, parent: Option<(&str, &Val)>, mut conditional: Option<Unresolved>, depth: usize) {
-        if let Some(cond) = r.get("condition") {
-            match scope.json(cond) {
-                Val::Bool(false) => return,
-                Val::Bool(true) => {}
-                Val::Unknown(reason) => {
-                    conditional = Some(Unresolved {
-                        reason: format!("its condition is unknown ({reason})"),
-                        origin: self.origin(cond),
-                    })
-                }
-                _ => {}
+    fn instance(&mut self, r: &Json, scope: &Scope, parent: Option<(&str, &Val)>, conditional: Option<Unresolved>, depth: usize) {
+        let Some(conditional) = self.condition(r, scope, conditional) else {
+            return;
+        };
+        let conditional = conditional.or_else(|| self.inherited.clone());
+        let Some(id) = self.identity(r, scope, parent) else { return };
+        let mut suppressions = self.suppressions(r, &id.address);
+        self.lower(r, scope, parent, &id, conditional, depth);
+        self.model.resource_suppressions.append(&mut suppressions);
+        if let Some(JsonKind::Array(children)) = r.get("resources").map(|c| &c.kind) {
+            for c in children {
+                self.resource(c, scope, Some((&id.full_type, &id.full_name)), depth);
             }
         }
-        let conditional = conditional.or_else(|| self.inherited.clone());
-        let Some(ty) = r.get("type").and_then(Json::as_str) else { return };
+    }
+
+    /// The resource's `condition`: `None` when it is false (the resource is
+    /// not deployed); otherwise why it might not be deployed, if it might not.
+    fn condition(&self, r: &Json, scope: &Scope, conditional: Option<Unresolved>) -> Option<Option<Unresolved>> {
+        let Some(cond) = r.get("condition") else { return Some(conditional) };
+        match scope.json(cond) {
+            Val::Bool(false) => None,
+            Val::Unknown(reason) => Some(Some(Unresolved {
+                reason: format!("its condition is unknown ({reason})"),
+                origin: self.origin(cond),
+            })),
+            _ => Some(conditional),
+        }
+    }
+
+    /// The resource's type and name, its parent's prefixed when it is
+    /// nested in the parent's `resources`; `None` without a type.
+    fn identity(&self, r: &Json, scope: &Scope, parent: Option<(&str, &Val)>) -> Option<Identity> {
+        let ty = r.get("type").and_then(Json::as_str)?;
         let name = r.get("name").map(|n| scope.json(n)).unwrap_or(Val::Null);
         let (full_type, full_name) = match parent {
             Some((pt, pn)) if !ty.contains('/') || !ty.contains('.') => (
@@ -204,8 +258,8 @@ impl<'t> Walker<'t> {
             ),
             _ => (ty.to_string(), name.clone()),
         };
-        let lower_type = full_type.to_ascii_lowercase();
-        let lower_type = lower_type.split('@').next().unwrap_or_default().to_string();
+        let type_key = full_type.to_ascii_lowercase();
+        let type_key = type_key.split('@').next().unwrap_or_default().to_string();
         // The resource's `"name": …` line stands for the resource, as a
         // Bicep symbol or a Terraform block header does.
         let origin = match r.member("name") {
@@ -215,19 +269,18 @@ impl<'t> Walker<'t> {
         let name_text = full_name
             .to_tf_string()
             .unwrap_or_else(|| r.get("name").and_then(Json::as_str).unwrap_or("?").to_string());
-        let address = format!("{full_type}/{name_text}");
-        let name_field = |n: &Val| match n {
-            Val::Unknown(reason) => Field::unknown(Unresolved {
-                reason: reason.to_string(),
-                origin: r.get("name").map(|j| self.origin(j)).unwrap_or_else(|| origin.clone()),
-            }),
-            v => Field::Known(
-                v.to_tf_string().unwrap_or_default(),
-                r.get("name").map(|j| self.origin(j)).unwrap_or_else(|| origin.clone()),
-            ),
-        };
+        Some(Identity {
+            address: format!("{full_type}/{name_text}"),
+            name_origin: r.get("name").map(|j| self.origin(j)).unwrap_or_else(|| origin.clone()),
+            full_type,
+            full_name,
+            type_key,
+            origin,
+        })
+    }
 
-        // `"metadata": { "kmsguard": { "ignore": ["KG101 -- reason"] } }`
+    /// `"metadata": { "kmsguard": { "ignore": ["KG101 -- reason"] } }`
+    fn suppressions(&self, r: &Json, address: &str) -> Vec<(String, String, Origin)> {
         let mut suppressions = Vec::new();
         for entry in r
             .get("metadata")
@@ -238,22 +291,36 @@ impl<'t> Walker<'t> {
         {
             if let Some(text) = entry.as_str() {
                 let at = Origin::new(self.file, entry.span.clone());
-                suppressions.push((address.clone(), text.to_string(), at));
+                suppressions.push((address.to_string(), text.to_string(), at));
             }
         }
-        match lower_type.as_str() {
+        suppressions
+    }
+
+    /// Adds the resource to the model by its type; other types are skipped.
+    fn lower(
+        &mut self,
+        r: &Json,
+        scope: &Scope,
+        parent: Option<(&str, &Val)>,
+        id: &Identity,
+        conditional: Option<Unresolved>,
+        depth: usize,
+    ) {
+        let (address, origin) = (&id.address, &id.origin);
+        match id.type_key.as_str() {
             "microsoft.network/routetables" | "microsoft.network/networksecuritygroups" => {
                 let body = self.node(r, scope, 0);
                 let res = Resource {
-                    address,
-                    name: name_field(&full_name),
+                    address: address.clone(),
+                    name: id.name_field(),
                     body,
                     origin: origin.clone(),
-                    conditional: conditional.clone(),
+                    conditional,
                     dialect: Dialect::Arm,
-                    authoring: self.authoring(r, &full_name),
+                    authoring: self.authoring(r, &id.full_name),
                 };
-                if lower_type.ends_with("routetables") {
+                if id.type_key.ends_with("routetables") {
                     let mut table = azure::route_table(res);
                     for route in &mut table.routes {
                         route.next_hop_firewall = route.next_hop_ip.as_ref().and_then(|ip| self.firewall_ref(ip.origin()));
@@ -264,49 +331,17 @@ impl<'t> Walker<'t> {
                 }
             }
             "microsoft.network/routetables/routes" | "microsoft.network/networksecuritygroups/securityrules" => {
-                let is_route = lower_type.ends_with("routes");
-                // The child's own name is the last segment of "parent/child".
-                let (parent_name, own_name) = match full_name.to_tf_string() {
-                    Some(n) => match n.rsplit_once('/') {
-                        Some((p, c)) => (Val::String(p.to_string()), Val::String(c.to_string())),
-                        None => (Val::unknown(format!("{n} does not name its parent")), Val::String(n)),
-                    },
-                    None => (full_name.clone(), full_name.clone()),
-                };
-                let mut node = self.node(r, scope, 0);
-                let next_hop_firewall = node
-                    .get("properties")
-                    .and_then(|p| p.present("nextHopIpAddress"))
-                    .and_then(|ip| self.firewall_ref(&ip.origin));
-                if let NodeKind::Object(props) = &mut node.kind {
-                    props.retain(|(k, _)| !k.eq_ignore_ascii_case("name"));
-                    let name_origin = r.get("name").map(|j| self.origin(j)).unwrap_or_else(|| origin.clone());
-                    props.push(("name".into(), Node::value(own_name, name_origin)));
-                }
-                // Nested in its parent's `resources`, the child names its parent's address.
-                let parent_address = parent.and_then(|(pt, pn)| pn.to_tf_string().map(|pn| format!("{pt}/{pn}")));
-                self.deferred.children.push(azure::ChildResource {
-                    parent_type: if is_route { "route table" } else { "NSG" },
-                    parent_name,
-                    parent_address,
-                    is_route,
-                    address,
-                    node,
-                    origin,
-                    dialect: Dialect::Arm,
-                    next_hop_firewall,
-                    conditional: conditional.clone(),
-                });
+                self.child_rule(r, scope, parent, id, conditional);
             }
             "microsoft.network/virtualnetworkgateways" => {
                 let body = self.node(r, scope, 0);
-                if let Some(g) = azure::gateway(&body, address.clone(), name_field(&full_name), origin.clone()) {
+                if let Some(g) = azure::gateway(&body, address.clone(), id.name_field(), origin.clone()) {
                     self.model.gateways.push(g);
                 }
             }
             "microsoft.network/azurefirewalls" => {
                 let body = self.node(r, scope, 0);
-                let (fw, policy) = azure::firewall(&body, address.clone(), name_field(&full_name), origin.clone());
+                let (fw, policy) = azure::firewall(&body, address.clone(), id.name_field(), origin.clone());
                 if let Some(p) = policy {
                     self.deferred.firewall_policies.push((address.clone(), p));
                 }
@@ -314,13 +349,14 @@ impl<'t> Walker<'t> {
             }
             "microsoft.network/firewallpolicies" => {
                 let body = self.node(r, scope, 0);
-                let policy = azure::firewall_policy(&body, address.clone(), name_field(&full_name));
+                let policy = azure::firewall_policy(&body, address.clone(), id.name_field());
                 self.deferred.policies.push(policy);
             }
             "microsoft.network/firewallpolicies/rulecollectiongroups" => {
                 let body = self.node(r, scope, 0);
                 let parent_address = parent.and_then(|(pt, pn)| pn.to_tf_string().map(|pn| format!("{pt}/{pn}")));
-                let parent_name = full_name
+                let parent_name = id
+                    .full_name
                     .to_tf_string()
                     .and_then(|n| n.rsplit_once('/').map(|(p, _)| p.to_string()));
                 let group = azure::rule_collection_group(&body, parent_address, parent_name, origin.clone());
@@ -328,48 +364,74 @@ impl<'t> Walker<'t> {
             }
             "microsoft.network/virtualnetworks" => {
                 let body = self.node(r, scope, 0);
-                let vnet = azure::vnet(address.clone(), name_field(&full_name), origin.clone());
-                self.model.subnets.extend(azure::vnet_subnets(&body, &address));
-                self.model.peerings.extend(azure::vnet_peerings(&body, &address));
+                let vnet = azure::vnet(address.clone(), id.name_field(), origin.clone());
+                self.model.subnets.extend(azure::vnet_subnets(&body, address));
+                self.model.peerings.extend(azure::vnet_peerings(&body, address));
                 self.model.vnets.push(vnet);
             }
             "microsoft.network/virtualnetworks/virtualnetworkpeerings" => {
                 let body = self.node(r, scope, 0);
-                let vnet = full_name.to_tf_string().and_then(|n| {
-                    n.rsplit_once('/')
-                        .map(|(v, _)| Link::Id(Field::Known(v.to_string(), origin.clone())))
-                });
-                self.model.peerings.push(azure::peering(&body, address.clone(), vnet));
+                self.model.peerings.push(azure::peering(&body, address.clone(), id.parent_vnet()));
             }
-            "microsoft.network/virtualnetworks/subnets" => {
-                let mut body = self.node(r, scope, 0);
-                let vnet = full_name.to_tf_string().and_then(|n| {
-                    n.rsplit_once('/')
-                        .map(|(v, _)| Link::Id(Field::Known(v.to_string(), origin.clone())))
-                });
-                if let NodeKind::Object(props) = &mut body.kind {
-                    let own = full_name.to_tf_string().and_then(|n| n.rsplit('/').next().map(String::from));
-                    if let Some(own) = own {
-                        props.retain(|(k, _)| !k.eq_ignore_ascii_case("name"));
-                        props.push(("name".into(), Node::value(Val::String(own), origin.clone())));
-                    }
-                }
-                self.model.subnets.push(azure::subnet(&body, address.clone(), vnet));
-            }
+            "microsoft.network/virtualnetworks/subnets" => self.subnet(r, scope, id),
             "microsoft.resources/deployments" => {
-                let outer = std::mem::replace(&mut self.inherited, conditional.clone());
-                self.nested_deployment(r, scope, &address, depth);
+                let outer = std::mem::replace(&mut self.inherited, conditional);
+                self.nested_deployment(r, scope, address, depth);
                 self.inherited = outer;
             }
             _ => {}
         }
+    }
 
-        self.model.resource_suppressions.append(&mut suppressions);
-        if let Some(JsonKind::Array(children)) = r.get("resources").map(|c| &c.kind) {
-            for c in children {
-                self.resource(c, scope, Some((&full_type, &full_name)), depth);
+    /// A route or security rule declared as a resource of its own: it joins
+    /// its route table or NSG once every resource is read.
+    fn child_rule(&mut self, r: &Json, scope: &Scope, parent: Option<(&str, &Val)>, id: &Identity, conditional: Option<Unresolved>) {
+        let is_route = id.type_key.ends_with("routes");
+        // The child's own name is the last segment of "parent/child".
+        let (parent_name, own_name) = match id.full_name.to_tf_string() {
+            Some(n) => match n.rsplit_once('/') {
+                Some((p, c)) => (Val::String(p.to_string()), Val::String(c.to_string())),
+                None => (Val::unknown(format!("{n} does not name its parent")), Val::String(n)),
+            },
+            None => (id.full_name.clone(), id.full_name.clone()),
+        };
+        let mut node = self.node(r, scope, 0);
+        let next_hop_firewall = node
+            .get("properties")
+            .and_then(|p| p.present("nextHopIpAddress"))
+            .and_then(|ip| self.firewall_ref(&ip.origin));
+        if let NodeKind::Object(props) = &mut node.kind {
+            props.retain(|(k, _)| !k.eq_ignore_ascii_case("name"));
+            props.push(("name".into(), Node::value(own_name, id.name_origin.clone())));
+        }
+        // Nested in its parent's `resources`, the child names its parent's address.
+        let parent_address = parent.and_then(|(pt, pn)| pn.to_tf_string().map(|pn| format!("{pt}/{pn}")));
+        self.deferred.children.push(azure::ChildResource {
+            parent_type: if is_route { "route table" } else { "NSG" },
+            parent_name,
+            parent_address,
+            is_route,
+            address: id.address.clone(),
+            node,
+            origin: id.origin.clone(),
+            dialect: Dialect::Arm,
+            next_hop_firewall,
+            conditional,
+        });
+    }
+
+    /// A subnet declared as a resource of its own, named by the last
+    /// segment of "vnet/subnet".
+    fn subnet(&mut self, r: &Json, scope: &Scope, id: &Identity) {
+        let mut body = self.node(r, scope, 0);
+        if let NodeKind::Object(props) = &mut body.kind {
+            let own = id.full_name.to_tf_string().and_then(|n| n.rsplit('/').next().map(String::from));
+            if let Some(own) = own {
+                props.retain(|(k, _)| !k.eq_ignore_ascii_case("name"));
+                props.push(("name".into(), Node::value(Val::String(own), id.origin.clone())));
             }
         }
+        self.model.subnets.push(azure::subnet(&body, id.address.clone(), id.parent_vnet()));
     }
 
     fn nested_deployment(&mut self, r: &Json, scope: &Scope, address: &str, depth: usize) {

@@ -6,9 +6,11 @@ use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::rc::Rc;
 
-use kmsguard_bicep_syntax::{BinaryOp, Expr, ExprKind, FuncDecl, ObjectMemberKind, PropertyKeyKind, StringPart, UnaryOp};
+use kmsguard_bicep_syntax::{
+    ArrayItem, ArrayItemKind, BinaryOp, Expr, ExprKind, FuncDecl, ObjectMember, ObjectMemberKind, PropertyKeyKind, StringPart, UnaryOp,
+};
 
-use crate::ingest::arm::eval::call_function;
+use crate::ingest::arm::functions::call_function;
 use crate::ingest::value::Val;
 use crate::limits::{self, Budget, Limits};
 
@@ -157,97 +159,15 @@ impl<'a> Evaluator<'a> {
             ExprKind::Bool(b) => Val::Bool(*b),
             ExprKind::Null => Val::Null,
             ExprKind::Ident(id) => self.ident(&id.name, scope, d),
-            ExprKind::Array(items) => {
-                let mut out = Vec::new();
-                for item in items {
-                    match &item.kind {
-                        kmsguard_bicep_syntax::ArrayItemKind::Value(v) => out.push(self.expr(v, scope, d)),
-                        kmsguard_bicep_syntax::ArrayItemKind::Spread(v) => match self.expr(v, scope, d) {
-                            Val::List(l) => out.extend(l),
-                            Val::Unknown(r) => return Val::Unknown(r),
-                            _ => return Val::unknown("only arrays can be spread into an array"),
-                        },
-                    }
-                }
-                Val::List(out)
-            }
-            ExprKind::Object(members) => {
-                let mut out = BTreeMap::new();
-                for m in members {
-                    match &m.kind {
-                        ObjectMemberKind::Property { key, value } => {
-                            let Some(k) = self.key(key, scope, d) else {
-                                return Val::unknown("an object key is unknown");
-                            };
-                            out.insert(k, self.expr(value, scope, d));
-                        }
-                        ObjectMemberKind::Spread(v) => match self.expr(v, scope, d) {
-                            Val::Object(o) => out.extend(o),
-                            Val::Unknown(r) => return Val::Unknown(r),
-                            _ => return Val::unknown("only objects can be spread into an object"),
-                        },
-                        ObjectMemberKind::Resource { .. } => {}
-                    }
-                }
-                Val::Object(out)
-            }
-            ExprKind::Property { base, name, safe } => match self.expr(base, scope, d) {
-                Val::Object(o) => o
-                    .iter()
-                    .find(|(k, _)| k.eq_ignore_ascii_case(&name.name))
-                    .map(|(_, v)| v.clone())
-                    .unwrap_or_else(|| {
-                        if *safe {
-                            Val::Null
-                        } else {
-                            Val::unknown(format!("the value has no property {}", name.name))
-                        }
-                    }),
-                Val::Null if *safe => Val::Null,
-                Val::Unknown(r) => Val::Unknown(r),
-                other => Val::unknown(format!("cannot read {} of a {}", name.name, other.type_name())),
-            },
+            ExprKind::Array(items) => self.array(items, scope, d),
+            ExprKind::Object(members) => self.object(members, scope, d),
+            ExprKind::Property { base, name, safe } => self.property(base, &name.name, *safe, scope, d),
             ExprKind::Index {
                 base,
                 index,
                 safe,
                 from_end,
-            } => {
-                let b = self.expr(base, scope, d);
-                let i = self.expr(index, scope, d);
-                match (b, i) {
-                    (Val::Unknown(r), _) | (_, Val::Unknown(r)) => Val::Unknown(r),
-                    (Val::Null, _) if *safe => Val::Null,
-                    (Val::List(l), Val::Number(n)) => {
-                        let idx = if *from_end {
-                            l.len().checked_sub(n as usize)
-                        } else {
-                            Some(n as usize)
-                        };
-                        idx.and_then(|i| l.get(i).cloned()).unwrap_or_else(|| {
-                            if *safe {
-                                Val::Null
-                            } else {
-                                Val::unknown("the index is out of range")
-                            }
-                        })
-                    }
-                    (Val::Object(o), k) => {
-                        let key = k.to_tf_string().unwrap_or_default();
-                        o.iter()
-                            .find(|(kk, _)| kk.eq_ignore_ascii_case(&key))
-                            .map(|(_, v)| v.clone())
-                            .unwrap_or_else(|| {
-                                if *safe {
-                                    Val::Null
-                                } else {
-                                    Val::unknown(format!("the object has no property {key}"))
-                                }
-                            })
-                    }
-                    (b, _) => Val::unknown(format!("cannot index a {}", b.type_name())),
-                }
-            }
+            } => self.index(base, index, *safe, *from_end, scope, d),
             ExprKind::Call { target, name, args } => self.call(target.as_deref(), &name.name, args, scope, d),
             ExprKind::ResourceAccess { name, .. } => self.ident(&name.name, scope, d),
             ExprKind::Unary { op, operand } => match (op, self.expr(operand, scope, d)) {
@@ -258,54 +178,161 @@ impl<'a> Evaluator<'a> {
             },
             ExprKind::NonNull(inner) | ExprKind::Paren(inner) => self.expr(inner, scope, d),
             ExprKind::Binary { op, lhs, rhs } => self.binary(*op, lhs, rhs, scope, d),
-            ExprKind::Ternary { cond, then, otherwise } => match self.expr(cond, scope, d) {
-                Val::Bool(true) => self.expr(then, scope, d),
-                Val::Bool(false) => self.expr(otherwise, scope, d),
-                Val::Unknown(r) => {
-                    let (a, b) = (self.expr(then, scope, d), self.expr(otherwise, scope, d));
-                    if a == b && !a.has_unknown() {
-                        a
-                    } else {
-                        Val::Unknown(r)
-                    }
-                }
-                _ => Val::unknown("the condition is not a bool"),
-            },
+            ExprKind::Ternary { cond, then, otherwise } => self.ternary(cond, then, otherwise, scope, d),
             ExprKind::Lambda { .. } => Val::unknown("a lambda is only evaluated inside map(), filter() and similar"),
             ExprKind::For {
                 item,
                 index,
                 iterable,
                 body,
-            } => {
-                let items = match self.expr(iterable, scope, d) {
-                    Val::List(l) => l,
-                    Val::Unknown(r) => return Val::Unknown(r),
-                    other => return Val::unknown(format!("a for loop needs an array, not a {}", other.type_name())),
-                };
-                if items.len() > self.budget.limits.collection_size {
-                    return Val::unknown(self.budget.limits.too_many("the loop", Some(items.len() as f64)));
-                }
-                let mut out = Vec::new();
-                for (i, v) in items.into_iter().enumerate() {
-                    let mut s = scope.with(&item.name, v);
-                    if let Some(ix) = index {
-                        s = s.with(&ix.name, Val::Number(i as f64));
-                    }
-                    match &body.kind {
-                        ExprKind::If { cond, body } => match self.expr(cond, &s, d) {
-                            Val::Bool(true) => out.push(self.expr(body, &s, d)),
-                            Val::Bool(false) => {}
-                            Val::Unknown(r) => return Val::Unknown(r),
-                            _ => return Val::unknown("a loop filter is not a bool"),
-                        },
-                        _ => out.push(self.expr(body, &s, d)),
-                    }
-                }
-                Val::List(out)
-            }
+            } => self.for_loop(&item.name, index.as_ref().map(|i| i.name.as_str()), iterable, body, scope, d),
             ExprKind::If { body, .. } => self.expr(body, scope, d),
         }
+    }
+
+    /// `[a, b, ...c]`.
+    fn array(&self, items: &[ArrayItem], scope: &Scope, d: usize) -> Val {
+        let mut out = Vec::new();
+        for item in items {
+            match &item.kind {
+                ArrayItemKind::Value(v) => out.push(self.expr(v, scope, d)),
+                ArrayItemKind::Spread(v) => match self.expr(v, scope, d) {
+                    Val::List(l) => out.extend(l),
+                    Val::Unknown(r) => return Val::Unknown(r),
+                    _ => return Val::unknown("only arrays can be spread into an array"),
+                },
+            }
+        }
+        Val::List(out)
+    }
+
+    /// `{ a: 1, ...o }`; an unknown key makes the object unknown.
+    fn object(&self, members: &[ObjectMember], scope: &Scope, d: usize) -> Val {
+        let mut out = BTreeMap::new();
+        for m in members {
+            match &m.kind {
+                ObjectMemberKind::Property { key, value } => {
+                    let Some(k) = self.key(key, scope, d) else {
+                        return Val::unknown("an object key is unknown");
+                    };
+                    out.insert(k, self.expr(value, scope, d));
+                }
+                ObjectMemberKind::Spread(v) => match self.expr(v, scope, d) {
+                    Val::Object(o) => out.extend(o),
+                    Val::Unknown(r) => return Val::Unknown(r),
+                    _ => return Val::unknown("only objects can be spread into an object"),
+                },
+                ObjectMemberKind::Resource { .. } => {}
+            }
+        }
+        Val::Object(out)
+    }
+
+    /// `base.name`, or `base.?name` (`safe`): null where the property or
+    /// the base is missing.
+    fn property(&self, base: &Expr, name: &str, safe: bool, scope: &Scope, d: usize) -> Val {
+        match self.expr(base, scope, d) {
+            Val::Object(o) => o
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v.clone())
+                .unwrap_or_else(|| {
+                    if safe {
+                        Val::Null
+                    } else {
+                        Val::unknown(format!("the value has no property {name}"))
+                    }
+                }),
+            Val::Null if safe => Val::Null,
+            Val::Unknown(r) => Val::Unknown(r),
+            other => Val::unknown(format!("cannot read {name} of a {}", other.type_name())),
+        }
+    }
+
+    /// `base[index]`, `base[?index]` (`safe`) or `base[^index]` (`from_end`).
+    fn index(&self, base: &Expr, index: &Expr, safe: bool, from_end: bool, scope: &Scope, d: usize) -> Val {
+        let b = self.expr(base, scope, d);
+        let i = self.expr(index, scope, d);
+        match (b, i) {
+            (Val::Unknown(r), _) | (_, Val::Unknown(r)) => Val::Unknown(r),
+            (Val::Null, _) if safe => Val::Null,
+            (Val::List(l), Val::Number(n)) => {
+                let idx = if from_end {
+                    l.len().checked_sub(n as usize)
+                } else {
+                    Some(n as usize)
+                };
+                idx.and_then(|i| l.get(i).cloned()).unwrap_or_else(|| {
+                    if safe {
+                        Val::Null
+                    } else {
+                        Val::unknown("the index is out of range")
+                    }
+                })
+            }
+            (Val::Object(o), k) => {
+                let key = k.to_tf_string().unwrap_or_default();
+                o.iter()
+                    .find(|(kk, _)| kk.eq_ignore_ascii_case(&key))
+                    .map(|(_, v)| v.clone())
+                    .unwrap_or_else(|| {
+                        if safe {
+                            Val::Null
+                        } else {
+                            Val::unknown(format!("the object has no property {key}"))
+                        }
+                    })
+            }
+            (b, _) => Val::unknown(format!("cannot index a {}", b.type_name())),
+        }
+    }
+
+    /// `cond ? then : otherwise`; an unknown condition is unknown unless
+    /// both branches agree.
+    fn ternary(&self, cond: &Expr, then: &Expr, otherwise: &Expr, scope: &Scope, d: usize) -> Val {
+        match self.expr(cond, scope, d) {
+            Val::Bool(true) => self.expr(then, scope, d),
+            Val::Bool(false) => self.expr(otherwise, scope, d),
+            Val::Unknown(r) => {
+                let (a, b) = (self.expr(then, scope, d), self.expr(otherwise, scope, d));
+                if a == b && !a.has_unknown() {
+                    a
+                } else {
+                    Val::Unknown(r)
+                }
+            }
+            _ => Val::unknown("the condition is not a bool"),
+        }
+    }
+
+    /// `[for (item, index) in iterable: body]`, where a body of
+    /// `if (cond) value` filters.
+    fn for_loop(&self, item: &str, index: Option<&str>, iterable: &Expr, body: &Expr, scope: &Scope, d: usize) -> Val {
+        let items = match self.expr(iterable, scope, d) {
+            Val::List(l) => l,
+            Val::Unknown(r) => return Val::Unknown(r),
+            other => return Val::unknown(format!("a for loop needs an array, not a {}", other.type_name())),
+        };
+        if items.len() > self.budget.limits.collection_size {
+            return Val::unknown(self.budget.limits.too_many("the loop", Some(items.len() as f64)));
+        }
+        let mut out = Vec::new();
+        for (i, v) in items.into_iter().enumerate() {
+            let mut s = scope.with(item, v);
+            if let Some(ix) = index {
+                s = s.with(ix, Val::Number(i as f64));
+            }
+            match &body.kind {
+                ExprKind::If { cond, body } => match self.expr(cond, &s, d) {
+                    Val::Bool(true) => out.push(self.expr(body, &s, d)),
+                    Val::Bool(false) => {}
+                    Val::Unknown(r) => return Val::Unknown(r),
+                    _ => return Val::unknown("a loop filter is not a bool"),
+                },
+                _ => out.push(self.expr(body, &s, d)),
+            }
+        }
+        Val::List(out)
     }
 
     pub fn string(&self, parts: &[StringPart], scope: &Scope, depth: usize) -> Val {

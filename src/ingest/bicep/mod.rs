@@ -947,10 +947,43 @@ impl Walker<'_> {
     /// file declares.
     fn firewall_ref(&self, ev: &Evaluator, at: &Origin) -> Option<Link> {
         let text = self.f.text.get(at.span())?;
+        if text.contains(".outputs.privateIp") {
+            return self.avm_firewall_in(at);
+        }
         if !text.contains("privateIPAddress") {
             return None;
         }
         self.symbol_in(ev, at, "Microsoft.Network/azureFirewalls", ".properties.ipConfigurations")
+    }
+
+    /// `fw.outputs.privateIp` where `fw` is a call of the AVM firewall
+    /// module in this file: the one firewall module symbol the expression reads.
+    fn avm_firewall_in(&self, at: &Origin) -> Option<Link> {
+        if at.file != self.f.file {
+            return None;
+        }
+        let text = self.f.text.get(at.span())?;
+        let cat = registry::catalogue();
+        let mut found: Vec<&str> = Vec::new();
+        for s in &self.f.program.statements {
+            let StatementKind::Module(m) = &s.kind else { continue };
+            let is_firewall = m.path.as_literal_string().is_some_and(
+                |p| matches!(cat.bicep(&p), Some(Resolution::Mapped { module, .. }) if module.produces == registry::Produces::Firewall),
+            );
+            let name = m.name.name.as_str();
+            let reads = text.match_indices(&format!("{name}.outputs.privateIp")).any(|(pos, _)| {
+                text.get(..pos)
+                    .and_then(|b| b.chars().last())
+                    .is_none_or(|c| !(c.is_ascii_alphanumeric() || c == '_'))
+            });
+            if is_firewall && reads && !found.contains(&name) {
+                found.push(name);
+            }
+        }
+        match found.as_slice() {
+            [one] => Some(Link::Address(format!("{}{one}", self.prefix), at.clone(), 0)),
+            _ => None,
+        }
     }
 
     /// The one resource symbol of type `ty` the expression at `at` reads as
@@ -1180,7 +1213,17 @@ fn registry_call(
             authoring: w.routes_authoring(routes, params_expr.unwrap_or(inst.body), &m.name.name),
             site: w.origin(&s.span),
         };
-        w.model.absorb(registry::lower(module, body, call));
+        let registry::Lowered { mut model, deferred } = registry::lower(module, body, call);
+        // A route whose next hop reads an AVM firewall's `outputs.privateIp`
+        // goes through that firewall, as with `fw.properties.ipConfigurations…`.
+        // A pattern's routes to the firewall it deploys itself are linked already.
+        for route in model.route_tables.iter_mut().flat_map(|t| t.routes.iter_mut()) {
+            if route.next_hop_firewall.is_none() {
+                route.next_hop_firewall = route.next_hop_ip.as_ref().and_then(|ip| w.firewall_ref(ev, ip.origin()));
+            }
+        }
+        w.model.absorb(model);
+        w.deferred.extend(deferred);
     }
 }
 

@@ -35,6 +35,10 @@ pub(super) struct InputMap {
     pub(super) to: Target,
     pub(super) negate: bool,
     pub(super) each: Option<Vec<(String, Target)>>,
+    /// Reshapes a single object input like one element of `each`.
+    pub(super) fields: Option<Vec<(String, Target)>>,
+    /// Constants the module writes into every element (path = value).
+    pub(super) set: Vec<(String, String)>,
 }
 
 /// One released version and its inputs (name → hash of the declared type).
@@ -162,11 +166,11 @@ impl Catalogue {
                 Some("subnet") => Produces::Subnet,
                 Some("peering") => Produces::Peering,
                 Some("hub_networking") => Produces::HubNetworking,
-                other => {
-                    return Err(format!(
-                        "{name}: produces {other:?} is not route_table, nsg, virtual_network, subnet, peering or hub_networking"
-                    ))
-                }
+                Some("firewall") => Produces::Firewall,
+                Some("firewall_policy") => Produces::FirewallPolicy,
+                Some("rule_collection_group") => Produces::RuleCollectionGroup,
+                Some("gateway") => Produces::Gateway,
+                other => return Err(format!("{name}: produces {other:?} is not a kind kmsguard lowers")),
             };
             let constraint = |body: &hcl::Body| -> Result<Option<Constraint>, String> {
                 match attr_string(body, "versions") {
@@ -184,21 +188,32 @@ impl Catalogue {
                     .map(|l| l.as_str().to_string())
                     .ok_or("an input block has no name")?;
                 let to = attr_string(ib.body(), "to").ok_or(format!("{name}: input {input} has no `to`"))?;
-                let each = match attr(ib.body(), "each") {
-                    None => None,
-                    Some(e) => Some(
-                        string_map(e)
-                            .map_err(|m| format!("{name}: input {input}: {m}"))?
-                            .into_iter()
-                            .map(|(k, v)| (k, Target::parse(&v)))
-                            .collect(),
-                    ),
+                let targets = |key: &str| -> Result<Option<Vec<(String, Target)>>, String> {
+                    match attr(ib.body(), key) {
+                        None => Ok(None),
+                        Some(e) => Ok(Some(
+                            string_map(e)
+                                .map_err(|m| format!("{name}: input {input}: {m}"))?
+                                .into_iter()
+                                .map(|(k, v)| (k, Target::parse(&v)))
+                                .collect(),
+                        )),
+                    }
                 };
+                let each = targets("each")?;
+                let fields = targets("fields")?;
+                let set = attr(ib.body(), "set")
+                    .map(string_map)
+                    .transpose()
+                    .map_err(|m| format!("{name}: input {input}: {m}"))?
+                    .unwrap_or_default();
                 inputs.push(InputMap {
                     versions: constraint(ib.body())?,
                     to: Target::parse(&to),
                     negate: matches!(attr(ib.body(), "negate"), Some(hcl::Expression::Bool(true))),
                     each,
+                    fields,
+                    set,
                     name: input,
                 });
             }

@@ -1,6 +1,7 @@
 //! Lowering a reshaped call into the model.
 
 use super::catalogue::ModuleMap;
+use super::network::Lowered;
 use super::reshape::name_field;
 use super::Produces;
 use crate::ingest::azure::{self, Node, Resource};
@@ -20,7 +21,10 @@ pub struct Call {
     pub site: Origin,
 }
 
-pub fn lower(module: &ModuleMap, body: Node, call: Call) -> Model {
+pub fn lower(module: &ModuleMap, body: Node, call: Call) -> Lowered {
+    if let Some(lowered) = super::network::lower(module, &body, &call) {
+        return lowered;
+    }
     let mut model = Model::default();
     let name = name_field(&body, &call.origin);
     match module.produces {
@@ -51,6 +55,8 @@ pub fn lower(module: &ModuleMap, body: Node, call: Call) -> Model {
             model.subnets.extend(azure::vnet_subnets(&body, &call.address));
             model.peerings.extend(azure::vnet_peerings(&body, &call.address));
             model.peerings.extend(reverse_peerings(&body, &call.address, &here));
+            // The network itself: its subnets and peerings name it, and a
+            // gateway naming it by id finds its GatewaySubnet.
             model.vnets.push(azure::vnet(call.address, name, call.origin));
         }
         Produces::Subnet => {
@@ -70,8 +76,13 @@ pub fn lower(module: &ModuleMap, body: Node, call: Call) -> Model {
                     .extend(reverse_peering(&reverse, format!("{}/reverse", call.address), remote, local));
             }
         }
+        // Lowered by `network::lower` above.
+        Produces::Firewall | Produces::FirewallPolicy | Produces::RuleCollectionGroup | Produces::Gateway => {}
     }
-    model
+    Lowered {
+        model,
+        deferred: azure::Deferred::default(),
+    }
 }
 
 /// A link to the resource whose id is at `path` (an id or an unknown value).

@@ -20,6 +20,7 @@
 mod catalogue;
 mod lower;
 mod matching;
+mod network;
 mod pattern;
 mod reshape;
 #[cfg(test)]
@@ -31,6 +32,7 @@ use std::sync::OnceLock;
 pub use catalogue::{Catalogue, Known, ModuleMap};
 pub use lower::{join_associated_subnets, lower, Call};
 pub use matching::undeclared_inputs;
+pub use network::Lowered;
 pub use reshape::{name_field, outputs, reshape};
 pub use version::Version;
 
@@ -52,6 +54,10 @@ pub enum Produces {
     Peering,
     /// The hub-networking patterns: several resources per hub (see `pattern`).
     HubNetworking,
+    Firewall,
+    FirewallPolicy,
+    RuleCollectionGroup,
+    Gateway,
 }
 
 impl Produces {
@@ -63,6 +69,10 @@ impl Produces {
             Produces::Subnet => "Microsoft.Network/virtualNetworks/subnets",
             Produces::Peering => "Microsoft.Network/virtualNetworks/virtualNetworkPeerings",
             Produces::HubNetworking => "Microsoft.Network/virtualNetworks",
+            Produces::Firewall => "Microsoft.Network/azureFirewalls",
+            Produces::FirewallPolicy => "Microsoft.Network/firewallPolicies",
+            Produces::RuleCollectionGroup => "Microsoft.Network/firewallPolicies/ruleCollectionGroups",
+            Produces::Gateway => "Microsoft.Network/virtualNetworkGateways",
         }
     }
 }

@@ -2,13 +2,14 @@
 //! from the call's inputs.
 
 use super::catalogue::{Known, ModuleMap, Target};
+use super::network;
 use crate::ingest::azure::{Node, NodeKind};
 use crate::ingest::value::Val;
 use crate::model::{Field, Unresolved};
 use crate::source::Origin;
 
 /// Sets `value` at `path` in an object node, creating objects on the way.
-fn set(node: &mut Node, path: &[String], value: Node) {
+pub(super) fn set(node: &mut Node, path: &[String], value: Node) {
     let Some((first, rest)) = path.split_first() else {
         *node = value;
         return;
@@ -30,7 +31,7 @@ fn set(node: &mut Node, path: &[String], value: Node) {
 }
 
 /// A node along a dotted path; `None` when absent or null.
-fn at(node: &Node, path: &str) -> Option<Node> {
+pub(super) fn at(node: &Node, path: &str) -> Option<Node> {
     let mut cur = node.clone();
     for seg in path.split('.') {
         cur = cur.present(seg)?;
@@ -58,7 +59,7 @@ pub(super) fn elements(node: &Node) -> Result<Vec<(Option<String>, Node)>, Node>
     }
 }
 
-fn reshape_element(key: Option<&str>, element: &Node, each: &[(String, Target)]) -> Node {
+pub(super) fn reshape_element(key: Option<&str>, element: &Node, each: &[(String, Target)], constants: &[(String, String)]) -> Node {
     let mut out = Node {
         kind: NodeKind::Object(Vec::new()),
         origin: element.origin.clone(),
@@ -66,6 +67,9 @@ fn reshape_element(key: Option<&str>, element: &Node, each: &[(String, Target)])
     if let NodeKind::Value(Val::Unknown(_)) = element.kind {
         return element.clone();
     }
+    network::constants(&mut out, constants);
+    let (nested, each): (Vec<_>, Vec<_>) = each.iter().partition(|(src, _)| src.contains("[]."));
+    network::nested_lists(&mut out, element, &nested, constants);
     for (src, target) in each {
         let value = if src == "@key" {
             key.map(|k| Node::value(Val::String(k.to_string()), element.origin.clone()))
@@ -109,11 +113,17 @@ pub fn reshape(module: &ModuleMap, version: &Known, inputs: &Node) -> Node {
             None => value,
             Some(each) => match elements(&value) {
                 Ok(items) => Node {
-                    kind: NodeKind::List(items.iter().map(|(k, n)| reshape_element(k.as_deref(), n, each)).collect()),
+                    kind: NodeKind::List(items.iter().map(|(k, n)| reshape_element(k.as_deref(), n, each, &m.set)).collect()),
                     origin: value.origin.clone(),
                 },
                 Err(n) => n,
             },
+        };
+        let value = match &m.fields {
+            Some(fields) if matches!(value.kind, NodeKind::Object(_) | NodeKind::Value(Val::Object(_))) => {
+                reshape_element(None, &value, fields, &[])
+            }
+            _ => value,
         };
         let value = if m.negate {
             match &value.kind {
@@ -165,7 +175,21 @@ pub fn outputs(module: &ModuleMap, body: &Node) -> Val {
         module
             .outputs
             .iter()
-            .map(|(k, what)| (k.clone(), if what == "id" { id.clone() } else { name.clone() }))
+            .map(|(k, what)| {
+                let v = match what.as_str() {
+                    "id" => id.clone(),
+                    "name" => name.clone(),
+                    // Terraform's `resource` output: the whole resource, of which
+                    // kmsguard knows the id and name.
+                    "resource" => Val::Object(
+                        [("id".to_string(), id.clone()), ("name".to_string(), name.clone())]
+                            .into_iter()
+                            .collect(),
+                    ),
+                    other => network::output(other, body),
+                };
+                (k.clone(), v)
+            })
             .collect(),
     )
 }

@@ -169,7 +169,7 @@ fn lowered(module: &str, version: Version, inputs: Val) -> Model {
         authoring: azure::inline_authoring(Dialect::Bicep, String::new(), "m".into(), None),
         site: origin,
     };
-    lower(m, body, call)
+    lower(m, body, call).model
 }
 
 fn obj(pairs: &[(&str, Val)]) -> Val {

@@ -10,7 +10,7 @@ use hcl::edit::Span;
 use super::eval::Evaluator;
 use super::lower::{expand_instances, hcl_node, ResourceBlock};
 use super::{header_span, HclFile};
-use crate::ingest::azure::{Node, NodeKind};
+use crate::ingest::azure::{Deferred, Node, NodeKind};
 use crate::ingest::registry::{self, Known, ModuleMap};
 use crate::ingest::value::Val;
 use crate::model::{Authoring, Dialect, Model, RouteStyle, Unresolved};
@@ -31,6 +31,7 @@ pub(super) fn lower_call(
     version: &Known,
     exact: bool,
     model: &mut Model,
+    deferred: &mut Deferred,
 ) -> Val {
     let header = Origin::new(file.file, header_span(block));
     let rb = ResourceBlock {
@@ -85,14 +86,29 @@ pub(super) fn lower_call(
             authoring: authoring(block, file, name),
             site: header.clone(),
         };
-        let mut lowered = registry::lower(module, body, call);
+        let registry::Lowered {
+            model: mut lowered,
+            deferred: later,
+        } = registry::lower(module, body, call);
         for t in &mut lowered.route_tables {
             t.called_from = all_sites.clone();
+            // A pattern's routes to the firewall it deploys itself are linked already.
+            for r in t.routes.iter_mut().filter(|r| r.next_hop_firewall.is_none()) {
+                r.next_hop_firewall = r.next_hop_ip.as_ref().and_then(|ip| firewall_ref(file, ip.origin()));
+            }
         }
         for n in &mut lowered.nsgs {
             n.called_from = all_sites.clone();
         }
+        for g in &mut lowered.gateways {
+            if matches!(g.subnet, Some(crate::model::Link::Id(crate::model::Field::Unknown(_)))) {
+                if let Some(l) = gateway_network(block, file, prefix) {
+                    g.subnet = Some(l);
+                }
+            }
+        }
         model.absorb(lowered);
+        deferred.extend(later);
     }
     match outputs.as_slice() {
         [(None, out)] => out.clone(),
@@ -104,6 +120,35 @@ pub(super) fn lower_call(
                 .collect::<BTreeMap<_, _>>(),
         ),
     }
+}
+
+/// The firewall a route's next hop written in the call reads
+/// (`module.fw.resource.ip_configuration[0].private_ip_address`,
+/// `azurerm_firewall.hub.ip_configuration[0].private_ip_address`), parsed
+/// back from the text of the value.
+fn firewall_ref(file: &HclFile, at: &Origin) -> Option<crate::model::Link> {
+    if at.file != file.file {
+        return None;
+    }
+    let text = file.text.get(at.span())?;
+    let expr: Expression = text.trim().parse().ok()?;
+    super::lower::firewall_ref_at(&expr, at.clone())
+}
+
+/// A resource id is only known after apply, so the gateway's network is
+/// linked by reference: `virtual_network_gateway_subnet_id =
+/// azurerm_subnet.X.id`, or `virtual_network_id = azurerm_virtual_network.X.id`
+/// (the network whose GatewaySubnet the module uses).
+fn gateway_network(block: &hcl::edit::structure::Block, file: &HclFile, prefix: &str) -> Option<crate::model::Link> {
+    let at = |key: &str, ty: &str| {
+        let a = block.body.get_attribute(key)?;
+        let (name, index) = super::reference_to(&a.value, ty, "id")?;
+        let origin = Origin::new(file.file, a.value.span().unwrap_or(0..0));
+        index
+            .is_none()
+            .then(|| crate::model::Link::Address(format!("{prefix}{ty}.{name}"), origin, 0))
+    };
+    at("virtual_network_gateway_subnet_id", "azurerm_subnet").or_else(|| at("virtual_network_id", "azurerm_virtual_network"))
 }
 
 /// New routes go before the first entry of a written-out `routes = { … }`

@@ -11,7 +11,9 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::rc::Rc;
 use std::sync::Arc;
 
-use hcl::edit::expr::{BinaryOperator, Expression, ObjectKey, TraversalOperator, UnaryOperator};
+use hcl::edit::expr::{
+    BinaryOperator, Conditional, Expression, ForExpr, FuncCall, Object, ObjectKey, Traversal, TraversalOperator, UnaryOperator,
+};
 use hcl::edit::template::{Element, Template};
 use hcl::edit::Span;
 
@@ -132,22 +134,7 @@ impl<'a> Evaluator<'a> {
                 }
                 Ok(Val::List(out))
             }
-            Expression::Object(o) => {
-                let mut out = BTreeMap::new();
-                for (k, v) in o.iter() {
-                    let key = match k {
-                        ObjectKey::Ident(i) => i.as_str().to_string(),
-                        ObjectKey::Expression(e) => match self.expr(e, text, scope, d)? {
-                            Val::Unknown(r) => return Ok(Val::Unknown(r)),
-                            other => other
-                                .to_tf_string()
-                                .ok_or_else(|| EvalError(format!("object key must be a string, not {}", other.type_name())))?,
-                        },
-                    };
-                    out.insert(key, self.expr(v.expr(), text, scope, d)?);
-                }
-                Ok(Val::Object(out))
-            }
+            Expression::Object(o) => self.object(o, text, scope, d),
             // A template that is one interpolation and nothing else is the
             // interpolated value itself, not converted to a string (HCL's
             // template "unwrapping"): `"${var.routes}"` is a list.
@@ -164,103 +151,9 @@ impl<'a> Evaluator<'a> {
             }
             Expression::Parenthesis(p) => self.expr(p.inner(), text, scope, d),
             Expression::Variable(v) => self.root(v.as_str(), scope),
-            Expression::Conditional(c) => {
-                let cond = self.expr(&c.cond_expr, text, scope, d)?;
-                match cond {
-                    Val::Bool(true) => self.expr(&c.true_expr, text, scope, d),
-                    Val::Bool(false) => self.expr(&c.false_expr, text, scope, d),
-                    Val::Unknown(r) => {
-                        // Both branches may agree, as in `x ? "Internet" : "Internet"`.
-                        let a = self.expr(&c.true_expr, text, scope, d)?;
-                        let b = self.expr(&c.false_expr, text, scope, d)?;
-                        if a == b && !a.has_unknown() {
-                            Ok(a)
-                        } else {
-                            Ok(Val::Unknown(r))
-                        }
-                    }
-                    other => err(format!("condition must be a bool, not {}", other.type_name())),
-                }
-            }
-            Expression::FuncCall(call) => {
-                let name = call.name.name.as_str();
-                let namespaced = call.name.is_namespaced();
-                if namespaced {
-                    return Ok(Val::unknown(format!(
-                        "the provider function {} is not evaluated by kmsguard",
-                        snippet(text, expr)
-                    )));
-                }
-                // try() and can() see errors of their arguments, so they evaluate lazily.
-                match name {
-                    "try" => {
-                        let mut last = EvalError("try() needs at least one argument".into());
-                        for arg in call.args.iter() {
-                            match self.expr(arg, text, scope, d) {
-                                Ok(v) => return Ok(v),
-                                Err(e) => last = e,
-                            }
-                        }
-                        return Err(EvalError(format!("no argument of try() could be evaluated: {}", last.0)));
-                    }
-                    "can" => {
-                        return Ok(match call.args.iter().next().map(|a| self.expr(a, text, scope, d)) {
-                            Some(Ok(v)) if v.is_unknown() => v,
-                            Some(Ok(_)) => Val::Bool(true),
-                            Some(Err(_)) => Val::Bool(false),
-                            None => return err("can() needs one argument"),
-                        });
-                    }
-                    _ => {}
-                }
-                let mut args = Vec::with_capacity(call.args.len());
-                for arg in call.args.iter() {
-                    args.push(self.expr(arg, text, scope, d)?);
-                }
-                if call.args.expand_final() {
-                    match args.pop() {
-                        Some(Val::List(rest)) => args.extend(rest),
-                        Some(Val::Unknown(r)) => return Ok(Val::Unknown(r)),
-                        Some(other) => return err(format!("cannot expand {} as function arguments", other.type_name())),
-                        None => {}
-                    }
-                }
-                functions::call(name, args, &self.budget).map(|v| self.budget.charge(v))
-            }
-            Expression::Traversal(t) => {
-                // var.X and local.X are resolved by name, so that only the
-                // locals actually used are evaluated (and cycles are caught).
-                let mut ops = t.operators.iter().map(|o| o.value()).peekable();
-                let mut value = match (&t.expr, ops.peek()) {
-                    (Expression::Variable(v), Some(TraversalOperator::GetAttr(attr))) if v.as_str() == "var" => {
-                        let name = attr.as_str().to_string();
-                        ops.next();
-                        match self.variables.get(&name) {
-                            Some(v) => self.budget.charge(v.clone()),
-                            None => return err(format!("there is no variable named \"{name}\" in this module")),
-                        }
-                    }
-                    (Expression::Variable(v), Some(TraversalOperator::GetAttr(attr)))
-                        if v.as_str() == "module" && self.modules.contains_key(attr.as_str()) =>
-                    {
-                        let v = self.budget.charge(self.modules.get(attr.as_str()).cloned().unwrap_or(Val::Null));
-                        ops.next();
-                        v
-                    }
-                    (Expression::Variable(v), Some(TraversalOperator::GetAttr(attr))) if v.as_str() == "local" => {
-                        let name = attr.as_str().to_string();
-                        ops.next();
-                        self.local(&name, d)?
-                    }
-                    (Expression::Variable(v), _) if scope.get(v.as_str()).is_none() && is_reference_root(v.as_str()) => {
-                        return Ok(Val::unknown(reference_reason(&snippet(text, expr))));
-                    }
-                    (base, _) => self.expr(base, text, scope, d)?,
-                };
-                let ops: Vec<&TraversalOperator> = ops.collect();
-                value = self.traverse(value, &ops, text, scope, d)?;
-                Ok(value)
-            }
+            Expression::Conditional(c) => self.conditional(c, text, scope, d),
+            Expression::FuncCall(call) => self.func_call(call, expr, text, scope, d),
+            Expression::Traversal(t) => self.traversal(t, expr, text, scope, d),
             Expression::UnaryOp(u) => {
                 let v = self.expr(&u.expr, text, scope, d)?;
                 match (u.operator.value(), v) {
@@ -282,60 +175,185 @@ impl<'a> Evaluator<'a> {
                 let r = self.expr(&b.rhs_expr, text, scope, d)?;
                 binary(op, l, r)
             }
-            Expression::ForExpr(f) => {
-                let coll = self.expr(&f.intro.collection_expr, text, scope, d)?;
-                let items: Vec<(Val, Val)> = match coll {
+            Expression::ForExpr(f) => self.for_expr(f, text, scope, d),
+        }
+    }
+
+    /// An object constructor; a key that is unknown makes the object unknown.
+    fn object(&self, o: &Object, text: &str, scope: &Scope, d: usize) -> EvalResult {
+        let mut out = BTreeMap::new();
+        for (k, v) in o.iter() {
+            let key = match k {
+                ObjectKey::Ident(i) => i.as_str().to_string(),
+                ObjectKey::Expression(e) => match self.expr(e, text, scope, d)? {
                     Val::Unknown(r) => return Ok(Val::Unknown(r)),
-                    Val::List(l) => l.into_iter().enumerate().map(|(i, v)| (Val::Number(i as f64), v)).collect(),
-                    Val::Object(o) => o.into_iter().map(|(k, v)| (Val::String(k), v)).collect(),
-                    other => return err(format!("for expression needs a list or map, not {}", other.type_name())),
-                };
-                let key_var = f.intro.key_var.as_ref().map(|k| k.as_str().to_string());
-                let value_var = f.intro.value_var.as_str().to_string();
-                let mut list = Vec::new();
-                let mut object: BTreeMap<String, Val> = BTreeMap::new();
-                let mut grouped: BTreeMap<String, Vec<Val>> = BTreeMap::new();
-                for (k, v) in items {
-                    let mut inner = scope.with(value_var.clone(), v);
-                    if let Some(kv) = &key_var {
-                        inner = inner.with(kv.clone(), k);
-                    }
-                    if let Some(cond) = &f.cond {
-                        match self.expr(&cond.expr, text, &inner, d)? {
-                            Val::Bool(true) => {}
-                            Val::Bool(false) => continue,
-                            Val::Unknown(r) => return Ok(Val::Unknown(r)),
-                            other => return err(format!("for expression condition must be a bool, not {}", other.type_name())),
-                        }
-                    }
-                    let value = self.expr(&f.value_expr, text, &inner, d)?;
-                    match &f.key_expr {
-                        None => list.push(value),
-                        Some(ke) => {
-                            let key = match self.expr(ke, text, &inner, d)? {
-                                Val::Unknown(r) => return Ok(Val::Unknown(r)),
-                                k => k
-                                    .to_tf_string()
-                                    .ok_or_else(|| EvalError("for expression key must be a string".into()))?,
-                            };
-                            if f.grouping {
-                                grouped.entry(key).or_default().push(value);
-                            } else if object.insert(key.clone(), value).is_some() {
-                                return err(format!("duplicate key \"{key}\" in for expression (use ... to group)"));
-                            }
-                        }
-                    }
-                    if list.len() + object.len() + grouped.len() > self.limits().collection_size {
-                        return Ok(Val::unknown(self.limits().too_many("a for expression", None)));
+                    other => other
+                        .to_tf_string()
+                        .ok_or_else(|| EvalError(format!("object key must be a string, not {}", other.type_name())))?,
+                },
+            };
+            out.insert(key, self.expr(v.expr(), text, scope, d)?);
+        }
+        Ok(Val::Object(out))
+    }
+
+    /// `cond ? a : b`.
+    fn conditional(&self, c: &Conditional, text: &str, scope: &Scope, d: usize) -> EvalResult {
+        let cond = self.expr(&c.cond_expr, text, scope, d)?;
+        match cond {
+            Val::Bool(true) => self.expr(&c.true_expr, text, scope, d),
+            Val::Bool(false) => self.expr(&c.false_expr, text, scope, d),
+            Val::Unknown(r) => {
+                // Both branches may agree, as in `x ? "Internet" : "Internet"`.
+                let a = self.expr(&c.true_expr, text, scope, d)?;
+                let b = self.expr(&c.false_expr, text, scope, d)?;
+                if a == b && !a.has_unknown() {
+                    Ok(a)
+                } else {
+                    Ok(Val::Unknown(r))
+                }
+            }
+            other => err(format!("condition must be a bool, not {}", other.type_name())),
+        }
+    }
+
+    /// A function call: `try()` and `can()` here, the built-ins through
+    /// their tables, `f(list...)` expanded first.
+    fn func_call(&self, call: &FuncCall, expr: &Expression, text: &str, scope: &Scope, d: usize) -> EvalResult {
+        let name = call.name.name.as_str();
+        let namespaced = call.name.is_namespaced();
+        if namespaced {
+            return Ok(Val::unknown(format!(
+                "the provider function {} is not evaluated by kmsguard",
+                snippet(text, expr)
+            )));
+        }
+        // try() and can() see errors of their arguments, so they evaluate lazily.
+        match name {
+            "try" => {
+                let mut last = EvalError("try() needs at least one argument".into());
+                for arg in call.args.iter() {
+                    match self.expr(arg, text, scope, d) {
+                        Ok(v) => return Ok(v),
+                        Err(e) => last = e,
                     }
                 }
-                Ok(match &f.key_expr {
-                    None => Val::List(list),
-                    Some(_) if f.grouping => Val::Object(grouped.into_iter().map(|(k, v)| (k, Val::List(v))).collect()),
-                    Some(_) => Val::Object(object),
-                })
+                return Err(EvalError(format!("no argument of try() could be evaluated: {}", last.0)));
+            }
+            "can" => {
+                return Ok(match call.args.iter().next().map(|a| self.expr(a, text, scope, d)) {
+                    Some(Ok(v)) if v.is_unknown() => v,
+                    Some(Ok(_)) => Val::Bool(true),
+                    Some(Err(_)) => Val::Bool(false),
+                    None => return err("can() needs one argument"),
+                });
+            }
+            _ => {}
+        }
+        let mut args = Vec::with_capacity(call.args.len());
+        for arg in call.args.iter() {
+            args.push(self.expr(arg, text, scope, d)?);
+        }
+        if call.args.expand_final() {
+            match args.pop() {
+                Some(Val::List(rest)) => args.extend(rest),
+                Some(Val::Unknown(r)) => return Ok(Val::Unknown(r)),
+                Some(other) => return err(format!("cannot expand {} as function arguments", other.type_name())),
+                None => {}
             }
         }
+        functions::call(name, args, &self.budget).map(|v| self.budget.charge(v))
+    }
+
+    fn traversal(&self, t: &Traversal, expr: &Expression, text: &str, scope: &Scope, d: usize) -> EvalResult {
+        // var.X and local.X are resolved by name, so that only the
+        // locals actually used are evaluated (and cycles are caught).
+        let mut ops = t.operators.iter().map(|o| o.value()).peekable();
+        let mut value = match (&t.expr, ops.peek()) {
+            (Expression::Variable(v), Some(TraversalOperator::GetAttr(attr))) if v.as_str() == "var" => {
+                let name = attr.as_str().to_string();
+                ops.next();
+                match self.variables.get(&name) {
+                    Some(v) => self.budget.charge(v.clone()),
+                    None => return err(format!("there is no variable named \"{name}\" in this module")),
+                }
+            }
+            (Expression::Variable(v), Some(TraversalOperator::GetAttr(attr)))
+                if v.as_str() == "module" && self.modules.contains_key(attr.as_str()) =>
+            {
+                let v = self.budget.charge(self.modules.get(attr.as_str()).cloned().unwrap_or(Val::Null));
+                ops.next();
+                v
+            }
+            (Expression::Variable(v), Some(TraversalOperator::GetAttr(attr))) if v.as_str() == "local" => {
+                let name = attr.as_str().to_string();
+                ops.next();
+                self.local(&name, d)?
+            }
+            (Expression::Variable(v), _) if scope.get(v.as_str()).is_none() && is_reference_root(v.as_str()) => {
+                return Ok(Val::unknown(reference_reason(&snippet(text, expr))));
+            }
+            (base, _) => self.expr(base, text, scope, d)?,
+        };
+        let ops: Vec<&TraversalOperator> = ops.collect();
+        value = self.traverse(value, &ops, text, scope, d)?;
+        Ok(value)
+    }
+
+    /// `[for k, v in coll : …]` and `{for k, v in coll : k => v}`, with
+    /// `if` and grouping (`...`).
+    fn for_expr(&self, f: &ForExpr, text: &str, scope: &Scope, d: usize) -> EvalResult {
+        let coll = self.expr(&f.intro.collection_expr, text, scope, d)?;
+        let items: Vec<(Val, Val)> = match coll {
+            Val::Unknown(r) => return Ok(Val::Unknown(r)),
+            Val::List(l) => l.into_iter().enumerate().map(|(i, v)| (Val::Number(i as f64), v)).collect(),
+            Val::Object(o) => o.into_iter().map(|(k, v)| (Val::String(k), v)).collect(),
+            other => return err(format!("for expression needs a list or map, not {}", other.type_name())),
+        };
+        let key_var = f.intro.key_var.as_ref().map(|k| k.as_str().to_string());
+        let value_var = f.intro.value_var.as_str().to_string();
+        let mut list = Vec::new();
+        let mut object: BTreeMap<String, Val> = BTreeMap::new();
+        let mut grouped: BTreeMap<String, Vec<Val>> = BTreeMap::new();
+        for (k, v) in items {
+            let mut inner = scope.with(value_var.clone(), v);
+            if let Some(kv) = &key_var {
+                inner = inner.with(kv.clone(), k);
+            }
+            if let Some(cond) = &f.cond {
+                match self.expr(&cond.expr, text, &inner, d)? {
+                    Val::Bool(true) => {}
+                    Val::Bool(false) => continue,
+                    Val::Unknown(r) => return Ok(Val::Unknown(r)),
+                    other => return err(format!("for expression condition must be a bool, not {}", other.type_name())),
+                }
+            }
+            let value = self.expr(&f.value_expr, text, &inner, d)?;
+            match &f.key_expr {
+                None => list.push(value),
+                Some(ke) => {
+                    let key = match self.expr(ke, text, &inner, d)? {
+                        Val::Unknown(r) => return Ok(Val::Unknown(r)),
+                        k => k
+                            .to_tf_string()
+                            .ok_or_else(|| EvalError("for expression key must be a string".into()))?,
+                    };
+                    if f.grouping {
+                        grouped.entry(key).or_default().push(value);
+                    } else if object.insert(key.clone(), value).is_some() {
+                        return err(format!("duplicate key \"{key}\" in for expression (use ... to group)"));
+                    }
+                }
+            }
+            if list.len() + object.len() + grouped.len() > self.limits().collection_size {
+                return Ok(Val::unknown(self.limits().too_many("a for expression", None)));
+            }
+        }
+        Ok(match &f.key_expr {
+            None => Val::List(list),
+            Some(_) if f.grouping => Val::Object(grouped.into_iter().map(|(k, v)| (k, Val::List(v))).collect()),
+            Some(_) => Val::Object(object),
+        })
     }
 
     fn root(&self, name: &str, scope: &Scope) -> EvalResult {

@@ -206,7 +206,7 @@ mod tests {
     #[test]
     fn a_string_inside_an_interpolation_parses() {
         let json = r#"{"a": "${format(\"%s/32\", \"20.118.99.224\")}"}"#;
-        let f = parse(FileId(0), json).unwrap_or_else(|e| panic!("{}", e.message));
+        let f = parse(FileId(0), json).unwrap_or_else(|e| panic!("{}", e.message()));
         let a = f.root.get("a").expect("a");
         assert!(matches!(a.kind, JKind::Template(..)));
         let ev = Evaluator::new(Default::default(), Default::default());

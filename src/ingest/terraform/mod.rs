@@ -42,9 +42,7 @@ pub struct HclFile {
     pub comments: Vec<std::ops::Range<usize>>,
 }
 
-/// How long the HCL parser may take on one file unless `--parse-timeout`
-/// says otherwise.
-pub const DEFAULT_PARSE_TIMEOUT: Duration = Duration::from_secs(10);
+pub use crate::limits::DEFAULT_PARSE_TIMEOUT;
 
 /// Parses a Terraform file with the default time limit.
 pub fn parse(file: FileId, text: Arc<str>) -> Result<HclFile, FileError> {
@@ -545,8 +543,8 @@ mod tests {
     fn parse_errors_carry_their_offset() {
         let text: Arc<str> = Arc::from("resource \"a\" \"b\" {\n  x = \n}\n");
         let e = parse(FileId(0), text).err().expect("fails");
-        assert!(e.message.starts_with("could not parse HCL"), "{}", e.message);
-        assert!(e.origin.is_some());
+        assert!(e.message().starts_with("could not parse HCL"), "{}", e.message());
+        assert!(e.origin().is_some());
     }
 
     /// Terraform ignores newlines inside a `for` expression; hcl-edit 0.10
@@ -570,7 +568,7 @@ mod tests {
         ];
         for form in forms {
             let text: Arc<str> = Arc::from(form);
-            let f = parse(FileId(0), text.clone()).unwrap_or_else(|e| panic!("{form:?}: {}", e.message));
+            let f = parse(FileId(0), text.clone()).unwrap_or_else(|e| panic!("{form:?}: {}", e.message()));
             // The spans are the original text's.
             let attr = f.body.get_attribute("x").expect("x");
             let span = attr.value.span().expect("span");
@@ -584,7 +582,7 @@ mod tests {
     #[test]
     fn a_key_written_twice_keeps_its_last_value() {
         let text = "locals {\n  zones = {\n    a = [\"x\"]\n    b = [\"y\"]\n    a = concat([\"x\"], [\n      for p in ps : p])\n  }\n}\n";
-        let f = parse(FileId(0), Arc::from(text)).unwrap_or_else(|e| panic!("{}", e.message));
+        let f = parse(FileId(0), Arc::from(text)).unwrap_or_else(|e| panic!("{}", e.message()));
         let block = f.body.get_blocks("locals").next().expect("locals");
         let zones = block.body.get_attribute("zones").expect("zones");
         let hcl::edit::expr::Expression::Object(o) = &zones.value else {
@@ -609,7 +607,7 @@ mod tests {
         let text = format!("x = {{\n{body}}}\n");
         let started = std::time::Instant::now();
         let e = parse(FileId(0), Arc::from(text)).err().expect("fails");
-        assert!(e.message.contains("redefined object key"), "{}", e.message);
+        assert!(e.message().contains("redefined object key"), "{}", e.message());
         assert!(started.elapsed() < std::time::Duration::from_secs(5));
         // Within the limit, the last value wins.
         let body: String = (0..MAX_DUPLICATE_KEYS).map(|i| format!("  a = {i}\n")).collect();
@@ -629,16 +627,16 @@ mod tests {
     fn a_later_error_is_reported_where_the_original_text_has_it() {
         let text = "x = { for l in ls : l => l &&\n true }\ny = \nz = 1\n";
         let e = parse(FileId(0), Arc::from(text)).err().expect("fails");
-        let at = e.origin.map(|o| o.span().start).unwrap_or(0);
+        let at = e.origin().map(|o| o.span().start).unwrap_or(0);
         // hcl-edit's first error on the original text (at the `&&` newline)
         // is kept rather than one from the joined copy.
-        assert_eq!(text.get(..at).map(|s| s.matches('\n').count()), Some(0), "{}", e.message);
+        assert_eq!(text.get(..at).map(|s| s.matches('\n').count()), Some(0), "{}", e.message());
     }
 
     #[test]
     fn absurd_nesting_is_refused_before_parsing() {
         let text: Arc<str> = Arc::from(format!("x = {}1{}", "[".repeat(10_000), "]".repeat(10_000)));
         let e = parse(FileId(0), text).err().expect("fails");
-        assert!(e.message.contains("nested"), "{}", e.message);
+        assert!(e.message().contains("nested"), "{}", e.message());
     }
 }

@@ -225,6 +225,9 @@ impl<'l> ModuleSet<'l> {
             }
         }
         let mut model = Model::default();
+        // AVM firewalls, policies and rule collection groups of this
+        // directory's calls, joined once every call is read.
+        let mut avm_deferred = crate::ingest::azure::Deferred::default();
 
         for (block, source, file) in module_blocks(m) {
             let name = block.labels.first().map(|l| l.as_str()).unwrap_or_default();
@@ -267,7 +270,18 @@ impl<'l> ModuleSet<'l> {
                     Some(Resolution::Silent) => continue,
                     Some(Resolution::Mapped { module, version, exact }) => {
                         let value = super::avm::lower_call(
-                            &ev, block, file, name, &call.prefix, &call.sites, META, module, version, exact, &mut model,
+                            &ev,
+                            block,
+                            file,
+                            name,
+                            &call.prefix,
+                            &call.sites,
+                            META,
+                            module,
+                            version,
+                            exact,
+                            &mut model,
+                            &mut avm_deferred,
                         );
                         ev.modules.insert(name.to_string(), value);
                         continue;
@@ -393,6 +407,7 @@ impl<'l> ModuleSet<'l> {
             ev.modules.insert(name.to_string(), value);
         }
 
+        crate::ingest::azure::finish(&mut model, avm_deferred);
         let mut own = lower::lower(&ev, m);
         prefix_addresses(&mut own, &call.prefix);
         for t in &mut own.route_tables {

@@ -48,6 +48,23 @@ struct PlannedResource {
 
 /// Lowers a plan on its own: every managed resource of `planned_values`.
 pub fn lower(plan: &Plan) -> Model {
+    let resources = planned_resources(plan);
+    let mut model = Model::default();
+    for r in &resources {
+        lower_parent(&mut model, r);
+    }
+    // Separately declared routes and rules join their parent by name.
+    for r in &resources {
+        lower_child(&mut model, r);
+    }
+    // By resource group and name, as the configuration's own routes join theirs.
+    model.adopt_orphans();
+    model
+}
+
+/// The managed resources of `planned_values`, child modules included, with
+/// what `resource_changes` marks unknown after apply.
+fn planned_resources(plan: &Plan) -> Vec<PlannedResource> {
     let mut unknowns: BTreeMap<String, &serde_json::Value> = BTreeMap::new();
     for rc in plan.json.get("resource_changes").and_then(|r| r.as_array()).into_iter().flatten() {
         if let (Some(a), Some(u)) = (
@@ -61,114 +78,119 @@ pub fn lower(plan: &Plan) -> Model {
     if let Some(root) = plan.json.get("planned_values").and_then(|p| p.get("root_module")) {
         collect(plan, root, &unknowns, &mut resources, 0);
     }
+    resources
+}
 
-    let mut model = Model::default();
-    let authoring = |address: &str| Authoring {
+/// How a fix for a planned resource is written: inline, in the resource
+/// the address names.
+fn authoring(address: &str) -> Authoring {
+    Authoring {
         dialect: Dialect::Terraform,
         style: RouteStyle::Inline,
         indent: "  ".into(),
         reference: address.split('[').next().unwrap_or(address).to_string(),
         insert_at: None,
-    };
-    for r in &resources {
-        let f = Fields::from_value(r.values.clone(), r.origin.clone());
-        match r.ty.as_str() {
-            "azurerm_route_table" => {
-                let (routes, incomplete) = list_of(&r.values, "route", &r.origin);
-                let propagate = match (f.bool("bgp_route_propagation_enabled"), f.bool("disable_bgp_route_propagation")) {
-                    (Some(p), _) => p,
-                    (None, Some(Field::Known(d, o))) => Field::Known(!d, o),
-                    (None, Some(u)) => u,
-                    (None, None) => Field::Known(true, r.origin.clone()),
-                };
-                model.route_tables.push(RouteTable {
-                    address: r.address.clone(),
-                    namespace: 0,
-                    name: name_of(&f, &r.origin),
+    }
+}
+
+/// Route tables and NSGs, with their inline routes and rules.
+fn lower_parent(model: &mut Model, r: &PlannedResource) {
+    let f = Fields::from_value(r.values.clone(), r.origin.clone());
+    match r.ty.as_str() {
+        "azurerm_route_table" => {
+            let (routes, incomplete) = list_of(&r.values, "route", &r.origin);
+            let propagate = match (f.bool("bgp_route_propagation_enabled"), f.bool("disable_bgp_route_propagation")) {
+                (Some(p), _) => p,
+                (None, Some(Field::Known(d, o))) => Field::Known(!d, o),
+                (None, Some(u)) => u,
+                (None, None) => Field::Known(true, r.origin.clone()),
+            };
+            model.route_tables.push(RouteTable {
+                address: r.address.clone(),
+                namespace: 0,
+                name: name_of(&f, &r.origin),
+                resource_group: f.string("resource_group_name").and_then(|g| g.known().cloned()),
+                origin: r.origin.clone(),
+                routes: routes.iter().map(lower_route).collect(),
+                incomplete,
+                propagate_gateway_routes: propagate,
+                conditional: None,
+                authoring: authoring(&r.address),
+                cloud: None,
+                called_from: Vec::new(),
+                elsewhere: false,
+            });
+        }
+        "azurerm_network_security_group" => {
+            let (rules, incomplete) = list_of(&r.values, "security_rule", &r.origin);
+            model.nsgs.push(Nsg {
+                address: r.address.clone(),
+                namespace: 0,
+                name: name_of(&f, &r.origin),
+                resource_group: f.string("resource_group_name").and_then(|g| g.known().cloned()),
+                origin: r.origin.clone(),
+                rules: rules.iter().map(lower_rule).collect(),
+                incomplete,
+                conditional: None,
+                dialect: Dialect::Terraform,
+                cloud: None,
+                called_from: Vec::new(),
+                elsewhere: false,
+            });
+        }
+        _ => {}
+    }
+}
+
+/// Routes and rules declared as resources of their own, left as orphans
+/// for their parent to adopt.
+fn lower_child(model: &mut Model, r: &PlannedResource) {
+    let f = Fields::from_value(r.values.clone(), r.origin.clone());
+    match r.ty.as_str() {
+        "azurerm_route" => {
+            let route = crate::model::Route {
+                resource: Some(r.address.clone()),
+                ..lower_route(&f)
+            };
+            match f.string("route_table_name") {
+                Some(Field::Known(parent, _)) => model.orphans.push(Orphan {
+                    child: OrphanChild::Route(route),
+                    parent_label: parent.clone(),
+                    parent_name: Some(parent),
                     resource_group: f.string("resource_group_name").and_then(|g| g.known().cloned()),
                     origin: r.origin.clone(),
-                    routes: routes.iter().map(lower_route).collect(),
-                    incomplete,
-                    propagate_gateway_routes: propagate,
-                    conditional: None,
-                    authoring: authoring(&r.address),
-                    cloud: None,
-                    called_from: Vec::new(),
-                    elsewhere: false,
-                });
-            }
-            "azurerm_network_security_group" => {
-                let (rules, incomplete) = list_of(&r.values, "security_rule", &r.origin);
-                model.nsgs.push(Nsg {
-                    address: r.address.clone(),
-                    namespace: 0,
-                    name: name_of(&f, &r.origin),
-                    resource_group: f.string("resource_group_name").and_then(|g| g.known().cloned()),
-                    origin: r.origin.clone(),
-                    rules: rules.iter().map(lower_rule).collect(),
-                    incomplete,
-                    conditional: None,
                     dialect: Dialect::Terraform,
-                    cloud: None,
-                    called_from: Vec::new(),
-                    elsewhere: false,
+                }),
+                _ => {
+                    let why = Unresolved {
+                        reason: format!(
+                            "{} may belong to this route table: its route_table_name is unknown in the plan",
+                            r.address
+                        ),
+                        origin: r.origin.clone(),
+                    };
+                    model.route_tables.iter_mut().for_each(|t| t.incomplete.push(why.clone()));
+                }
+            }
+        }
+        "azurerm_network_security_rule" => {
+            let rule = crate::model::SecurityRule {
+                resource: Some(r.address.clone()),
+                ..lower_rule(&f)
+            };
+            if let Some(Field::Known(parent, _)) = f.string("network_security_group_name") {
+                model.orphans.push(Orphan {
+                    child: OrphanChild::Rule(rule),
+                    parent_label: parent.clone(),
+                    parent_name: Some(parent),
+                    resource_group: f.string("resource_group_name").and_then(|g| g.known().cloned()),
+                    origin: r.origin.clone(),
+                    dialect: Dialect::Terraform,
                 });
             }
-            _ => {}
         }
+        _ => {}
     }
-    // Separately declared routes and rules join their parent by name.
-    for r in &resources {
-        let f = Fields::from_value(r.values.clone(), r.origin.clone());
-        match r.ty.as_str() {
-            "azurerm_route" => {
-                let route = crate::model::Route {
-                    resource: Some(r.address.clone()),
-                    ..lower_route(&f)
-                };
-                match f.string("route_table_name") {
-                    Some(Field::Known(parent, _)) => model.orphans.push(Orphan {
-                        child: OrphanChild::Route(route),
-                        parent_label: parent.clone(),
-                        parent_name: Some(parent),
-                        resource_group: f.string("resource_group_name").and_then(|g| g.known().cloned()),
-                        origin: r.origin.clone(),
-                        dialect: Dialect::Terraform,
-                    }),
-                    _ => {
-                        let why = Unresolved {
-                            reason: format!(
-                                "{} may belong to this route table: its route_table_name is unknown in the plan",
-                                r.address
-                            ),
-                            origin: r.origin.clone(),
-                        };
-                        model.route_tables.iter_mut().for_each(|t| t.incomplete.push(why.clone()));
-                    }
-                }
-            }
-            "azurerm_network_security_rule" => {
-                let rule = crate::model::SecurityRule {
-                    resource: Some(r.address.clone()),
-                    ..lower_rule(&f)
-                };
-                if let Some(Field::Known(parent, _)) = f.string("network_security_group_name") {
-                    model.orphans.push(Orphan {
-                        child: OrphanChild::Rule(rule),
-                        parent_label: parent.clone(),
-                        parent_name: Some(parent),
-                        resource_group: f.string("resource_group_name").and_then(|g| g.known().cloned()),
-                        origin: r.origin.clone(),
-                        dialect: Dialect::Terraform,
-                    });
-                }
-            }
-            _ => {}
-        }
-    }
-    // By resource group and name, as the configuration's own routes join theirs.
-    model.adopt_orphans();
-    model
 }
 
 fn name_of(f: &Fields, origin: &Origin) -> Field<String> {

@@ -272,25 +272,31 @@ pub(super) fn links_to(link: &Link, address: &str, name: &Field<String>) -> bool
 
 /// `next_hop_in_ip_address = azurerm_firewall.X.ip_configuration[0].private_ip_address`.
 pub(super) fn firewall_ref(expr: &Expression, file: &HclFile) -> Option<Link> {
+    firewall_ref_at(expr, Origin::new(file.file, expr.span().unwrap_or(0..0)))
+}
+
+/// The same, or `module.X.resource.ip_configuration[0].private_ip_address`
+/// (the AVM firewall module's `resource` output), linked to `module.X`: the
+/// address the registry call's firewall gets. A local module's firewall has
+/// a longer address, so the link finds nothing, as before.
+pub(in crate::ingest::terraform) fn firewall_ref_at(expr: &Expression, origin: Origin) -> Option<Link> {
     use hcl::edit::expr::TraversalOperator as Op;
     let Expression::Traversal(t) = expr else { return None };
     let Expression::Variable(root) = &t.expr else { return None };
-    if root.as_str() != "azurerm_firewall" {
+    if root.as_str() != "azurerm_firewall" && root.as_str() != "module" {
         return None;
     }
     let name = match t.operators.first().map(|o| o.value()) {
         Some(Op::GetAttr(n)) => n.as_str().to_string(),
         _ => return None,
     };
+    // A module's firewall only through the AVM module's `resource` output.
+    if root.as_str() == "module" && !matches!(t.operators.get(1).map(|o| o.value()), Some(Op::GetAttr(a)) if a.as_str() == "resource") {
+        return None;
+    }
     let mentions_ip = t
         .operators
         .iter()
         .any(|o| matches!(o.value(), Op::GetAttr(a) if a.as_str() == "private_ip_address"));
-    mentions_ip.then(|| {
-        Link::Address(
-            format!("azurerm_firewall.{name}"),
-            Origin::new(file.file, expr.span().unwrap_or(0..0)),
-            0,
-        )
-    })
+    mentions_ip.then(|| Link::Address(format!("{}.{name}", root.as_str()), origin, 0))
 }

@@ -7,6 +7,7 @@ mod firewall;
 mod gateway;
 mod json;
 mod links;
+pub(in crate::ingest::terraform) use links::firewall_ref_at;
 mod nic;
 mod nsg;
 mod route_table;

@@ -157,18 +157,17 @@ impl SourceFile {
     /// regular file: the file may have been swapped for a FIFO or a device
     /// since (a report must never block or read without end).
     pub fn text(&self) -> &Arc<str> {
-        self.text
-            .get_or_init(|| match crate::discover::read_text(&self.path, self.len as u64) {
-                Ok(t) if t.len() == self.len && digest(&t) == self.digest => Arc::from(t),
-                _ => Arc::from(""),
-            })
+        self.text.get_or_init(|| match crate::read::read_text(&self.path, self.len as u64) {
+            Ok(t) if t.len() == self.len && digest(&t) == self.digest => Arc::from(t),
+            _ => Arc::from(""),
+        })
     }
 
     fn lines(&self) -> &[u32] {
         self.line_starts.get_or_init(|| line_starts(self.text()))
     }
 
-    /// The comments holding `kmsguard:ignore`, for [`crate::suppress`].
+    /// The comments holding `kmsguard:ignore`, for the `suppress` layer.
     pub fn directive_comments(&self) -> &[(Range<usize>, String)] {
         &self.directives
     }

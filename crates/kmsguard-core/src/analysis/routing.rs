@@ -402,7 +402,7 @@ fn service_tag_unknown(route: &Route, tag: &str) -> Unresolved {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::testkit::*;
+    use crate::model::testkit::*;
 
     fn hop(t: &RouteTable, addr: &str) -> Option<(String, NextHopType)> {
         match effective_route(t, addr.parse().expect("ip")) {

@@ -3,7 +3,7 @@
 //! so a baseline or GitHub code scanning keeps recognising a finding when
 //! lines above it move.
 
-use crate::rules::Finding;
+use crate::diagnostic::Finding;
 use crate::source::SourceMap;
 
 /// FNV-1a, 64 bits: tiny, dependency-free and stable across Rust versions

@@ -11,7 +11,11 @@ use std::cell::Cell;
 use std::rc::Rc;
 use std::time::Duration;
 
-use crate::ingest::value::Val;
+use crate::value::Val;
+
+/// How long the HCL parser may take on one file unless `--parse-timeout`
+/// says otherwise.
+pub const DEFAULT_PARSE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The bounds of one run.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -35,7 +39,7 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_file_size: 16 * 1024 * 1024,
-            parse_timeout: crate::ingest::terraform::DEFAULT_PARSE_TIMEOUT,
+            parse_timeout: DEFAULT_PARSE_TIMEOUT,
             eval_steps: 4_000_000,
             collection_size: 100_000,
         }

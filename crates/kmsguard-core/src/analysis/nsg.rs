@@ -466,7 +466,7 @@ pub fn describe_ports(ports: &[Field<PortRange>]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::testkit::*;
+    use crate::model::testkit::*;
 
     fn flow(dest: &str, protocol: Protocol, port: u16) -> Flow {
         Flow {

@@ -1,0 +1,105 @@
+// The same hub, fixed: the firewall policy lets TCP 1688 out to the KMS
+// addresses, and the shared-services subnet uses the route table whose
+// 0.0.0.0/0 (to the firewall) beats any default route learned over BGP.
+
+resource vnet 'Microsoft.Network/virtualNetworks@2023-04-01' = {
+  name: 'vnet-hub'
+  location: 'westeurope'
+  properties: {
+    addressSpace: { addressPrefixes: [ '10.0.0.0/16' ] }
+    subnets: [
+      { name: 'GatewaySubnet', properties: { addressPrefix: '10.0.255.0/27' } }
+      { name: 'AzureFirewallSubnet', properties: { addressPrefix: '10.0.254.0/26' } }
+      {
+        name: 'snet-shared'
+        properties: {
+          addressPrefix: '10.0.1.0/24'
+          routeTable: { id: routeTable.outputs.resourceId }
+        }
+      }
+    ]
+  }
+}
+
+module policy 'br/public:avm/res/network/firewall-policy:0.3.1' = {
+  name: 'policy'
+  params: {
+    name: 'afwp-hub'
+    ruleCollectionGroups: [
+      {
+        name: 'egress'
+        priority: 200
+        ruleCollections: [
+          {
+            name: 'allow-kms'
+            priority: 50
+            ruleCollectionType: 'FirewallPolicyFilterRuleCollection'
+            action: { type: 'Allow' }
+            rules: [
+              {
+                name: 'azure-kms'
+                ruleType: 'NetworkRule'
+                ipProtocols: [ 'TCP' ]
+                sourceAddresses: [ '10.0.0.0/8' ]
+                destinationAddresses: [ '20.118.99.224', '40.83.235.53' ]
+                destinationPorts: [ '1688' ]
+              }
+            ]
+          }
+          {
+            name: 'allow-https'
+            priority: 100
+            ruleCollectionType: 'FirewallPolicyFilterRuleCollection'
+            action: { type: 'Allow' }
+            rules: [
+              {
+                name: 'https-out'
+                ruleType: 'NetworkRule'
+                ipProtocols: [ 'TCP' ]
+                sourceAddresses: [ '10.0.0.0/8' ]
+                destinationAddresses: [ '*' ]
+                destinationPorts: [ '443' ]
+              }
+            ]
+          }
+        ]
+      }
+    ]
+  }
+}
+
+module firewall 'br/public:avm/res/network/azure-firewall:0.9.2' = {
+  name: 'firewall'
+  params: {
+    name: 'afw-hub'
+    virtualNetworkResourceId: vnet.id
+    firewallPolicyId: policy.outputs.resourceId
+  }
+}
+
+module gateway 'br/public:avm/res/network/virtual-network-gateway:0.8.0' = {
+  name: 'gateway'
+  params: {
+    name: 'vgw-hub'
+    gatewayType: 'Vpn'
+    clusterSettings: { clusterMode: 'activeActiveBgp' }
+    virtualNetworkResourceId: vnet.id
+  }
+}
+
+module routeTable 'br/public:avm/res/network/route-table:0.4.1' = {
+  name: 'routeTable'
+  params: {
+    name: 'rt-spokes'
+    routes: [
+      {
+        name: 'default-to-firewall'
+        properties: {
+          addressPrefix: '0.0.0.0/0'
+          nextHopType: 'VirtualAppliance'
+          nextHopIpAddress: firewall.outputs.privateIp
+        }
+      }
+    ]
+  }
+}

@@ -240,33 +240,7 @@ fn bicep(hubs: &[(String, Node)], by_key: bool, call: &Call, model: &mut Model) 
         model
             .vnets
             .push(azure::vnet(vnet_address.clone(), Field::Known(key.clone(), o.clone()), o.clone()));
-        if let Some(list) = field(hub, "subnets") {
-            if let Ok(items) = list.items() {
-                for item in items {
-                    let name = string_of(field(&item, "name").as_ref()).unwrap_or_else(|| "?".into());
-                    let id_of = |k: &str| field(&item, k).map(|n| obj(&n.origin.clone(), vec![("id", n)]));
-                    let mut props = Vec::new();
-                    if let Some(rt) = id_of("routeTableResourceId") {
-                        props.push(("routeTable", rt));
-                    }
-                    if let Some(nsg) = id_of("networkSecurityGroupResourceId") {
-                        props.push(("networkSecurityGroup", nsg));
-                    }
-                    let rest = obj(
-                        &item.origin,
-                        vec![
-                            ("name", field(&item, "name").unwrap_or_else(|| string("?", &item.origin))),
-                            ("properties", obj(&item.origin, props)),
-                        ],
-                    );
-                    let mut s = azure::subnet(&rest, format!("{vnet_address}/subnets/{name}"), Some(here(&vnet_address, o)));
-                    if firewall && name.eq_ignore_ascii_case("AzureFirewallSubnet") {
-                        s.route_table = Some(here(&table_address, o));
-                    }
-                    model.subnets.push(s);
-                }
-            }
-        }
+        bicep_subnets(model, hub, &vnet_address, firewall.then_some(table_address.as_str()));
         let fw_link = firewall.then(|| here(&fw_address, o));
         let mut mesh = Vec::new();
         if let Some(Ok(peers)) = field(hub, "peeringSettings").map(|p| p.items()) {
@@ -335,27 +309,67 @@ fn bicep(hubs: &[(String, Node)], by_key: bool, call: &Call, model: &mut Model) 
             },
         );
         if firewall {
-            let fw_name = settings
-                .as_ref()
-                .filter(|_| !by_key)
-                .and_then(|s| field(s, "azureFirewallName"))
-                .map(|n| azure_name(&n))
-                .unwrap_or_else(|| Field::Known(key.clone(), o.clone()));
-            let mut props = Vec::new();
-            if let Some(c) = settings.as_ref().and_then(|s| field(s, "networkRuleCollections")) {
-                props.push(("networkRuleCollections", c));
-            }
-            let fo = settings.as_ref().map(|s| s.origin.clone()).unwrap_or_else(|| o.clone());
-            let (mut fw, _) = azure::firewall(&obj(&fo, vec![("properties", obj(&fo, props))]), fw_address, fw_name, fo.clone());
-            if let Some(p) = settings.as_ref().and_then(|s| field(s, "firewallPolicyId")) {
-                fw.incomplete.push(Unresolved {
-                    reason: "the firewall's policy is not in the code checked".into(),
-                    origin: p.origin,
-                });
-            }
-            model.firewalls.push(fw);
+            bicep_firewall(model, hub, by_key, key, fw_address);
         }
     }
+}
+
+/// A Bicep hub's subnets as written; AzureFirewallSubnet gets the hub's
+/// table when the hub has a firewall (`firewall_table`).
+fn bicep_subnets(model: &mut Model, hub: &Node, vnet_address: &str, firewall_table: Option<&str>) {
+    let o = &hub.origin;
+    let Some(Ok(items)) = field(hub, "subnets").map(|l| l.items()) else {
+        return;
+    };
+    for item in items {
+        let name = string_of(field(&item, "name").as_ref()).unwrap_or_else(|| "?".into());
+        let id_of = |k: &str| field(&item, k).map(|n| obj(&n.origin.clone(), vec![("id", n)]));
+        let mut props = Vec::new();
+        if let Some(rt) = id_of("routeTableResourceId") {
+            props.push(("routeTable", rt));
+        }
+        if let Some(nsg) = id_of("networkSecurityGroupResourceId") {
+            props.push(("networkSecurityGroup", nsg));
+        }
+        let rest = obj(
+            &item.origin,
+            vec![
+                ("name", field(&item, "name").unwrap_or_else(|| string("?", &item.origin))),
+                ("properties", obj(&item.origin, props)),
+            ],
+        );
+        let mut s = azure::subnet(&rest, format!("{vnet_address}/subnets/{name}"), Some(here(vnet_address, o)));
+        if let Some(table) = firewall_table.filter(|_| name.eq_ignore_ascii_case("AzureFirewallSubnet")) {
+            s.route_table = Some(here(table, o));
+        }
+        model.subnets.push(s);
+    }
+}
+
+/// A Bicep hub's firewall: its classic network rule collections, named by
+/// `azureFirewallName`, or before 0.3.0 (`by_key`) by the hub's key.
+fn bicep_firewall(model: &mut Model, hub: &Node, by_key: bool, key: &str, fw_address: String) {
+    let o = &hub.origin;
+    let settings = field(hub, "azureFirewallSettings");
+    let fw_name = settings
+        .as_ref()
+        .filter(|_| !by_key)
+        .and_then(|s| field(s, "azureFirewallName"))
+        .map(|n| azure_name(&n))
+        .unwrap_or_else(|| Field::Known(key.to_string(), o.clone()));
+    let mut props = Vec::new();
+    if let Some(c) = settings.as_ref().and_then(|s| field(s, "networkRuleCollections")) {
+        props.push(("networkRuleCollections", c));
+    }
+    let fo = settings.as_ref().map(|s| s.origin.clone()).unwrap_or_else(|| o.clone());
+    let (mut fw, _) = azure::firewall(&obj(&fo, vec![("properties", obj(&fo, props))]), fw_address, fw_name, fo.clone());
+    if let Some(p) = settings.as_ref().and_then(|s| field(s, "firewallPolicyId")) {
+        fw.incomplete.push(Unresolved {
+            reason: "the firewall's policy is not in the code checked".into(),
+            origin: p.origin,
+        });
+    }
+    model.firewalls.push(fw);
 }
 
 fn azure_name(n: &Node) -> Field<String> {
@@ -385,27 +399,9 @@ fn azure_name(n: &Node) -> Field<String> {
 /// policy's rules are not inputs); and a full mesh of peerings between hubs
 /// with `mesh_peering_enabled` (transit allowed, remote gateways not used).
 fn terraform(hubs: &[(String, Node)], call: &Call, model: &mut Model) {
-    // Which hubs have a firewall, and which route tables are created.
-    let fw_of = |hub: &Node| is_set(field(hub, "firewall").as_ref());
-    let router_of = |hub: &Node| is_set(field(hub, "hub_router_ip_address").as_ref());
-    let creates = |hub: &Node| match (fw_of(hub), router_of(hub)) {
-        (Tri::Yes, _) | (_, Tri::Yes) => Tri::Yes,
-        (Tri::Unknown(a), Tri::Unknown(b)) => Tri::Unknown(a.into_iter().chain(b).collect()),
-        (Tri::Unknown(a), _) | (_, Tri::Unknown(a)) => Tri::Unknown(a),
-        _ => Tri::No,
-    };
-    let mesh_enabled = |hub: &Node| !matches!(field(hub, "mesh_peering_enabled").map(|n| n.to_val()), Some(Val::Bool(false)));
-    let addr = |key: &str, what: &str| format!("{}/{key}/{what}", call.address);
-    // The next hop a hub's routes to it go through: its firewall, else its router.
-    let hop_of = |key: &str, hub: &Node| -> (Option<Node>, Option<Link>) {
-        match fw_of(hub) {
-            Tri::Yes => (None, Some(here(&addr(key, "firewall"), &hub.origin))),
-            _ => (field(hub, "hub_router_ip_address"), None),
-        }
-    };
     for (key, hub) in hubs {
         let o = &hub.origin;
-        let vnet_address = addr(key, "virtual_network");
+        let vnet_address = addr(call, key, "virtual_network");
         let vnet_name = field(hub, "name")
             .map(|n| azure_name(&n))
             .unwrap_or_else(|| Field::Known(key.clone(), o.clone()));
@@ -422,68 +418,27 @@ fn terraform(hubs: &[(String, Node)], call: &Call, model: &mut Model) {
             _ => None,
         };
         let creating = !matches!(create, Tri::No);
-        let (hop_ip, hop_fw) = hop_of(key, hub);
+        let (hop_ip, hop_fw) = hop_of(call, key, hub);
         let default_origin = field(hub, "firewall")
             .filter(|_| matches!(fw_of(hub), Tri::Yes))
             .or_else(|| field(hub, "hub_router_ip_address"))
             .map(|n| n.origin)
             .unwrap_or_else(|| o.clone());
-        // Routes to the other hubs' routing address spaces.
-        let mesh = |out: &mut Vec<NewRoute>| {
-            if !mesh_enabled(hub) || !creating {
-                return;
-            }
-            for (dk, dst) in hubs.iter().filter(|(dk, _)| dk != key) {
-                if !mesh_enabled(dst) || matches!(creates(dst), Tri::No) {
-                    continue;
-                }
-                let (ip, fw) = hop_of(dk, dst);
-                if let Some(Ok(cidrs)) = field(dst, "routing_address_space").map(|s| s.items()) {
-                    for (i, cidr) in cidrs.into_iter().enumerate() {
-                        let ro = cidr.origin.clone();
-                        out.push(route(
-                            &format!("{key}-{dk}-{i}"),
-                            cidr,
-                            "VirtualAppliance",
-                            ip.clone(),
-                            fw.clone(),
-                            &ro,
-                        ));
-                    }
-                }
-            }
-        };
-        let entries = |k: &str, out: &mut Vec<NewRoute>, incomplete: &mut Vec<Unresolved>| match field(hub, k).map(|e| e.items()) {
-            None => {}
-            Some(Ok(items)) => {
-                for e in items {
-                    let eo = e.origin.clone();
-                    let mut props = vec![
-                        (
-                            "addressPrefix",
-                            field(&e, "address_prefix").unwrap_or_else(|| Node::value(Val::Null, eo.clone())),
-                        ),
-                        (
-                            "nextHopType",
-                            field(&e, "next_hop_type").unwrap_or_else(|| Node::value(Val::Null, eo.clone())),
-                        ),
-                    ];
-                    if let Some(ip) = field(&e, "next_hop_ip_address") {
-                        props.push(("nextHopIpAddress", ip));
-                    }
-                    let name = field(&e, "name").unwrap_or_else(|| string("?", &eo));
-                    out.push(NewRoute {
-                        node: obj(&eo, vec![("name", name), ("properties", obj(&eo, props))]),
-                        firewall: None,
-                    });
-                }
-            }
-            Some(Err(u)) => incomplete.push(u),
+        let generated = |what: &str, name_input: &'static str, default_name: String| GeneratedTable {
+            hub,
+            address: addr(call, key, what),
+            name_input,
+            default_name,
+            conditional: conditional.clone(),
         };
         // The user subnets' table.
-        let user_address = addr(key, "route_table_user_subnets");
+        let user = generated(
+            "route_table_user_subnets",
+            "route_table_name_user_subnets",
+            format!("rt-user-subnets-{key}"),
+        );
+        let user_address = user.address.clone();
         let mut user_routes = Vec::new();
-        let mut user_incomplete = Vec::new();
         if creating {
             let prefix = string("0.0.0.0/0", &default_origin);
             user_routes.push(route(
@@ -495,35 +450,12 @@ fn terraform(hubs: &[(String, Node)], call: &Call, model: &mut Model) {
                 &default_origin,
             ));
         }
-        mesh(&mut user_routes);
-        entries("route_table_entries_user_subnets", &mut user_routes, &mut user_incomplete);
-        let user_table = creating || !user_routes.is_empty() || !user_incomplete.is_empty();
-        if user_table {
-            let name = field(hub, "route_table_name_user_subnets")
-                .map(|n| azure_name(&n))
-                .unwrap_or_else(|| Field::Known(format!("rt-user-subnets-{key}"), o.clone()));
-            let before = model.route_tables.len();
-            lower_table(
-                model,
-                call,
-                Table {
-                    address: user_address.clone(),
-                    name,
-                    origin: o.clone(),
-                    routes: user_routes,
-                    written: None,
-                    disable_propagation: false,
-                    conditional: conditional.clone(),
-                },
-            );
-            if let Some(t) = model.route_tables.get_mut(before) {
-                t.incomplete.extend(user_incomplete);
-            }
-        }
+        tf_mesh(hubs, key, hub, creating, call, &mut user_routes);
+        let user_table = user.lower(model, call, creating, user_routes, "route_table_entries_user_subnets");
         // The firewall subnet's table.
-        let fw_table_address = addr(key, "route_table_firewall");
+        let fw = generated("route_table_firewall", "route_table_name_firewall", format!("rt-firewall-{key}"));
+        let fw_table_address = fw.address.clone();
         let mut fw_routes = Vec::new();
-        let mut fw_incomplete = Vec::new();
         if creating {
             fw_routes.push(route(
                 "internet",
@@ -534,84 +466,10 @@ fn terraform(hubs: &[(String, Node)], call: &Call, model: &mut Model) {
                 &default_origin,
             ));
         }
-        mesh(&mut fw_routes);
-        entries("route_table_entries_firewall", &mut fw_routes, &mut fw_incomplete);
-        if creating || !fw_routes.is_empty() || !fw_incomplete.is_empty() {
-            let name = field(hub, "route_table_name_firewall")
-                .map(|n| azure_name(&n))
-                .unwrap_or_else(|| Field::Known(format!("rt-firewall-{key}"), o.clone()));
-            let before = model.route_tables.len();
-            lower_table(
-                model,
-                call,
-                Table {
-                    address: fw_table_address.clone(),
-                    name,
-                    origin: o.clone(),
-                    routes: fw_routes,
-                    written: None,
-                    disable_propagation: false,
-                    conditional: conditional.clone(),
-                },
-            );
-            if let Some(t) = model.route_tables.get_mut(before) {
-                t.incomplete.extend(fw_incomplete);
-            }
-        }
-        // Subnets.
-        if let Some(Ok(subnets)) = field(hub, "subnets").map(|s| elements(&s).map_err(|_| ())) {
-            for (sk, s) in subnets {
-                let so = s.origin.clone();
-                let name = field(&s, "name")
-                    .map(|n| azure_name(&n))
-                    .unwrap_or_else(|| Field::Known(sk.clone().unwrap_or_default(), so.clone()));
-                let address = format!("{vnet_address}/subnets/{}", sk.unwrap_or_default());
-                let rt = field(&s, "route_table");
-                let generated = !matches!(
-                    rt.as_ref()
-                        .and_then(|r| field(r, "assign_generated_route_table"))
-                        .map(|n| n.to_val()),
-                    Some(Val::Bool(false))
-                );
-                let route_table = if generated {
-                    user_table.then(|| here(&user_address, o))
-                } else {
-                    rt.as_ref().and_then(|r| field(r, "id")).map(|id| Link::Id(azure_name(&id)))
-                };
-                let nsg = field(&s, "network_security_group")
-                    .and_then(|n| field(&n, "id"))
-                    .map(|id| Link::Id(azure_name(&id)));
-                model.subnets.push(crate::model::Subnet {
-                    route_table,
-                    nsg,
-                    vnet: Some(here(&vnet_address, o)),
-                    ..crate::model::Subnet::new(address, name, so)
-                });
-            }
-        }
-        if let Some(fw) = field(hub, "firewall").filter(|_| matches!(fw_of(hub), Tri::Yes)) {
-            let fo = fw.origin.clone();
-            let own_table = field(&fw, "subnet_route_table_id").filter(|n| !matches!(n.to_val(), Val::Null));
-            model.subnets.push(crate::model::Subnet {
-                route_table: Some(match own_table {
-                    Some(id) => Link::Id(azure_name(&id)),
-                    None => here(&fw_table_address, o),
-                }),
-                vnet: Some(here(&vnet_address, o)),
-                ..crate::model::Subnet::new(
-                    format!("{vnet_address}/subnets/AzureFirewallSubnet"),
-                    Field::Known("AzureFirewallSubnet".into(), fo.clone()),
-                    fo.clone(),
-                )
-            });
-            let name = field(&fw, "name")
-                .filter(|n| !matches!(n.to_val(), Val::Null))
-                .map(|n| azure_name(&n))
-                .unwrap_or_else(|| Field::Known(format!("fw-{key}"), fo.clone()));
-            // Its rules are in a firewall policy, never an input of the pattern.
-            let (fw, _) = azure::firewall(&obj(&fo, vec![]), addr(key, "firewall"), name, fo);
-            model.firewalls.push(fw);
-        }
+        tf_mesh(hubs, key, hub, creating, call, &mut fw_routes);
+        fw.lower(model, call, creating, fw_routes, "route_table_entries_firewall");
+        tf_subnets(model, hub, &vnet_address, user_table.then_some(user_address.as_str()));
+        tf_firewall(model, call, key, hub, &vnet_address, &fw_table_address);
         // The mesh of peerings.
         if mesh_enabled(hub) {
             for (tk, _) in hubs.iter().filter(|(tk, _)| tk != key) {
@@ -619,11 +477,212 @@ fn terraform(hubs: &[(String, Node)], call: &Call, model: &mut Model) {
                     format!("{}/{key}/peering/{tk}", call.address),
                     o,
                     here(&vnet_address, o),
-                    here(&addr(tk, "virtual_network"), o),
+                    here(&addr(call, tk, "virtual_network"), o),
                     Field::Known(true, o.clone()),
                     Field::Known(false, o.clone()),
                 ));
             }
         }
     }
+}
+
+/// Whether a Terraform hub has a firewall.
+fn fw_of(hub: &Node) -> Tri {
+    is_set(field(hub, "firewall").as_ref())
+}
+
+/// Whether a Terraform hub's route tables are created: it has a firewall or
+/// a router.
+fn creates(hub: &Node) -> Tri {
+    match (fw_of(hub), is_set(field(hub, "hub_router_ip_address").as_ref())) {
+        (Tri::Yes, _) | (_, Tri::Yes) => Tri::Yes,
+        (Tri::Unknown(a), Tri::Unknown(b)) => Tri::Unknown(a.into_iter().chain(b).collect()),
+        (Tri::Unknown(a), _) | (_, Tri::Unknown(a)) => Tri::Unknown(a),
+        _ => Tri::No,
+    }
+}
+
+fn mesh_enabled(hub: &Node) -> bool {
+    !matches!(field(hub, "mesh_peering_enabled").map(|n| n.to_val()), Some(Val::Bool(false)))
+}
+
+/// The address of what the Terraform pattern deploys for a hub.
+fn addr(call: &Call, key: &str, what: &str) -> String {
+    format!("{}/{key}/{what}", call.address)
+}
+
+/// The next hop a hub's routes to it go through: its firewall, else its router.
+fn hop_of(call: &Call, key: &str, hub: &Node) -> (Option<Node>, Option<Link>) {
+    match fw_of(hub) {
+        Tri::Yes => (None, Some(here(&addr(call, key, "firewall"), &hub.origin))),
+        _ => (field(hub, "hub_router_ip_address"), None),
+    }
+}
+
+/// Routes to the other hubs' routing address spaces.
+fn tf_mesh(hubs: &[(String, Node)], key: &str, hub: &Node, creating: bool, call: &Call, out: &mut Vec<NewRoute>) {
+    if !mesh_enabled(hub) || !creating {
+        return;
+    }
+    for (dk, dst) in hubs.iter().filter(|(dk, _)| dk != key) {
+        if !mesh_enabled(dst) || matches!(creates(dst), Tri::No) {
+            continue;
+        }
+        let (ip, fw) = hop_of(call, dk, dst);
+        if let Some(Ok(cidrs)) = field(dst, "routing_address_space").map(|s| s.items()) {
+            for (i, cidr) in cidrs.into_iter().enumerate() {
+                let ro = cidr.origin.clone();
+                out.push(route(
+                    &format!("{key}-{dk}-{i}"),
+                    cidr,
+                    "VirtualAppliance",
+                    ip.clone(),
+                    fw.clone(),
+                    &ro,
+                ));
+            }
+        }
+    }
+}
+
+/// The routes a hub's `route_table_entries_*` input adds to a table.
+fn tf_entries(hub: &Node, k: &str, out: &mut Vec<NewRoute>, incomplete: &mut Vec<Unresolved>) {
+    match field(hub, k).map(|e| e.items()) {
+        None => {}
+        Some(Ok(items)) => {
+            for e in items {
+                let eo = e.origin.clone();
+                let mut props = vec![
+                    (
+                        "addressPrefix",
+                        field(&e, "address_prefix").unwrap_or_else(|| Node::value(Val::Null, eo.clone())),
+                    ),
+                    (
+                        "nextHopType",
+                        field(&e, "next_hop_type").unwrap_or_else(|| Node::value(Val::Null, eo.clone())),
+                    ),
+                ];
+                if let Some(ip) = field(&e, "next_hop_ip_address") {
+                    props.push(("nextHopIpAddress", ip));
+                }
+                let name = field(&e, "name").unwrap_or_else(|| string("?", &eo));
+                out.push(NewRoute {
+                    node: obj(&eo, vec![("name", name), ("properties", obj(&eo, props))]),
+                    firewall: None,
+                });
+            }
+        }
+        Some(Err(u)) => incomplete.push(u),
+    }
+}
+
+/// One of the two route tables the Terraform pattern generates for a hub.
+struct GeneratedTable<'h> {
+    hub: &'h Node,
+    address: String,
+    /// The input that names it (`route_table_name_user_subnets`, …).
+    name_input: &'static str,
+    default_name: String,
+    conditional: Option<Unresolved>,
+}
+
+impl GeneratedTable<'_> {
+    /// Lowers the table with `routes` and the hub's `entries`, when the
+    /// pattern creates it; whether it does.
+    fn lower(self, model: &mut Model, call: &Call, creating: bool, mut routes: Vec<NewRoute>, entries: &str) -> bool {
+        let mut incomplete = Vec::new();
+        tf_entries(self.hub, entries, &mut routes, &mut incomplete);
+        if !(creating || !routes.is_empty() || !incomplete.is_empty()) {
+            return false;
+        }
+        let o = &self.hub.origin;
+        let name = field(self.hub, self.name_input)
+            .map(|n| azure_name(&n))
+            .unwrap_or_else(|| Field::Known(self.default_name.clone(), o.clone()));
+        let before = model.route_tables.len();
+        lower_table(
+            model,
+            call,
+            Table {
+                address: self.address,
+                name,
+                origin: o.clone(),
+                routes,
+                written: None,
+                disable_propagation: false,
+                conditional: self.conditional,
+            },
+        );
+        if let Some(t) = model.route_tables.get_mut(before) {
+            t.incomplete.extend(incomplete);
+        }
+        true
+    }
+}
+
+/// A Terraform hub's subnets: the user subnets' table unless
+/// `route_table.assign_generated_route_table` is false.
+fn tf_subnets(model: &mut Model, hub: &Node, vnet_address: &str, user_table: Option<&str>) {
+    let o = &hub.origin;
+    let Some(Ok(subnets)) = field(hub, "subnets").map(|s| elements(&s).map_err(|_| ())) else {
+        return;
+    };
+    for (sk, s) in subnets {
+        let so = s.origin.clone();
+        let name = field(&s, "name")
+            .map(|n| azure_name(&n))
+            .unwrap_or_else(|| Field::Known(sk.clone().unwrap_or_default(), so.clone()));
+        let address = format!("{vnet_address}/subnets/{}", sk.unwrap_or_default());
+        let rt = field(&s, "route_table");
+        let generated = !matches!(
+            rt.as_ref()
+                .and_then(|r| field(r, "assign_generated_route_table"))
+                .map(|n| n.to_val()),
+            Some(Val::Bool(false))
+        );
+        let route_table = if generated {
+            user_table.map(|a| here(a, o))
+        } else {
+            rt.as_ref().and_then(|r| field(r, "id")).map(|id| Link::Id(azure_name(&id)))
+        };
+        let nsg = field(&s, "network_security_group")
+            .and_then(|n| field(&n, "id"))
+            .map(|id| Link::Id(azure_name(&id)));
+        model.subnets.push(crate::model::Subnet {
+            route_table,
+            nsg,
+            vnet: Some(here(vnet_address, o)),
+            ..crate::model::Subnet::new(address, name, so)
+        });
+    }
+}
+
+/// A Terraform hub's firewall and its subnet, with the firewall table
+/// unless `subnet_route_table_id` names another.
+fn tf_firewall(model: &mut Model, call: &Call, key: &str, hub: &Node, vnet_address: &str, fw_table_address: &str) {
+    let o = &hub.origin;
+    let Some(fw) = field(hub, "firewall").filter(|_| matches!(fw_of(hub), Tri::Yes)) else {
+        return;
+    };
+    let fo = fw.origin.clone();
+    let own_table = field(&fw, "subnet_route_table_id").filter(|n| !matches!(n.to_val(), Val::Null));
+    model.subnets.push(crate::model::Subnet {
+        route_table: Some(match own_table {
+            Some(id) => Link::Id(azure_name(&id)),
+            None => here(fw_table_address, o),
+        }),
+        vnet: Some(here(vnet_address, o)),
+        ..crate::model::Subnet::new(
+            format!("{vnet_address}/subnets/AzureFirewallSubnet"),
+            Field::Known("AzureFirewallSubnet".into(), fo.clone()),
+            fo.clone(),
+        )
+    });
+    let name = field(&fw, "name")
+        .filter(|n| !matches!(n.to_val(), Val::Null))
+        .map(|n| azure_name(&n))
+        .unwrap_or_else(|| Field::Known(format!("fw-{key}"), fo.clone()));
+    // Its rules are in a firewall policy, never an input of the pattern.
+    let (fw, _) = azure::firewall(&obj(&fo, vec![]), addr(call, key, "firewall"), name, fo);
+    model.firewalls.push(fw);
 }

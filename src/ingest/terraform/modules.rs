@@ -377,21 +377,7 @@ impl<'l> ModuleSet<'l> {
                     for n in &mut child_model.nsgs {
                         n.conditional.get_or_insert_with(|| c.clone());
                     }
-                    // Routes and rules for a parent outside the module exist
-                    // only if the instance does: their parent's own condition
-                    // does not cover them.
-                    for o in &mut child_model.orphans {
-                        match &mut o.child {
-                            crate::model::OrphanChild::Route(r) => {
-                                let child = r.resource.clone().unwrap_or_else(|| "a route".into());
-                                r.exists_only_if(&child, c);
-                            }
-                            crate::model::OrphanChild::Rule(r) => {
-                                let child = r.resource.clone().unwrap_or_else(|| "a rule".into());
-                                r.exists_only_if(&child, c);
-                            }
-                        }
-                    }
+                    orphans_exist_only_if(&mut child_model.orphans, c);
                 }
                 merge(&mut model, child_model);
                 outputs.push((inst.key, out));
@@ -609,6 +595,24 @@ fn prefix_addresses(model: &mut Model, prefix: &str) {
         // A data source or module output is named from inside its module.
         if o.parent_name.is_none() {
             p(&mut o.parent_label);
+        }
+    }
+}
+
+/// Routes and rules a conditional module instance declares for a parent
+/// outside it exist only if the instance does: their parent's own
+/// condition does not cover them.
+fn orphans_exist_only_if(orphans: &mut [crate::model::Orphan], c: &Unresolved) {
+    for o in orphans {
+        match &mut o.child {
+            crate::model::OrphanChild::Route(r) => {
+                let child = r.resource.clone().unwrap_or_else(|| "a route".into());
+                r.exists_only_if(&child, c);
+            }
+            crate::model::OrphanChild::Rule(r) => {
+                let child = r.resource.clone().unwrap_or_else(|| "a rule".into());
+                r.exists_only_if(&child, c);
+            }
         }
     }
 }

@@ -896,3 +896,189 @@ fn a_subnet_associated_by_id_uses_the_module_table() {
     assert_eq!(found(&doc), want(&[("KG104", "main.tf", 11)]), "{doc:#}");
     assert!(messages(&doc, "KG104")[0].contains("has no route table"), "{doc:#}");
 }
+
+// ---------------------------------------------------------------------------
+// The hub patterns' firewalls and the AVM firewall policy modules: a hub
+// firewall naming a policy is judged by that policy's network rules (KG301),
+// as a firewall resource or AVM firewall call is.
+
+const TF_HUB_POLICY: &str = r#"variable "policy_id" { type = string }
+module "policy" {
+  source              = "Azure/avm-res-network-firewallpolicy/azurerm"
+  version             = "0.3.3"
+  name                = "afwp-hub"
+  location            = "westeurope"
+  resource_group_name = "rg"
+}
+module "egress" {
+  source                                                   = "Azure/avm-res-network-firewallpolicy/azurerm//modules/rule_collection_groups"
+  version                                                  = "0.3.3"
+  firewall_policy_rule_collection_group_name               = "egress"
+  firewall_policy_rule_collection_group_firewall_policy_id = module.policy.resource_id
+  firewall_policy_rule_collection_group_priority           = 200
+  firewall_policy_rule_collection_group_network_rule_collection = [{
+    name     = "egress"
+    priority = 100
+    action   = "Allow"
+    rule = [{
+      name                  = "out"
+      protocols             = ["TCP"]
+      source_addresses      = ["10.0.0.0/8"]
+      destination_addresses = ["*"]
+      destination_ports     = ["PORTS"]
+    }]
+  }]
+}
+module "hubs" {
+  source  = "Azure/avm-ptn-hubnetworking/azurerm"
+  version = "0.13.2"
+  hub_virtual_networks = {
+    weu = {
+      name          = "vnet-hub"
+      address_space = ["10.2.0.0/16"]
+      location      = "westeurope"
+      parent_id     = "/subscriptions/x/resourceGroups/rg"
+      firewall = {
+        sku_name              = "AZFW_VNet"
+        sku_tier              = "Standard"
+        subnet_address_prefix = "10.2.0.0/26"
+        firewall_policy_id    = POLICY
+      }
+      subnets = {
+        app = { name = "snet-app", address_prefixes = ["10.2.1.0/24"] }
+      }
+    }
+  }
+}
+"#;
+
+fn tf_hub_policy(ports: &str, policy: &str) -> Value {
+    let d = tempfile::tempdir().expect("tempdir");
+    write(
+        d.path(),
+        "main.tf",
+        &TF_HUB_POLICY.replace("PORTS", ports).replace("POLICY", policy),
+    );
+    check(d.path())
+}
+
+#[test]
+fn terraform_hub_firewall_is_judged_by_the_avm_policy_it_names() {
+    // The policy lets only HTTPS out: the pattern's 0.0.0.0/0 to the hub
+    // firewall drops KMS traffic.
+    let doc = tf_hub_policy("443", "module.policy.resource_id");
+    assert_eq!(found(&doc), want(&[("KG301", "main.tf", 37)]), "{doc:#}");
+    assert!(messages(&doc, "KG301")[0].contains("Azure Firewall fw-weu"), "{doc:#}");
+    // It lets TCP 1688 out: nothing to report.
+    let doc = tf_hub_policy("1688", "module.policy.resource_id");
+    assert_eq!(found(&doc), want(&[]), "{doc:#}");
+    // A policy that is not in the code checked: a note, never a guess.
+    let doc = tf_hub_policy(
+        "1688",
+        "\"/subscriptions/x/resourceGroups/rg/providers/Microsoft.Network/firewallPolicies/other\"",
+    );
+    // The note points at the policy the firewall names.
+    assert_eq!(found(&doc), want(&[("KG901", "main.tf", 41)]), "{doc:#}");
+    assert!(messages(&doc, "KG901")[0].contains("policy is not in the code checked"), "{doc:#}");
+    // A policy id kmsguard cannot evaluate: a note too.
+    let doc = tf_hub_policy("1688", "var.policy_id");
+    assert_eq!(found(&doc), want(&[("KG901", "main.tf", 41)]), "{doc:#}");
+    assert!(messages(&doc, "KG901")[0].contains("policy is unknown"), "{doc:#}");
+}
+
+const BICEP_HUB_POLICY: &str = r#"module policy 'br/public:avm/res/network/firewall-policy:0.3.1' = {
+  name: 'policy'
+  params: {
+    name: 'afwp-hub'
+    ruleCollectionGroups: [
+      {
+        name: 'egress'
+        priority: 200
+        ruleCollections: [
+          {
+            name: 'egress'
+            priority: 100
+            ruleCollectionType: 'FirewallPolicyFilterRuleCollection'
+            action: { type: 'Allow' }
+            rules: [
+              {
+                name: 'out'
+                ruleType: 'NetworkRule'
+                ipProtocols: [ 'TCP' ]
+                sourceAddresses: [ '10.0.0.0/8' ]
+                destinationAddresses: [ '*' ]
+                destinationPorts: [ 'PORTS' ]
+              }
+            ]
+          }
+        ]
+      }
+    ]
+  }
+}
+module hubs 'br/public:avm/ptn/network/hub-networking:0.5.0' = {
+  name: 'hub-networking'
+  params: {
+    hubVirtualNetworks: {
+      'hub-weu': {
+        addressPrefixes: [ '10.0.0.0/16' ]
+        enableAzureFirewall: true
+        azureFirewallSettings: {
+          azureFirewallName: 'afw-weu'
+          firewallPolicyId: POLICY
+        }
+        enablePeering: true
+        peeringSettings: [
+          { remoteVirtualNetworkName: 'hub-pub', allowForwardedTraffic: true }
+        ]
+        routeTableName: 'rt-hub-weu'
+        subnets: [
+          { name: 'AzureFirewallSubnet', addressPrefix: '10.0.0.0/26' }
+        ]
+      }
+      'hub-pub': {
+        addressPrefixes: [ '20.0.0.0/8' ]
+        enableAzureFirewall: false
+        routeTableName: 'rt-hub-pub'
+      }
+    }
+  }
+}
+"#;
+
+fn bicep_hub_policy(ports: &str, policy: &str) -> Value {
+    let d = tempfile::tempdir().expect("tempdir");
+    write(
+        d.path(),
+        "main.bicep",
+        &BICEP_HUB_POLICY.replace("PORTS", ports).replace("POLICY", policy),
+    );
+    check(d.path())
+}
+
+#[test]
+fn bicep_hub_firewall_is_judged_by_the_avm_policy_it_names() {
+    // The route the pattern writes to the peered hub (20.0.0.0/8, which
+    // holds a KMS address) goes through the hub's firewall, whose policy
+    // lets only HTTPS out.
+    let doc = bicep_hub_policy("443", "policy.outputs.resourceId");
+    assert_eq!(found(&doc), want(&[("KG301", "main.bicep", 44)]), "{doc:#}");
+    assert!(messages(&doc, "KG301")[0].contains("Azure Firewall afw-weu"), "{doc:#}");
+    let doc = bicep_hub_policy("1688", "policy.outputs.resourceId");
+    assert_eq!(found(&doc), want(&[]), "{doc:#}");
+    let doc = bicep_hub_policy(
+        "1688",
+        "'/subscriptions/x/resourceGroups/rg/providers/Microsoft.Network/firewallPolicies/other'",
+    );
+    // The note points at the policy the firewall names.
+    assert_eq!(found(&doc), want(&[("KG901", "main.bicep", 40)]), "{doc:#}");
+    assert!(messages(&doc, "KG901")[0].contains("policy is not in the code checked"), "{doc:#}");
+    // '' is the module's "no policy": a firewall with no rules at all is a
+    // note at its settings, as for any firewall whose rules are elsewhere.
+    let doc = bicep_hub_policy("1688", "''");
+    assert_eq!(found(&doc), want(&[("KG901", "main.bicep", 38)]), "{doc:#}");
+    assert!(
+        messages(&doc, "KG901")[0].contains("none of the firewall's network rules"),
+        "{doc:#}"
+    );
+}

@@ -26,6 +26,7 @@ pub fn lower(module: &ModuleMap, body: Node, call: Call) -> Lowered {
         return lowered;
     }
     let mut model = Model::default();
+    let mut deferred = azure::Deferred::default();
     let name = name_field(&body, &call.origin);
     match module.produces {
         Produces::RouteTable | Produces::Nsg => {
@@ -63,7 +64,7 @@ pub fn lower(module: &ModuleMap, body: Node, call: Call) -> Lowered {
             let vnet = id_at(&body, "parent.resource_id");
             model.subnets.push(azure::subnet(&body, call.address, vnet));
         }
-        Produces::HubNetworking => super::pattern::lower(&body, &call, &mut model),
+        Produces::HubNetworking => super::pattern::lower(&body, &call, &mut model, &mut deferred),
         Produces::Peering => {
             let local = id_at(&body, "parent.resource_id");
             let remote = id_at(&body, "remote.resource_id");
@@ -79,10 +80,7 @@ pub fn lower(module: &ModuleMap, body: Node, call: Call) -> Lowered {
         // Lowered by `network::lower` above.
         Produces::Firewall | Produces::FirewallPolicy | Produces::RuleCollectionGroup | Produces::Gateway => {}
     }
-    Lowered {
-        model,
-        deferred: azure::Deferred::default(),
-    }
+    Lowered { model, deferred }
 }
 
 /// A link to the resource whose id is at `path` (an id or an unknown value).

@@ -91,7 +91,7 @@ fn call_value(body: &Node, key: &str) -> Option<Node> {
 
 /// An id input whose empty string means "none" (the Bicep modules default
 /// such parameters to `''` and test `!empty(…)`).
-fn id_input(node: Option<Node>) -> Option<Field<String>> {
+pub(super) fn id_input(node: Option<Node>) -> Option<Field<String>> {
     let node = node?;
     match node.to_val() {
         Val::String(s) if s.trim().is_empty() => None,

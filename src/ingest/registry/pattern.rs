@@ -19,9 +19,10 @@
 //! `locals.subnet.tf` has not changed since).
 
 use super::lower::Call;
+use super::network::id_input;
 use super::reshape::elements;
 use crate::analysis::Tri;
-use crate::ingest::azure::{self, Node, NodeKind, Resource};
+use crate::ingest::azure::{self, Deferred, Node, NodeKind, Resource};
 use crate::ingest::value::Val;
 use crate::model::{Authoring, Field, Link, Model, Peering, Unresolved};
 use crate::source::Origin;
@@ -213,12 +214,12 @@ fn hubs(body: &Node) -> Result<(Vec<(String, Node)>, bool), Unresolved> {
     Ok((out, by_key))
 }
 
-pub(super) fn lower(body: &Node, call: &Call, model: &mut Model) {
+pub(super) fn lower(body: &Node, call: &Call, model: &mut Model, deferred: &mut Deferred) {
     let read = hubs(body);
     match (read, call.dialect) {
         (Err(why), _) => model.unchecked.push((call.address.clone(), why)),
-        (Ok((hubs, by_key)), crate::model::Dialect::Terraform) if !by_key => terraform(&hubs, call, model),
-        (Ok((hubs, by_key)), _) => bicep(&hubs, by_key, call, model),
+        (Ok((hubs, by_key)), crate::model::Dialect::Terraform) if !by_key => terraform(&hubs, call, model, deferred),
+        (Ok((hubs, by_key)), _) => bicep(&hubs, by_key, call, model, deferred),
     }
 }
 
@@ -228,7 +229,7 @@ pub(super) fn lower(body: &Node, call: &Call, model: &mut Model) {
 /// hub has a firewall, the firewall (its classic network rule collections),
 /// and the peerings of `peeringSettings`, each with a route to the remote
 /// hub's first address prefix through the firewall.
-fn bicep(hubs: &[(String, Node)], by_key: bool, call: &Call, model: &mut Model) {
+fn bicep(hubs: &[(String, Node)], by_key: bool, call: &Call, model: &mut Model, deferred: &mut Deferred) {
     for (key, hub) in hubs {
         let o = &hub.origin;
         let base = format!("{}/{key}", call.address);
@@ -309,7 +310,7 @@ fn bicep(hubs: &[(String, Node)], by_key: bool, call: &Call, model: &mut Model) 
             },
         );
         if firewall {
-            bicep_firewall(model, hub, by_key, key, fw_address);
+            bicep_firewall(model, deferred, hub, by_key, key, fw_address);
         }
     }
 }
@@ -346,9 +347,11 @@ fn bicep_subnets(model: &mut Model, hub: &Node, vnet_address: &str, firewall_tab
     }
 }
 
-/// A Bicep hub's firewall: its classic network rule collections, named by
-/// `azureFirewallName`, or before 0.3.0 (`by_key`) by the hub's key.
-fn bicep_firewall(model: &mut Model, hub: &Node, by_key: bool, key: &str, fw_address: String) {
+/// A Bicep hub's firewall: its classic network rule collections, or the
+/// policy of `firewallPolicyId` (joined once the deployment is read, like a
+/// firewall resource's), named by `azureFirewallName`, or before 0.3.0
+/// (`by_key`) by the hub's key.
+fn bicep_firewall(model: &mut Model, deferred: &mut Deferred, hub: &Node, by_key: bool, key: &str, fw_address: String) {
     let o = &hub.origin;
     let settings = field(hub, "azureFirewallSettings");
     let fw_name = settings
@@ -362,12 +365,9 @@ fn bicep_firewall(model: &mut Model, hub: &Node, by_key: bool, key: &str, fw_add
         props.push(("networkRuleCollections", c));
     }
     let fo = settings.as_ref().map(|s| s.origin.clone()).unwrap_or_else(|| o.clone());
-    let (mut fw, _) = azure::firewall(&obj(&fo, vec![("properties", obj(&fo, props))]), fw_address, fw_name, fo.clone());
-    if let Some(p) = settings.as_ref().and_then(|s| field(s, "firewallPolicyId")) {
-        fw.incomplete.push(Unresolved {
-            reason: "the firewall's policy is not in the code checked".into(),
-            origin: p.origin,
-        });
+    let (fw, _) = azure::firewall(&obj(&fo, vec![("properties", obj(&fo, props))]), fw_address, fw_name, fo.clone());
+    if let Some(id) = id_input(settings.as_ref().and_then(|s| field(s, "firewallPolicyId"))) {
+        deferred.firewall_policies.push((fw.address.clone(), Link::Id(id)));
     }
     model.firewalls.push(fw);
 }
@@ -398,7 +398,7 @@ fn azure_name(n: &Node) -> Field<String> {
 /// `route_table.assign_generated_route_table` is false; the firewall (its
 /// policy's rules are not inputs); and a full mesh of peerings between hubs
 /// with `mesh_peering_enabled` (transit allowed, remote gateways not used).
-fn terraform(hubs: &[(String, Node)], call: &Call, model: &mut Model) {
+fn terraform(hubs: &[(String, Node)], call: &Call, model: &mut Model, deferred: &mut Deferred) {
     for (key, hub) in hubs {
         let o = &hub.origin;
         let vnet_address = addr(call, key, "virtual_network");
@@ -469,7 +469,7 @@ fn terraform(hubs: &[(String, Node)], call: &Call, model: &mut Model) {
         tf_mesh(hubs, key, hub, creating, call, &mut fw_routes);
         fw.lower(model, call, creating, fw_routes, "route_table_entries_firewall");
         tf_subnets(model, hub, &vnet_address, user_table.then_some(user_address.as_str()));
-        tf_firewall(model, call, key, hub, &vnet_address, &fw_table_address);
+        tf_firewall(model, deferred, call, key, hub, &vnet_address, &fw_table_address);
         // The mesh of peerings.
         if mesh_enabled(hub) {
             for (tk, _) in hubs.iter().filter(|(tk, _)| tk != key) {
@@ -658,8 +658,12 @@ fn tf_subnets(model: &mut Model, hub: &Node, vnet_address: &str, user_table: Opt
 }
 
 /// A Terraform hub's firewall and its subnet, with the firewall table
-/// unless `subnet_route_table_id` names another.
-fn tf_firewall(model: &mut Model, call: &Call, key: &str, hub: &Node, vnet_address: &str, fw_table_address: &str) {
+/// unless `subnet_route_table_id` names another. Its rules are those of the
+/// policy of `firewall_policy_id`, joined once the deployment is read; the
+/// policy the pattern creates otherwise (`firewall_policy`) gets its rules
+/// from groups that name it by the pattern's outputs, which are not read:
+/// the firewall's rules stay unknown then.
+fn tf_firewall(model: &mut Model, deferred: &mut Deferred, call: &Call, key: &str, hub: &Node, vnet_address: &str, fw_table_address: &str) {
     let o = &hub.origin;
     let Some(fw) = field(hub, "firewall").filter(|_| matches!(fw_of(hub), Tri::Yes)) else {
         return;
@@ -682,7 +686,10 @@ fn tf_firewall(model: &mut Model, call: &Call, key: &str, hub: &Node, vnet_addre
         .filter(|n| !matches!(n.to_val(), Val::Null))
         .map(|n| azure_name(&n))
         .unwrap_or_else(|| Field::Known(format!("fw-{key}"), fo.clone()));
-    // Its rules are in a firewall policy, never an input of the pattern.
+    let policy = id_input(field(&fw, "firewall_policy_id").filter(|n| !matches!(n.to_val(), Val::Null)));
     let (fw, _) = azure::firewall(&obj(&fo, vec![]), addr(call, key, "firewall"), name, fo);
+    if let Some(id) = policy {
+        deferred.firewall_policies.push((fw.address.clone(), Link::Id(id)));
+    }
     model.firewalls.push(fw);
 }

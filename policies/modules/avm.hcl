@@ -15,7 +15,10 @@
 #
 # module "NAME": the Bicep registry path (br/public:NAME:VERSION) or the
 # Terraform registry source.
-#   produces  route_table, nsg, virtual_network (its subnets), firewall,
+#   produces  route_table, nsg, virtual_network (its subnets and peerings),
+#             subnet or peering (a submodule's one subnet or peering; the
+#             network it belongs to is read from `parent.resource_id`),
+#             hub_networking (see the block before the patterns), firewall,
 #             firewall_policy, rule_collection_group or gateway (see the
 #             block before the firewall modules).
 #   versions  the versions the mapping covers (comparators, comma-separated);
@@ -134,13 +137,18 @@ module "avm/res/network/network-security-group" {
 }
 
 # Subnets carry their associations as resource ids in every version; the
-# module turns them into { id } objects. Peerings are not modelled yet.
+# module turns them into { id } objects. Each peering is created on this
+# network and, with remotePeeringEnabled (default false), its reverse on the
+# remote one (remotePeering* flags); 0.1.x named the remote
+# remoteVirtualNetworkId, later versions remoteVirtualNetworkResourceId.
+# `reversePeerings` is kmsguard's own: the reverse peering, naming the remote
+# network as `localVirtualNetwork.id`.
 module "avm/res/network/virtual-network" {
   produces = "virtual_network"
   ignore = [
     "addressPrefixes", "ddosProtectionPlanResourceId", "diagnosticSettings", "dnsServers",
     "enablePrivateEndpointVNetPolicies", "enableTelemetry", "enableVmProtection", "flowTimeoutInMinutes",
-    "ipAllocations", "ipamPoolNumberOfIpAddresses", "location", "lock", "peerings", "roleAssignments", "tags",
+    "ipAllocations", "ipamPoolNumberOfIpAddresses", "location", "lock", "roleAssignments", "tags",
     "virtualNetworkBgpCommunity", "vnetEncryption", "vnetEncryptionEnforcement",
   ]
   outputs = { resourceId = "id", name = "name" }
@@ -154,15 +162,37 @@ module "avm/res/network/virtual-network" {
       "networkSecurityGroupResourceId" = "properties.networkSecurityGroup.id"
     }
   }
+  input "peerings" {
+    to = "properties.virtualNetworkPeerings"
+    each = {
+      "name"                           = "name"
+      "remoteVirtualNetworkId"         = "properties.remoteVirtualNetwork.id"
+      "remoteVirtualNetworkResourceId" = "properties.remoteVirtualNetwork.id"
+      "allowGatewayTransit"            = "properties.allowGatewayTransit"
+      "useRemoteGateways"              = "properties.useRemoteGateways"
+    }
+  }
+  input "peerings" {
+    to = "reversePeerings"
+    each = {
+      "remotePeeringEnabled"             = "enabled"
+      "remoteVirtualNetworkId"           = "localVirtualNetwork.id"
+      "remoteVirtualNetworkResourceId"   = "localVirtualNetwork.id"
+      "remotePeeringAllowGatewayTransit" = "properties.allowGatewayTransit"
+      "remotePeeringUseRemoteGateways"   = "properties.useRemoteGateways"
+    }
+  }
 }
 
 # Terraform: routes are a map of objects; 0.3.0 renamed
 # disable_bgp_route_propagation to bgp_route_propagation_enabled.
-# subnet_resource_ids associates subnets by id, which the model cannot
-# follow to a subnet written elsewhere yet.
+# subnet_resource_ids (a list in 0.1.0, a map after) associates subnets by
+# id: `subnetResourceIds` is kmsguard's own, read by the lowering, which
+# joins each to the subnet of that name and network the unit declares.
+# The Bicep route table has no such input (subnets name their table).
 module "Azure/avm-res-network-routetable/azurerm" {
   produces = "route_table"
-  ignore   = ["enable_telemetry", "location", "lock", "resource_group_name", "role_assignments", "routes_legacy_mode", "subnet_resource_ids", "tags"]
+  ignore   = ["enable_telemetry", "location", "lock", "resource_group_name", "role_assignments", "routes_legacy_mode", "tags"]
   outputs  = { resource_id = "id", name = "name" }
 
   input "name" { to = "name" }
@@ -184,6 +214,7 @@ module "Azure/avm-res-network-routetable/azurerm" {
     to       = "properties.disableBgpRoutePropagation"
     negate   = true
   }
+  input "subnet_resource_ids" { to = "subnetResourceIds" }
 }
 
 # 0.1.x named rules by their map key with nsg_rule_* fields; 0.2.0 took the
@@ -231,14 +262,15 @@ module "Azure/avm-res-network-networksecuritygroup/azurerm" {
 
 # 0.1.x had a different interface (subnet_names, route_tables_ids, …) and is
 # not mapped. From 0.2.0 subnets take route_table / network_security_group
-# as { id } objects.
+# as { id } objects, and peerings are a map whose entries may create the
+# reverse peering (create_reverse_peering, reverse_*; all default false).
 module "Azure/avm-res-network-virtualnetwork/azurerm" {
   produces = "virtual_network"
   versions = ">= 0.2.0"
   ignore = [
     "address_space", "address_spaces", "bgp_community", "ddos_protection_plan", "diagnostic_settings", "dns_servers",
     "enable_telemetry", "enable_vm_protection", "encryption", "extended_location", "flow_timeout_in_minutes",
-    "ignore_body_changes", "ipam_pools", "location", "lock", "parent_id", "peerings", "resource_group_name", "retry",
+    "ignore_body_changes", "ipam_pools", "location", "lock", "parent_id", "resource_group_name", "retry",
     "role_assignments", "subscription_id", "tags", "timeouts", "tracing_tags_enabled", "tracing_tags_prefix",
   ]
   outputs = { resource_id = "id", name = "name" }
@@ -252,6 +284,122 @@ module "Azure/avm-res-network-virtualnetwork/azurerm" {
       "network_security_group.id" = "properties.networkSecurityGroup.id"
     }
   }
+  input "peerings" {
+    to = "properties.virtualNetworkPeerings"
+    each = {
+      "name"                               = "name"
+      "remote_virtual_network_resource_id" = "properties.remoteVirtualNetwork.id"
+      "allow_gateway_transit"              = "properties.allowGatewayTransit"
+      "use_remote_gateways"                = "properties.useRemoteGateways"
+    }
+  }
+  input "peerings" {
+    to = "reversePeerings"
+    each = {
+      "create_reverse_peering"             = "enabled"
+      "remote_virtual_network_resource_id" = "localVirtualNetwork.id"
+      "reverse_allow_gateway_transit"      = "properties.allowGatewayTransit"
+      "reverse_use_remote_gateways"        = "properties.useRemoteGateways"
+    }
+  }
+}
+
+# The submodules, called on their own (avm-ptn-hubnetworking does): one
+# subnet or one peering of a network named by id. Until 0.10.0 the network
+# was an object (virtual_network = { resource_id }, remote_virtual_network =
+# { resource_id }); from 0.11.0 it is an id (parent_id,
+# remote_virtual_network_id).
+module "Azure/avm-res-network-virtualnetwork/azurerm//modules/subnet" {
+  produces = "subnet"
+  ignore = [
+    "address_prefix", "address_prefixes", "default_outbound_access_enabled", "delegation", "delegations",
+    "ignore_body_changes", "ipam_pools", "nat_gateway", "private_endpoint_network_policies",
+    "private_endpoint_network_policies_enabled", "private_link_service_network_policies_enabled", "retry",
+    "role_assignments", "service_endpoint_policies", "service_endpoints", "service_endpoints_with_location",
+    "sharing_scope", "subscription_id", "timeouts",
+  ]
+  outputs = { name = "name" }
+
+  input "name" { to = "name" }
+  input "virtual_network" {
+    versions = "< 0.11.0"
+    to       = "parent"
+  }
+  input "parent_id" {
+    versions = ">= 0.11.0"
+    to       = "parent.resource_id"
+  }
+  input "route_table" { to = "properties.routeTable" }
+  input "network_security_group" { to = "properties.networkSecurityGroup" }
+}
+
+module "Azure/avm-res-network-virtualnetwork/azurerm//modules/peering" {
+  produces = "peering"
+  ignore = [
+    "allow_forwarded_traffic", "allow_virtual_network_access", "do_not_verify_remote_gateways",
+    "enable_only_ipv6_peering", "ignore_body_changes", "local_peered_address_spaces", "local_peered_subnets",
+    "peer_complete_vnets", "remote_peered_address_spaces", "remote_peered_subnets", "retry",
+    "reverse_allow_forwarded_traffic", "reverse_allow_virtual_network_access", "reverse_do_not_verify_remote_gateways",
+    "reverse_enable_only_ipv6_peering", "reverse_local_peered_address_spaces", "reverse_local_peered_subnets",
+    "reverse_name", "reverse_peer_complete_vnets", "reverse_remote_peered_address_spaces",
+    "reverse_remote_peered_subnets", "subscription_id", "sync_remote_address_space_enabled",
+    "sync_remote_address_space_triggers", "timeouts",
+  ]
+  outputs = { name = "name" }
+
+  input "name" { to = "name" }
+  input "virtual_network" {
+    versions = "< 0.11.0"
+    to       = "parent"
+  }
+  input "parent_id" {
+    versions = ">= 0.11.0"
+    to       = "parent.resource_id"
+  }
+  input "remote_virtual_network" {
+    versions = "< 0.11.0"
+    to       = "remote"
+  }
+  input "remote_virtual_network_id" {
+    versions = ">= 0.11.0"
+    to       = "remote.resource_id"
+  }
+  input "allow_gateway_transit" { to = "properties.allowGatewayTransit" }
+  input "use_remote_gateways" { to = "properties.useRemoteGateways" }
+  input "create_reverse_peering" { to = "reverse.enabled" }
+  input "reverse_allow_gateway_transit" { to = "reverse.properties.allowGatewayTransit" }
+  input "reverse_use_remote_gateways" { to = "reverse.properties.useRemoteGateways" }
+}
+
+# The hub-networking patterns deploy several resources per hub (networks,
+# subnets, route tables with routes of their own, firewalls, peerings):
+# `produces = "hub_networking"` maps only the map of hubs, and
+# src/ingest/registry/pattern.rs builds each hub's resources from it, as
+# the pattern's templates do. Bicep named the route table and firewall by
+# the hub's key before 0.3.0 (routeTableName, azureFirewallName after).
+module "avm/ptn/network/hub-networking" {
+  produces = "hub_networking"
+  ignore   = ["enableTelemetry", "location"]
+
+  input "hubVirtualNetworks" {
+    versions = "< 0.3.0"
+    to       = "hubsByKey"
+  }
+  input "hubVirtualNetworks" {
+    versions = ">= 0.3.0"
+    to       = "hubs"
+  }
+}
+
+# Terraform: the routing read by pattern.rs is that of 0.4.0 onwards (the
+# user subnets' and firewall's route tables, hub_router_ip_address); before,
+# it was written differently and is not mapped.
+module "Azure/avm-ptn-hubnetworking/azurerm" {
+  produces = "hub_networking"
+  versions = ">= 0.4.0"
+  ignore   = ["enable_telemetry", "tags"]
+
+  input "hub_virtual_networks" { to = "hubs" }
 }
 
 # ---------------------------------------------------------------------------

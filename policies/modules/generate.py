@@ -5,7 +5,7 @@ version's interface (every input name with a short hash of its declared type).
 
 kmsguard maps a module call's inputs onto its model with the hand-written
 mapping in policies/modules/avm.hcl; this file is what that mapping was
-checked against (the tests in src/ingest/registry.rs fail when a version
+checked against (the tests in src/ingest/registry/tests.rs fail when a version
 declares an input the mapping neither reads nor ignores), and what an
 unknown version is compared with at run time.
 
@@ -20,6 +20,9 @@ not); nothing is downloaded here. Fetch them first, e.g.
         --terraform Azure/avm-res-network-routetable/azurerm=rt.git \
         --terraform Azure/avm-res-network-networksecuritygroup/azurerm=nsg.git \
         --terraform Azure/avm-res-network-virtualnetwork/azurerm=vnet.git \
+        --terraform Azure/avm-res-network-virtualnetwork/azurerm//modules/subnet=vnet.git \
+        --terraform Azure/avm-res-network-virtualnetwork/azurerm//modules/peering=vnet.git \
+        --terraform Azure/avm-ptn-hubnetworking/azurerm=hubnetworking.git \
         --terraform Azure/avm-res-network-azurefirewall/azurerm=fw.git \
         --terraform Azure/avm-res-network-firewallpolicy/azurerm=fwp.git \
         --terraform Azure/avm-res-network-firewallpolicy/azurerm//modules/rule_collection_groups=fwp.git \
@@ -43,6 +46,10 @@ BICEP_MODULES = [
     "avm/res/network/route-table",
     "avm/res/network/network-security-group",
     "avm/res/network/virtual-network",
+    # A pattern over several resources (hubs: virtual networks, subnets,
+    # route tables, firewalls, peerings); kmsguard maps it in code (see
+    # src/ingest/registry/pattern.rs), checked against these interfaces.
+    "avm/ptn/network/hub-networking",
     # Azure Firewall, its policy and the virtual network gateway (KG301, KG104).
     "avm/res/network/azure-firewall",
     "avm/res/network/firewall-policy",

@@ -350,6 +350,9 @@ pub struct ChildResource {
     pub dialect: Dialect,
     /// For a route: the firewall its next hop address is read from, when the code says.
     pub next_hop_firewall: Option<Link>,
+    /// Set when the child exists only under a condition kmsguard cannot
+    /// decide (an `if`, a loop over an unknown collection, a copy count).
+    pub conditional: Option<Unresolved>,
 }
 
 /// Which parents a child joins.
@@ -430,10 +433,13 @@ pub fn attach_children(model: &mut crate::model::Model, children: Vec<ChildResou
             }),
         };
         if c.is_route {
-            let r = Route {
+            let mut r = Route {
                 next_hop_firewall: c.next_hop_firewall.clone(),
                 ..route(&c.node, resource)
             };
+            if let Some(cond) = &c.conditional {
+                r.exists_only_if(&c.address, cond);
+            }
             match find_parent(model.route_tables.iter().map(|t| (t.address.as_str(), &t.name, t.elsewhere)), &c) {
                 Parent::Found(found) => {
                     for (_, t) in model.route_tables.iter_mut().enumerate().filter(|(i, _)| found.contains(i)) {
@@ -455,7 +461,10 @@ pub fn attach_children(model: &mut crate::model::Model, children: Vec<ChildResou
                 },
             }
         } else {
-            let rule = security_rule(&c.node, resource);
+            let mut rule = security_rule(&c.node, resource);
+            if let Some(cond) = &c.conditional {
+                rule.exists_only_if(&c.address, cond);
+            }
             match find_parent(model.nsgs.iter().map(|n| (n.address.as_str(), &n.name, n.elsewhere)), &c) {
                 Parent::Found(found) => {
                     for (_, n) in model.nsgs.iter_mut().enumerate().filter(|(i, _)| found.contains(i)) {

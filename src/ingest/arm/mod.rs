@@ -331,7 +331,7 @@ impl<'t> Walker<'t> {
                 }
             }
             "microsoft.network/routetables/routes" | "microsoft.network/networksecuritygroups/securityrules" => {
-                self.child_rule(r, scope, parent, id);
+                self.child_rule(r, scope, parent, id, conditional);
             }
             "microsoft.network/virtualnetworkgateways" => {
                 let body = self.node(r, scope, 0);
@@ -385,7 +385,7 @@ impl<'t> Walker<'t> {
 
     /// A route or security rule declared as a resource of its own: it joins
     /// its route table or NSG once every resource is read.
-    fn child_rule(&mut self, r: &Json, scope: &Scope, parent: Option<(&str, &Val)>, id: &Identity) {
+    fn child_rule(&mut self, r: &Json, scope: &Scope, parent: Option<(&str, &Val)>, id: &Identity, conditional: Option<Unresolved>) {
         let is_route = id.type_key.ends_with("routes");
         // The child's own name is the last segment of "parent/child".
         let (parent_name, own_name) = match id.full_name.to_tf_string() {
@@ -416,6 +416,7 @@ impl<'t> Walker<'t> {
             origin: id.origin.clone(),
             dialect: Dialect::Arm,
             next_hop_firewall,
+            conditional,
         });
     }
 

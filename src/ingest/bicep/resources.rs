@@ -299,6 +299,7 @@ impl Walker<'_> {
             origin: self.origin(&d.span),
             dialect: Dialect::Bicep,
             next_hop_firewall,
+            conditional: d.inst.conditional.clone(),
         });
     }
 
@@ -576,16 +577,13 @@ pub(super) fn registry_call(
         let registry::Lowered { mut model, deferred } = registry::lower(module, body, call);
         // A route whose next hop reads an AVM firewall's `outputs.privateIp`
         // goes through that firewall, as with `fw.properties.ipConfigurations…`.
+        // A pattern's routes to the firewall it deploys itself are linked already.
         for route in model.route_tables.iter_mut().flat_map(|t| t.routes.iter_mut()) {
-            route.next_hop_firewall = route.next_hop_ip.as_ref().and_then(|ip| w.firewall_ref(ev, ip.origin()));
+            if route.next_hop_firewall.is_none() {
+                route.next_hop_firewall = route.next_hop_ip.as_ref().and_then(|ip| w.firewall_ref(ev, ip.origin()));
+            }
         }
-        w.model.route_tables.extend(model.route_tables);
-        w.model.nsgs.extend(model.nsgs);
-        w.model.subnets.extend(model.subnets);
-        w.model.firewalls.extend(model.firewalls);
-        w.model.gateways.extend(model.gateways);
-        w.model.vnets.extend(model.vnets);
-        w.model.unchecked.extend(model.unchecked);
+        w.model.absorb(model);
         w.deferred.extend(deferred);
     }
 }

@@ -13,7 +13,9 @@
 //! Also the generic parts of the mapping that only these modules need:
 //! constants (`set`) and lists nested in list elements (`rule[].name`).
 
-use super::{at, elements, name_field, reshape_element, set, Call, ModuleMap, Produces, Target};
+use super::catalogue::{ModuleMap, Target};
+use super::reshape::{at, elements, name_field, reshape_element, set};
+use super::{Call, Produces};
 use crate::ingest::azure::{self, Deferred, Node, NodeKind};
 use crate::ingest::value::Val;
 use crate::model::{Field, GatewayRoute, Link, Model, ResourceId, Unresolved};
@@ -89,7 +91,7 @@ fn call_value(body: &Node, key: &str) -> Option<Node> {
 
 /// An id input whose empty string means "none" (the Bicep modules default
 /// such parameters to `''` and test `!empty(…)`).
-fn id_input(node: Option<Node>) -> Option<Field<String>> {
+pub(super) fn id_input(node: Option<Node>) -> Option<Field<String>> {
     let node = node?;
     match node.to_val() {
         Val::String(s) if s.trim().is_empty() => None,
@@ -184,7 +186,12 @@ pub(super) fn lower(module: &ModuleMap, body: &Node, call: &Call) -> Option<Lowe
             ),
         },
         Produces::Gateway => gateway(body, call, &mut model),
-        Produces::RouteTable | Produces::Nsg | Produces::VirtualNetwork => return None,
+        Produces::RouteTable
+        | Produces::Nsg
+        | Produces::VirtualNetwork
+        | Produces::Subnet
+        | Produces::Peering
+        | Produces::HubNetworking => return None,
     }
     Some(Lowered { model, deferred })
 }

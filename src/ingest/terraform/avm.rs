@@ -92,7 +92,8 @@ pub(super) fn lower_call(
         } = registry::lower(module, body, call);
         for t in &mut lowered.route_tables {
             t.called_from = all_sites.clone();
-            for r in &mut t.routes {
+            // A pattern's routes to the firewall it deploys itself are linked already.
+            for r in t.routes.iter_mut().filter(|r| r.next_hop_firewall.is_none()) {
                 r.next_hop_firewall = r.next_hop_ip.as_ref().and_then(|ip| firewall_ref(file, ip.origin()));
             }
         }
@@ -106,13 +107,7 @@ pub(super) fn lower_call(
                 }
             }
         }
-        model.route_tables.extend(lowered.route_tables);
-        model.nsgs.extend(lowered.nsgs);
-        model.subnets.extend(lowered.subnets);
-        model.firewalls.extend(lowered.firewalls);
-        model.gateways.extend(lowered.gateways);
-        model.vnets.extend(lowered.vnets);
-        model.unchecked.extend(lowered.unchecked);
+        model.absorb(lowered);
         deferred.extend(later);
     }
     match outputs.as_slice() {

@@ -124,6 +124,7 @@ impl<'l> ModuleSet<'l> {
         // Children whose parent another module of the unit declares find it
         // now; the rest get a stand-in for the parent declared elsewhere.
         model.adopt_orphans();
+        crate::ingest::registry::join_associated_subnets(&mut model);
         model.set_namespace(namespace);
         model
     }
@@ -361,6 +362,7 @@ impl<'l> ModuleSet<'l> {
                 for n in &mut child_model.nsgs {
                     n.conditional.get_or_insert_with(|| c.clone());
                 }
+                orphans_exist_only_if(&mut child_model.orphans, c);
             }
             merge(model, child_model);
             outputs.push((inst.key, out));
@@ -661,6 +663,24 @@ fn prefix_addresses(model: &mut Model, prefix: &str) {
         // A data source or module output is named from inside its module.
         if o.parent_name.is_none() {
             p(&mut o.parent_label);
+        }
+    }
+}
+
+/// Routes and rules a conditional module instance declares for a parent
+/// outside it exist only if the instance does: their parent's own
+/// condition does not cover them.
+fn orphans_exist_only_if(orphans: &mut [crate::model::Orphan], c: &Unresolved) {
+    for o in orphans {
+        match &mut o.child {
+            crate::model::OrphanChild::Route(r) => {
+                let child = r.resource.clone().unwrap_or_else(|| "a route".into());
+                r.exists_only_if(&child, c);
+            }
+            crate::model::OrphanChild::Rule(r) => {
+                let child = r.resource.clone().unwrap_or_else(|| "a rule".into());
+                r.exists_only_if(&child, c);
+            }
         }
     }
 }

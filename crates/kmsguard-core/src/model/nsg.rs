@@ -254,6 +254,18 @@ pub struct SecurityRule {
 }
 
 impl SecurityRule {
+    /// A rule that exists only under a condition kmsguard cannot decide: a
+    /// flow it matches is decided by it or by what comes after it, so its
+    /// access becomes unknown.
+    pub fn exists_only_if(&mut self, child: &str, condition: &Unresolved) {
+        if matches!(self.access, Field::Known(..)) {
+            self.access = Field::unknown(Unresolved {
+                reason: format!("whether {child} exists is unknown: {}", condition.reason),
+                origin: condition.origin.clone(),
+            });
+        }
+    }
+
     /// The single addresses (host prefixes) the rule names as destinations.
     pub fn listed_hosts(&self) -> Vec<IpAddr> {
         self.destinations

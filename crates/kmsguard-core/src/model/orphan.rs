@@ -143,19 +143,43 @@ impl Model {
 /// The parents a module declares itself, when an orphan's parent is that
 /// module's output (`module.network.route_table_name`) and kmsguard could
 /// not follow it: the child may belong to any of them.
+///
+/// The call may be indexed by a key kmsguard could not evaluate
+/// (`module.rt[each.value.hub].name` under an unknown for_each): then every
+/// instance's parents are candidates. A registry module read from its
+/// inputs is itself the parent (its table's address is the call's,
+/// `module.rt["hub"]`).
 fn module_members<'a>(o: &Orphan, items: impl Iterator<Item = (&'a str, bool)>) -> Vec<usize> {
     if o.parent_name.is_some() {
         return Vec::new();
     }
-    let Some(module) = o.parent_label.rsplit_once('.').map(|(m, _)| format!("{m}.")) else {
+    let Some((call, _output)) = o.parent_label.rsplit_once('.') else {
         return Vec::new();
     };
-    if !module.starts_with("module.") && !module.contains(".module.") {
+    if !(call.starts_with("module.") || call.contains(".module.")) {
         return Vec::new();
     }
+    // The call's own path, without the instance key written after its name.
+    let last = call.rfind("module.").unwrap_or(0);
+    let call = match call.get(last..).and_then(|tail| tail.find('[')) {
+        Some(i) => call.get(..last + i).unwrap_or(call),
+        None => call,
+    };
+    let member = |a: &str| {
+        let Some(rest) = a.strip_prefix(call) else { return false };
+        // Past an instance key, if any.
+        let rest = match rest.strip_prefix('[') {
+            Some(r) => match r.find(']') {
+                Some(i) => r.get(i + 1..).unwrap_or_default(),
+                None => return false,
+            },
+            None => rest,
+        };
+        rest.is_empty() || rest.strip_prefix('.').is_some_and(|r| !r.is_empty() && !r.starts_with("module."))
+    };
     items
         .enumerate()
-        .filter(|(_, (a, elsewhere))| !elsewhere && a.strip_prefix(module.as_str()).is_some_and(|rest| !rest.starts_with("module.")))
+        .filter(|(_, (a, elsewhere))| !elsewhere && member(a))
         .map(|(i, _)| i)
         .collect()
 }

@@ -102,6 +102,21 @@ pub struct Route {
     pub resource: Option<String>,
 }
 
+impl Route {
+    /// A route that exists only under a condition kmsguard cannot decide
+    /// (an unknown count, for_each, `if` or copy count): where it sends
+    /// traffic it might not send at all, so the prefix it would decide for
+    /// becomes unknown. A prefix unknown already keeps its own reason.
+    pub fn exists_only_if(&mut self, child: &str, condition: &Unresolved) {
+        if matches!(self.address_prefix, Field::Known(..)) {
+            self.address_prefix = Field::unknown(Unresolved {
+                reason: format!("whether {child} exists is unknown: {}", condition.reason),
+                origin: condition.origin.clone(),
+            });
+        }
+    }
+}
+
 /// The destination of a route: an address prefix or, since 2022, a service tag.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RoutePrefix {

@@ -86,10 +86,13 @@ pub(in crate::ingest::terraform) fn lower_rule(f: &Fields) -> SecurityRule {
 pub(super) fn rule<'a>(ev: &Evaluator, r: &ResourceBlock<'a>, l: &mut Lowering<'a>) {
     for inst in instances(ev, r) {
         let fields = resource_fields(ev, r, &inst);
-        let rule = SecurityRule {
+        let mut rule = SecurityRule {
             resource: Some(inst.address.clone()),
             ..lower_rule(&fields)
         };
+        if let Some(c) = &inst.conditional {
+            rule.exists_only_if(&inst.address, c);
+        }
         let nsgs = &l.model.nsgs;
         let group = known_string(&fields, "resource_group_name");
         let target = resolve_parent(

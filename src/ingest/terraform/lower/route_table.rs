@@ -138,7 +138,7 @@ pub(in crate::ingest::terraform) fn lower_route(f: &Fields) -> Route {
 pub(super) fn route<'a>(ev: &Evaluator, r: &ResourceBlock<'a>, l: &mut Lowering<'a>) {
     for inst in instances(ev, r) {
         let fields = resource_fields(ev, r, &inst);
-        let route = Route {
+        let mut route = Route {
             resource: Some(inst.address.clone()),
             next_hop_firewall: r
                 .block
@@ -147,6 +147,9 @@ pub(super) fn route<'a>(ev: &Evaluator, r: &ResourceBlock<'a>, l: &mut Lowering<
                 .and_then(|a| firewall_ref(&a.value, r.file)),
             ..lower_route(&fields)
         };
+        if let Some(c) = &inst.conditional {
+            route.exists_only_if(&inst.address, c);
+        }
         let tables = &l.model.route_tables;
         let group = known_string(&fields, "resource_group_name");
         let target = resolve_parent(

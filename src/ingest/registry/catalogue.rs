@@ -1,0 +1,258 @@
+//! Loading the catalogue: the mapping of `policies/modules/avm.hcl` and
+//! the released versions' interfaces of `policies/modules/versions.hcl`.
+
+use std::collections::BTreeMap;
+
+use super::version::{Constraint, Version};
+use super::Produces;
+
+/// Where one element field goes: a path, and whether a list of ids becomes `[{ id }]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Target {
+    pub(super) path: Vec<String>,
+    pub(super) wrap: Option<String>,
+}
+
+impl Target {
+    pub(super) fn parse(s: &str) -> Target {
+        match s.split_once("[].") {
+            Some((p, w)) => Target {
+                path: p.split('.').map(String::from).collect(),
+                wrap: Some(w.to_string()),
+            },
+            None => Target {
+                path: s.split('.').map(String::from).collect(),
+                wrap: None,
+            },
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct InputMap {
+    pub(super) name: String,
+    pub(super) versions: Option<Constraint>,
+    pub(super) to: Target,
+    pub(super) negate: bool,
+    pub(super) each: Option<Vec<(String, Target)>>,
+    /// Reshapes a single object input like one element of `each`.
+    pub(super) fields: Option<Vec<(String, Target)>>,
+    /// Constants the module writes into every element (path = value).
+    pub(super) set: Vec<(String, String)>,
+}
+
+/// One released version and its inputs (name → hash of the declared type).
+#[derive(Debug, Clone)]
+pub struct Known {
+    pub version: Version,
+    pub(super) inputs: BTreeMap<String, String>,
+}
+
+/// A mapped module with the versions it was checked against.
+#[derive(Debug, Clone)]
+pub struct ModuleMap {
+    pub name: String,
+    pub produces: Produces,
+    pub(super) versions: Option<Constraint>,
+    /// Inputs that hold nothing kmsguard models; the tests check that every
+    /// declared input is read or listed here.
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub(super) ignore: Vec<String>,
+    pub(super) inputs: Vec<InputMap>,
+    pub(super) outputs: Vec<(String, String)>,
+    pub(super) known: Vec<Known>,
+}
+
+impl ModuleMap {
+    pub(super) fn covers(&self, v: Version) -> bool {
+        self.versions.as_ref().is_none_or(|c| c.admits(v))
+    }
+
+    /// The input maps that apply to `v`.
+    pub(super) fn inputs_for(&self, v: Version) -> impl Iterator<Item = (usize, &InputMap)> {
+        self.inputs
+            .iter()
+            .enumerate()
+            .filter(move |(_, m)| m.versions.as_ref().is_none_or(|c| c.admits(v)))
+    }
+
+    /// What the mapping reads from a version: which map applies to each
+    /// input and the input's declared type. Two versions with the same
+    /// signature are read the same way.
+    pub(super) fn signature<'k>(&self, k: &'k Known) -> Vec<(usize, Option<&'k String>)> {
+        self.inputs_for(k.version).map(|(i, m)| (i, k.inputs.get(&m.name))).collect()
+    }
+
+    pub(super) fn known_list(&self) -> String {
+        self.known
+            .iter()
+            .filter(|k| self.covers(k.version))
+            .map(|k| k.version.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct Catalogue {
+    pub(super) modules: Vec<ModuleMap>,
+    pub(super) silent_bicep: Vec<String>,
+    pub(super) silent_terraform: Vec<String>,
+}
+
+fn strings(e: &hcl::Expression) -> Vec<String> {
+    match e {
+        hcl::Expression::Array(items) => items
+            .iter()
+            .filter_map(|i| match i {
+                hcl::Expression::String(s) => Some(s.clone()),
+                _ => None,
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn string_map(e: &hcl::Expression) -> Result<Vec<(String, String)>, String> {
+    let hcl::Expression::Object(o) = e else {
+        return Err("expected an object".into());
+    };
+    o.iter()
+        .map(|(k, v)| {
+            let key = match k {
+                hcl::ObjectKey::Identifier(i) => i.to_string(),
+                hcl::ObjectKey::Expression(hcl::Expression::String(s)) => s.clone(),
+                _ => return Err("object keys must be names or strings".to_string()),
+            };
+            match v {
+                hcl::Expression::String(s) => Ok((key, s.clone())),
+                _ => Err(format!("{key}: expected a string")),
+            }
+        })
+        .collect()
+}
+
+fn attr<'b>(body: &'b hcl::Body, key: &str) -> Option<&'b hcl::Expression> {
+    body.attributes().find(|a| a.key() == key).map(|a| a.expr())
+}
+
+fn attr_string(body: &hcl::Body, key: &str) -> Option<String> {
+    match attr(body, key) {
+        Some(hcl::Expression::String(s)) => Some(s.clone()),
+        _ => None,
+    }
+}
+
+impl Catalogue {
+    pub(super) fn parse(mapping: &str, versions: &str) -> Result<Catalogue, String> {
+        let body = hcl::parse(mapping).map_err(|e| format!("avm.hcl: {e}"))?;
+        let known = Self::parse_versions(versions)?;
+        let mut cat = Catalogue {
+            silent_bicep: attr(&body, "silent_bicep").map(strings).unwrap_or_default(),
+            silent_terraform: attr(&body, "silent_terraform").map(strings).unwrap_or_default(),
+            modules: Vec::new(),
+        };
+        for b in body.blocks().filter(|b| b.identifier() == "module") {
+            let name = b
+                .labels()
+                .first()
+                .map(|l| l.as_str().to_string())
+                .ok_or("a module block has no name")?;
+            let mb = b.body();
+            let produces = match attr_string(mb, "produces").as_deref() {
+                Some("route_table") => Produces::RouteTable,
+                Some("nsg") => Produces::Nsg,
+                Some("virtual_network") => Produces::VirtualNetwork,
+                Some("subnet") => Produces::Subnet,
+                Some("peering") => Produces::Peering,
+                Some("hub_networking") => Produces::HubNetworking,
+                Some("firewall") => Produces::Firewall,
+                Some("firewall_policy") => Produces::FirewallPolicy,
+                Some("rule_collection_group") => Produces::RuleCollectionGroup,
+                Some("gateway") => Produces::Gateway,
+                other => return Err(format!("{name}: produces {other:?} is not a kind kmsguard lowers")),
+            };
+            let constraint = |body: &hcl::Body| -> Result<Option<Constraint>, String> {
+                match attr_string(body, "versions") {
+                    None => Ok(None),
+                    Some(s) => Constraint::parse(&s)
+                        .map(Some)
+                        .ok_or(format!("{name}: versions \"{s}\" is not a constraint")),
+                }
+            };
+            let mut inputs = Vec::new();
+            for ib in mb.blocks().filter(|b| b.identifier() == "input") {
+                let input = ib
+                    .labels()
+                    .first()
+                    .map(|l| l.as_str().to_string())
+                    .ok_or("an input block has no name")?;
+                let to = attr_string(ib.body(), "to").ok_or(format!("{name}: input {input} has no `to`"))?;
+                let targets = |key: &str| -> Result<Option<Vec<(String, Target)>>, String> {
+                    match attr(ib.body(), key) {
+                        None => Ok(None),
+                        Some(e) => Ok(Some(
+                            string_map(e)
+                                .map_err(|m| format!("{name}: input {input}: {m}"))?
+                                .into_iter()
+                                .map(|(k, v)| (k, Target::parse(&v)))
+                                .collect(),
+                        )),
+                    }
+                };
+                let each = targets("each")?;
+                let fields = targets("fields")?;
+                let set = attr(ib.body(), "set")
+                    .map(string_map)
+                    .transpose()
+                    .map_err(|m| format!("{name}: input {input}: {m}"))?
+                    .unwrap_or_default();
+                inputs.push(InputMap {
+                    versions: constraint(ib.body())?,
+                    to: Target::parse(&to),
+                    negate: matches!(attr(ib.body(), "negate"), Some(hcl::Expression::Bool(true))),
+                    each,
+                    fields,
+                    set,
+                    name: input,
+                });
+            }
+            cat.modules.push(ModuleMap {
+                produces,
+                versions: constraint(mb)?,
+                ignore: attr(mb, "ignore").map(strings).unwrap_or_default(),
+                inputs,
+                outputs: attr(mb, "outputs").map(string_map).transpose()?.unwrap_or_default(),
+                known: known.get(&name).cloned().unwrap_or_default(),
+                name,
+            });
+        }
+        Ok(cat)
+    }
+
+    fn parse_versions(text: &str) -> Result<BTreeMap<String, Vec<Known>>, String> {
+        let body = hcl::parse(text).map_err(|e| format!("versions.hcl: {e}"))?;
+        let mut out = BTreeMap::new();
+        for b in body.blocks().filter(|b| b.identifier() == "module") {
+            let Some(name) = b.labels().first() else { continue };
+            let mut list = Vec::new();
+            for vb in b.body().blocks().filter(|b| b.identifier() == "version") {
+                let Some(version) = vb.labels().first().and_then(|l| Version::parse(l.as_str())) else {
+                    continue;
+                };
+                let inputs = attr(vb.body(), "inputs").map(string_map).transpose()?.unwrap_or_default();
+                list.push(Known {
+                    version,
+                    inputs: inputs.into_iter().collect(),
+                });
+            }
+            list.sort_by_key(|k| k.version);
+            out.insert(name.as_str().to_string(), list);
+        }
+        Ok(out)
+    }
+
+    pub(super) fn module(&self, name: &str) -> Option<&ModuleMap> {
+        self.modules.iter().find(|m| m.name.eq_ignore_ascii_case(name))
+    }
+}

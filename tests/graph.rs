@@ -262,6 +262,67 @@ fn html_loads_in_a_headless_browser() {
     ] {
         assert!(dom.contains(must), "{must} in the DOM:\n{dom}");
     }
+    // A click on a subnet node shows its trace: a page beside this one
+    // loads it in a frame, clicks what a user would hit at the node's centre
+    // and reports which traces are then displayed (the page itself runs no
+    // script: its policy forbids it).
+    let probe = dir.path().join("probe.html");
+    std::fs::write(
+        &probe,
+        r##"<!DOCTYPE html><html><body><pre id="result">pending</pre>
+<iframe id="f" src="graph.html" width="1600" height="1000"></iframe>
+<script>
+const f = document.getElementById('f');
+f.addEventListener('load', () => {
+  const out = document.getElementById('result');
+  const d = f.contentDocument, w = f.contentWindow;
+  if (!d) { out.textContent = 'no access to the page'; return; }
+  const shown = () => [...d.querySelectorAll('section.trace')].filter(s => w.getComputedStyle(s).display !== 'none').map(s => s.id);
+  const links = [...d.querySelectorAll('a[href^="#trace-"]')];
+  const a = links[links.length - 1];
+  const box = a.querySelector('rect').getBoundingClientRect();
+  const hit = d.elementFromPoint(box.x + box.width / 2, box.y + box.height / 2);
+  const before = shown();
+  hit.dispatchEvent(new MouseEvent('click', { bubbles: true, cancelable: true, view: w }));
+  setTimeout(() => {
+    const after = shown();
+    const text = after.length ? d.getElementById(after[0]).textContent : '';
+    out.textContent = 'target=' + a.getAttribute('href').slice(1) + ' hit=' + hit.tagName + ' before=' + before.join(',') +
+      ' after=' + after.join(',') + ' verdict=' + /verdict: /.test(text);
+  }, 300);
+});
+</script></body></html>"##,
+    )
+    .expect("write");
+    let clicked = std::process::Command::new(browser)
+        .args(flags)
+        .arg(&profile)
+        .args([
+            "--allow-file-access-from-files",
+            "--virtual-time-budget=5000",
+            "--window-size=1600,1000",
+        ])
+        .arg("--dump-dom")
+        .arg(format!("file://{}", probe.display()))
+        .output()
+        .expect("browser runs");
+    let clicked = String::from_utf8_lossy(&clicked.stdout);
+    let result = clicked
+        .split("<pre id=\"result\">")
+        .nth(1)
+        .and_then(|r| r.split("</pre>").next())
+        .unwrap_or_default();
+    let target = result
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix("target="))
+        .unwrap_or_default();
+    assert!(target.starts_with("trace-n"), "{result}\n{clicked}");
+    assert!(result.contains("before= "), "no trace shown before the click: {result}");
+    assert!(
+        result.contains(&format!("after={target} ")),
+        "only the clicked subnet's trace is shown: {result}"
+    );
+    assert!(result.ends_with("verdict=true"), "the trace is shown: {result}");
     let shot = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/graph-screenshot.png");
     let out = std::process::Command::new(browser)
         .args(flags)
@@ -561,5 +622,28 @@ fn peerings_join_virtual_networks_with_the_gateway_flags_that_matter() {
     assert!(
         d.contains("uses remote gateways, allows gateway transit") && d.contains("shape=cylinder"),
         "{d}"
+    );
+}
+
+/// docs/graph.svg, the README's picture, is what the command under it
+/// prints today: the command is read from the README and run.
+#[test]
+fn the_readme_picture_is_current() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).expect("README");
+    let at = readme.find("](docs/graph.svg)").expect("the README shows docs/graph.svg");
+    let command = readme[at..]
+        .lines()
+        .find_map(|l| l.strip_prefix("*`kmsguard graph ").and_then(|l| l.strip_suffix("`*")))
+        .expect("the command under the picture");
+    let args: Vec<&str> = command.split_whitespace().collect();
+    assert!(args.ends_with(&["--format", "svg"]), "{command}");
+    let paths = &args[..args.len() - 2];
+    let now = graph(paths, "svg");
+    let committed = std::fs::read_to_string(root.join("docs/graph.svg")).expect("docs/graph.svg");
+    assert!(
+        now == committed,
+        "docs/graph.svg is stale; regenerate it with:\n  cargo run -q -- graph {} --no-config --format svg > docs/graph.svg",
+        paths.join(" ")
     );
 }

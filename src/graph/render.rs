@@ -164,6 +164,9 @@ fn layout(g: &Graph) -> (Vec<(usize, usize)>, usize, usize) {
     let mut bottom = MARGIN;
     let mut stacked = [MARGIN; 2];
     for (n, p) in g.nodes.iter().zip(pos.iter_mut()) {
+        if n.kind == NodeKind::Vnet {
+            continue;
+        }
         let col = n.kind.column();
         if let Some(y) = stacked.get_mut(col) {
             *p = (x_of(col), *y);
@@ -201,6 +204,16 @@ fn layout(g: &Graph) -> (Vec<(usize, usize)>, usize, usize) {
             bottom = bottom.max(floor);
         }
     }
+    // Networks' own nodes go below everything, so that the peerings' arcs
+    // and labels between them have the width of the drawing to themselves.
+    let mut y = bottom;
+    for (n, p) in g.nodes.iter().zip(pos.iter_mut()) {
+        if n.kind == NodeKind::Vnet {
+            *p = (x_of(0), y);
+            y += step;
+        }
+    }
+    bottom = y;
     let height = bottom + MARGIN;
     let width = MARGIN * 2 + 4 * NODE_W + 3 * COL_GAP;
     (pos, width, height)

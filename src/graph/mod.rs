@@ -4,10 +4,12 @@
 //! dashed where it is unknown.
 //!
 //! Subnets are grouped by their virtual network (by the file that declares
-//! them when the code does not say which network), route tables and NSGs by
-//! their file. Subnets with the same route table, NSG and path are folded
-//! into one node, which keeps a hub-and-spoke of many identical spokes
-//! readable.
+//! them when the code does not say which network), with the network's
+//! gateways and firewalls; route tables and NSGs by their file. Peerings
+//! join the networks' own nodes. Subnets with the same route table, NSG and
+//! path are folded into one node, and spoke networks of one shape (every
+//! name left out) into one box with their count and names, which keeps a
+//! hub-and-spoke of many identical spokes readable.
 //!
 //! Formats: Mermaid, Graphviz DOT, a standalone SVG, and a self-contained
 //! HTML page (the SVG, the findings, and each subnet's trace; no script,
@@ -259,6 +261,9 @@ pub fn build(model: &Model, policy: &Policy, sources: &SourceMap, opts: &TraceOp
     }
     b.g
 }
+
+/// Two peered networks (by first-seen order) and the peerings each way.
+type PeeringPair<'a> = ((VnetKey, VnetKey), Vec<&'a Peering>, Vec<&'a Peering>);
 
 /// The graph as it is drawn, with the node ids given so far (by key) and
 /// what the nodes are drawn from.
@@ -512,7 +517,7 @@ impl Builder<'_> {
         self.vnet_order = order;
         let flag = |f: &Field<bool>| known(f);
         let mut out: Vec<VnetInfo> = Vec::new();
-        for (vi, (key, name, file)) in seen.into_iter().enumerate() {
+        for (key, name, file) in seen {
             let hub = (0..model.gateways.len()).any(|gi| model.vnet_of_gateway(gi) == Some(&key))
                 || (0..model.firewalls.len()).any(|fi| model.vnet_of_firewall(fi) == Some(&key));
             let mut parts: Vec<String> = subnets
@@ -541,7 +546,6 @@ impl Builder<'_> {
                 }
             }
             parts.sort();
-            let _ = vi;
             out.push(VnetInfo {
                 key,
                 name,
@@ -590,10 +594,7 @@ impl Builder<'_> {
     }
 
     fn peering_ends(&self) -> Vec<(Option<VnetKey>, Option<VnetKey>)> {
-        let model = self.model;
-        // The model resolves peering ends once; ask it pair by pair is
-        // quadratic, so take each peering's ends from its links.
-        model.peerings.iter().enumerate().map(|(pi, _)| model.peering_ends(pi)).collect()
+        (0..self.model.peerings.len()).map(|pi| self.model.peering_ends(pi)).collect()
     }
 
     /// Each network's subnets (folded), gateways and firewalls, then the
@@ -832,7 +833,7 @@ impl Builder<'_> {
         let ends = self.peering_ends();
         let rep = |k: &Option<VnetKey>| k.as_ref().and_then(|k| self.vnet_rep.get(k)).cloned();
         // (a, b) by first-seen order, with the peerings each way.
-        let mut pairs: Vec<((VnetKey, VnetKey), Vec<&Peering>, Vec<&Peering>)> = Vec::new();
+        let mut pairs: Vec<PeeringPair> = Vec::new();
         for (p, (l, r)) in model.peerings.iter().zip(&ends) {
             let (Some(l), Some(r)) = (rep(l), rep(r)) else { continue };
             if l == r {

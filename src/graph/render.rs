@@ -34,6 +34,9 @@ fn mermaid_label(s: &str) -> String {
 fn mermaid_shape(kind: NodeKind, label: &str) -> String {
     match kind {
         NodeKind::Subnet => format!("[\"{label}\"]"),
+        NodeKind::Vnet => format!("[[\"{label}\"]]"),
+        NodeKind::Gateway => format!("[(\"{label}\")]"),
+        NodeKind::Firewall => format!("{{{{\"{label}\"}}}}"),
         NodeKind::RouteTable => format!("[/\"{label}\"/]"),
         NodeKind::Nsg => format!("{{{{\"{label}\"}}}}"),
         NodeKind::NextHop => format!("([\"{label}\"])"),
@@ -97,6 +100,9 @@ pub fn dot(g: &Graph) -> String {
         for n in nodes {
             let shape = match n.kind {
                 NodeKind::Subnet => "box",
+                NodeKind::Vnet => "box3d",
+                NodeKind::Gateway => "cylinder",
+                NodeKind::Firewall => "octagon",
                 NodeKind::RouteTable => "parallelogram",
                 NodeKind::Nsg => "hexagon",
                 NodeKind::NextHop => "ellipse",
@@ -158,6 +164,9 @@ fn layout(g: &Graph) -> (Vec<(usize, usize)>, usize, usize) {
     let mut bottom = MARGIN;
     let mut stacked = [MARGIN; 2];
     for (n, p) in g.nodes.iter().zip(pos.iter_mut()) {
+        if n.kind == NodeKind::Vnet {
+            continue;
+        }
         let col = n.kind.column();
         if let Some(y) = stacked.get_mut(col) {
             *p = (x_of(col), *y);
@@ -195,6 +204,16 @@ fn layout(g: &Graph) -> (Vec<(usize, usize)>, usize, usize) {
             bottom = bottom.max(floor);
         }
     }
+    // Networks' own nodes go below everything, so that the peerings' arcs
+    // and labels between them have the width of the drawing to themselves.
+    let mut y = bottom;
+    for (n, p) in g.nodes.iter().zip(pos.iter_mut()) {
+        if n.kind == NodeKind::Vnet {
+            *p = (x_of(0), y);
+            y += step;
+        }
+    }
+    bottom = y;
     let height = bottom + MARGIN;
     let width = MARGIN * 2 + 4 * NODE_W + 3 * COL_GAP;
     (pos, width, height)
@@ -228,10 +247,19 @@ fn svg_body(g: &Graph, links: bool) -> (String, usize, usize) {
             State::Unknown => (GREY, " stroke-dasharray=\"6 4\" stroke-width=\"2\"".to_string()),
             State::Plain => (GREY, " stroke-width=\"1\"".to_string()),
         };
-        let mid = (sx + tx) / 2;
-        out.push_str(&format!(
-            "<path d=\"M {sx} {sy} C {mid} {sy}, {mid} {ty}, {tx} {ty}\" fill=\"none\" stroke=\"{color}\"{extra} marker-end=\"url(#arrow)\"/>\n"
-        ));
+        if x1 == x2 {
+            // Within one column (a peering between two networks): an arc
+            // out of the right side and back into it.
+            let (ex, bulge) = (x2 + NODE_W, x1 + NODE_W + COL_GAP / 2);
+            out.push_str(&format!(
+                "<path d=\"M {sx} {sy} C {bulge} {sy}, {bulge} {ty}, {ex} {ty}\" fill=\"none\" stroke=\"{color}\"{extra} marker-end=\"url(#arrow)\"/>\n"
+            ));
+        } else {
+            let mid = (sx + tx) / 2;
+            out.push_str(&format!(
+                "<path d=\"M {sx} {sy} C {mid} {sy}, {mid} {ty}, {tx} {ty}\" fill=\"none\" stroke=\"{color}\"{extra} marker-end=\"url(#arrow)\"/>\n"
+            ));
+        }
         if !e.label.is_empty() {
             // Beside the start of the line: sources sit on rows of their own.
             out.push_str(&format!(
@@ -245,6 +273,9 @@ fn svg_body(g: &Graph, links: bool) -> (String, usize, usize) {
     for (n, (x, y)) in g.nodes.iter().zip(&pos) {
         let (fill, stroke) = match n.kind {
             NodeKind::Subnet => ("#ddf4ff", "#54aeff"),
+            NodeKind::Vnet => ("#ffffff", "#0969da"),
+            NodeKind::Gateway => ("#fff1e5", "#fb8f44"),
+            NodeKind::Firewall => ("#ffebe9", "#ff8182"),
             NodeKind::RouteTable => ("#fff8c5", "#d4a72c"),
             NodeKind::Nsg => ("#fbefff", "#c297ff"),
             NodeKind::NextHop => ("#f6f8fa", "#8c959f"),

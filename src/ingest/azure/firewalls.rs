@@ -112,6 +112,15 @@ pub fn firewall(body: &Node, address: String, name: Field<String>, origin: Origi
         .and_then(|c| c.get("properties"))
         .and_then(|p| p.present("privateIPAddress"))
         .and_then(|ip| ip.string("privateIPAddress").known().cloned());
+    // Its network is the one whose AzureFirewallSubnet its IP configuration names.
+    let subnet = props
+        .present("ipConfigurations")
+        .and_then(|l| l.items().ok())
+        .and_then(|items| items.into_iter().next())
+        .and_then(|c| c.get("properties"))
+        .and_then(|p| p.present("subnet"))
+        .and_then(|s| s.present("id"))
+        .map(|id| Link::Id(id.string("id")));
     let policy = props
         .present("firewallPolicy")
         .and_then(|p| p.present("id"))
@@ -137,6 +146,7 @@ pub fn firewall(body: &Node, address: String, name: Field<String>, origin: Origi
             dns_proxy,
             private_ip,
             incomplete,
+            subnet,
         },
         policy,
     )

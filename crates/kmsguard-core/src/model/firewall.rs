@@ -20,6 +20,9 @@ pub struct Firewall {
     pub private_ip: Option<String>,
     /// Reasons the rule list may hold rules kmsguard cannot see.
     pub incomplete: Vec<Unresolved>,
+    /// The subnet of its IP configuration (its network's
+    /// `AzureFirewallSubnet`), or its network; `None` when the code does not say.
+    pub subnet: Option<super::Link>,
 }
 
 /// One network rule of a firewall.

@@ -23,6 +23,7 @@ pub struct Links {
     firewalls: Index,
     vnet_of_subnet: Vec<Option<VnetKey>>,
     vnet_of_gateway: Vec<Option<VnetKey>>,
+    vnet_of_firewall: Vec<Option<VnetKey>>,
     /// Each peering's (local, remote) networks.
     peering_ends: Vec<(Option<VnetKey>, Option<VnetKey>)>,
 }
@@ -129,23 +130,30 @@ impl Model {
                 }
             };
             let vnet_of_subnet: Vec<Option<VnetKey>> = self.subnets.iter().map(|s| vnet_key(s.vnet.as_ref(), s.namespace)).collect();
+            // A gateway or firewall sits in the network of its IP configuration's subnet.
+            let vnet_of_ip_config = |subnet: Option<&Link>, namespace: u32| match subnet {
+                // A subnet id names its network: no need to find the
+                // subnet (every gateway's is called GatewaySubnet).
+                Some(Link::Id(Field::Known(id, o))) => ResourceId::parse(id)
+                    .vnet_of_subnet()
+                    .and_then(|v| vnet_key(Some(&Link::Id(Field::Known(v.to_string(), o.clone()))), namespace)),
+                // Or the network itself: a registry module that puts
+                // its gateway in the network's GatewaySubnet.
+                Some(l) => match subnets.resolve(l, namespace) {
+                    Some(si) => vnet_of_subnet.get(si).cloned().flatten(),
+                    None => vnets.resolve(l, namespace).map(VnetKey::Declared),
+                },
+                None => None,
+            };
             let vnet_of_gateway = self
                 .gateways
                 .iter()
-                .map(|g| match &g.subnet {
-                    // A subnet id names its network: no need to find the
-                    // subnet (every gateway's is called GatewaySubnet).
-                    Some(Link::Id(Field::Known(id, o))) => ResourceId::parse(id)
-                        .vnet_of_subnet()
-                        .and_then(|v| vnet_key(Some(&Link::Id(Field::Known(v.to_string(), o.clone()))), g.namespace)),
-                    // Or the network itself: a registry module that puts
-                    // its gateway in the network's GatewaySubnet.
-                    Some(l) => match subnets.resolve(l, g.namespace) {
-                        Some(si) => vnet_of_subnet.get(si).cloned().flatten(),
-                        None => vnets.resolve(l, g.namespace).map(VnetKey::Declared),
-                    },
-                    None => None,
-                })
+                .map(|g| vnet_of_ip_config(g.subnet.as_ref(), g.namespace))
+                .collect();
+            let vnet_of_firewall = self
+                .firewalls
+                .iter()
+                .map(|f| vnet_of_ip_config(f.subnet.as_ref(), f.namespace))
                 .collect();
             let peering_ends = self
                 .peerings
@@ -164,6 +172,7 @@ impl Model {
                 firewalls: Index::new(self.firewalls.iter().map(|f| (f.namespace, f.address.as_str(), &f.name, None))),
                 vnet_of_subnet,
                 vnet_of_gateway,
+                vnet_of_firewall,
                 peering_ends,
             }
         })
@@ -217,6 +226,16 @@ impl Model {
     /// The virtual network of the gateway at `gateway`, when the code says.
     pub fn vnet_of_gateway(&self, gateway: usize) -> Option<&VnetKey> {
         self.links().vnet_of_gateway.get(gateway).and_then(Option::as_ref)
+    }
+
+    /// The virtual network of the firewall at `firewall`, when the code says.
+    pub fn vnet_of_firewall(&self, firewall: usize) -> Option<&VnetKey> {
+        self.links().vnet_of_firewall.get(firewall).and_then(Option::as_ref)
+    }
+
+    /// The (local, remote) networks of the peering at `peering`, where the code says.
+    pub fn peering_ends(&self, peering: usize) -> (Option<VnetKey>, Option<VnetKey>) {
+        self.links().peering_ends.get(peering).cloned().unwrap_or((None, None))
     }
 
     /// The peerings from `local` to `remote`.

@@ -199,6 +199,7 @@ impl Model {
         }
         for f in &mut self.firewalls {
             f.namespace = ns;
+            f.subnet.iter_mut().for_each(set);
         }
         for i in &mut self.instance_inputs {
             i.namespace = ns;

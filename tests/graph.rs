@@ -625,6 +625,33 @@ fn peerings_join_virtual_networks_with_the_gateway_flags_that_matter() {
     );
 }
 
+/// A subnet Azure reserves for a gateway holds no Windows VM: learning the
+/// gateway's BGP default route there is how it must work, no rule reports
+/// it, so its path is not drawn red ("blocked"), while the workload subnet
+/// KG104 reports still is.
+#[test]
+fn the_gateway_subnet_is_not_drawn_as_broken() {
+    let m = graph(&["examples/31-peering-gateway-transit"], "mermaid");
+    let id = |label: &str| {
+        m.lines()
+            .find(|l| l.contains(&format!("[\"{label}\"]")))
+            .map(|l| l.trim().chars().take_while(|c| c.is_ascii_alphanumeric()).collect::<String>())
+            .unwrap_or_else(|| panic!("{label} drawn:\n{m}"))
+    };
+    let gateway_subnet = id("subnet GatewaySubnet");
+    let edges: Vec<&str> = m.lines().map(str::trim).filter(|l| l.contains("-->")).collect();
+    let index = |from: &str| {
+        edges
+            .iter()
+            .position(|l| l.starts_with(&format!("{from} ")))
+            .unwrap_or_else(|| panic!("an edge from {from}:\n{m}"))
+    };
+    let red = |i: usize| m.contains(&format!("linkStyle {i} stroke:#d1242f"));
+    let g = index(&gateway_subnet);
+    assert!(!edges[g].contains("blocked") && !red(g), "{m}");
+    assert!(edges.iter().any(|l| l.contains("|\"KG104\"|")), "{m}");
+}
+
 /// docs/graph.svg, the README's picture, is what the command under it
 /// prints today: the command is read from the README and run.
 #[test]

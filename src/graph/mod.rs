@@ -453,6 +453,13 @@ impl Builder<'_> {
                 .and_then(|n| ROLE_SUBNETS.iter().find(|r| r.eq_ignore_ascii_case(n)))
                 .copied()
                 .unwrap_or("workload");
+            // A subnet Azure reserves for a gateway, firewall, Bastion or
+            // Route Server holds no Windows VM: a path no rule reports there
+            // (it learns the gateway's routes as it must) is not drawn as broken.
+            let state = match state {
+                State::Broken(codes) if codes.is_empty() && role != "workload" => State::Plain,
+                other => other,
+            };
             let shape = format!(
                 "{role} table={} nsg={} {state:?} {hop:?} {}",
                 table_shape(table.and_then(|i| model.route_tables.get(i))),

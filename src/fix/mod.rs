@@ -12,7 +12,9 @@
 mod address;
 mod arm_copy;
 mod azure;
+mod azure_entry;
 pub mod diff;
+mod entry;
 mod hop;
 mod routes;
 mod terraform;

@@ -48,6 +48,8 @@ fn in_collection(
         };
         let missing = missing(model, table, &addrs.required, supplied);
         if missing.is_empty() {
+            // What KG103's rewrites supply needs no route of its own.
+            placed |= !self::missing(model, table, &addrs.required, &HashSet::new()).is_empty();
             continue;
         }
         let names = crate::rules::fix::route_names(table, endpoint, missing.len());

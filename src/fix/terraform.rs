@@ -25,10 +25,10 @@ const MAX_HOPS: usize = 16;
 
 /// The literal that holds the routes: its file, the expression, and how it
 /// was reached ("local.routes", "var.routes in terraform.tfvars").
-struct Site {
-    file: FileId,
-    expr: Expression,
-    what: String,
+pub(super) struct Site {
+    pub file: FileId,
+    pub expr: Expression,
+    pub what: String,
 }
 
 /// The edits that add the routes, the file they go to and what it is.
@@ -41,7 +41,7 @@ pub(super) struct Placed {
 }
 
 /// How the table turns an entry of the collection into a route.
-enum Shape<'b> {
+pub(super) enum Shape<'b> {
     /// `route = …`: each entry is a route object with every attribute set.
     Attribute,
     /// `dynamic "route"`: the content block reads the entry through `iterator`.
@@ -67,6 +67,30 @@ fn containing<'b>(body: &'b Body, ident: &'b str, offset: usize) -> Option<&'b B
 /// Adds `routes` ((name, prefix) pairs) to the collection `table`'s routes
 /// are made from.
 pub(super) fn place(sources: &SourceMap, var_args: &[VarArg], table: &RouteTable, routes: &[(String, String)]) -> Result<Placed, String> {
+    with_collection(sources, var_args, table, |shape, text, site, site_text| {
+        let items = routes
+            .iter()
+            .map(|(name, prefix)| entry(shape, text, site, site_text, name, prefix))
+            .collect::<Result<Vec<String>, String>>()?;
+        let edits = insert(site_text, &site.expr, &items)?;
+        Ok(Placed {
+            file: site.file,
+            edits_len: edits.len(),
+            edits,
+            what: site.what.clone(),
+        })
+    })
+}
+
+/// Follows the collection `table`'s routes are made from to the literal
+/// that holds it and hands `f` how an entry becomes a route, the table's
+/// file text, the literal and its file's text.
+pub(super) fn with_collection<R>(
+    sources: &SourceMap,
+    var_args: &[VarArg],
+    table: &RouteTable,
+    f: impl FnOnce(&Shape, &str, &Site, &str) -> Result<R, String>,
+) -> Result<R, String> {
     let file = table.origin.file;
     let (text, body) = parse(sources, file)?;
     let block = containing(&body, "resource", table.origin.span().start).ok_or("the table's block was not found again")?;
@@ -104,17 +128,7 @@ pub(super) fn place(sources: &SourceMap, var_args: &[VarArg], table: &RouteTable
     } else {
         sources.get(site.file).map(|s| s.text().clone()).unwrap_or_default()
     };
-    let items = routes
-        .iter()
-        .map(|(name, prefix)| entry(&shape, &text, &site, &site_text, name, prefix))
-        .collect::<Result<Vec<String>, String>>()?;
-    let edits = insert(&site_text, &site.expr, &items)?;
-    Ok(Placed {
-        file: site.file,
-        edits_len: edits.len(),
-        edits,
-        what: site.what,
-    })
+    f(&shape, &text, &site, &site_text)
 }
 
 fn snippet(expr: &Expression, text: &str) -> String {
@@ -329,7 +343,7 @@ fn lit(v: &Option<String>) -> String {
 }
 
 /// `it.value.K` or `it.value["K"]`: K; `it.key`: "" (the map key).
-fn reads(expr: &Expression, iterator: &str) -> Option<String> {
+pub(super) fn reads(expr: &Expression, iterator: &str) -> Option<String> {
     let Expression::Traversal(t) = expr else { return None };
     if !matches!(&t.expr, Expression::Variable(v) if v.as_str() == iterator) {
         return None;

@@ -1,0 +1,67 @@
+//! `kmsguard fix` for KG102 and KG103 where the route is an entry of a
+//! collection written elsewhere (a dynamic block's local, a var file, a
+//! module input, an ARM copy's array, a Bicep loop's source): the entry is
+//! changed where it is written, and nothing is guessed.
+// Tests may use the panicking shortcuts the workspace lints deny in library code.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    clippy::unreachable,
+    clippy::todo
+)]
+
+mod common;
+
+use common::{refused, round_trip};
+
+#[test]
+fn kg102_in_a_var_file_entry_sets_the_hop_and_nulls_the_ip_it_reads() {
+    let (summary, text) = round_trip("kg102-tf-tfvars-ip", "terraform.tfvars", &[]);
+    assert!(
+        text.contains("    hop    = \"Internet\" # sent to the NVA by mistake\n    ip     = null\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("  kms-2 = { prefix = \"40.83.235.53/32\", hop = \"Internet\", ip = null }\n"),
+        "{text}"
+    );
+    assert!(text.starts_with("# egress through the hub\n"), "{text}");
+    assert!(summary.contains("the value of var.routes in terraform.tfvars"), "{summary}");
+}
+
+#[test]
+fn kg102_in_a_module_input_is_fixed_in_the_caller() {
+    let (summary, text) = round_trip("kg102-tf-module-input", "main.tf", &[]);
+    assert!(
+        text.contains("      name                   = \"kms-1\"\n      address_prefix         = \"20.118.99.224/32\"\n      next_hop_type          = \"Internet\"\n      next_hop_in_ip_address = null\n"),
+        "{text}"
+    );
+    assert!(summary.contains("the routes input of module.spoke in main.tf"), "{summary}");
+}
+
+#[test]
+fn kg102_in_a_local_map_leaves_the_computed_ip_alone() {
+    let (_, text) = round_trip("kg102-tf-local", "main.tf", &[]);
+    assert!(
+        text.contains("    kms-1   = { prefix = \"20.118.99.224/32\", hop = \"Internet\" }\n"),
+        "{text}"
+    );
+    assert!(text.contains("? local.firewall_ip : null"), "{text}");
+}
+
+#[test]
+fn kg103_in_a_local_map_replaces_the_typo_and_adds_no_route_for_it() {
+    let (summary, text) = round_trip("kg103-tf-local", "main.tf", &[]);
+    assert!(
+        text.contains("    kms-1   = { prefix = \"20.118.99.224/32\", hop = \"Internet\" }\n"),
+        "{text}"
+    );
+    assert!(!summary.contains("KG101"), "{summary}");
+}
+
+#[test]
+fn an_entry_whose_field_is_not_a_literal_is_only_suggested() {
+    refused("kg102-tf-refused", &[], "the entry's hop is not a literal");
+}

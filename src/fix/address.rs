@@ -84,6 +84,30 @@ pub(super) fn kg103(
             }
         }
     }
+    nsg_rules(model, policy, sources, f, cloud, p);
+    if p.edits.values().map(Vec::len).sum::<usize>() == before {
+        p.suggest(
+            f,
+            why.as_deref()
+                .unwrap_or("the address is not a literal written in the route or rule itself"),
+        );
+    }
+}
+
+/// The typo's range where the route itself writes its prefix.
+fn in_route(sources: &SourceMap, route: &crate::model::Route, o: &crate::source::Origin, typo: &str, len: u8) -> Option<Range<usize>> {
+    let text = sources.get(o.file).map(|s| s.text().clone())?;
+    let span = o.span();
+    let inner = literal(&text, &span, &format!("{typo}/{len}")).or_else(|| literal(&text, &span, typo))?;
+    if !(o.file == route.origin.file && within(&inner, &route.origin.span())) {
+        return None;
+    }
+    let found = text.get(inner.clone())?.find(typo)?;
+    Some(inner.start + found..inner.start + found + typo.len())
+}
+
+/// KG103 in NSG rules: a stale destination gives way to the current addresses.
+fn nsg_rules(model: &Model, policy: &Policy, sources: &SourceMap, f: &Finding, cloud: Option<&str>, p: &mut Plan) {
     for nsg in model.nsgs.iter().filter(|n| n.address == f.resource) {
         for endpoint in &policy.endpoints {
             let Some(addrs) = endpoint.addresses(cloud.or(nsg.cloud.as_deref()).unwrap_or("public")) else {
@@ -139,25 +163,6 @@ pub(super) fn kg103(
             }
         }
     }
-    if p.edits.values().map(Vec::len).sum::<usize>() == before {
-        p.suggest(
-            f,
-            why.as_deref()
-                .unwrap_or("the address is not a literal written in the route or rule itself"),
-        );
-    }
-}
-
-/// The typo's range where the route itself writes its prefix.
-fn in_route(sources: &SourceMap, route: &crate::model::Route, o: &crate::source::Origin, typo: &str, len: u8) -> Option<Range<usize>> {
-    let text = sources.get(o.file).map(|s| s.text().clone())?;
-    let span = o.span();
-    let inner = literal(&text, &span, &format!("{typo}/{len}")).or_else(|| literal(&text, &span, typo))?;
-    if !(o.file == route.origin.file && within(&inner, &route.origin.span())) {
-        return None;
-    }
-    let found = text.get(inner.clone())?.find(typo)?;
-    Some(inner.start + found..inner.start + found + typo.len())
 }
 
 fn nsg_dialect(nsg: &crate::model::Nsg) -> Dialect {

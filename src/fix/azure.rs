@@ -60,7 +60,7 @@ pub(super) fn place(
 
 /// Every resource declaration of a Bicep file, nested ones included, with
 /// the span of its whole statement.
-fn bicep_resources(program: &Program) -> Vec<(&ResourceDecl, Range<usize>)> {
+pub(super) fn bicep_resources(program: &Program) -> Vec<(&ResourceDecl, Range<usize>)> {
     fn nested<'a>(decl: &'a ResourceDecl, out: &mut Vec<(&'a ResourceDecl, Range<usize>)>) {
         if let ExprKind::Object(members) = &decl.value.kind {
             for m in members {
@@ -81,7 +81,7 @@ fn bicep_resources(program: &Program) -> Vec<(&ResourceDecl, Range<usize>)> {
     out
 }
 
-fn bicep_property<'a>(body: &'a Expr, key: &str) -> Option<&'a Expr> {
+pub(super) fn bicep_property<'a>(body: &'a Expr, key: &str) -> Option<&'a Expr> {
     let ExprKind::Object(members) = &body.kind else { return None };
     members.iter().rev().find_map(|m| match &m.kind {
         ObjectMemberKind::Property { key: k, value } if k.literal_name().is_some_and(|n| n.eq_ignore_ascii_case(key)) => Some(value),
@@ -334,22 +334,8 @@ fn arm_collection(
     let file = table.origin.file;
     let text = text_of(sources, file);
     let root = kmsguard_arm_syntax::parse_json(&text).map_err(|_| "the file could not be read again".to_string())?;
-    let is_table = |j: &Json| {
-        j.get("type")
-            .and_then(Json::as_str)
-            .is_some_and(|t| t.to_ascii_lowercase().ends_with("routetables"))
-    };
-    let res = json_object_at(&root, table.origin.span().start, &is_table).ok_or("the table was not found again")?;
-    let props = res.get("properties").ok_or("the table has no properties")?;
-    if let Some(copy) = props.get("copy").and_then(Json::as_array) {
-        let input = copy
-            .iter()
-            .find(|c| {
-                c.get("name")
-                    .and_then(Json::as_str)
-                    .is_some_and(|n| n.eq_ignore_ascii_case("routes"))
-            })
-            .ok_or("the table's copy does not make its routes")?;
+    let props = arm_table_properties(&root, table)?;
+    if let Some(input) = arm_routes_copy(props)? {
         return super::arm_copy::place(sources, parameters, file, &root, input, routes);
     }
     let value = props
@@ -381,6 +367,32 @@ fn arm_collection(
         edits,
         what: format!("variable {}", target.1),
     })
+}
+
+/// The `properties` of the ARM table resource `table` stands for.
+pub(super) fn arm_table_properties<'a>(root: &'a Json, table: &RouteTable) -> Result<&'a Json, String> {
+    let is_table = |j: &Json| {
+        j.get("type")
+            .and_then(Json::as_str)
+            .is_some_and(|t| t.to_ascii_lowercase().ends_with("routetables"))
+    };
+    let res = json_object_at(root, table.origin.span().start, &is_table).ok_or("the table was not found again")?;
+    res.get("properties").ok_or_else(|| "the table has no properties".to_string())
+}
+
+/// The property `copy` that makes a table's routes, if it has a copy.
+pub(super) fn arm_routes_copy(props: &Json) -> Result<Option<&Json>, String> {
+    let Some(copy) = props.get("copy").and_then(Json::as_array) else {
+        return Ok(None);
+    };
+    copy.iter()
+        .find(|c| {
+            c.get("name")
+                .and_then(Json::as_str)
+                .is_some_and(|n| n.eq_ignore_ascii_case("routes"))
+        })
+        .map(Some)
+        .ok_or_else(|| "the table's copy does not make its routes".to_string())
 }
 
 /// Appends entries to a JSON array after its last element (or into `[]`).

@@ -13,6 +13,7 @@ mod address;
 mod arm_copy;
 mod azure;
 mod azure_entry;
+mod bicep_loop;
 pub mod diff;
 mod entry;
 mod hop;

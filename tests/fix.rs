@@ -100,6 +100,7 @@ fn every_example_with_route_findings_is_fixed_idempotently_and_only_where_it_say
     for must in [
         "01-forced-tunnel-broken: 3 -> 0",
         "06-variables-and-tfvars: 3 -> 0",
+        "08-dynamic-routes: 3 -> 0",
         "11-retired-and-typo-kms-addresses: 4 -> 0",
         "23-terraform-module: 1 -> 0",
         "29-avm-bicep-route-table: 1 -> 0",

@@ -65,3 +65,52 @@ fn kg103_in_a_local_map_replaces_the_typo_and_adds_no_route_for_it() {
 fn an_entry_whose_field_is_not_a_literal_is_only_suggested() {
     refused("kg102-tf-refused", &[], "the entry's hop is not a literal");
 }
+
+#[test]
+fn kg102_in_an_arm_copy_over_a_parameter_is_fixed_in_the_parameters_file() {
+    let (summary, text) = round_trip("kg102-arm-copy-parameters", "azuredeploy.parameters.json", &[]);
+    assert!(
+        text.contains("        { \"name\": \"kms-1\", \"prefix\": \"20.118.99.224/32\", \"hop\": \"Internet\", \"ip\": null },\n"),
+        "{text}"
+    );
+    assert!(
+        summary.contains("the value of parameter routes in azuredeploy.parameters.json"),
+        "{summary}"
+    );
+}
+
+#[test]
+fn kg103_in_an_arm_copy_over_a_variable_is_fixed_in_the_variable() {
+    let (summary, text) = round_trip("kg103-arm-copy-variable", "azuredeploy.json", &[]);
+    assert!(
+        text.contains("      { \"name\": \"kms-1\", \"prefix\": \"20.118.99.224/32\", \"hop\": \"Internet\" },\n"),
+        "{text}"
+    );
+    assert!(summary.contains("variable routes"), "{summary}");
+}
+
+#[test]
+fn kg102_in_a_bicep_loop_over_a_bicepparam_value_is_fixed_in_the_bicepparam_file() {
+    let (summary, text) = round_trip("kg102-bicep-loop-bicepparam", "main.bicepparam", &[]);
+    assert!(
+        text.contains("    prefix: '20.118.99.224/32'\n    hop: 'Internet'\n    ip: null\n  }\n"),
+        "{text}"
+    );
+    assert!(text.contains("// egress through the hub\n"), "{text}");
+    assert!(summary.contains("param routes in main.bicepparam"), "{summary}");
+}
+
+#[test]
+fn kg103_in_a_bicep_loop_over_items_of_a_param_default_is_fixed_in_the_default() {
+    let (summary, text) = round_trip("kg103-bicep-loop-default", "main.bicep", &[]);
+    assert!(
+        text.contains("  'kms-1': { prefix: '20.118.99.224/32', hop: 'Internet' }\n"),
+        "{text}"
+    );
+    assert!(summary.contains("the default of param routes"), "{summary}");
+}
+
+#[test]
+fn a_bicep_param_deployed_both_with_and_without_a_bicepparam_value_is_only_suggested() {
+    refused("kg102-bicep-refused-mixed", &[], "set by some .bicepparam files");
+}

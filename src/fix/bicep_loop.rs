@@ -111,7 +111,13 @@ fn written(sources: &SourceMap, file: FileId, program: &Program, name: &str) -> 
         match &s.kind {
             StatementKind::Var(v) if v.name.name == name => return Ok((file, format!("var {name}"))),
             StatementKind::Param(p) if p.name.name == name => {
-                let setters = param_files_setting(sources, file, name);
+                let (targeting, setters) = param_files_setting(sources, file, name);
+                if !setters.is_empty() && setters.len() < targeting {
+                    // Deployed both with and without the file's value: no one place fixes it.
+                    return Err(format!(
+                        "param {name} is set by some .bicepparam files for this template and not by others"
+                    ));
+                }
                 return match setters.as_slice() {
                     [] if p.default.is_some() => Ok((file, format!("the default of param {name}"))),
                     [] => Err(format!("param {name} has no value written in this repository")),
@@ -127,29 +133,35 @@ fn written(sources: &SourceMap, file: FileId, program: &Program, name: &str) -> 
     ))
 }
 
-/// The `.bicepparam` files whose `using` names `template` and that set `name`.
-fn param_files_setting(sources: &SourceMap, template: FileId, name: &str) -> Vec<FileId> {
+/// How many `.bicepparam` files name `template` in their `using`, and those that set `name`.
+fn param_files_setting(sources: &SourceMap, template: FileId, name: &str) -> (usize, Vec<FileId>) {
     let want = normalise(sources.path(template));
-    (0..sources.len())
+    let targeting: Vec<(FileId, Program)> = (0..sources.len())
         .filter_map(|i| u32::try_from(i).ok().map(FileId))
         .filter(|f| sources.path(*f).extension().is_some_and(|e| e == "bicepparam"))
-        .filter(|f| {
-            let Ok((_, program)) = parse(sources, *f) else { return false };
+        .filter_map(|f| parse(sources, f).ok().map(|(_, p)| (f, p)))
+        .filter(|(f, program)| {
             let dir = sources.path(*f).parent().map(|d| d.to_path_buf()).unwrap_or_default();
-            let targets = program.statements.iter().any(|s| match &s.kind {
+            program.statements.iter().any(|s| match &s.kind {
                 StatementKind::Using(u) => match &u.target {
                     UsingTarget::Path(p) => p.as_literal_string().is_some_and(|p| normalise(&dir.join(p)) == want),
                     UsingTarget::None(_) => false,
                 },
                 _ => false,
-            });
-            targets
-                && program
-                    .statements
-                    .iter()
-                    .any(|s| matches!(&s.kind, StatementKind::Param(p) if p.name.name == name))
+            })
         })
-        .collect()
+        .collect();
+    let setters = targeting
+        .iter()
+        .filter(|(_, program)| {
+            program
+                .statements
+                .iter()
+                .any(|s| matches!(&s.kind, StatementKind::Param(p) if p.name.name == name))
+        })
+        .map(|(f, _)| *f)
+        .collect();
+    (targeting.len(), setters)
 }
 
 /// The expression `name` has in `file` (a var's value, a param's default or assigned value).

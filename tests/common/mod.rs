@@ -141,7 +141,6 @@ pub fn patched(dir: &Path, diff: &str) -> Vec<(PathBuf, String)> {
     out
 }
 
-
 pub fn fixture(name: &str) -> tempfile::TempDir {
     let tmp = tempfile::tempdir().expect("tempdir");
     copy_dir(

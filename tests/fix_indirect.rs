@@ -114,3 +114,40 @@ fn kg103_in_a_bicep_loop_over_items_of_a_param_default_is_fixed_in_the_default()
 fn a_bicep_param_deployed_both_with_and_without_a_bicepparam_value_is_only_suggested() {
     refused("kg102-bicep-refused-mixed", &[], "set by some .bicepparam files");
 }
+
+#[test]
+fn kg101_in_a_bicep_loop_gets_entries_in_the_collection_it_iterates_over() {
+    // items() of a var object: keyed entries, one line each like the others.
+    let (summary, text) = round_trip("bicep-loop-var", "main.bicep", &[]);
+    assert!(
+        text.contains("  default: { prefix: '0.0.0.0/0', hop: 'VirtualAppliance' }\n  'azure-kms-1': { prefix: '20.118.99.224/32', hop: 'Internet' }\n"),
+        "{text}"
+    );
+    assert!(summary.contains("var routes in main.bicep"), "{summary}");
+    // A param's default array, the IP the body reads set to null.
+    let (summary, text) = round_trip("bicep-loop-param-array", "main.bicep", &[]);
+    assert!(
+        text.contains("  {\n    name: 'azure-kms-2'\n    prefix: '40.83.235.53/32'\n    hop: 'Internet'\n    ip: null\n  }\n]"),
+        "{text}"
+    );
+    assert!(summary.contains("the default of param routes"), "{summary}");
+}
+
+#[test]
+fn kg101_in_bicep_routes_from_a_param_goes_where_the_param_is_set() {
+    let (summary, _) = round_trip("bicep-param-default", "main.bicep", &[]);
+    assert!(summary.contains("the default of param routes"), "{summary}");
+    let (summary, text) = round_trip("bicep-bicepparam", "main.bicepparam", &[]);
+    assert!(summary.contains("param routes in main.bicepparam"), "{summary}");
+    assert!(text.starts_with("using './main.bicep'\n"), "{text}");
+}
+
+#[test]
+fn kg101_in_an_empty_bicep_concat_operand_writes_the_array_out() {
+    let (_, text) = round_trip("bicep-concat-empty", "main.bicep", &[]);
+    assert!(
+        text.contains("    routes: concat(hubRoutes, [\n      {\n        name: 'azure-kms-1'\n"),
+        "{text}"
+    );
+    assert!(text.contains("      }\n    ])\n  }\n}\n"), "{text}");
+}

@@ -151,3 +151,39 @@ fn kg101_in_an_empty_bicep_concat_operand_writes_the_array_out() {
     );
     assert!(text.contains("      }\n    ])\n  }\n}\n"), "{text}");
 }
+
+#[test]
+fn kg101_for_one_module_instance_goes_into_the_entry_that_makes_it() {
+    // for_each over a map in terraform.tfvars: the `db` entry only.
+    let (summary, text) = round_trip("tf-each-value-tfvars", "terraform.tfvars", &[]);
+    assert!(
+        text.contains("      { name = \"default\", prefix = \"0.0.0.0/0\", hop = \"VirtualAppliance\" },\n      { name = \"azure-kms-1\", prefix = \"20.118.99.224/32\", hop = \"Internet\" },\n"),
+        "{text}"
+    );
+    assert_eq!(text.matches("azure-kms-1").count(), 1, "{text}");
+    assert!(
+        summary.contains("each.value.routes of the `db` entry of var.spokes in terraform.tfvars"),
+        "{summary}"
+    );
+    // for_each over a local map.
+    let (summary, _) = round_trip("tf-each-value-local", "main.tf", &[]);
+    assert!(summary.contains("the `db` entry of local.spokes"), "{summary}");
+    // KG102 in the entry.
+    let (_, text) = round_trip("kg102-tf-each-value", "terraform.tfvars", &[]);
+    assert!(
+        text.contains("  db = {\n    routes = [\n      { name = \"default\", prefix = \"0.0.0.0/0\", hop = \"VirtualAppliance\" },\n      { name = \"kms-1\", prefix = \"20.118.99.224/32\", hop = \"Internet\" },\n"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_module_instance_made_from_a_var_flag_is_only_suggested() {
+    refused(
+        "tf-refused-each-flag",
+        &[
+            "--var",
+            "spokes={db={routes=[{name=\"default\",prefix=\"0.0.0.0/0\",hop=\"VirtualAppliance\"}]}}",
+        ],
+        "given with --var",
+    );
+}

@@ -19,7 +19,6 @@ use crate::ingest::terraform::{Evaluator, Scope};
 use crate::ingest::value::Val;
 use crate::model::{Dialect, Field, Route, RoutePrefix, RouteTable};
 use crate::source::{display_path, FileId, SourceMap};
-use crate::VarArg;
 
 /// What to change in a route's entry.
 pub(super) enum Want {
@@ -156,8 +155,8 @@ fn field_span(entry: &Expression, k: &str) -> Option<Range<usize>> {
 }
 
 /// Edits that change `route`'s entry in the collection `table` is made from.
-fn terraform(sources: &SourceMap, var_args: &[VarArg], table: &RouteTable, route: &Route, want: &Want) -> Result<Changed, String> {
-    with_collection(sources, var_args, table, |shape, text, site, site_text| {
+fn terraform(sources: &SourceMap, p: &Plan, table: &RouteTable, route: &Route, want: &Want) -> Result<Changed, String> {
+    with_collection(sources, p, table, |shape, text, site, site_text| {
         let ev = Evaluator::new(Default::default(), Default::default());
         let (key, value, entry) = the_entry(&ev, shape, text, site, site_text, route)?;
         let not_literal = |k: &str| format!("the entry's {k} is not a literal");
@@ -233,7 +232,7 @@ fn no_ip(
 /// Edits that change `route`'s entry where `table`'s routes are written, in its language.
 pub(super) fn change(sources: &SourceMap, p: &Plan, table: &RouteTable, route: &Route, want: &Want) -> Result<Changed, String> {
     match table.authoring.dialect {
-        Dialect::Terraform => terraform(sources, &p.var_args, table, route, want),
+        Dialect::Terraform => terraform(sources, p, table, route, want),
         Dialect::Bicep | Dialect::Arm => super::azure_entry::change(sources, &p.parameters, table, route, want),
     }
 }

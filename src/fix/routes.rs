@@ -55,7 +55,7 @@ fn in_collection(
         let names = crate::rules::fix::route_names(table, endpoint, missing.len());
         let routes: Vec<(String, String)> = names.into_iter().zip(missing.iter().map(crate::rules::fix::host_prefix)).collect();
         let placed_at = match table.authoring.dialect {
-            Dialect::Terraform => super::terraform::place(sources, p.var_args.as_slice(), table, &routes),
+            Dialect::Terraform => super::terraform::place(sources, p, table, &routes),
             Dialect::Bicep | Dialect::Arm => super::azure::place(sources, p.parameters.as_slice(), table, &routes),
         };
         match placed_at {

@@ -231,6 +231,14 @@ fn no_ip(
 
 /// Edits that change `route`'s entry where `table`'s routes are written, in its language.
 pub(super) fn change(sources: &SourceMap, p: &Plan, table: &RouteTable, route: &Route, want: &Want) -> Result<Changed, String> {
+    // Routes written out in the table are not entries of a collection.
+    if table.authoring.insert_at.is_some() {
+        return Err(match want {
+            Want::Internet => "the next hop is not a literal written in the route itself",
+            Want::Address { .. } => "the address is not a literal written in the route or rule itself",
+        }
+        .into());
+    }
     match table.authoring.dialect {
         Dialect::Terraform => terraform(sources, p, table, route, want),
         Dialect::Bicep | Dialect::Arm => super::azure_entry::change(sources, &p.parameters, table, route, want),

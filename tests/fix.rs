@@ -11,138 +11,19 @@
     clippy::todo
 )]
 
+mod common;
+
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
-use serde_json::Value;
+use common::{all_files as files, copy_dir, kmsguard, patched};
 
-fn kmsguard() -> Command {
-    let mut c = Command::cargo_bin("kmsguard").expect("binary builds");
-    c.env("NO_COLOR", "1");
-    c
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for entry in std::fs::read_dir(from).expect("read_dir").flatten() {
-        let p = entry.path();
-        let target = to.join(entry.file_name());
-        if p.is_dir() {
-            copy_dir(&p, &target);
-        } else {
-            std::fs::copy(&p, &target).expect("copy");
-        }
-    }
-}
-
-fn files(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).expect("read_dir").flatten() {
-        let p = entry.path();
-        if p.is_dir() {
-            out.extend(files(&p));
-        } else {
-            out.push(p);
-        }
-    }
-    out.sort();
-    out
-}
-
-/// (rule, file relative to `dir`) of the KG101–KG103 findings of a check.
 fn route_findings(dir: &Path) -> BTreeSet<(String, String)> {
-    let out = kmsguard()
-        .current_dir(dir)
-        .args(["check", ".", "--format", "json", "--no-config"])
-        .output()
-        .expect("runs");
-    let doc: Value = serde_json::from_slice(&out.stdout).expect("JSON");
-    assert_eq!(doc["errors"].as_array().map(Vec::len), Some(0), "every file parses: {doc:#}");
-    doc["findings"]
-        .as_array()
-        .expect("findings")
-        .iter()
-        .filter(|f| ["KG101", "KG102", "KG103"].contains(&f["rule"].as_str().unwrap_or_default()))
-        .map(|f| {
-            (
-                f["rule"].as_str().unwrap_or_default().to_string(),
-                f["file"].as_str().unwrap_or_default().to_string(),
-            )
-        })
-        .collect()
+    common::route_findings(dir, &[])
 }
 
 fn fix(dir: &Path, diff: bool) -> (String, i32) {
-    let mut c = kmsguard();
-    c.current_dir(dir).args(["fix", ".", "--no-config"]);
-    if diff {
-        c.arg("--diff");
-    }
-    let out = c.output().expect("runs");
-    assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
-    (String::from_utf8_lossy(&out.stdout).to_string(), out.status.code().unwrap_or(-1))
-}
-
-/// Applies a unified diff to the files under `dir` in memory, checking every
-/// context and removed line against the old text: the result must be what
-/// `fix` wrote, so nothing outside the hunks changed.
-fn patched(dir: &Path, diff: &str) -> Vec<(PathBuf, String)> {
-    let mut out = Vec::new();
-    // Lines with their own ends, so that CRLF files compare exactly.
-    let mut lines = diff.split_inclusive('\n').peekable();
-    while let Some(line) = lines.next() {
-        let Some(path) = line.strip_prefix("--- a/") else { continue };
-        let path = path.trim_end();
-        lines.next();
-        let file = dir.join(path);
-        let old = std::fs::read_to_string(&file).expect("old text");
-        let old_lines: Vec<&str> = old.split_inclusive('\n').collect();
-        let mut new = String::new();
-        let mut at = 0usize;
-        while let Some(h) = lines.peek().copied() {
-            let Some(rest) = h.strip_prefix("@@ -") else { break };
-            lines.next();
-            let start: usize = rest.split([',', ' ']).next().and_then(|s| s.parse().ok()).expect("hunk start");
-            let start = start.saturating_sub(1);
-            for l in &old_lines[at..start.max(at)] {
-                new.push_str(l);
-            }
-            at = start.max(at);
-            while let Some(l) = lines.peek().copied() {
-                if l.starts_with("--- a/") || l.starts_with("@@ ") {
-                    break;
-                }
-                lines.next();
-                if l.starts_with('\\') {
-                    // "\ No newline at end of file": the line before had none.
-                    if new.ends_with('\n') {
-                        new.pop();
-                    }
-                    continue;
-                }
-                let (mark, body) = match l.chars().next() {
-                    Some(m @ (' ' | '-' | '+')) => (m, &l[1..]),
-                    _ => break,
-                };
-                match mark {
-                    ' ' | '-' => {
-                        assert_eq!(old_lines[at], body, "{path}: the diff matches the old text");
-                        if mark == ' ' {
-                            new.push_str(old_lines[at]);
-                        }
-                        at += 1;
-                    }
-                    _ => new.push_str(body),
-                }
-            }
-        }
-        for l in &old_lines[at..] {
-            new.push_str(l);
-        }
-        out.push((file, new));
-    }
-    out
+    common::fix(dir, diff, &[])
 }
 
 fn check_example(name: &str) -> Option<String> {
@@ -219,6 +100,7 @@ fn every_example_with_route_findings_is_fixed_idempotently_and_only_where_it_say
     for must in [
         "01-forced-tunnel-broken: 3 -> 0",
         "06-variables-and-tfvars: 3 -> 0",
+        "08-dynamic-routes: 3 -> 0",
         "11-retired-and-typo-kms-addresses: 4 -> 0",
         "23-terraform-module: 1 -> 0",
         "29-avm-bicep-route-table: 1 -> 0",

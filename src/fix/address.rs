@@ -33,6 +33,7 @@ pub(super) fn kg103(
     supplied: &mut HashSet<(String, IpAddr)>,
 ) {
     let before = p.edits.values().map(Vec::len).sum::<usize>();
+    let mut why: Option<String> = None;
     for table in model.route_tables.iter().filter(|t| t.address == f.resource) {
         for endpoint in &policy.endpoints {
             let Some(addrs) = endpoint.addresses(cloud_of(table, cloud)) else {
@@ -48,39 +49,65 @@ pub(super) fn kg103(
                 let Some(right) = nearest(n.addr(), &addrs.required) else {
                     continue;
                 };
-                let Some(text) = sources.get(o.file).map(|s| s.text().clone()) else {
-                    continue;
-                };
-                let span = o.span();
                 let typo = n.addr().to_string();
-                let Some(inner) = literal(&text, &span, &format!("{typo}/{}", n.prefix_len())).or_else(|| literal(&text, &span, &typo))
-                else {
-                    continue;
-                };
-                if !(o.file == route.origin.file && within(&inner, &route.origin.span())) {
-                    continue;
-                }
-                let Some(found) = text.get(inner.clone()).and_then(|s| s.find(&typo)) else {
-                    continue;
-                };
-                let range = inner.start + found..inner.start + found + typo.len();
-                supplied.insert((table.address.clone(), right));
-                p.edit(
-                    o.file,
-                    Edit {
-                        range: range.clone(),
-                        text: right.to_string(),
-                    },
-                    Change {
+                let what = format!("replaced the mistyped {} address {typo} with {right}", endpoint.title);
+                if let Some(range) = in_route(sources, route, o, &typo, n.prefix_len()) {
+                    supplied.insert((table.address.clone(), right));
+                    let change = Change {
                         code: "KG103",
                         file: o.file,
                         offset: range.start,
-                        what: format!("replaced the mistyped {} address {typo} with {right}", endpoint.title),
-                    },
-                );
+                        what,
+                    };
+                    p.edit(
+                        o.file,
+                        Edit {
+                            range,
+                            text: right.to_string(),
+                        },
+                        change,
+                    );
+                    continue;
+                }
+                let want = super::entry::Want::Address {
+                    typo,
+                    len: n.prefix_len(),
+                    right: right.to_string(),
+                };
+                match super::entry::change(sources, p, table, route, &want) {
+                    Ok(changed) => {
+                        supplied.insert((table.address.clone(), right));
+                        super::entry::record(sources, p, "KG103", changed, &what);
+                    }
+                    Err(e) => why = why.or(Some(e)),
+                }
             }
         }
     }
+    nsg_rules(model, policy, sources, f, cloud, p);
+    if p.edits.values().map(Vec::len).sum::<usize>() == before {
+        p.suggest(
+            f,
+            why.as_deref()
+                .unwrap_or("the address is not a literal written in the route or rule itself"),
+        );
+    }
+}
+
+/// The typo's range where the route itself writes its prefix.
+fn in_route(sources: &SourceMap, route: &crate::model::Route, o: &crate::source::Origin, typo: &str, len: u8) -> Option<Range<usize>> {
+    let text = sources.get(o.file).map(|s| s.text().clone())?;
+    let span = o.span();
+    let inner = literal(&text, &span, &format!("{typo}/{len}")).or_else(|| literal(&text, &span, typo))?;
+    if !(o.file == route.origin.file && within(&inner, &route.origin.span())) {
+        return None;
+    }
+    let found = text.get(inner.clone())?.find(typo)?;
+    Some(inner.start + found..inner.start + found + typo.len())
+}
+
+/// KG103 in NSG rules: a stale destination gives way to the current addresses.
+fn nsg_rules(model: &Model, policy: &Policy, sources: &SourceMap, f: &Finding, cloud: Option<&str>, p: &mut Plan) {
     for nsg in model.nsgs.iter().filter(|n| n.address == f.resource) {
         for endpoint in &policy.endpoints {
             let Some(addrs) = endpoint.addresses(cloud.or(nsg.cloud.as_deref()).unwrap_or("public")) else {
@@ -135,9 +162,6 @@ pub(super) fn kg103(
                 }
             }
         }
-    }
-    if p.edits.values().map(Vec::len).sum::<usize>() == before {
-        p.suggest(f, "the address is not a literal written in the route or rule itself");
     }
 }
 

@@ -12,14 +12,34 @@ use super::azure::{arm_expr, json_append, parameters_file};
 use super::terraform::Placed;
 use crate::source::{FileId, SourceMap};
 
-/// `parameters('P')`: P.
-fn parameter(e: &Expr) -> Option<&str> {
+/// The array a copy iterates over: `parameters('P')` or `variables('V')`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Source {
+    pub parameter: bool,
+    pub name: String,
+}
+
+impl std::fmt::Display for Source {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let kind = if self.parameter { "parameter" } else { "variable" };
+        write!(f, "{kind} {}", self.name)
+    }
+}
+
+/// `parameters('P')` or `variables('V')`.
+fn parameter(e: &Expr) -> Option<Source> {
     let (name, [arg]) = e.as_call()? else { return None };
-    name.eq_ignore_ascii_case("parameters").then(|| arg.as_str()).flatten()
+    let parameter = name.eq_ignore_ascii_case("parameters");
+    (parameter || name.eq_ignore_ascii_case("variables")).then(|| {
+        arg.as_str().map(|n| Source {
+            parameter,
+            name: n.to_string(),
+        })
+    })?
 }
 
 /// `parameters('P')[copyIndex(…)].K`: (P, K).
-fn entry_key(e: &Expr) -> Option<(String, String)> {
+pub(super) fn entry_key(e: &Expr) -> Option<(Source, String)> {
     let ExprKind::Property { target, name } = &e.kind else {
         return None;
     };
@@ -29,11 +49,11 @@ fn entry_key(e: &Expr) -> Option<(String, String)> {
     if !index.is_call_to("copyIndex") {
         return None;
     }
-    Some((parameter(base)?.to_string(), name.clone()))
+    Some((parameter(base)?, name.clone()))
 }
 
 /// Every `parameters('P')[copyIndex(…)].K` inside an expression.
-fn keys_in(e: &Expr, out: &mut Vec<(String, String)>) {
+fn keys_in(e: &Expr, out: &mut Vec<(Source, String)>) {
     if let Some(k) = entry_key(e) {
         out.push(k);
         return;
@@ -51,7 +71,7 @@ fn keys_in(e: &Expr, out: &mut Vec<(String, String)>) {
 
 /// A value of the little the copy's input may compute from an entry.
 #[derive(Debug, Clone, PartialEq)]
-enum V {
+pub(super) enum V {
     Null,
     Str(String),
     Bool(bool),
@@ -59,9 +79,9 @@ enum V {
 
 /// Evaluates `if`, `equals`, `not`, `null()`, string literals and reads of
 /// the entry; anything else is unknown (None).
-fn eval(e: &Expr, param: &str, entry: &BTreeMap<String, V>) -> Option<V> {
+pub(super) fn eval(e: &Expr, param: &Source, entry: &BTreeMap<String, V>) -> Option<V> {
     if let Some((p, k)) = entry_key(e) {
-        return (p == param).then(|| entry.get(&k).cloned().unwrap_or(V::Null));
+        return (p == *param).then(|| entry.get(&k).cloned().unwrap_or(V::Null));
     }
     if let Some(s) = e.as_str() {
         return Some(V::Str(s.to_string()));
@@ -89,15 +109,15 @@ fn eval(e: &Expr, param: &str, entry: &BTreeMap<String, V>) -> Option<V> {
 /// keys it reads (null in a new entry). Refused unless a new entry surely
 /// makes a /32 route to Internet without a next hop IP address.
 #[allow(clippy::type_complexity)]
-fn mapping(copy: &Json) -> Result<(String, Vec<(String, String)>, BTreeMap<String, Option<String>>), String> {
+fn mapping(copy: &Json) -> Result<(Source, Vec<(String, String)>, BTreeMap<String, Option<String>>), String> {
     let count = copy.get("count").and_then(Json::as_str).and_then(arm_expr);
     let param = count
         .as_ref()
         .and_then(|c| match c.as_call() {
-            Some((n, [arg])) if n.eq_ignore_ascii_case("length") => parameter(arg).map(str::to_string),
+            Some((n, [arg])) if n.eq_ignore_ascii_case("length") => parameter(arg),
             _ => None,
         })
-        .ok_or("the copy's count is not the length of a parameter")?;
+        .ok_or("the copy's count is not the length of a parameter or variable")?;
     let input = copy.get("input").ok_or("the copy has no input")?;
     let props = input.get("properties");
     let read = |j: Option<&Json>| -> Result<Option<String>, String> {
@@ -117,7 +137,7 @@ fn mapping(copy: &Json) -> Result<(String, Vec<(String, String)>, BTreeMap<Strin
         match read(json) {
             Ok(Some(k)) => names.push((what.to_string(), k)),
             Err(s) if what == "nextHopType" && s.eq_ignore_ascii_case("Internet") => {}
-            _ => return Err(format!("the copy's {what} is not read from the entries of parameter {param}")),
+            _ => return Err(format!("the copy's {what} is not read from the entries of {param}")),
         }
     }
     // Whatever else the input reads from an entry (the next hop IP address) is null.
@@ -151,6 +171,44 @@ fn mapping(copy: &Json) -> Result<(String, Vec<(String, String)>, BTreeMap<Strin
     Ok((param, names, set))
 }
 
+/// The array the deployment iterates over, where it is written: a
+/// variable of the template; a parameter's value in the parameters file
+/// that sets it, else its defaultValue. With its file, text and a description.
+pub(super) fn source_array(
+    sources: &SourceMap,
+    parameters: &[std::path::PathBuf],
+    file: FileId,
+    template: &Json,
+    src: &Source,
+) -> Result<(FileId, std::sync::Arc<str>, Json, String), String> {
+    let template_text = sources.get(file).map(|s| s.text().clone()).unwrap_or_default();
+    let name = &src.name;
+    if !src.parameter {
+        let v = template
+            .get("variables")
+            .and_then(|v| v.get(name))
+            .ok_or(format!("variable {name} is not written in the template"))?;
+        return Ok((file, template_text, v.clone(), format!("variable {name}")));
+    }
+    let from_file = parameters_file(sources, parameters, file).and_then(|f| {
+        let text = sources.get(f).map(|s| s.text().clone())?;
+        let doc = kmsguard_arm_syntax::parse_json(&text).ok()?;
+        let value = doc.get("parameters")?.get(name)?.get("value")?;
+        Some((f, text, value.clone()))
+    });
+    match from_file {
+        Some((f, text, value)) => Ok((f, text, value, format!("the value of parameter {name}"))),
+        None => {
+            let d = template
+                .get("parameters")
+                .and_then(|p| p.get(name))
+                .and_then(|p| p.get("defaultValue"))
+                .ok_or(format!("parameter {name} has no value written in this repository"))?;
+            Ok((file, template_text, d.clone(), format!("the defaultValue of parameter {name}")))
+        }
+    }
+}
+
 pub(super) fn place(
     sources: &SourceMap,
     parameters: &[std::path::PathBuf],
@@ -160,27 +218,9 @@ pub(super) fn place(
     routes: &[(String, String)],
 ) -> Result<Placed, String> {
     let (param, names, set) = mapping(copy)?;
-    let template = root;
-    let from_file = parameters_file(sources, parameters, file).and_then(|f| {
-        let text = sources.get(f).map(|s| s.text().clone())?;
-        let doc = kmsguard_arm_syntax::parse_json(&text).ok()?;
-        let value = doc.get("parameters")?.get(&param)?.get("value")?;
-        Some((f, text, value.clone()))
-    });
-    let template_text = sources.get(file).map(|s| s.text().clone()).unwrap_or_default();
-    let (target_file, text, array, what) = match from_file {
-        Some((f, text, value)) => (f, text, value, format!("the value of parameter {param}")),
-        None => {
-            let d = template
-                .get("parameters")
-                .and_then(|p| p.get(&param))
-                .and_then(|p| p.get("defaultValue"))
-                .ok_or(format!("parameter {param} has no value written in this repository"))?;
-            (file, template_text, d.clone(), format!("the defaultValue of parameter {param}"))
-        }
-    };
+    let (target_file, text, array, what) = source_array(sources, parameters, file, root, &param)?;
     let JsonKind::Array(items) = &array.kind else {
-        return Err(format!("parameter {param} is not written out as an array"));
+        return Err(format!("{param} is not written out as an array"));
     };
     let sample = items.last();
     let order: Vec<String> = sample

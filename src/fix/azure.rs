@@ -8,9 +8,10 @@
 
 use std::ops::Range;
 use std::path::Path;
+use std::sync::Arc;
 
 use kmsguard_arm_syntax::{classify_string, Expr as ArmExpr, Json, JsonKind, StringValue};
-use kmsguard_bicep_syntax::ast::{ArrayItemKind, Expr, ExprKind, ObjectMemberKind, Program, ResourceDecl, StatementKind, StringPart};
+use kmsguard_bicep_syntax::ast::{Expr, ExprKind, ObjectMemberKind, Program, ResourceDecl, StatementKind, StringPart};
 
 use super::terraform::Placed;
 use super::Edit;
@@ -60,7 +61,7 @@ pub(super) fn place(
 
 /// Every resource declaration of a Bicep file, nested ones included, with
 /// the span of its whole statement.
-fn bicep_resources(program: &Program) -> Vec<(&ResourceDecl, Range<usize>)> {
+pub(super) fn bicep_resources(program: &Program) -> Vec<(&ResourceDecl, Range<usize>)> {
     fn nested<'a>(decl: &'a ResourceDecl, out: &mut Vec<(&'a ResourceDecl, Range<usize>)>) {
         if let ExprKind::Object(members) = &decl.value.kind {
             for m in members {
@@ -81,7 +82,7 @@ fn bicep_resources(program: &Program) -> Vec<(&ResourceDecl, Range<usize>)> {
     out
 }
 
-fn bicep_property<'a>(body: &'a Expr, key: &str) -> Option<&'a Expr> {
+pub(super) fn bicep_property<'a>(body: &'a Expr, key: &str) -> Option<&'a Expr> {
     let ExprKind::Object(members) = &body.kind else { return None };
     members.iter().rev().find_map(|m| match &m.kind {
         ObjectMemberKind::Property { key: k, value } if k.literal_name().is_some_and(|n| n.eq_ignore_ascii_case(key)) => Some(value),
@@ -242,61 +243,90 @@ fn bicep_collection(sources: &SourceMap, table: &RouteTable, routes: &[(String, 
     let value = bicep_property(&decl.value, "properties")
         .and_then(|p| bicep_property(p, "routes"))
         .ok_or("the table has no routes property to add to")?;
-    let vars: Vec<(&str, &Expr)> = program
-        .statements
-        .iter()
-        .filter_map(|s| match &s.kind {
-            StatementKind::Var(v) => Some((v.name.name.as_str(), &v.value)),
-            _ => None,
-        })
-        .collect();
-    let (array, what) = bicep_array(value, &vars, 0)?;
-    let ExprKind::Array(items) = &array.kind else {
-        return Err("the routes are not a written-out array".into());
+    if matches!(value.kind, ExprKind::For { .. }) {
+        return super::bicep_loop::place(sources, table, &program, value, routes);
+    }
+    // Params whose value is written in another file (a .bicepparam) are read first.
+    let mut others: Vec<(String, FileId, String, Arc<str>, Program)> = Vec::new();
+    for s in &program.statements {
+        if let StatementKind::Param(p) = &s.kind {
+            if let Ok((target, what)) = super::bicep_loop::written(sources, file, &program, &p.name.name) {
+                if target != file {
+                    let t = text_of(sources, target);
+                    if let Ok(prog) = kmsguard_bicep_syntax::parse(&t) {
+                        others.push((p.name.name.clone(), target, what, t, prog));
+                    }
+                }
+            }
+        }
+    }
+    let mut vars: Vec<Named> = Vec::new();
+    for s in &program.statements {
+        match &s.kind {
+            StatementKind::Var(v) => vars.push((v.name.name.as_str(), &v.value, file, format!("var {}", v.name.name))),
+            StatementKind::Param(p) => {
+                let name = p.name.name.as_str();
+                let found = match others.iter().find(|o| o.0 == name) {
+                    Some((_, target, what, _, prog)) => super::bicep_loop::value_in(prog, name).map(|v| (v, *target, what.clone())),
+                    None => match super::bicep_loop::written(sources, file, &program, name) {
+                        Ok((_, what)) => p.default.as_ref().map(|d| (d, file, what)),
+                        Err(_) => None,
+                    },
+                };
+                if let Some((v, target, what)) = found {
+                    vars.push((name, v, target, what));
+                }
+            }
+            _ => {}
+        }
+    }
+    let (array, what, target) = bicep_array(value, &vars, file, 0)?;
+    let text = if target == file {
+        text
+    } else {
+        others.iter().find(|o| o.1 == target).map(|o| o.3.clone()).unwrap_or_default()
     };
-    let last = items.last().ok_or("the routes array is empty")?;
-    if matches!(last.kind, ArrayItemKind::Spread(_)) {
-        return Err("the routes array ends with a spread".into());
-    }
-    let close = array.span.end.saturating_sub(1);
-    if !text.get(last.span.end..close).is_some_and(|t| t.contains('\n')) {
-        return Err("the routes array's closing bracket is not on a line of its own".into());
-    }
-    let ind = indent_at(&text, last.span.start);
-    let added: String = routes
-        .iter()
-        .map(|(n, p)| format!("{ind}{}\n", rest_entry(Dialect::Bicep, &ind, n, p)))
-        .collect();
-    let at = line_after(&text, last.span.end.saturating_sub(1));
+    let items: Vec<String> = routes.iter().map(|(n, p)| rest_entry(Dialect::Bicep, "", n, p)).collect();
+    let edits = super::bicep_loop::append(&text, array, &items)?;
     Ok(Placed {
-        file,
-        edits: vec![Edit {
-            range: at..at,
-            text: added,
-        }],
-        edits_len: 1,
+        file: target,
+        edits_len: edits.len(),
+        edits,
         what,
     })
 }
 
-fn bicep_array<'a>(e: &'a Expr, vars: &[(&str, &'a Expr)], depth: usize) -> Result<(&'a Expr, String), String> {
+/// A name whose value the routes may come from: (name, value, file it is written in, description).
+type Named<'a> = (&'a str, &'a Expr, FileId, String);
+
+fn bicep_array<'a>(e: &'a Expr, vars: &[Named<'a>], file: FileId, depth: usize) -> Result<(&'a Expr, String, FileId), String> {
     if depth > 16 {
         return Err("the routes' references go too deep to follow".into());
     }
     match &e.kind {
-        ExprKind::Array(_) => Ok((e, String::new())),
-        ExprKind::Paren(inner) => bicep_array(inner, vars, depth + 1),
-        ExprKind::Ident(i) => match vars.iter().find(|(n, _)| *n == i.name) {
-            Some((_, v)) => bicep_array(v, vars, depth + 1).map(|(a, w)| (a, if w.is_empty() { format!("var {}", i.name) } else { w })),
-            None => Err(format!("the routes come from {}, which is not a variable of this file", i.name)),
+        ExprKind::Array(_) => Ok((e, String::new(), file)),
+        ExprKind::Paren(inner) => bicep_array(inner, vars, file, depth + 1),
+        ExprKind::Ident(i) => match vars.iter().find(|(n, ..)| *n == i.name) {
+            // What another file writes is taken only as a written-out array.
+            Some((_, v, f, what)) if *f != file => match v.kind {
+                ExprKind::Array(_) => Ok((v, what.clone(), *f)),
+                _ => Err(format!("the routes come from {what}, which is not a written-out array")),
+            },
+            Some((_, v, _, what)) => {
+                bicep_array(v, vars, file, depth + 1).map(|(a, w, f)| (a, if w.is_empty() { what.clone() } else { w }, f))
+            }
+            None => Err(format!(
+                "the routes come from {}, which is not a variable or parameter written in this repository",
+                i.name
+            )),
         },
         ExprKind::Call { target: None, name, args } if ["concat", "union"].contains(&name.name.as_str()) => {
             if let Some(lit) = args.iter().rev().find(|a| matches!(a.kind, ExprKind::Array(_))) {
-                return Ok((lit, String::new()));
+                return Ok((lit, String::new(), file));
             }
             let mut why = String::new();
             for a in args.iter().rev() {
-                match bicep_array(a, vars, depth + 1) {
+                match bicep_array(a, vars, file, depth + 1) {
                     Ok(found) => return Ok(found),
                     Err(e) if why.is_empty() => why = e,
                     Err(_) => {}
@@ -334,22 +364,8 @@ fn arm_collection(
     let file = table.origin.file;
     let text = text_of(sources, file);
     let root = kmsguard_arm_syntax::parse_json(&text).map_err(|_| "the file could not be read again".to_string())?;
-    let is_table = |j: &Json| {
-        j.get("type")
-            .and_then(Json::as_str)
-            .is_some_and(|t| t.to_ascii_lowercase().ends_with("routetables"))
-    };
-    let res = json_object_at(&root, table.origin.span().start, &is_table).ok_or("the table was not found again")?;
-    let props = res.get("properties").ok_or("the table has no properties")?;
-    if let Some(copy) = props.get("copy").and_then(Json::as_array) {
-        let input = copy
-            .iter()
-            .find(|c| {
-                c.get("name")
-                    .and_then(Json::as_str)
-                    .is_some_and(|n| n.eq_ignore_ascii_case("routes"))
-            })
-            .ok_or("the table's copy does not make its routes")?;
+    let props = arm_table_properties(&root, table)?;
+    if let Some(input) = arm_routes_copy(props)? {
         return super::arm_copy::place(sources, parameters, file, &root, input, routes);
     }
     let value = props
@@ -381,6 +397,32 @@ fn arm_collection(
         edits,
         what: format!("variable {}", target.1),
     })
+}
+
+/// The `properties` of the ARM table resource `table` stands for.
+pub(super) fn arm_table_properties<'a>(root: &'a Json, table: &RouteTable) -> Result<&'a Json, String> {
+    let is_table = |j: &Json| {
+        j.get("type")
+            .and_then(Json::as_str)
+            .is_some_and(|t| t.to_ascii_lowercase().ends_with("routetables"))
+    };
+    let res = json_object_at(root, table.origin.span().start, &is_table).ok_or("the table was not found again")?;
+    res.get("properties").ok_or_else(|| "the table has no properties".to_string())
+}
+
+/// The property `copy` that makes a table's routes, if it has a copy.
+pub(super) fn arm_routes_copy(props: &Json) -> Result<Option<&Json>, String> {
+    let Some(copy) = props.get("copy").and_then(Json::as_array) else {
+        return Ok(None);
+    };
+    copy.iter()
+        .find(|c| {
+            c.get("name")
+                .and_then(Json::as_str)
+                .is_some_and(|n| n.eq_ignore_ascii_case("routes"))
+        })
+        .map(Some)
+        .ok_or_else(|| "the table's copy does not make its routes".to_string())
 }
 
 /// Appends entries to a JSON array after its last element (or into `[]`).

@@ -11,6 +11,7 @@ use crate::source::{line_after, line_start, Origin, SourceMap};
 
 pub(super) fn kg102(model: &Model, policy: &Policy, sources: &SourceMap, f: &Finding, cloud: Option<&str>, p: &mut Plan) {
     let mut done = false;
+    let mut why = None;
     for table in model.route_tables.iter().filter(|t| t.address == f.resource) {
         for endpoint in &policy.endpoints {
             let Some(addrs) = endpoint.addresses(cloud_of(table, cloud)) else {
@@ -24,52 +25,73 @@ pub(super) fn kg102(model: &Model, policy: &Policy, sources: &SourceMap, f: &Fin
                 if er.next_hop == NextHopType::Internet || !er.is_host_route() {
                     continue;
                 }
-                let Field::Known(hop, hop_origin) = &route.next_hop_type else {
-                    continue;
-                };
-                let Some(text) = sources.get(hop_origin.file).map(|s| s.text().clone()) else {
-                    continue;
-                };
-                let Some(inner) = literal(&text, &hop_origin.span(), hop.as_str()) else {
-                    continue;
-                };
-                // A value written elsewhere (a local, a variable's default)
-                // may feed other routes: change it only when this route alone reads it.
-                let shared = model
-                    .route_tables
-                    .iter()
-                    .flat_map(|t| &t.routes)
-                    .filter(|r| r.next_hop_type.origin() == hop_origin)
-                    .count()
-                    > 1;
-                let own = hop_origin.file == route.origin.file && within(&inner, &route.origin.span());
-                if shared && !own {
+                let name = route.name.known().cloned().unwrap_or_else(|| "(unnamed)".into());
+                let what = format!("set the next hop of route {name} ({addr}/32) to Internet");
+                if in_route(model, sources, table, route, &what, p) {
+                    done = true;
                     continue;
                 }
-                let name = route.name.known().cloned().unwrap_or_else(|| "(unnamed)".into());
-                p.edit(
-                    hop_origin.file,
-                    Edit {
-                        range: inner.clone(),
-                        text: "Internet".into(),
-                    },
-                    Change {
-                        code: "KG102",
-                        file: hop_origin.file,
-                        offset: inner.start,
-                        what: format!("set the next hop of route {name} ({addr}/32) to Internet"),
-                    },
-                );
-                done = true;
-                if let Some(ip) = &route.next_hop_ip {
-                    remove_next_hop_ip(sources, table, route, ip, p);
+                match super::entry::change(sources, p, table, route, &super::entry::Want::Internet) {
+                    Ok(changed) => {
+                        super::entry::record(sources, p, "KG102", changed, &what);
+                        done = true;
+                    }
+                    Err(e) => why = why.or(Some(e)),
                 }
             }
         }
     }
     if !done {
-        p.suggest(f, "the next hop is not a literal written in the route itself");
+        p.suggest(
+            f,
+            why.as_deref()
+                .unwrap_or("the next hop is not a literal written in the route itself"),
+        );
     }
+}
+
+/// The next hop changed where it is written in the route itself (or in a
+/// value only this route reads): whether it was.
+fn in_route(model: &Model, sources: &SourceMap, table: &RouteTable, route: &crate::model::Route, what: &str, p: &mut Plan) -> bool {
+    let Field::Known(hop, hop_origin) = &route.next_hop_type else {
+        return false;
+    };
+    let Some(text) = sources.get(hop_origin.file).map(|s| s.text().clone()) else {
+        return false;
+    };
+    let Some(inner) = literal(&text, &hop_origin.span(), hop.as_str()) else {
+        return false;
+    };
+    // A value written elsewhere (a local, a variable's default)
+    // may feed other routes: change it only when this route alone reads it.
+    let shared = model
+        .route_tables
+        .iter()
+        .flat_map(|t| &t.routes)
+        .filter(|r| r.next_hop_type.origin() == hop_origin)
+        .count()
+        > 1;
+    let own = hop_origin.file == route.origin.file && within(&inner, &route.origin.span());
+    if shared && !own {
+        return false;
+    }
+    p.edit(
+        hop_origin.file,
+        Edit {
+            range: inner.clone(),
+            text: "Internet".into(),
+        },
+        Change {
+            code: "KG102",
+            file: hop_origin.file,
+            offset: inner.start,
+            what: what.to_string(),
+        },
+    );
+    if let Some(ip) = &route.next_hop_ip {
+        remove_next_hop_ip(sources, table, route, ip, p);
+    }
+    true
 }
 
 /// Drops a route's next hop IP address, which Azure refuses beside next hop

@@ -12,7 +12,10 @@
 mod address;
 mod arm_copy;
 mod azure;
+mod azure_entry;
+mod bicep_loop;
 pub mod diff;
+mod entry;
 mod hop;
 mod routes;
 mod terraform;
@@ -63,6 +66,8 @@ pub struct Plan {
     pub var_args: Vec<crate::VarArg>,
     /// The run's --parameters files: a fix may belong in one.
     pub parameters: Vec<PathBuf>,
+    /// The var file entries that make module instances: a fix for one instance may belong there.
+    pub instances: Vec<crate::model::InstanceInput>,
     pub edits: BTreeMap<FileId, Vec<Edit>>,
     pub changes: Vec<Change>,
     pub suggestions: Vec<Suggestion>,
@@ -144,6 +149,7 @@ pub fn plan(
     let mut p = Plan {
         var_args: inputs.0.to_vec(),
         parameters: inputs.1.to_vec(),
+        instances: model.instance_inputs.clone(),
         ..Plan::default()
     };
     let wanted = |code: &str| rules.is_empty() || rules.iter().any(|r| r == code);

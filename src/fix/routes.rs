@@ -48,12 +48,14 @@ fn in_collection(
         };
         let missing = missing(model, table, &addrs.required, supplied);
         if missing.is_empty() {
+            // What KG103's rewrites supply needs no route of its own.
+            placed |= !self::missing(model, table, &addrs.required, &HashSet::new()).is_empty();
             continue;
         }
         let names = crate::rules::fix::route_names(table, endpoint, missing.len());
         let routes: Vec<(String, String)> = names.into_iter().zip(missing.iter().map(crate::rules::fix::host_prefix)).collect();
         let placed_at = match table.authoring.dialect {
-            Dialect::Terraform => super::terraform::place(sources, p.var_args.as_slice(), table, &routes),
+            Dialect::Terraform => super::terraform::place(sources, p, table, &routes),
             Dialect::Bicep | Dialect::Arm => super::azure::place(sources, p.parameters.as_slice(), table, &routes),
         };
         match placed_at {

@@ -13,10 +13,10 @@ use hcl::edit::expr::{Expression, ObjectKey, TraversalOperator};
 use hcl::edit::structure::{Block, Body};
 use hcl::edit::Span;
 
-use super::Edit;
+use super::{Edit, Plan};
 use crate::ingest::terraform::{Evaluator, Scope};
 use crate::ingest::value::Val;
-use crate::model::RouteTable;
+use crate::model::{InstanceInput, RouteTable};
 use crate::source::{indent_at, line_after, normalise, FileId, Origin, SourceMap};
 use crate::VarArg;
 
@@ -25,10 +25,10 @@ const MAX_HOPS: usize = 16;
 
 /// The literal that holds the routes: its file, the expression, and how it
 /// was reached ("local.routes", "var.routes in terraform.tfvars").
-struct Site {
-    file: FileId,
-    expr: Expression,
-    what: String,
+pub(super) struct Site {
+    pub file: FileId,
+    pub expr: Expression,
+    pub what: String,
 }
 
 /// The edits that add the routes, the file they go to and what it is.
@@ -41,7 +41,7 @@ pub(super) struct Placed {
 }
 
 /// How the table turns an entry of the collection into a route.
-enum Shape<'b> {
+pub(super) enum Shape<'b> {
     /// `route = …`: each entry is a route object with every attribute set.
     Attribute,
     /// `dynamic "route"`: the content block reads the entry through `iterator`.
@@ -51,6 +51,10 @@ enum Shape<'b> {
 struct Cx<'a> {
     sources: &'a SourceMap,
     var_args: &'a [VarArg],
+    /// The var file entry that makes the table's module instance, if one does.
+    instance: Option<&'a InstanceInput>,
+    /// The root module call the table is deployed through, and its instance's key.
+    root_call: Option<(&'a Origin, String)>,
 }
 
 fn parse(sources: &SourceMap, file: FileId) -> Result<(std::sync::Arc<str>, Body), String> {
@@ -66,7 +70,31 @@ fn containing<'b>(body: &'b Body, ident: &'b str, offset: usize) -> Option<&'b B
 
 /// Adds `routes` ((name, prefix) pairs) to the collection `table`'s routes
 /// are made from.
-pub(super) fn place(sources: &SourceMap, var_args: &[VarArg], table: &RouteTable, routes: &[(String, String)]) -> Result<Placed, String> {
+pub(super) fn place(sources: &SourceMap, p: &Plan, table: &RouteTable, routes: &[(String, String)]) -> Result<Placed, String> {
+    with_collection(sources, p, table, |shape, text, site, site_text| {
+        let items = routes
+            .iter()
+            .map(|(name, prefix)| entry(shape, text, site, site_text, name, prefix))
+            .collect::<Result<Vec<String>, String>>()?;
+        let edits = insert(site_text, &site.expr, &items)?;
+        Ok(Placed {
+            file: site.file,
+            edits_len: edits.len(),
+            edits,
+            what: site.what.clone(),
+        })
+    })
+}
+
+/// Follows the collection `table`'s routes are made from to the literal
+/// that holds it and hands `f` how an entry becomes a route, the table's
+/// file text, the literal and its file's text.
+pub(super) fn with_collection<R>(
+    sources: &SourceMap,
+    p: &Plan,
+    table: &RouteTable,
+    f: impl FnOnce(&Shape, &str, &Site, &str) -> Result<R, String>,
+) -> Result<R, String> {
     let file = table.origin.file;
     let (text, body) = parse(sources, file)?;
     let block = containing(&body, "resource", table.origin.span().start).ok_or("the table's block was not found again")?;
@@ -97,24 +125,23 @@ pub(super) fn place(sources: &SourceMap, var_args: &[VarArg], table: &RouteTable
             )
         }
     };
-    let cx = Cx { sources, var_args };
+    let instance = p
+        .instances
+        .iter()
+        .find(|i| i.namespace == table.namespace && table.address.starts_with(&i.prefix));
+    let cx = Cx {
+        sources,
+        var_args: &p.var_args,
+        instance,
+        root_call: table.called_from.first().zip(instance_key(&table.address)),
+    };
     let site = resolve(&cx, file, &expr, &table.called_from, 0)?;
     let site_text = if site.file == file {
         text.clone()
     } else {
         sources.get(site.file).map(|s| s.text().clone()).unwrap_or_default()
     };
-    let items = routes
-        .iter()
-        .map(|(name, prefix)| entry(&shape, &text, &site, &site_text, name, prefix))
-        .collect::<Result<Vec<String>, String>>()?;
-    let edits = insert(&site_text, &site.expr, &items)?;
-    Ok(Placed {
-        file: site.file,
-        edits_len: edits.len(),
-        edits,
-        what: site.what,
-    })
+    f(&shape, &text, &site, &site_text)
 }
 
 fn snippet(expr: &Expression, text: &str) -> String {
@@ -183,6 +210,7 @@ fn resolve(cx: &Cx, file: FileId, expr: &Expression, callers: &[Origin], hops: u
                 .unwrap_or_default();
             match (root.as_str(), attrs.as_slice()) {
                 ("local", [name]) => local(cx, file, name, callers, hops),
+                ("each", ["value", path @ ..]) if callers.is_empty() => each_value(cx, path, hops),
                 ("var", [name]) => variable(cx, file, name, callers, hops),
                 ("data" | "module", _) => Err(format!(
                     "the routes come from {}, which kmsguard does not follow to a written-out list",
@@ -193,6 +221,90 @@ fn resolve(cx: &Cx, file: FileId, expr: &Expression, callers: &[Origin], hops: u
         }
         _ => Err(format!("the routes are computed ({})", snippet(expr, &text))),
     }
+}
+
+/// `each.value.a.b` in a root module call whose instance a var file entry
+/// makes: the entry's `a.b`, followed on from there.
+fn each_value(cx: &Cx, path: &[&str], hops: usize) -> Result<Site, String> {
+    let Some(inst) = cx.instance else {
+        return each_value_in_for_each(cx, path, hops);
+    };
+    let (_, body) = parse(cx.sources, inst.origin.file)?;
+    let at = inst.origin.span().start;
+    let entry = body
+        .attributes()
+        .filter_map(|a| match &a.value {
+            Expression::Object(o) => o
+                .iter()
+                .find(|(k, _)| k.span().is_some_and(|s| s.start == at))
+                .map(|(_, v)| v.expr()),
+            _ => None,
+        })
+        .next()
+        .ok_or("the var file entry was not found again")?;
+    let value = match path.split_first() {
+        Some((first, rest)) => entry_at(entry, first, rest, &inst.what)?,
+        None => entry,
+    };
+    let site = resolve(cx, inst.origin.file, value, &[], hops + 1)?;
+    let shown: Vec<String> = std::iter::once("each.value".to_string())
+        .chain(path.iter().map(|k| k.to_string()))
+        .collect();
+    Ok(named(site, format!("{} of {}", shown.join("."), inst.what)))
+}
+
+/// `KEY` of a table deployed through `module.NAME["KEY"].…`.
+fn instance_key(address: &str) -> Option<String> {
+    let rest = address.strip_prefix("module.")?;
+    let open = rest.find('[')?;
+    if rest.get(..open)?.contains('.') {
+        return None;
+    }
+    let inner = rest.get(open + 1..)?.strip_prefix('"')?;
+    Some(inner.get(..inner.find("\"]")?)?.to_string())
+}
+
+/// The entry `key` of an object literal, and a step down `path` from it.
+fn entry_at<'e>(mut value: &'e Expression, key: &str, path: &[&str], what: &str) -> Result<&'e Expression, String> {
+    for k in std::iter::once(&key).chain(path) {
+        let Expression::Object(o) = value else {
+            return Err(format!("{what} does not write out `{k}`"));
+        };
+        value = o
+            .iter()
+            .find(|(ok, _)| match ok {
+                ObjectKey::Ident(i) => i.as_str() == *k,
+                ObjectKey::Expression(Expression::String(s)) => s.value() == *k,
+                _ => false,
+            })
+            .map(|(_, v)| v.expr())
+            .ok_or(format!("{what} does not write out `{k}`"))?;
+    }
+    Ok(value)
+}
+
+/// `each.value.a.b` where the root module call's `for_each` is a map written
+/// out in the repository (a local, a variable's default or var file value).
+fn each_value_in_for_each(cx: &Cx, path: &[&str], hops: usize) -> Result<Site, String> {
+    let (call, key) = cx
+        .root_call
+        .clone()
+        .ok_or("the routes come from each.value of a module call kmsguard cannot place")?;
+    let (_, body) = parse(cx.sources, call.file)?;
+    let block = containing(&body, "module", call.span().start).ok_or("the module call was not found again")?;
+    let fe = block.body.get_attribute("for_each").ok_or("the module call has no for_each")?;
+    let map = resolve(cx, call.file, &fe.value, &[], hops + 1)?;
+    let what = if map.what.is_empty() {
+        "the module call's for_each".to_string()
+    } else {
+        map.what.clone()
+    };
+    let value = entry_at(&map.expr, &key, path, &what)?;
+    let site = resolve(cx, map.file, value, &[], hops + 1)?;
+    let shown: Vec<String> = std::iter::once("each.value".to_string())
+        .chain(path.iter().map(|k| k.to_string()))
+        .collect();
+    Ok(named(site, format!("{} of the `{key}` entry of {what}", shown.join("."))))
 }
 
 fn dir_of(sources: &SourceMap, file: FileId) -> PathBuf {
@@ -329,7 +441,7 @@ fn lit(v: &Option<String>) -> String {
 }
 
 /// `it.value.K` or `it.value["K"]`: K; `it.key`: "" (the map key).
-fn reads(expr: &Expression, iterator: &str) -> Option<String> {
+pub(super) fn reads(expr: &Expression, iterator: &str) -> Option<String> {
     let Expression::Traversal(t) = expr else { return None };
     if !matches!(&t.expr, Expression::Variable(v) if v.as_str() == iterator) {
         return None;

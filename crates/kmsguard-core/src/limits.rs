@@ -168,13 +168,26 @@ impl Budget {
     /// large literal body is charged for what it builds, and not as if it
     /// were one small expression. Once the budget is spent, the reason to
     /// report where expansion stops.
-    pub fn expand_instance(&self, bytes: usize) -> Result<(), String> {
+    pub fn expand_instance(&self, bytes: usize) -> Result<(), StepsSpent> {
         if self.spend(STEPS_PER_INSTANCE.saturating_add(text_weight(bytes))) {
             Ok(())
         } else {
-            Err(self.limits.steps_spent_reason(self.unit))
+            Err(StepsSpent {
+                unit: self.unit,
+                limit: self.limits.eval_steps,
+            })
         }
     }
+}
+
+/// The step budget of a deployment unit is spent: where expansion stops,
+/// this is the reason reported (a KG901 note names the flag that raises it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("evaluating this {unit} takes more than {} steps; raise the limit with --max-eval-steps", thousands(*.limit))]
+pub struct StepsSpent {
+    /// "module", "template", "Bicep file".
+    pub unit: &'static str,
+    pub limit: u64,
 }
 
 /// What `bytes` of text weigh, in steps (as in [`Val::weight`]).
@@ -375,7 +388,7 @@ mod tests {
         assert!(budget.affords(1000) && !budget.affords(1001));
         assert_eq!(budget.expand_instance(64 * 400), Ok(()), "100 + 400 steps");
         assert!(budget.affords(500) && !budget.affords(501));
-        assert!(matches!(budget.expand_instance(64 * 401), Err(r) if r.contains("--max-eval-steps")));
+        assert!(matches!(budget.expand_instance(64 * 401), Err(r) if r.to_string().contains("--max-eval-steps")));
     }
 
     #[test]

@@ -319,7 +319,7 @@ fn copy_variable(scope: &Scope, vars: &Json, name: &str, depth: usize) -> Option
     let mut out = Vec::new();
     for i in 0..count {
         // Charged by the size of the input each element copies.
-        if let Err(reason) = scope.budget.expand_instance(input.span.len()) {
+        if let Err(reason) = scope.budget.expand_instance(input.span.len()).map_err(|spent| spent.to_string()) {
             return Some(Val::unknown(reason));
         }
         out.push(scope.with_copy(name, i).json_at(input, depth + 1));

@@ -192,7 +192,7 @@ impl<'t> Walker<'t> {
         match copy.get("count").map(|c| scope.json(c)) {
             Some(Val::Number(n)) if n >= 0.0 && !scope.budget.limits.exceeds_collection(n) => {
                 for i in 0..n as usize {
-                    if let Err(reason) = scope.budget.expand_instance(r.span.len()) {
+                    if let Err(reason) = scope.budget.expand_instance(r.span.len()).map_err(|spent| spent.to_string()) {
                         let origin = copy.get("count").map(|c| self.origin(c)).unwrap_or_else(|| self.origin(copy));
                         let ty = r.get("type").and_then(Json::as_str).unwrap_or("resource");
                         self.model.unchecked.push((ty.to_string(), Unresolved { reason, origin }));
@@ -526,7 +526,7 @@ impl<'t> Walker<'t> {
                 let mut items = Vec::new();
                 for i in 0..n as usize {
                     // Charged by the size of the input each element copies.
-                    if let Err(reason) = scope.budget.expand_instance(input.span.len()) {
+                    if let Err(reason) = scope.budget.expand_instance(input.span.len()).map_err(|spent| spent.to_string()) {
                         return Some((name, Node::value(Val::unknown(reason), origin)));
                     }
                     items.push(self.node(input, &scope.with_copy(&name, i), depth + 1));

@@ -408,7 +408,7 @@ impl<'a> Ctx<'a> {
         let looped = matches!(resource_loop(&m.value), Some(true));
         let mut values = Vec::new();
         for inst in instances(ev, &m.value, w.f.file, &w.conditional) {
-            if let Err(reason) = ev.budget.expand_instance(inst.body.span.len()) {
+            if let Err(reason) = ev.budget.expand_instance(inst.body.span.len()).map_err(|spent| spent.to_string()) {
                 let v = unchecked(&mut out, reason);
                 return (out, v);
             }

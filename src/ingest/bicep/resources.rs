@@ -75,6 +75,7 @@ impl Walker<'_> {
             if let Err(reason) = ev
                 .budget
                 .expand_instance(inst.body.span.len())
+                .map_err(|spent| spent.to_string())
                 .or_else(|r| if looped { Err(r) } else { Ok(()) })
             {
                 self.model.unchecked.push((
@@ -451,7 +452,7 @@ impl Walker<'_> {
                 };
                 let mut out = Vec::new();
                 for (i, v) in items.into_iter().enumerate() {
-                    if let Err(reason) = ev.budget.expand_instance(body.span.len()) {
+                    if let Err(reason) = ev.budget.expand_instance(body.span.len()).map_err(|spent| spent.to_string()) {
                         return Node::value(Val::unknown(reason), origin);
                     }
                     let mut s = scope.with(&item.name, v);
@@ -531,7 +532,7 @@ pub(super) fn registry_call(
 ) {
     for inst in instances(ev, &m.value, w.f.file, &w.conditional) {
         let origin = w.origin(&m.name.span);
-        if let Err(reason) = ev.budget.expand_instance(inst.body.span.len()) {
+        if let Err(reason) = ev.budget.expand_instance(inst.body.span.len()).map_err(|spent| spent.to_string()) {
             w.model.unchecked.push((address.to_string(), Unresolved { reason, origin }));
             break;
         }

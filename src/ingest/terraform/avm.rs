@@ -43,7 +43,11 @@ pub(super) fn lower_call(
     let mut outputs: Vec<(Option<Val>, Val)> = Vec::new();
     for inst in expand_instances(ev, &rb) {
         let address = format!("{prefix}{}", inst.address);
-        if let Err(reason) = ev.budget.expand_instance(block.span().map_or(0, |s| s.len())) {
+        if let Err(reason) = ev
+            .budget
+            .expand_instance(block.span().map_or(0, |s| s.len()))
+            .map_err(|spent| spent.to_string())
+        {
             model.unchecked.push((address, Unresolved { reason, origin: header }));
             break;
         }

@@ -455,7 +455,7 @@ fn charged<'r>(
         if stopped {
             return None;
         }
-        match ev.budget.expand_instance(bytes) {
+        match ev.budget.expand_instance(bytes).map_err(|spent| spent.to_string()) {
             Ok(()) => Some(inst),
             Err(reason) => {
                 stopped = true;

@@ -320,7 +320,11 @@ impl<'l> ModuleSet<'l> {
         // Charged here rather than by `instances`: a call cut short
         // is reported as unchecked, not lowered once more.
         for inst in expand_instances(ev, &rb) {
-            if let Err(reason) = ev.budget.expand_instance(block.span().map_or(0, |s| s.len())) {
+            if let Err(reason) = ev
+                .budget
+                .expand_instance(block.span().map_or(0, |s| s.len()))
+                .map_err(|spent| spent.to_string())
+            {
                 model.unchecked.push(site.unchecked(reason));
                 break;
             }

@@ -184,7 +184,7 @@ pub(super) fn nested_blocks<'b>(
         let content_origin = Origin::new(file.file, content.span().unwrap_or(span.clone()));
         let content_bytes = content.span().map_or(0, |s| s.len());
         for (k, v) in items {
-            if let Err(reason) = ev.budget.expand_instance(content_bytes) {
+            if let Err(reason) = ev.budget.expand_instance(content_bytes).map_err(|spent| spent.to_string()) {
                 incomplete.push(Unresolved { reason, origin });
                 break;
             }

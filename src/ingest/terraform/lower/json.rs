@@ -135,7 +135,7 @@ fn blocks(ev: &Evaluator, body: &JVal, key: &str, file: FileId, scope: &Scope) -
                 }
             };
             for (k, v) in items {
-                if let Err(reason) = ev.budget.expand_instance(content.span.len()) {
+                if let Err(reason) = ev.budget.expand_instance(content.span.len()).map_err(|spent| spent.to_string()) {
                     incomplete.push(Unresolved { reason, origin });
                     break;
                 }

@@ -571,14 +571,7 @@ pub fn gateway(body: &Node, address: String, name: Field<String>, origin: Origin
         return None;
     };
     // Its network is the one whose GatewaySubnet its IP configuration names.
-    let subnet = props
-        .present("ipConfigurations")
-        .and_then(|l| l.items().ok())
-        .and_then(|items| items.into_iter().next())
-        .and_then(|c| c.get("properties"))
-        .and_then(|p| p.present("subnet"))
-        .and_then(|s| s.present("id"))
-        .map(|id| Link::Id(id.string("id")));
+    let subnet = ip_configuration_subnet(&props);
     Some(Gateway {
         address,
         namespace: 0,
@@ -681,4 +674,18 @@ impl Deferred {
 pub fn finish(model: &mut crate::model::Model, deferred: Deferred) {
     attach_children(model, deferred.children);
     firewalls::attach_policies(model, &deferred.firewall_policies, &deferred.policies, &deferred.groups);
+}
+
+/// The subnet a gateway's or firewall's first IP configuration names
+/// (`properties.ipConfigurations[0].properties.subnet.id`): its
+/// GatewaySubnet or AzureFirewallSubnet, which places it in its network.
+pub(crate) fn ip_configuration_subnet(props: &Node) -> Option<Link> {
+    props
+        .present("ipConfigurations")
+        .and_then(|l| l.items().ok())
+        .and_then(|items| items.into_iter().next())
+        .and_then(|c| c.get("properties"))
+        .and_then(|p| p.present("subnet"))
+        .and_then(|s| s.present("id"))
+        .map(|id| Link::Id(id.string("id")))
 }

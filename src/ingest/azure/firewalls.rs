@@ -113,14 +113,7 @@ pub fn firewall(body: &Node, address: String, name: Field<String>, origin: Origi
         .and_then(|p| p.present("privateIPAddress"))
         .and_then(|ip| ip.string("privateIPAddress").known().cloned());
     // Its network is the one whose AzureFirewallSubnet its IP configuration names.
-    let subnet = props
-        .present("ipConfigurations")
-        .and_then(|l| l.items().ok())
-        .and_then(|items| items.into_iter().next())
-        .and_then(|c| c.get("properties"))
-        .and_then(|p| p.present("subnet"))
-        .and_then(|s| s.present("id"))
-        .map(|id| Link::Id(id.string("id")));
+    let subnet = super::ip_configuration_subnet(&props);
     let policy = props
         .present("firewallPolicy")
         .and_then(|p| p.present("id"))

@@ -6,7 +6,7 @@
 use hcl::edit::structure::Body;
 
 use super::expand::{instances, nested_blocks, resource_fields};
-use super::links::{link_attr, link_of, links_to};
+use super::links::{ip_configuration_subnet, link_attr, links_to};
 use super::{missing, name, Instance, Lowering, ResourceBlock};
 use crate::ingest::terraform::eval::{Evaluator, Scope};
 use crate::ingest::terraform::fields::Fields;
@@ -37,12 +37,7 @@ pub(super) fn firewall<'a>(ev: &Evaluator, r: &ResourceBlock<'a>, l: &mut Loweri
         let policy = link_attr(ev, r, &inst, "firewall_policy_id", "azurerm_firewall_policy");
         l.firewalls.firewall_policies.push((l.model.firewalls.len(), policy));
         // Its network is the one whose AzureFirewallSubnet its IP configuration names.
-        let subnet = r
-            .block
-            .body
-            .get_blocks("ip_configuration")
-            .find_map(|b| b.body.get_attribute("subnet_id"))
-            .map(|a| link_of(ev, &a.value, "azurerm_subnet", r.file, &inst.scope));
+        let subnet = ip_configuration_subnet(ev, r, &inst);
         l.model.firewalls.push(Firewall {
             address: inst.address,
             namespace: 0,

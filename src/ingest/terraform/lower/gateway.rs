@@ -2,7 +2,7 @@
 //! 0.0.0.0/0 into subnets, with why.
 
 use super::expand::{instances, resource_fields};
-use super::links::link_of;
+use super::links::ip_configuration_subnet;
 use super::{name, Lowering, ResourceBlock};
 use crate::ingest::terraform::eval::Evaluator;
 use crate::model::{Field, Gateway, GatewayRoute};
@@ -28,12 +28,7 @@ pub(super) fn gateway<'a>(ev: &Evaluator, r: &ResourceBlock<'a>, l: &mut Lowerin
             continue;
         };
         // Its network is the one whose GatewaySubnet its IP configuration names.
-        let subnet = r
-            .block
-            .body
-            .get_blocks("ip_configuration")
-            .find_map(|b| b.body.get_attribute("subnet_id"))
-            .map(|a| link_of(ev, &a.value, "azurerm_subnet", r.file, &inst.scope));
+        let subnet = ip_configuration_subnet(ev, r, &inst);
         l.model.gateways.push(Gateway {
             address: inst.address,
             namespace: 0,

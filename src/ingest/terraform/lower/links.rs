@@ -322,3 +322,14 @@ pub(in crate::ingest::terraform) fn orphan_by_name(child: OrphanChild, f: &Field
         dialect: Dialect::Terraform,
     })
 }
+
+/// The subnet an `ip_configuration` block's `subnet_id` names: a gateway's
+/// GatewaySubnet or a firewall's AzureFirewallSubnet, which places it in
+/// its network.
+pub(super) fn ip_configuration_subnet(ev: &Evaluator, r: &ResourceBlock, inst: &Instance) -> Option<Link> {
+    r.block
+        .body
+        .get_blocks("ip_configuration")
+        .find_map(|b| b.body.get_attribute("subnet_id"))
+        .map(|a| link_of(ev, &a.value, "azurerm_subnet", r.file, &inst.scope))
+}

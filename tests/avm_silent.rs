@@ -14,7 +14,6 @@
 )]
 
 use std::fs;
-use std::path::Path;
 
 use assert_cmd::Command;
 use serde_json::Value;

@@ -15,7 +15,8 @@ finding. A module is listed only when every released version (every tag
 (its folder with child-module subfolders, test folders excepted), nor any
 file or registry module they call (`br/public:` or
 `br:mcr.microsoft.com/bicep/`, at the version called, transitively),
-declares (or names as `existing`) a resource of a type in NETWORKING, or a
+declares a resource of a type in NETWORKING (an `existing` one deploys
+nothing; its nested children count), or a
 `Microsoft.Resources/deployments` whose template is not the empty telemetry
 one. Anything not read (a JSON template module, a template spec, a private
 registry, a file or tag that is not there, unbalanced text) makes the module

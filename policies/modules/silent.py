@@ -18,7 +18,8 @@ file or registry module they call (`br/public:` or
 declares a resource of a type in NETWORKING (an `existing` one deploys
 nothing; its nested children count), or a
 `Microsoft.Resources/deployments` whose template is not the empty telemetry
-one. Anything not read (a JSON template module, a template spec, a private
+one; JSON templates (`module x 'x.json'`, `loadJsonContent`) are read for
+their resource types. Anything not read (a linked template, a template spec, a private
 registry, a file or tag that is not there, unbalanced text) makes the module
 not silent.
 

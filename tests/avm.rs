@@ -207,9 +207,9 @@ module id 'br:mcr.microsoft.com/bicep/avm/res/managed-identity/user-assigned-ide
   name: 'id'
   params: { name: 'id' }
 }
-module site 'br/public:avm/res/web/site:0.3.0' = {
-  name: 'site'
-  params: { name: 'app' }
+module vm 'br/public:avm/res/compute/virtual-machine:0.10.0' = {
+  name: 'vm'
+  params: { name: 'vm' }
 }
 module hub 'br:contoso.azurecr.io/bicep/modules/hub:1.0.0' = {
   name: 'hub'

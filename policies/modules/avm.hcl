@@ -36,37 +36,12 @@
 #               ending in "[].id" turns a list of ids into [{ id = … }].
 #               Without `each` elements are taken as written.
 #
-# Modules listed under silent_* declare no route table, NSG, subnet,
-# peering, firewall or gateway: a call of one is not reported.
-
-silent_bicep = [
-  "avm/res/network/private-dns-zone",
-  "avm/res/network/dns-zone",
-  "avm/res/network/public-ip-address",
-  "avm/res/network/public-ip-prefix",
-  "avm/res/network/private-endpoint",
-  "avm/res/network/application-security-group",
-  "avm/res/network/ddos-protection-plan",
-  "avm/res/network/network-watcher",
-  "avm/res/managed-identity/user-assigned-identity",
-  "avm/res/key-vault/vault",
-  "avm/res/storage/storage-account",
-  "avm/res/resources/resource-group",
-  "avm/res/operational-insights/workspace",
-  "avm/res/insights/component",
-  "avm/res/insights/action-group",
-  "avm/res/insights/diagnostic-setting",
-  "avm/res/container-registry/registry",
-  "avm/res/document-db/database-account",
-  "avm/res/app-configuration/configuration-store",
-  "avm/res/authorization/role-assignment",
-  "avm/ptn/authorization/resource-role-assignment",
-  "avm/ptn/authorization/role-assignment",
-  # Private DNS zones for private link, and the Azure Monitor Agent's
-  # identity and data collection rules.
-  "avm/ptn/network/private-link-private-dns-zones",
-  "avm/ptn/alz/ama",
-]
+# Modules listed under silent_terraform declare no route table, NSG, subnet,
+# peering, firewall or gateway: a call of one is not reported. The list is
+# written by hand because kmsguard has the source of only a few Terraform
+# modules. The Bicep list is derived from the modules' sources instead:
+# silent.hcl, written by silent.py (its docstring says which modules are
+# listed and why the test is conservative).
 
 silent_terraform = [
   "Azure/avm-res-network-privatednszone/azurerm",
@@ -182,6 +157,26 @@ module "avm/res/network/virtual-network" {
       "remotePeeringUseRemoteGateways"   = "properties.useRemoteGateways"
     }
   }
+}
+
+# One subnet in the virtual network named by `virtualNetworkName` (a name,
+# the module finds the network in the deployment's resource group), with
+# its route table and NSG as resource ids like the virtual network
+# module's subnets.
+module "avm/res/network/virtual-network/subnet" {
+  produces = "subnet"
+  ignore = [
+    "addressPrefix", "addressPrefixes", "applicationGatewayIPConfigurations", "defaultOutboundAccess",
+    "delegation", "enableTelemetry", "ipAllocations", "ipamPoolPrefixAllocations", "natGatewayResourceId",
+    "privateEndpointNetworkPolicies", "privateLinkServiceNetworkPolicies", "roleAssignments",
+    "serviceEndpointPolicies", "serviceEndpoints", "serviceGateway", "sharingScope",
+  ]
+  outputs = { resourceId = "id", name = "name" }
+
+  input "name" { to = "name" }
+  input "virtualNetworkName" { to = "parent.resource_id" }
+  input "routeTableResourceId" { to = "properties.routeTable.id" }
+  input "networkSecurityGroupResourceId" { to = "properties.networkSecurityGroup.id" }
 }
 
 # Terraform: routes are a map of objects; 0.3.0 renamed

@@ -46,6 +46,9 @@ BICEP_MODULES = [
     "avm/res/network/route-table",
     "avm/res/network/network-security-group",
     "avm/res/network/virtual-network",
+    # One subnet of a network named by name (virtualNetworkName), published
+    # as its own registry module.
+    "avm/res/network/virtual-network/subnet",
     # A pattern over several resources (hubs: virtual networks, subnets,
     # route tables, firewalls, peerings); kmsguard maps it in code (see
     # src/ingest/registry/pattern.rs), checked against these interfaces.

@@ -853,6 +853,126 @@ module "avm/res/network/virtual-network" {
   }
 }
 
+module "avm/res/network/virtual-network/subnet" {
+  language   = "bicep"
+  repository = "https://github.com/Azure/bicep-registry-modules"
+  version "0.1.0" {
+    released = "2025-03-23"
+    inputs = {
+      addressPrefix                      = "27ecbaab65a5"
+      addressPrefixes                    = "d1d689b4913c"
+      applicationGatewayIPConfigurations = "dbe42cc09c16"
+      defaultOutboundAccess              = "79f4f3c3ce3c"
+      delegation                         = "27ecbaab65a5"
+      enableTelemetry                    = "b760f44fa596"
+      name                               = "473287f8298d"
+      natGatewayResourceId               = "27ecbaab65a5"
+      networkSecurityGroupResourceId     = "27ecbaab65a5"
+      privateEndpointNetworkPolicies     = "27ecbaab65a5"
+      privateLinkServiceNetworkPolicies  = "27ecbaab65a5"
+      roleAssignments                    = "8eadcd54cd13"
+      routeTableResourceId               = "27ecbaab65a5"
+      serviceEndpointPolicies            = "dbe42cc09c16"
+      serviceEndpoints                   = "5444db161839"
+      sharingScope                       = "94b9e6598110"
+      virtualNetworkName                 = "473287f8298d"
+    }
+  }
+  version "0.1.1" {
+    released = "2025-03-24"
+    inputs = {
+      addressPrefix                      = "27ecbaab65a5"
+      addressPrefixes                    = "d1d689b4913c"
+      applicationGatewayIPConfigurations = "dbe42cc09c16"
+      defaultOutboundAccess              = "79f4f3c3ce3c"
+      delegation                         = "27ecbaab65a5"
+      enableTelemetry                    = "b760f44fa596"
+      name                               = "473287f8298d"
+      natGatewayResourceId               = "27ecbaab65a5"
+      networkSecurityGroupResourceId     = "27ecbaab65a5"
+      privateEndpointNetworkPolicies     = "27ecbaab65a5"
+      privateLinkServiceNetworkPolicies  = "27ecbaab65a5"
+      roleAssignments                    = "8eadcd54cd13"
+      routeTableResourceId               = "27ecbaab65a5"
+      serviceEndpointPolicies            = "dbe42cc09c16"
+      serviceEndpoints                   = "5444db161839"
+      sharingScope                       = "94b9e6598110"
+      virtualNetworkName                 = "473287f8298d"
+    }
+  }
+  version "0.1.2" {
+    released = "2025-05-15"
+    inputs = {
+      addressPrefix                      = "27ecbaab65a5"
+      addressPrefixes                    = "d1d689b4913c"
+      applicationGatewayIPConfigurations = "dbe42cc09c16"
+      defaultOutboundAccess              = "79f4f3c3ce3c"
+      delegation                         = "27ecbaab65a5"
+      enableTelemetry                    = "b760f44fa596"
+      ipamPoolPrefixAllocations          = "4b73be0f2e6c"
+      name                               = "473287f8298d"
+      natGatewayResourceId               = "27ecbaab65a5"
+      networkSecurityGroupResourceId     = "27ecbaab65a5"
+      privateEndpointNetworkPolicies     = "27ecbaab65a5"
+      privateLinkServiceNetworkPolicies  = "27ecbaab65a5"
+      roleAssignments                    = "8eadcd54cd13"
+      routeTableResourceId               = "27ecbaab65a5"
+      serviceEndpointPolicies            = "dbe42cc09c16"
+      serviceEndpoints                   = "5444db161839"
+      sharingScope                       = "94b9e6598110"
+      virtualNetworkName                 = "473287f8298d"
+    }
+  }
+  version "0.1.3" {
+    released = "2025-09-26"
+    inputs = {
+      addressPrefix                      = "27ecbaab65a5"
+      addressPrefixes                    = "d1d689b4913c"
+      applicationGatewayIPConfigurations = "dbe42cc09c16"
+      defaultOutboundAccess              = "79f4f3c3ce3c"
+      delegation                         = "27ecbaab65a5"
+      enableTelemetry                    = "b760f44fa596"
+      ipamPoolPrefixAllocations          = "4b73be0f2e6c"
+      name                               = "473287f8298d"
+      natGatewayResourceId               = "27ecbaab65a5"
+      networkSecurityGroupResourceId     = "27ecbaab65a5"
+      privateEndpointNetworkPolicies     = "27ecbaab65a5"
+      privateLinkServiceNetworkPolicies  = "27ecbaab65a5"
+      roleAssignments                    = "8eadcd54cd13"
+      routeTableResourceId               = "27ecbaab65a5"
+      serviceEndpointPolicies            = "dbe42cc09c16"
+      serviceEndpoints                   = "5444db161839"
+      sharingScope                       = "94b9e6598110"
+      virtualNetworkName                 = "473287f8298d"
+    }
+  }
+  version "0.2.0" {
+    released = "2026-05-06"
+    inputs = {
+      addressPrefix                      = "27ecbaab65a5"
+      addressPrefixes                    = "d1d689b4913c"
+      applicationGatewayIPConfigurations = "127403e2d063"
+      defaultOutboundAccess              = "79f4f3c3ce3c"
+      delegation                         = "27ecbaab65a5"
+      enableTelemetry                    = "b760f44fa596"
+      ipAllocations                      = "7ea3465caeb9"
+      ipamPoolPrefixAllocations          = "2c867a601dd3"
+      name                               = "473287f8298d"
+      natGatewayResourceId               = "27ecbaab65a5"
+      networkSecurityGroupResourceId     = "27ecbaab65a5"
+      privateEndpointNetworkPolicies     = "27ecbaab65a5"
+      privateLinkServiceNetworkPolicies  = "27ecbaab65a5"
+      roleAssignments                    = "8eadcd54cd13"
+      routeTableResourceId               = "27ecbaab65a5"
+      serviceEndpointPolicies            = "d53863903da8"
+      serviceEndpoints                   = "5444db161839"
+      serviceGateway                     = "697123dbce87"
+      sharingScope                       = "94b9e6598110"
+      virtualNetworkName                 = "473287f8298d"
+    }
+  }
+}
+
 module "avm/ptn/network/hub-networking" {
   language   = "bicep"
   repository = "https://github.com/Azure/bicep-registry-modules"

@@ -113,6 +113,22 @@ fn strings(e: &hcl::Expression) -> Vec<String> {
     }
 }
 
+/// A Bicep registry module path as the registry spells it:
+/// `avm/res/…` or `avm/ptn/…`, lower-case words joined by `-`.
+fn silent_path(path: &str) -> bool {
+    let mut parts = path.split('/');
+    let head = (parts.next(), parts.next());
+    let rest: Vec<&str> = parts.collect();
+    matches!(head, (Some("avm"), Some("res" | "ptn")))
+        && rest.len() >= 2
+        && rest.iter().all(|p| {
+            !p.is_empty()
+                && !p.starts_with('-')
+                && !p.ends_with('-')
+                && p.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        })
+}
+
 fn string_map(e: &hcl::Expression) -> Result<Vec<(String, String)>, String> {
     let hcl::Expression::Object(o) = e else {
         return Err("expected an object".into());
@@ -148,7 +164,7 @@ impl Catalogue {
         let body = hcl::parse(mapping).map_err(|e| format!("avm.hcl: {e}"))?;
         let known = Self::parse_versions(versions)?;
         let mut cat = Catalogue {
-            silent_bicep: attr(&body, "silent_bicep").map(strings).unwrap_or_default(),
+            silent_bicep: Vec::new(),
             silent_terraform: attr(&body, "silent_terraform").map(strings).unwrap_or_default(),
             modules: Vec::new(),
         };
@@ -228,6 +244,44 @@ impl Catalogue {
             });
         }
         Ok(cat)
+    }
+
+    /// Adds the Bicep modules of `silent.hcl` (written by `silent.py`):
+    /// `silent_bicep = ["avm/res/…", …]` and nothing else. A malformed entry
+    /// is an error rather than skipped, so a bad regeneration fails the
+    /// tests instead of quietly reporting (or hiding) calls; so is a module
+    /// the mapping reads, which would otherwise never be lowered.
+    pub(super) fn with_silent(mut self, text: &str) -> Result<Catalogue, String> {
+        let body = hcl::parse(text).map_err(|e| format!("silent.hcl: {e}"))?;
+        if let Some(b) = body.blocks().next() {
+            return Err(format!("silent.hcl: unexpected block {}", b.identifier()));
+        }
+        let mut list = Vec::new();
+        for a in body.attributes() {
+            if a.key() != "silent_bicep" {
+                return Err(format!("silent.hcl: unexpected attribute {}", a.key()));
+            }
+            let hcl::Expression::Array(items) = a.expr() else {
+                return Err("silent.hcl: silent_bicep is not a list".into());
+            };
+            for item in items {
+                let hcl::Expression::String(path) = item else {
+                    return Err("silent.hcl: an entry is not a string".into());
+                };
+                if !silent_path(path) {
+                    return Err(format!("silent.hcl: \"{path}\" is not an avm/res/… or avm/ptn/… module path"));
+                }
+                if self.module(path).is_some() {
+                    return Err(format!("silent.hcl: \"{path}\" is a module avm.hcl maps"));
+                }
+                if list.contains(path) {
+                    return Err(format!("silent.hcl: \"{path}\" is listed twice"));
+                }
+                list.push(path.clone());
+            }
+        }
+        self.silent_bicep = list;
+        Ok(self)
     }
 
     fn parse_versions(text: &str) -> Result<BTreeMap<String, Vec<Known>>, String> {

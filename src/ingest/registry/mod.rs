@@ -38,6 +38,7 @@ pub use version::Version;
 
 const MAPPING: &str = include_str!("../../../policies/modules/avm.hcl");
 const VERSIONS: &str = include_str!("../../../policies/modules/versions.hcl");
+const SILENT: &str = include_str!("../../../policies/modules/silent.hcl");
 
 /// What a module deploys, and so how its reshaped body is lowered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -97,5 +98,9 @@ pub enum Resolution<'c> {
 /// which the tests rule out.
 pub fn catalogue() -> &'static Catalogue {
     static CAT: OnceLock<Catalogue> = OnceLock::new();
-    CAT.get_or_init(|| Catalogue::parse(MAPPING, VERSIONS).unwrap_or_default())
+    CAT.get_or_init(|| {
+        Catalogue::parse(MAPPING, VERSIONS)
+            .and_then(|c| c.with_silent(SILENT))
+            .unwrap_or_default()
+    })
 }

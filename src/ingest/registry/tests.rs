@@ -18,6 +18,46 @@ fn the_embedded_catalogue_parses_and_every_mapped_module_has_known_versions() {
     }
 }
 
+#[test]
+fn the_embedded_silent_list_parses_and_names_no_mapped_module() {
+    let cat = Catalogue::parse(MAPPING, VERSIONS)
+        .and_then(|c| c.with_silent(SILENT))
+        .expect("silent.hcl parses");
+    assert!(cat.silent_bicep.len() > 100);
+    assert!(cat.silent_bicep.iter().any(|s| s == "avm/res/key-vault/vault"));
+}
+
+#[test]
+fn the_silent_list_parser_rejects_malformed_entries() {
+    let cat = || Catalogue::parse(MAPPING, VERSIONS).expect("parses");
+    assert!(cat()
+        .with_silent("silent_bicep = [\"avm/res/key-vault/vault\", \"avm/ptn/alz/ama\"]")
+        .is_ok());
+    for bad in [
+        // Not a module path, or not spelled as the registry spells it.
+        "silent_bicep = [\"key-vault/vault\"]",
+        "silent_bicep = [\"avm/res/key-vault\"]",
+        "silent_bicep = [\"avm/utl/types/avm-common-types\"]",
+        "silent_bicep = [\"avm/res/Key-Vault/vault\"]",
+        "silent_bicep = [\"avm/res/key-vault//vault\"]",
+        "silent_bicep = [\"avm/res/key-vault/vault:0.1.0\"]",
+        "silent_bicep = [\"br/public:avm/res/key-vault/vault\"]",
+        "silent_bicep = [\" avm/res/key-vault/vault\"]",
+        // Not a list of strings.
+        "silent_bicep = [42]",
+        "silent_bicep = \"avm/res/key-vault/vault\"",
+        "silent_bicep = [\"avm/res/key-vault/vault\", \"avm/res/key-vault/vault\"]",
+        // Anything else in the file.
+        "silent_terraform = [\"Azure/avm-res-keyvault-vault/azurerm\"]",
+        "module \"avm/res/key-vault/vault\" {}",
+        // A module the mapping reads would never be lowered.
+        "silent_bicep = [\"avm/res/network/route-table\"]",
+        "silent_bicep = [",
+    ] {
+        assert!(cat().with_silent(bad).is_err(), "{bad}");
+    }
+}
+
 /// The mapping was checked against every version it covers: each input
 /// a version declares is read or ignored, and each input read is declared.
 #[test]
@@ -59,8 +99,9 @@ fn both_bicep_reference_forms_resolve_and_silent_modules_are_silent() {
         cat.bicep("br/public:avm/res/network/private-dns-zone:0.6.0"),
         Some(Resolution::Silent)
     ));
-    // Not AVM, or not the public registry: the caller reports them as before.
-    assert!(cat.bicep("br/public:avm/res/web/site:0.1.0").is_none());
+    // Neither mapped nor silent, not AVM, or not the public registry: the
+    // caller reports them as before.
+    assert!(cat.bicep("br/public:avm/res/compute/virtual-machine:0.1.0").is_none());
     assert!(cat.bicep("br:contoso.azurecr.io/bicep/avm/res/network/route-table:0.4.0").is_none());
     assert!(cat.bicep("ts/specs:rt:1.0").is_none());
 }

@@ -554,3 +554,44 @@ fn names_from_the_code_cannot_inject_log_commands_or_markdown() {
         }
     }
 }
+
+/// A subnet associated with a route table kmsguard did not find (an id
+/// known only at deployment, a table in another repository) may be forced
+/// into a tunnel: the trace says unknown, naming why, and never "reaches"
+/// through system routes it guessed. Without a table in the code at all,
+/// system routes apply.
+#[test]
+fn a_subnet_whose_route_table_is_not_in_the_code_is_unknown_not_reaching() {
+    let subnet = r#"
+resource "azurerm_subnet" "app" {
+  name                 = "snet-app"
+  resource_group_name  = "rg"
+  virtual_network_name = "vnet"
+  address_prefixes     = ["10.1.0.0/24"]
+}
+"#;
+    for (association, why) in [
+        ("variable \"rt_id\" {\n  type = string\n}\nresource \"azurerm_subnet_route_table_association\" \"app\" {\n  subnet_id      = azurerm_subnet.app.id\n  route_table_id = var.rt_id\n}\n", "var.rt_id"),
+        ("resource \"azurerm_subnet_route_table_association\" \"app\" {\n  subnet_id      = azurerm_subnet.app.id\n  route_table_id = \"/subscriptions/s/resourceGroups/other/providers/Microsoft.Network/routeTables/rt-elsewhere\"\n}\n", "route table"),
+        ("data \"azurerm_route_table\" \"hub\" {\n  name                = \"rt-hub\"\n  resource_group_name = \"rg-hub\"\n}\nresource \"azurerm_subnet_route_table_association\" \"app\" {\n  subnet_id      = azurerm_subnet.app.id\n  route_table_id = data.azurerm_route_table.hub.id\n}\n", ""),
+    ] {
+        let dir = tree(&[("main.tf", &format!("{subnet}{association}"))]);
+        let (doc, _) = trace(&dir, "snet-app", "kms", &[]);
+        assert_eq!(
+            verdicts(&doc),
+            [("20.118.99.224".into(), "unknown".into()), ("40.83.235.53".into(), "unknown".into())],
+            "{association}"
+        );
+        let unknown = doc["flows"][0]["unknown"].to_string();
+        assert!(unknown.contains(why), "{unknown}");
+    }
+    let dir = tree(&[("main.tf", subnet)]);
+    let (doc, _) = trace(&dir, "snet-app", "kms", &[]);
+    assert_eq!(
+        verdicts(&doc),
+        [
+            ("20.118.99.224".into(), "reaches".into()),
+            ("40.83.235.53".into(), "reaches".into())
+        ]
+    );
+}

@@ -8,7 +8,7 @@ use crate::analysis::firewall::decide;
 use crate::analysis::nsg::is_internet;
 use crate::analysis::routing::{explain as explain_routes, BgpDefault, Candidate, CandidateStatus, Decision, RouteSource};
 use crate::analysis::Tri;
-use crate::model::{Field, Firewall, Model, NextHopType, Protocol, Route, RouteTable, Unresolved};
+use crate::model::{Field, Firewall, Link, Model, NextHopType, Protocol, Route, RouteTable, Unresolved};
 use crate::policy::{Endpoint, Policy};
 use crate::source::SourceMap;
 
@@ -69,7 +69,26 @@ pub(super) fn trace_flow(
         reason: String::new(),
         unknown: Vec::new(),
     };
-    if table.is_none() && start.subnet.is_some() {
+    if let (None, Some((_, s))) = (table, start.subnet) {
+        // A subnet associated with a table kmsguard did not find (an id
+        // known only at deployment, a table outside the code) may be
+        // forced-tunnelled: its routes are not known, so neither is the verdict.
+        if let Some(link) = &s.route_table {
+            let reason = match link {
+                Link::Id(Field::Unknown(u)) => u.reason.clone(),
+                _ => "the subnet names a route table kmsguard did not read".into(),
+            };
+            let why = Unresolved {
+                reason,
+                origin: link.origin().clone(),
+            };
+            finish(
+                sources,
+                &mut flow,
+                Outcome::Unknown("the subnet's route table is not in the code".into(), vec![why]),
+            );
+            return flow;
+        }
         flow.notes
             .push("the subnet has no route table in the code: Azure's system routes apply".into());
     }

@@ -16,9 +16,12 @@ mod azure_entry;
 mod bicep_loop;
 pub mod diff;
 mod entry;
+mod error;
 mod hop;
 mod routes;
 mod terraform;
+
+pub use error::{FixError, WriteError};
 
 use std::collections::{BTreeMap, HashSet};
 use std::net::IpAddr;
@@ -249,7 +252,7 @@ pub fn apply(plan: &mut Plan, sources: &SourceMap) -> Vec<(FileId, PathBuf, Stri
 /// Writes `text` over `path` atomically: a temporary file in the same
 /// directory, then a rename. Refuses a symbolic link (it would be written
 /// through) and anything outside `roots`.
-pub fn write_atomically(path: &Path, text: &str, roots: &[PathBuf]) -> Result<(), String> {
+pub fn write_atomically(path: &Path, text: &str, roots: &[PathBuf]) -> Result<(), WriteError> {
     let (real, meta) = writable(path, roots)?;
     let dir = real.parent().unwrap_or(Path::new("."));
     let name = real.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
@@ -262,31 +265,31 @@ pub fn write_atomically(path: &Path, text: &str, roots: &[PathBuf]) -> Result<()
                 let written = f.write_all(text.as_bytes()).and_then(|_| f.sync_all());
                 if let Err(e) = written {
                     let _ = std::fs::remove_file(&t);
-                    return Err(format!("cannot write {}: {e}", path.display()));
+                    return Err(WriteError::io(path)(e));
                 }
                 break t;
             }
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && attempt < 100 => attempt += 1,
-            Err(e) => return Err(format!("cannot write {}: {e}", path.display())),
+            Err(e) => return Err(WriteError::io(path)(e)),
         }
     };
     let _ = std::fs::set_permissions(&temp, meta.permissions());
     std::fs::rename(&temp, &real).map_err(|e| {
         let _ = std::fs::remove_file(&temp);
-        format!("cannot write {}: {e}", path.display())
+        WriteError::io(path)(e)
     })
 }
 
 /// Where `path` really is, if kmsguard may replace it: a regular file (not a
 /// symbolic link) inside one of `roots`.
-pub fn writable(path: &Path, roots: &[PathBuf]) -> Result<(PathBuf, std::fs::Metadata), String> {
-    let meta = std::fs::symlink_metadata(path).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+pub fn writable(path: &Path, roots: &[PathBuf]) -> Result<(PathBuf, std::fs::Metadata), WriteError> {
+    let meta = std::fs::symlink_metadata(path).map_err(WriteError::io(path))?;
     if meta.file_type().is_symlink() || !meta.is_file() {
-        return Err(format!("refusing to write {}: it is not a regular file", path.display()));
+        return Err(WriteError::NotRegular(path.to_path_buf()));
     }
-    let real = std::fs::canonicalize(path).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    let real = std::fs::canonicalize(path).map_err(WriteError::io(path))?;
     if !roots.iter().any(|r| real.starts_with(r)) {
-        return Err(format!("refusing to write {}: it is outside the repository", path.display()));
+        return Err(WriteError::Outside(path.to_path_buf()));
     }
     Ok((real, meta))
 }
@@ -324,15 +327,10 @@ fn diff_text(diff: &str) -> String {
 }
 
 /// Runs `kmsguard fix`: the text to print and the exit code, or why the run failed.
-pub fn run(args: &FixArgs) -> Result<(String, u8), String> {
+pub fn run(args: &FixArgs) -> Result<(String, u8), FixError> {
     let loaded = crate::load::load(&args.model, Vec::new())?;
-    if let Some(e) = loaded.outcome.errors.first() {
-        let (file, lc) = crate::report::error_location(&loaded.outcome.sources, e);
-        let at = lc.map(|lc| format!(":{}:{}", lc.line, lc.column)).unwrap_or_default();
-        return Err(format!(
-            "could not read {file}{at}: {}; fix edits only trees that parse",
-            e.message()
-        ));
+    if let Some(e) = loaded.read_error() {
+        return Err(FixError::Unparsed(e));
     }
     let mut rules = Vec::new();
     for name in &args.select {
@@ -340,7 +338,7 @@ pub fn run(args: &FixArgs) -> Result<(String, u8), String> {
             .policy
             .rule(name.trim())
             .map(|r| r.code.clone())
-            .ok_or_else(|| format!("no rule named \"{name}\"; `kmsguard rules` lists them"))?;
+            .ok_or_else(|| FixError::UnknownRule(name.clone()))?;
         rules.push(code);
     }
     let sources = &loaded.outcome.sources;

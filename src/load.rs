@@ -202,3 +202,18 @@ pub fn parse_var(s: &str) -> Result<(String, String), VarError> {
         _ => Err(VarError(s.to_string())),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_var_without_a_name_is_a_typed_error() {
+        assert_eq!(parse_var(" a = b"), Ok(("a".to_string(), " b".to_string())));
+        for bad in ["novalue", "=x", "  =x"] {
+            let e = parse_var(bad).expect_err(bad);
+            assert_eq!(e, VarError(bad.to_string()));
+            assert_eq!(e.to_string(), format!("expected NAME=VALUE, got \"{bad}\""));
+        }
+    }
+}

@@ -18,10 +18,12 @@ pub mod diff;
 mod entry;
 mod error;
 mod hop;
+mod refusal;
 mod routes;
 mod terraform;
 
 pub use error::{FixError, WriteError};
+pub use refusal::Refusal;
 
 use std::collections::{BTreeMap, HashSet};
 use std::net::IpAddr;
@@ -59,7 +61,7 @@ pub struct Suggestion {
     pub code: &'static str,
     pub origin: Origin,
     pub suggestion: String,
-    pub why: String,
+    pub why: Refusal,
 }
 
 /// Every edit, per file, with what each does, and what is left to a human.
@@ -86,13 +88,13 @@ impl Plan {
         self.changes.push(change);
     }
 
-    fn suggest(&mut self, f: &Finding, why: &str) {
+    fn suggest(&mut self, f: &Finding, why: impl Into<Refusal>) {
         let suggestion = f.fix.as_ref().map(|x| x.description.clone()).unwrap_or_default();
         let s = Suggestion {
             code: f.code,
             origin: f.primary.origin.clone(),
             suggestion,
-            why: why.to_string(),
+            why: why.into(),
         };
         if !self.suggestions.contains(&s) {
             self.suggestions.push(s);
@@ -176,20 +178,27 @@ pub fn plan(
     p
 }
 
-/// Whether `text`, after the edits, still parses in its language.
-fn parses(path: &Path, text: &str) -> Result<(), String> {
+/// Whether `text`, after the edits, still parses in its language; if not,
+/// the refusal with the parser's message.
+fn parses(path: &Path, text: &str) -> Result<(), Refusal> {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().to_ascii_lowercase())
         .unwrap_or_default();
     if name.ends_with(".tf") || name.ends_with(".tfvars") {
-        hcl::edit::parser::parse_body(text).map(|_| ()).map_err(|e| e.to_string())
+        hcl::edit::parser::parse_body(text)
+            .map(|_| ())
+            .map_err(|e| Refusal::WouldNotParse(e.to_string()))
     } else if name.ends_with(".bicep") || name.ends_with(".bicepparam") {
-        kmsguard_bicep_syntax::parse(text).map(|_| ()).map_err(|e| format!("{e:?}"))
+        kmsguard_bicep_syntax::parse(text)
+            .map(|_| ())
+            .map_err(|e| Refusal::WouldNotParse(format!("{e:?}")))
     } else if name.ends_with(".json") {
-        kmsguard_arm_syntax::parse_json(text).map(|_| ()).map_err(|e| format!("{e:?}"))
+        kmsguard_arm_syntax::parse_json(text)
+            .map(|_| ())
+            .map_err(|e| Refusal::WouldNotParse(format!("{e:?}")))
     } else {
-        Err("kmsguard does not edit this kind of file".into())
+        Err(Refusal::WouldNotParse("kmsguard does not edit this kind of file".into()))
     }
 }
 
@@ -198,7 +207,7 @@ fn parses(path: &Path, text: &str) -> Result<(), String> {
 /// changes turned into suggestions.
 pub fn apply(plan: &mut Plan, sources: &SourceMap) -> Vec<(FileId, PathBuf, String, String)> {
     let mut out = Vec::new();
-    let mut refused: Vec<(FileId, String)> = Vec::new();
+    let mut refused: Vec<(FileId, Refusal)> = Vec::new();
     for (file, edits) in &mut plan.edits {
         edits.sort_by_key(|e| (e.range.start, e.range.end));
         let path = sources.path(*file).to_path_buf();
@@ -225,7 +234,7 @@ pub fn apply(plan: &mut Plan, sources: &SourceMap) -> Vec<(FileId, PathBuf, Stri
         let refs: Vec<&Edit> = edits.iter().collect();
         let new = diff::apply(&text, &refs, 0..text.len());
         if let Err(e) = parses(&path, &new) {
-            refused.push((*file, format!("the edited file would not parse ({e})")));
+            refused.push((*file, e));
             continue;
         }
         if new != text {
@@ -392,7 +401,7 @@ pub fn run(args: &FixArgs) -> Result<(String, u8), FixError> {
             log_text(&place(sources, s.origin.file, s.origin.span().start)),
             s.code,
             log_text(&s.suggestion),
-            log_text(&s.why)
+            log_text(&s.why.to_string())
         ));
     }
     if files.is_empty() && suggestions.is_empty() {

@@ -60,3 +60,63 @@ pub enum DestinationError {
     #[error("cannot read --to {0}: the protocol is tcp or udp")]
     Protocol(String),
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::Policy;
+    use crate::trace::Destination;
+
+    #[test]
+    fn a_bad_to_is_a_typed_error_with_the_text_users_see() {
+        let p = Policy::embedded().expect("embedded pack");
+        let cases = [
+            (
+                "[::1",
+                DestinationError::UnclosedBracket("[::1".into()),
+                "cannot read --to [::1: a '[' without its ']'",
+            ),
+            (
+                "1.2.3.4:abc",
+                DestinationError::NotAPort {
+                    to: "1.2.3.4:abc".into(),
+                    port: "abc".into(),
+                },
+                "cannot read --to 1.2.3.4:abc: abc is not a port",
+            ),
+            (
+                "1.2.3.4:53/icmp",
+                DestinationError::Protocol("1.2.3.4:53/icmp".into()),
+                "cannot read --to 1.2.3.4:53/icmp: the protocol is tcp or udp",
+            ),
+        ];
+        for (to, want, text) in cases {
+            let e = Destination::parse(to, &p).expect_err(to);
+            assert_eq!(e, want);
+            assert_eq!(e.to_string(), text);
+        }
+        let e = Destination::parse("dns", &p).expect_err("dns is no endpoint of the pack");
+        assert!(matches!(&e, DestinationError::NotAnAddress { endpoints, .. } if endpoints.contains(&"kms".to_string())));
+        assert!(e.to_string().ends_with(" or ADDRESS[:PORT[/PROTO]]"), "{e}");
+    }
+
+    #[test]
+    fn a_from_that_names_nothing_lists_what_the_code_has() {
+        let none = StartError::NoMatch {
+            from: "x".into(),
+            known: Vec::new(),
+        };
+        assert_eq!(
+            none.to_string(),
+            "--from x matches no subnet, network interface or route table in the code; the code declares no subnet or network interface; name a route table"
+        );
+        let two = StartError::Ambiguous {
+            from: "rt".into(),
+            matches: vec!["route table a (m.tf:1)".into(), "route table b (n.tf:2)".into()],
+        };
+        assert_eq!(
+            two.to_string(),
+            "--from rt matches 2 resources: route table a (m.tf:1), route table b (n.tf:2); name one by its resource address"
+        );
+    }
+}

@@ -5,8 +5,11 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::config::ConfigError;
+use crate::diagnostic::FileError;
 use crate::limits::Limits;
-use crate::policy::Policy;
+use crate::policy::{Policy, PolicyError};
+use crate::source::LineCol;
 use crate::{CheckOptions, Outcome, VarArg};
 
 #[derive(Debug, Clone, clap::Args)]
@@ -74,6 +77,39 @@ pub fn in_command_line_order(
     flags.into_iter().map(|(_, _, a)| a).collect()
 }
 
+/// What `trace`, `graph` and `fix` could not load: the pack, the config
+/// file, a `--var`, or an input whose hole the tool would work around blind.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error(transparent)]
+    Policy(#[from] PolicyError),
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Var(#[from] VarError),
+    #[error(transparent)]
+    Unread(#[from] Unread),
+}
+
+/// A `--var` that is not `NAME=VALUE`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("expected NAME=VALUE, got \"{0}\"")]
+pub struct VarError(pub String);
+
+/// The first input the check could not read, with where.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("could not read {file}{}: {error}", at(.line_col))]
+pub struct Unread {
+    pub file: String,
+    pub line_col: Option<LineCol>,
+    #[source]
+    pub error: FileError,
+}
+
+fn at(lc: &Option<LineCol>) -> String {
+    lc.map(|lc| format!(":{}:{}", lc.line, lc.column)).unwrap_or_default()
+}
+
 /// What a run read: the pack, the options the check ran with, and its outcome.
 pub struct Loaded {
     pub policy: Policy,
@@ -85,20 +121,31 @@ impl Loaded {
     /// Why the first input that could not be read was not, with where:
     /// `could not read FILE:LINE:COL: …`. A tool on top of the check
     /// refuses to work from a model with holes it cannot see.
-    pub fn read_error(&self) -> Option<String> {
+    pub fn read_error(&self) -> Option<Unread> {
         let e = self.outcome.errors.first()?;
-        let (file, lc) = crate::report::error_location(&self.outcome.sources, e);
-        let at = lc.map(|lc| format!(":{}:{}", lc.line, lc.column)).unwrap_or_default();
-        Some(format!("could not read {file}{at}: {}", e.message()))
+        let (file, line_col) = crate::report::error_location(&self.outcome.sources, e);
+        Some(Unread {
+            file,
+            line_col,
+            error: e.clone(),
+        })
+    }
+
+    /// [`Loaded::read_error`] as the run's failure.
+    pub fn complete(self) -> Result<Loaded, LoadError> {
+        match self.read_error() {
+            Some(e) => Err(e.into()),
+            None => Ok(self),
+        }
     }
 }
 
 /// Reads the pack and the config file, then checks the paths.
-pub fn load(args: &ModelArgs, select: Vec<String>) -> Result<Loaded, String> {
+pub fn load(args: &ModelArgs, select: Vec<String>) -> Result<Loaded, LoadError> {
     let mut policy = load_policy(args.policy.as_deref())?;
     let config_path = crate::config::locate(args.config.as_deref(), args.no_config, &args.paths);
     let config = match &config_path {
-        Some(path) => Some(crate::config::load(path, &policy, Limits::default().parse_timeout).map_err(|e| e.to_string())?),
+        Some(path) => Some(crate::config::load(path, &policy, Limits::default().parse_timeout)?),
         None => None,
     };
     let mut var_args: Vec<VarArg> = Vec::new();
@@ -106,7 +153,7 @@ pub fn load(args: &ModelArgs, select: Vec<String>) -> Result<Loaded, String> {
     let mut bgp = args.assume_bgp_default_route;
     let limits = crate::config::limits(config.as_ref());
     if let Some(c) = &config {
-        crate::config::apply_to_policy(c, &mut policy).map_err(|e| e.to_string())?;
+        crate::config::apply_to_policy(c, &mut policy)?;
         cloud = cloud.or_else(|| c.cloud.clone());
         bgp |= c.assume_bgp_default_route.unwrap_or(false);
         var_args.extend(c.var_files.iter().cloned().map(VarArg::File));
@@ -140,19 +187,33 @@ pub fn load(args: &ModelArgs, select: Vec<String>) -> Result<Loaded, String> {
 
 /// The policy pack: the built-in one, or the `*.hcl` files of `dir`. Every
 /// rule this version checks takes its name and severity from the pack.
-pub fn load_policy(dir: Option<&Path>) -> Result<Policy, String> {
+pub fn load_policy(dir: Option<&Path>) -> Result<Policy, PolicyError> {
     match dir {
         Some(d) => Policy::from_dir(d),
         None => Policy::embedded(),
     }
     .and_then(|p| p.require_docs(crate::rules::codes()).map(|()| p))
-    .map_err(|e| e.to_string())
 }
 
 /// `--var NAME=VALUE`: the name trimmed, the value as written.
-pub fn parse_var(s: &str) -> Result<(String, String), String> {
+pub fn parse_var(s: &str) -> Result<(String, String), VarError> {
     match s.split_once('=') {
         Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_string(), v.to_string())),
-        _ => Err(format!("expected NAME=VALUE, got \"{s}\"")),
+        _ => Err(VarError(s.to_string())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_var_without_a_name_is_a_typed_error() {
+        assert_eq!(parse_var(" a = b"), Ok(("a".to_string(), " b".to_string())));
+        for bad in ["novalue", "=x", "  =x"] {
+            let e = parse_var(bad).expect_err(bad);
+            assert_eq!(e, VarError(bad.to_string()));
+            assert_eq!(e.to_string(), format!("expected NAME=VALUE, got \"{bad}\""));
+        }
     }
 }

@@ -227,7 +227,7 @@ impl Policy {
 
         let mut endpoints = Vec::new();
         for (id, e) in pack.endpoint {
-            endpoints.push(endpoint(id, e).map_err(&err)?);
+            endpoints.push(endpoint(id, e).map_err(|e| err(e.to_string()))?);
         }
 
         let mut platform_services = Vec::new();
@@ -299,7 +299,7 @@ impl Policy {
         };
         let raw: RawPack = hcl::from_str(text).map_err(|e| err(e.to_string()))?;
         for (id, e) in raw.endpoint {
-            let new = endpoint(id, e).map_err(err)?;
+            let new = endpoint(id, e).map_err(|e| err(e.to_string()))?;
             self.endpoints.retain(|x| x.id != new.id);
             self.endpoints.push(new);
         }
@@ -336,15 +336,37 @@ impl Policy {
     }
 }
 
-fn endpoint(id: String, e: RawEndpoint) -> Result<Endpoint, String> {
-    let protocol = Protocol::parse(&e.protocol).ok_or_else(|| format!("endpoint \"{id}\": unknown protocol \"{}\"", e.protocol))?;
+/// An `endpoint` block whose protocol or addresses cannot be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EndpointError {
+    #[error("endpoint \"{id}\": unknown protocol \"{protocol}\"")]
+    Protocol { id: String, protocol: String },
+    /// `list`: required, retired or typo.
+    #[error("endpoint \"{id}\", cloud \"{cloud}\": {list} address \"{address}\" is not an IP address")]
+    Address {
+        id: String,
+        cloud: String,
+        list: &'static str,
+        address: String,
+    },
+}
+
+fn endpoint(id: String, e: RawEndpoint) -> Result<Endpoint, EndpointError> {
+    let protocol = Protocol::parse(&e.protocol).ok_or_else(|| EndpointError::Protocol {
+        id: id.clone(),
+        protocol: e.protocol.clone(),
+    })?;
     let mut clouds = BTreeMap::new();
     for (cloud, c) in e.cloud {
-        let ips = |list: &[String], what: &str| -> Result<Vec<IpAddr>, String> {
+        let ips = |list: &[String], what: &'static str| -> Result<Vec<IpAddr>, EndpointError> {
             list.iter()
                 .map(|s| {
-                    s.parse::<IpAddr>()
-                        .map_err(|_| format!("endpoint \"{id}\", cloud \"{cloud}\": {what} address \"{s}\" is not an IP address"))
+                    s.parse::<IpAddr>().map_err(|_| EndpointError::Address {
+                        id: id.clone(),
+                        cloud: cloud.clone(),
+                        list: what,
+                        address: s.clone(),
+                    })
                 })
                 .collect()
         };

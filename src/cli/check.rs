@@ -151,7 +151,7 @@ struct Settings {
 }
 
 fn settings(args: &mut CheckArgs) -> Result<Settings, String> {
-    let mut policy = load_policy(args.policy.as_deref())?;
+    let mut policy = load_policy(args.policy.as_deref()).map_err(|e| e.to_string())?;
     // The config file: named, or the nearest one; flags win over it.
     let config_path = kmsguard::config::locate(args.config.as_deref(), args.no_config, &args.paths);
     // The config file is input like any other: parsed under the same time limit.

@@ -43,7 +43,7 @@ pub(super) fn explain(rule: &str, policy: Option<&PathBuf>) -> ExitCode {
             Some(r) => print_out(&explain_text(r)),
             None => fail(&format!("no rule named \"{rule}\"; `kmsguard rules` lists them")),
         },
-        Err(e) => fail(&e),
+        Err(e) => fail(&e.to_string()),
     }
 }
 
@@ -68,7 +68,7 @@ pub(super) fn rules(policy: Option<&PathBuf>) -> ExitCode {
             }
             print_out(&out)
         }
-        Err(e) => fail(&e),
+        Err(e) => fail(&e.to_string()),
     }
 }
 

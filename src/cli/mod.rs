@@ -18,7 +18,7 @@ pub(crate) fn run(cli: Cli) -> ExitCode {
         Command::Fix(args) => with_code(kmsguard::fix::run(&args)),
         Command::Graph(args) => match kmsguard::graph::run(&args) {
             Ok(text) => print_out(&text),
-            Err(e) => fail(&e),
+            Err(e) => fail(&e.to_string()),
         },
         Command::Trace(args) => with_code(kmsguard::trace::run(&args)),
         Command::Init { dir, force } => commands::init(&dir, force),
@@ -34,12 +34,12 @@ pub(crate) fn run(cli: Cli) -> ExitCode {
 
 /// Prints a subcommand's text and exits with its code (`fix`, `trace`); a
 /// failure to print wins over the code.
-fn with_code(result: Result<(String, u8), String>) -> ExitCode {
+fn with_code<E: std::fmt::Display>(result: Result<(String, u8), E>) -> ExitCode {
     match result {
         Ok((text, code)) => match print_out(&text) {
             ExitCode::SUCCESS => ExitCode::from(code),
             other => other,
         },
-        Err(e) => fail(&e),
+        Err(e) => fail(&e.to_string()),
     }
 }

@@ -4,6 +4,7 @@ use std::collections::HashSet;
 use std::net::IpAddr;
 use std::ops::Range;
 
+use super::refusal::Refusal;
 use super::{cloud_of, literal, quote_at, within, Change, Edit, Plan};
 use crate::model::{AddressMatch, Dialect, Field, Model, RoutePrefix};
 use crate::policy::Policy;
@@ -33,7 +34,7 @@ pub(super) fn kg103(
     supplied: &mut HashSet<(String, IpAddr)>,
 ) {
     let before = p.edits.values().map(Vec::len).sum::<usize>();
-    let mut why: Option<String> = None;
+    let mut why: Option<Refusal> = None;
     for table in model.route_tables.iter().filter(|t| t.address == f.resource) {
         for endpoint in &policy.endpoints {
             let Some(addrs) = endpoint.addresses(cloud_of(table, cloud)) else {
@@ -88,8 +89,7 @@ pub(super) fn kg103(
     if p.edits.values().map(Vec::len).sum::<usize>() == before {
         p.suggest(
             f,
-            why.as_deref()
-                .unwrap_or("the address is not a literal written in the route or rule itself"),
+            why.unwrap_or(Refusal::Because("the address is not a literal written in the route or rule itself")),
         );
     }
 }

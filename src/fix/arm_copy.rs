@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use kmsguard_arm_syntax::{Expr, ExprKind, Json, JsonKind};
 
 use super::azure::{arm_expr, json_append, parameters_file};
+use super::refusal::Refusal;
 use super::terraform::Placed;
 use crate::source::{FileId, SourceMap};
 
@@ -109,7 +110,7 @@ pub(super) fn eval(e: &Expr, param: &Source, entry: &BTreeMap<String, V>) -> Opt
 /// keys it reads (null in a new entry). Refused unless a new entry surely
 /// makes a /32 route to Internet without a next hop IP address.
 #[allow(clippy::type_complexity)]
-fn mapping(copy: &Json) -> Result<(Source, Vec<(String, String)>, BTreeMap<String, Option<String>>), String> {
+fn mapping(copy: &Json) -> Result<(Source, Vec<(String, String)>, BTreeMap<String, Option<String>>), Refusal> {
     let count = copy.get("count").and_then(Json::as_str).and_then(arm_expr);
     let param = count
         .as_ref()
@@ -120,6 +121,7 @@ fn mapping(copy: &Json) -> Result<(Source, Vec<(String, String)>, BTreeMap<Strin
         .ok_or("the copy's count is not the length of a parameter or variable")?;
     let input = copy.get("input").ok_or("the copy has no input")?;
     let props = input.get("properties");
+    // Err: the value as written, where it is not read from an entry.
     let read = |j: Option<&Json>| -> Result<Option<String>, String> {
         let Some(s) = j.and_then(Json::as_str) else { return Ok(None) };
         match arm_expr(s).as_ref().and_then(entry_key) {
@@ -137,7 +139,12 @@ fn mapping(copy: &Json) -> Result<(Source, Vec<(String, String)>, BTreeMap<Strin
         match read(json) {
             Ok(Some(k)) => names.push((what.to_string(), k)),
             Err(s) if what == "nextHopType" && s.eq_ignore_ascii_case("Internet") => {}
-            _ => return Err(format!("the copy's {what} is not read from the entries of {param}")),
+            _ => {
+                return Err(Refusal::CopyDoesNotRead {
+                    what: what.to_string(),
+                    param: param.to_string(),
+                })
+            }
         }
     }
     // Whatever else the input reads from an entry (the next hop IP address) is null.
@@ -180,14 +187,14 @@ pub(super) fn source_array(
     file: FileId,
     template: &Json,
     src: &Source,
-) -> Result<(FileId, std::sync::Arc<str>, Json, String), String> {
+) -> Result<(FileId, std::sync::Arc<str>, Json, String), Refusal> {
     let template_text = sources.get(file).map(|s| s.text().clone()).unwrap_or_default();
     let name = &src.name;
     if !src.parameter {
         let v = template
             .get("variables")
             .and_then(|v| v.get(name))
-            .ok_or(format!("variable {name} is not written in the template"))?;
+            .ok_or_else(|| Refusal::VariableNotWritten(name.to_string()))?;
         return Ok((file, template_text, v.clone(), format!("variable {name}")));
     }
     let from_file = parameters_file(sources, parameters, file).and_then(|f| {
@@ -203,7 +210,7 @@ pub(super) fn source_array(
                 .get("parameters")
                 .and_then(|p| p.get(name))
                 .and_then(|p| p.get("defaultValue"))
-                .ok_or(format!("parameter {name} has no value written in this repository"))?;
+                .ok_or_else(|| Refusal::ParameterWithoutValue(name.to_string()))?;
             Ok((file, template_text, d.clone(), format!("the defaultValue of parameter {name}")))
         }
     }
@@ -216,11 +223,11 @@ pub(super) fn place(
     root: &Json,
     copy: &Json,
     routes: &[(String, String)],
-) -> Result<Placed, String> {
+) -> Result<Placed, Refusal> {
     let (param, names, set) = mapping(copy)?;
     let (target_file, text, array, what) = source_array(sources, parameters, file, root, &param)?;
     let JsonKind::Array(items) = &array.kind else {
-        return Err(format!("{param} is not written out as an array"));
+        return Err(Refusal::NotAnArray(param.to_string()));
     };
     let sample = items.last();
     let order: Vec<String> = sample
@@ -228,9 +235,7 @@ pub(super) fn place(
         .map(|m| m.iter().map(|m| m.key.clone()).collect())
         .unwrap_or_default();
     if let Some(k) = order.iter().find(|k| !set.contains_key(*k) && !names.iter().any(|(_, n)| n == *k)) {
-        return Err(format!(
-            "the entries carry \"{k}\", which the route does not read and kmsguard cannot choose"
-        ));
+        return Err(Refusal::UnreadJsonKey(k.to_string()));
     }
     let sample_text = sample.and_then(|s| text.get(s.span.clone())).unwrap_or("").to_string();
     let render = |ind: &str, name: &str, prefix: &str| -> String {

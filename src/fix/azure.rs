@@ -13,6 +13,7 @@ use std::sync::Arc;
 use kmsguard_arm_syntax::{classify_string, Expr as ArmExpr, Json, JsonKind, StringValue};
 use kmsguard_bicep_syntax::ast::{Expr, ExprKind, ObjectMemberKind, Program, ResourceDecl, StatementKind, StringPart};
 
+use super::refusal::Refusal;
 use super::terraform::Placed;
 use super::Edit;
 use crate::model::{Dialect, RouteTable};
@@ -32,7 +33,7 @@ pub(super) fn place(
     parameters: &[std::path::PathBuf],
     table: &RouteTable,
     routes: &[(String, String)],
-) -> Result<Placed, String> {
+) -> Result<Placed, Refusal> {
     let children: Vec<&crate::model::Route> = table.routes.iter().filter(|r| r.resource.is_some()).collect();
     if !table.routes.is_empty() && children.len() == table.routes.len() {
         let last = children
@@ -134,8 +135,8 @@ fn json_properties(ind: &str, prefix: &str) -> String {
     format!("{{\n{ind}  \"addressPrefix\": \"{prefix}\",\n{ind}  \"nextHopType\": \"Internet\"\n{ind}}}")
 }
 
-fn bicep_child(text: &str, at: usize, old: &str, routes: &[(String, String)]) -> Result<Vec<Edit>, String> {
-    let program = kmsguard_bicep_syntax::parse(text).map_err(|_| "the file could not be read again".to_string())?;
+fn bicep_child(text: &str, at: usize, old: &str, routes: &[(String, String)]) -> Result<Vec<Edit>, Refusal> {
+    let program = kmsguard_bicep_syntax::parse(text).map_err(|_| Refusal::Because("the file could not be read again"))?;
     let (decl, span) = bicep_resources(&program)
         .into_iter()
         .filter(|(d, s)| contains(s, at) && d.name.span.start < d.value.span.start)
@@ -183,8 +184,8 @@ fn json_object_at<'a>(root: &'a Json, at: usize, pred: &dyn Fn(&Json) -> bool) -
     best
 }
 
-fn arm_child(text: &str, at: usize, old: &str, routes: &[(String, String)]) -> Result<Vec<Edit>, String> {
-    let root = kmsguard_arm_syntax::parse_json(text).map_err(|_| "the file could not be read again".to_string())?;
+fn arm_child(text: &str, at: usize, old: &str, routes: &[(String, String)]) -> Result<Vec<Edit>, Refusal> {
+    let root = kmsguard_arm_syntax::parse_json(text).map_err(|_| Refusal::Because("the file could not be read again"))?;
     let is_route = |j: &Json| {
         j.get("type")
             .and_then(Json::as_str)
@@ -230,10 +231,10 @@ fn rest_entry(dialect: Dialect, ind: &str, name: &str, prefix: &str) -> String {
 }
 
 /// Bicep `routes: concat(a, [ … ])`, `union(…)` or a `var`: the written-out array.
-fn bicep_collection(sources: &SourceMap, table: &RouteTable, routes: &[(String, String)]) -> Result<Placed, String> {
+fn bicep_collection(sources: &SourceMap, table: &RouteTable, routes: &[(String, String)]) -> Result<Placed, Refusal> {
     let file = table.origin.file;
     let text = text_of(sources, file);
-    let program = kmsguard_bicep_syntax::parse(&text).map_err(|_| "the file could not be read again".to_string())?;
+    let program = kmsguard_bicep_syntax::parse(&text).map_err(|_| Refusal::Because("the file could not be read again"))?;
     let at = table.origin.span().start;
     let (decl, _) = bicep_resources(&program)
         .into_iter()
@@ -299,7 +300,7 @@ fn bicep_collection(sources: &SourceMap, table: &RouteTable, routes: &[(String, 
 /// A name whose value the routes may come from: (name, value, file it is written in, description).
 type Named<'a> = (&'a str, &'a Expr, FileId, String);
 
-fn bicep_array<'a>(e: &'a Expr, vars: &[Named<'a>], file: FileId, depth: usize) -> Result<(&'a Expr, String, FileId), String> {
+fn bicep_array<'a>(e: &'a Expr, vars: &[Named<'a>], file: FileId, depth: usize) -> Result<(&'a Expr, String, FileId), Refusal> {
     if depth > 16 {
         return Err("the routes' references go too deep to follow".into());
     }
@@ -310,29 +311,27 @@ fn bicep_array<'a>(e: &'a Expr, vars: &[Named<'a>], file: FileId, depth: usize) 
             // What another file writes is taken only as a written-out array.
             Some((_, v, f, what)) if *f != file => match v.kind {
                 ExprKind::Array(_) => Ok((v, what.clone(), *f)),
-                _ => Err(format!("the routes come from {what}, which is not a written-out array")),
+                _ => Err(Refusal::NotWrittenOutArray(what.clone())),
             },
             Some((_, v, _, what)) => {
                 bicep_array(v, vars, file, depth + 1).map(|(a, w, f)| (a, if w.is_empty() { what.clone() } else { w }, f))
             }
-            None => Err(format!(
-                "the routes come from {}, which is not a variable or parameter written in this repository",
-                i.name
-            )),
+            None => Err(Refusal::NotInRepository(i.name.to_string())),
         },
         ExprKind::Call { target: None, name, args } if ["concat", "union"].contains(&name.name.as_str()) => {
             if let Some(lit) = args.iter().rev().find(|a| matches!(a.kind, ExprKind::Array(_))) {
                 return Ok((lit, String::new(), file));
             }
-            let mut why = String::new();
+            let mut why = None;
             for a in args.iter().rev() {
                 match bicep_array(a, vars, file, depth + 1) {
                     Ok(found) => return Ok(found),
-                    Err(e) if why.is_empty() => why = e,
+                    Err(e) if why.is_none() => why = Some(e),
                     Err(_) => {}
                 }
             }
-            Err(why)
+            // A call with no operands gives no reason (as it always has).
+            Err(why.unwrap_or(Refusal::Because("")))
         }
         ExprKind::String(parts) if parts.iter().all(|p| matches!(p, StringPart::Text { .. })) => Err("the routes are a string".into()),
         _ => Err("the routes are computed, not written out".into()),
@@ -360,10 +359,10 @@ fn arm_collection(
     parameters: &[std::path::PathBuf],
     table: &RouteTable,
     routes: &[(String, String)],
-) -> Result<Placed, String> {
+) -> Result<Placed, Refusal> {
     let file = table.origin.file;
     let text = text_of(sources, file);
-    let root = kmsguard_arm_syntax::parse_json(&text).map_err(|_| "the file could not be read again".to_string())?;
+    let root = kmsguard_arm_syntax::parse_json(&text).map_err(|_| Refusal::Because("the file could not be read again"))?;
     let props = arm_table_properties(&root, table)?;
     if let Some(input) = arm_routes_copy(props)? {
         return super::arm_copy::place(sources, parameters, file, &root, input, routes);
@@ -400,18 +399,18 @@ fn arm_collection(
 }
 
 /// The `properties` of the ARM table resource `table` stands for.
-pub(super) fn arm_table_properties<'a>(root: &'a Json, table: &RouteTable) -> Result<&'a Json, String> {
+pub(super) fn arm_table_properties<'a>(root: &'a Json, table: &RouteTable) -> Result<&'a Json, Refusal> {
     let is_table = |j: &Json| {
         j.get("type")
             .and_then(Json::as_str)
             .is_some_and(|t| t.to_ascii_lowercase().ends_with("routetables"))
     };
     let res = json_object_at(root, table.origin.span().start, &is_table).ok_or("the table was not found again")?;
-    res.get("properties").ok_or_else(|| "the table has no properties".to_string())
+    res.get("properties").ok_or(Refusal::Because("the table has no properties"))
 }
 
 /// The property `copy` that makes a table's routes, if it has a copy.
-pub(super) fn arm_routes_copy(props: &Json) -> Result<Option<&Json>, String> {
+pub(super) fn arm_routes_copy(props: &Json) -> Result<Option<&Json>, Refusal> {
     let Some(copy) = props.get("copy").and_then(Json::as_array) else {
         return Ok(None);
     };
@@ -422,7 +421,7 @@ pub(super) fn arm_routes_copy(props: &Json) -> Result<Option<&Json>, String> {
                 .is_some_and(|n| n.eq_ignore_ascii_case("routes"))
         })
         .map(Some)
-        .ok_or_else(|| "the table's copy does not make its routes".to_string())
+        .ok_or(Refusal::Because("the table's copy does not make its routes"))
 }
 
 /// Appends entries to a JSON array after its last element (or into `[]`).
@@ -431,7 +430,7 @@ pub(super) fn json_append(
     array: &Json,
     routes: &[(String, String)],
     render: &dyn Fn(&str, &str, &str) -> String,
-) -> Result<Vec<Edit>, String> {
+) -> Result<Vec<Edit>, Refusal> {
     let items = array.as_array().ok_or("not an array")?;
     match items.last() {
         Some(last) => {

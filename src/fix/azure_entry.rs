@@ -13,6 +13,7 @@ use kmsguard_arm_syntax::{Json, JsonKind};
 use super::arm_copy::{entry_key, eval, source_array, Source, V};
 use super::azure::{arm_expr, arm_routes_copy, arm_table_properties};
 use super::entry::{Changed, Want};
+use super::refusal::Refusal;
 use super::{literal, Edit};
 use crate::model::{Dialect, Field, Route, RoutePrefix, RouteTable};
 use crate::source::SourceMap;
@@ -23,7 +24,7 @@ pub(super) fn change(
     table: &RouteTable,
     route: &Route,
     want: &Want,
-) -> Result<Changed, String> {
+) -> Result<Changed, Refusal> {
     match table.authoring.dialect {
         Dialect::Arm => arm(sources, parameters, table, route, want),
         _ => super::bicep_loop::change(sources, parameters, table, route, want),
@@ -78,10 +79,10 @@ fn entry_values(entry: &Json) -> BTreeMap<String, V> {
         .collect()
 }
 
-fn arm(sources: &SourceMap, parameters: &[std::path::PathBuf], table: &RouteTable, route: &Route, want: &Want) -> Result<Changed, String> {
+fn arm(sources: &SourceMap, parameters: &[std::path::PathBuf], table: &RouteTable, route: &Route, want: &Want) -> Result<Changed, Refusal> {
     let file = table.origin.file;
     let text = sources.get(file).map(|s| s.text().clone()).unwrap_or_default();
-    let root = kmsguard_arm_syntax::parse_json(&text).map_err(|_| "the file could not be read again".to_string())?;
+    let root = kmsguard_arm_syntax::parse_json(&text).map_err(|_| Refusal::Because("the file could not be read again"))?;
     let props = arm_table_properties(&root, table)?;
     let copy = arm_routes_copy(props)?.ok_or("the route is not written out in the table")?;
     let input = copy.get("input").ok_or("the copy has no input")?;
@@ -93,10 +94,10 @@ fn arm(sources: &SourceMap, parameters: &[std::path::PathBuf], table: &RouteTabl
         expr_of(inner.and_then(|p| p.get("nextHopType"))),
         inner.and_then(|p| p.get("nextHopIpAddress")),
     );
-    let read = |e: &Option<kmsguard_arm_syntax::Expr>, what: &str| -> Result<(Source, String), String> {
+    let read = |e: &Option<kmsguard_arm_syntax::Expr>, what: &str| -> Result<(Source, String), Refusal> {
         e.as_ref()
             .and_then(entry_key)
-            .ok_or(format!("the copy's {what} is not read from the array's entries"))
+            .ok_or_else(|| Refusal::CopyDoesNotReadEntries(what.to_string()))
     };
     let (src, prefix_key) = read(&prefix, "addressPrefix")?;
     let (target, target_text, array, what) = source_array(sources, parameters, file, &root, &src)?;
@@ -115,15 +116,15 @@ fn arm(sources: &SourceMap, parameters: &[std::path::PathBuf], table: &RouteTabl
         })
         .collect();
     let [entry] = found.as_slice() else {
-        return Err(format!("not exactly one entry of {src} makes this route"));
+        return Err(Refusal::NotOneEntry(src.to_string()));
     };
     let key = match want {
         Want::Internet => read(&hop, "nextHopType")?.1,
         Want::Address { .. } => prefix_key,
     };
     let hop_now = route.next_hop_type.known().map(|h| h.as_str()).unwrap_or_default();
-    let field = entry.get(&key).ok_or(format!("the entry's {key} is not written"))?;
-    let edit = literal_edit(&target_text, &field.span, want, hop_now).ok_or(format!("the entry's {key} is not a literal"))?;
+    let field = entry.get(&key).ok_or_else(|| Refusal::EntryFieldNotWritten(key.clone()))?;
+    let edit = literal_edit(&target_text, &field.span, want, hop_now).ok_or_else(|| Refusal::EntryFieldNotLiteral(key.clone()))?;
     let mut edits = vec![edit];
     if matches!(want, Want::Internet) {
         let mut vals = entry_values(entry);

@@ -11,6 +11,7 @@ use kmsguard_bicep_syntax::ast::{ArrayItemKind, BinaryOp, Expr, ExprKind, Object
 use super::azure::{bicep_property, bicep_resources};
 use super::azure_entry::{is_route, literal_edit};
 use super::entry::{Changed, Want};
+use super::refusal::Refusal;
 use super::terraform::Placed;
 use super::Edit;
 use crate::model::{Route, RouteTable};
@@ -99,15 +100,15 @@ fn reads(e: &Expr, item: &str, items: bool) -> Option<String> {
     matches!(&base.kind, ExprKind::Ident(i) if i.name == item).then(|| name.name.clone())
 }
 
-fn parse(sources: &SourceMap, file: FileId) -> Result<(Arc<str>, Program), String> {
+fn parse(sources: &SourceMap, file: FileId) -> Result<(Arc<str>, Program), Refusal> {
     let text = sources.get(file).map(|s| s.text().clone()).unwrap_or_default();
-    let program = kmsguard_bicep_syntax::parse(&text).map_err(|_| "the file could not be read again".to_string())?;
+    let program = kmsguard_bicep_syntax::parse(&text).map_err(|_| Refusal::Because("the file could not be read again"))?;
     Ok((text, program))
 }
 
 /// Where a name the loop iterates over is written: a `var`, the one
 /// `.bicepparam` file that sets a `param`, else the `param`'s default.
-pub(super) fn written(sources: &SourceMap, file: FileId, program: &Program, name: &str) -> Result<(FileId, String), String> {
+pub(super) fn written(sources: &SourceMap, file: FileId, program: &Program, name: &str) -> Result<(FileId, String), Refusal> {
     for s in &program.statements {
         match &s.kind {
             StatementKind::Var(v) if v.name.name == name => return Ok((file, format!("var {name}"))),
@@ -115,23 +116,19 @@ pub(super) fn written(sources: &SourceMap, file: FileId, program: &Program, name
                 let (targeting, setters) = param_files_setting(sources, file, name);
                 if !setters.is_empty() && setters.len() < targeting {
                     // Deployed both with and without the file's value: no one place fixes it.
-                    return Err(format!(
-                        "param {name} is set by some .bicepparam files for this template and not by others"
-                    ));
+                    return Err(Refusal::ParamSetSometimes(name.to_string()));
                 }
                 return match setters.as_slice() {
                     [] if p.default.is_some() => Ok((file, format!("the default of param {name}"))),
-                    [] => Err(format!("param {name} has no value written in this repository")),
+                    [] => Err(Refusal::ParamWithoutValue(name.to_string())),
                     [one] => Ok((*one, format!("param {name}"))),
-                    _ => Err(format!("param {name} is set by more than one .bicepparam file")),
+                    _ => Err(Refusal::ParamSetTwice(name.to_string())),
                 };
             }
             _ => {}
         }
     }
-    Err(format!(
-        "the routes come from {name}, which is not a variable or parameter of this file"
-    ))
+    Err(Refusal::NotInFile(name.to_string()))
 }
 
 /// How many `.bicepparam` files name `template` in their `using`, and those that set `name`.
@@ -216,7 +213,7 @@ struct Loop<'p> {
     source: &'p str,
 }
 
-fn loop_of(routes: &Expr) -> Result<Loop<'_>, String> {
+fn loop_of(routes: &Expr) -> Result<Loop<'_>, Refusal> {
     let ExprKind::For { item, iterable, body, .. } = &routes.kind else {
         return Err("the route is not written out in the table".into());
     };
@@ -244,7 +241,7 @@ pub(super) fn change(
     table: &RouteTable,
     route: &Route,
     want: &Want,
-) -> Result<Changed, String> {
+) -> Result<Changed, Refusal> {
     let file = table.origin.file;
     let (_, program) = parse(sources, file)?;
     let at = table.origin.span().start;
@@ -259,7 +256,7 @@ pub(super) fn change(
     let Loop { item, items, body, source } = loop_of(routes)?;
     let (target, what) = written(sources, file, &program, source)?;
     let (target_text, target_program) = parse(sources, target)?;
-    let coll = value_in(&target_program, source).ok_or(format!("{source} is not written out"))?;
+    let coll = value_in(&target_program, source).ok_or_else(|| Refusal::NotWrittenOut(source.to_string()))?;
     let props = bicep_property(body, "properties");
     let of = |k: &str| props.and_then(|p| bicep_property(p, k));
     let made = |e: Option<&Expr>, b: &B| match e.map(|e| eval(e, item, b)) {
@@ -277,7 +274,7 @@ pub(super) fn change(
         })
         .collect();
     let [(bound, entry)] = found.as_slice() else {
-        return Err(format!("not exactly one entry of {source} makes this route"));
+        return Err(Refusal::NotOneEntry(source.to_string()));
     };
     let attr = if matches!(want, Want::Internet) {
         "nextHopType"
@@ -286,10 +283,13 @@ pub(super) fn change(
     };
     let key = of(attr)
         .and_then(|e| reads(e, item, items))
-        .ok_or(format!("the loop's {attr} is not read from the entries"))?;
+        .ok_or_else(|| Refusal::LoopDoesNotRead(attr.to_string()))?;
     let hop_now = route.next_hop_type.known().map(|h| h.as_str()).unwrap_or_default();
-    let span = field(entry, &key).ok_or(format!("the entry's {key} is not written"))?.span.clone();
-    let edit = literal_edit(&target_text, &span, want, hop_now).ok_or(format!("the entry's {key} is not a literal"))?;
+    let span = field(entry, &key)
+        .ok_or_else(|| Refusal::EntryFieldNotWritten(key.clone()))?
+        .span
+        .clone();
+    let edit = literal_edit(&target_text, &span, want, hop_now).ok_or_else(|| Refusal::EntryFieldNotLiteral(key.clone()))?;
     let mut edits = vec![edit];
     if matches!(want, Want::Internet) {
         edits.extend(no_ip(of("nextHopIpAddress"), item, items, bound, &key, entry)?);
@@ -299,7 +299,7 @@ pub(super) fn change(
 
 /// With next hop Internet the route takes no next hop IP address: fine when
 /// the body then makes none; else the entry's field it reads becomes null.
-fn no_ip(ip: Option<&Expr>, item: &str, items: bool, bound: &B, hop_key: &str, entry: &Expr) -> Result<Vec<Edit>, String> {
+fn no_ip(ip: Option<&Expr>, item: &str, items: bool, bound: &B, hop_key: &str, entry: &Expr) -> Result<Vec<Edit>, Refusal> {
     let Some(ip) = ip else { return Ok(Vec::new()) };
     let mut b = bound.clone();
     let fields = match &mut b {
@@ -312,7 +312,7 @@ fn no_ip(ip: Option<&Expr>, item: &str, items: bool, bound: &B, hop_key: &str, e
     if eval(ip, item, &b) == B::Null {
         return Ok(Vec::new());
     }
-    let refuse = || "kmsguard cannot tell that the route is left without a next hop IP address".to_string();
+    let refuse = || Refusal::Because("kmsguard cannot tell that the route is left without a next hop IP address");
     let k = reads(ip, item, items).ok_or_else(refuse)?;
     let at = field(entry, &k).ok_or_else(refuse)?;
     Ok(vec![Edit {
@@ -324,7 +324,7 @@ fn no_ip(ip: Option<&Expr>, item: &str, items: bool, bound: &B, hop_key: &str, e
 /// Edits that add `items` (written for no indentation) to the array or
 /// object literal `coll`: after its last entry, one a line, indented like
 /// it; an empty one is written out anew.
-pub(super) fn append(text: &str, coll: &Expr, items: &[String]) -> Result<Vec<Edit>, String> {
+pub(super) fn append(text: &str, coll: &Expr, items: &[String]) -> Result<Vec<Edit>, Refusal> {
     let spans: Vec<(std::ops::Range<usize>, bool)> = match &coll.kind {
         ExprKind::Array(list) => list
             .iter()
@@ -399,7 +399,7 @@ pub(super) fn place(
     program: &Program,
     routes: &Expr,
     add: &[(String, String)],
-) -> Result<Placed, String> {
+) -> Result<Placed, Refusal> {
     let file = table.origin.file;
     let text = sources.get(file).map(|s| s.text().clone()).unwrap_or_default();
     let Loop { item, items, body, source } = loop_of(routes)?;
@@ -408,7 +408,7 @@ pub(super) fn place(
     }
     let (target, what) = written(sources, file, program, source)?;
     let (target_text, target_program) = parse(sources, target)?;
-    let coll = value_in(&target_program, source).ok_or(format!("{source} is not written out"))?;
+    let coll = value_in(&target_program, source).ok_or_else(|| Refusal::NotWrittenOut(source.to_string()))?;
     let props = bicep_property(body, "properties");
     let of = |k: &str| props.and_then(|p| bicep_property(p, k));
     let name_e = bicep_property(body, "name").ok_or("the loop's routes have no name")?;
@@ -437,14 +437,12 @@ pub(super) fn place(
                 _ => None,
             })
             .collect(),
-        Some(_) => return Err(format!("the entries of {source} are not objects kmsguard can add to")),
+        Some(_) => return Err(Refusal::EntriesNotObjects(source.to_string())),
         None => Vec::new(),
     };
     let read = keys_read(body_text, item, items);
     if let Some(k) = sample_keys.iter().find(|k| !read.contains(k)) {
-        return Err(format!(
-            "the entries carry `{k}`, which the route does not read and kmsguard cannot choose"
-        ));
+        return Err(Refusal::UnreadKey(k.to_string()));
     }
     let sample_text = sample.and_then(|e| target_text.get(e.span.clone())).unwrap_or("");
     let one_line = !sample_text.is_empty() && !sample_text.contains('\n');

@@ -13,6 +13,7 @@ use std::ops::Range;
 use hcl::edit::expr::{Expression, ObjectKey};
 use hcl::edit::Span;
 
+use super::refusal::Refusal;
 use super::terraform::{reads, with_collection, Shape, Site};
 use super::{literal, Change, Edit, Plan};
 use crate::ingest::terraform::{Evaluator, Scope};
@@ -77,17 +78,17 @@ fn value_of(ev: &Evaluator, entry: &Expression, text: &str) -> Val {
 }
 
 /// The field of a route attribute in the entry: the entry's own key.
-fn field_of(shape: &Shape, attr: &str) -> Result<String, String> {
+fn field_of(shape: &Shape, attr: &str) -> Result<String, Refusal> {
     match shape {
         Shape::Attribute => Ok(attr.to_string()),
         Shape::Dynamic { iterator, content } => {
             let expr = &content
                 .get_attribute(attr)
-                .ok_or(format!("the dynamic block sets no {attr}"))?
+                .ok_or_else(|| Refusal::DynamicSetsNo(attr.to_string()))?
                 .value;
             match reads(expr, iterator) {
                 Some(k) if !k.is_empty() => Ok(k),
-                _ => Err(format!("the dynamic block's {attr} is not read from the collection's entries")),
+                _ => Err(Refusal::DynamicDoesNotRead(attr.to_string())),
             }
         }
     }
@@ -126,7 +127,7 @@ fn the_entry<'s>(
     site: &'s Site,
     site_text: &str,
     route: &Route,
-) -> Result<(Val, Val, &'s Expression), String> {
+) -> Result<(Val, Val, &'s Expression), Refusal> {
     let Field::Known(prefix, _) = &route.address_prefix else {
         return Err("the route's prefix is not known".into());
     };
@@ -155,11 +156,11 @@ fn field_span(entry: &Expression, k: &str) -> Option<Range<usize>> {
 }
 
 /// Edits that change `route`'s entry in the collection `table` is made from.
-fn terraform(sources: &SourceMap, p: &Plan, table: &RouteTable, route: &Route, want: &Want) -> Result<Changed, String> {
+fn terraform(sources: &SourceMap, p: &Plan, table: &RouteTable, route: &Route, want: &Want) -> Result<Changed, Refusal> {
     with_collection(sources, p, table, |shape, text, site, site_text| {
         let ev = Evaluator::new(Default::default(), Default::default());
         let (key, value, entry) = the_entry(&ev, shape, text, site, site_text, route)?;
-        let not_literal = |k: &str| format!("the entry's {k} is not a literal");
+        let not_literal = |k: &str| Refusal::EntryFieldNotLiteral(k.to_string());
         let mut edits = Vec::new();
         match want {
             Want::Address { typo, len, right } => {
@@ -207,12 +208,12 @@ fn no_ip(
     key: &Val,
     value: &Val,
     entry: &Expression,
-) -> Result<Vec<Edit>, String> {
+) -> Result<Vec<Edit>, Refusal> {
     const IP: &str = "next_hop_in_ip_address";
     if matches!(made(ev, shape, text, key, value, IP), Some(Val::Null)) {
         return Ok(Vec::new());
     }
-    let refuse = || "kmsguard cannot tell that the route is left without a next hop IP address".to_string();
+    let refuse = || Refusal::Because("kmsguard cannot tell that the route is left without a next hop IP address");
     let k = field_of(shape, IP).map_err(|_| refuse())?;
     let span = field_span(entry, &k).ok_or_else(refuse)?;
     let range = match (
@@ -230,7 +231,7 @@ fn no_ip(
 }
 
 /// Edits that change `route`'s entry where `table`'s routes are written, in its language.
-pub(super) fn change(sources: &SourceMap, p: &Plan, table: &RouteTable, route: &Route, want: &Want) -> Result<Changed, String> {
+pub(super) fn change(sources: &SourceMap, p: &Plan, table: &RouteTable, route: &Route, want: &Want) -> Result<Changed, Refusal> {
     // Routes written out in the table are not entries of a collection.
     if table.authoring.insert_at.is_some() {
         return Err(match want {

@@ -2,6 +2,7 @@
 
 use std::ops::Range;
 
+use super::refusal::Refusal;
 use super::{cloud_of, literal, within, Change, Edit, Plan, Suggestion};
 use crate::analysis::routing::{effective_route, RouteDecision, Winner};
 use crate::model::{Dialect, Field, Model, NextHopType, RouteTable};
@@ -44,8 +45,7 @@ pub(super) fn kg102(model: &Model, policy: &Policy, sources: &SourceMap, f: &Fin
     if !done {
         p.suggest(
             f,
-            why.as_deref()
-                .unwrap_or("the next hop is not a literal written in the route itself"),
+            why.unwrap_or(Refusal::Because("the next hop is not a literal written in the route itself")),
         );
     }
 }

@@ -16,9 +16,14 @@ mod azure_entry;
 mod bicep_loop;
 pub mod diff;
 mod entry;
+mod error;
 mod hop;
+mod refusal;
 mod routes;
 mod terraform;
+
+pub use error::{FixError, WriteError};
+pub use refusal::Refusal;
 
 use std::collections::{BTreeMap, HashSet};
 use std::net::IpAddr;
@@ -56,7 +61,7 @@ pub struct Suggestion {
     pub code: &'static str,
     pub origin: Origin,
     pub suggestion: String,
-    pub why: String,
+    pub why: Refusal,
 }
 
 /// Every edit, per file, with what each does, and what is left to a human.
@@ -83,13 +88,13 @@ impl Plan {
         self.changes.push(change);
     }
 
-    fn suggest(&mut self, f: &Finding, why: &str) {
+    fn suggest(&mut self, f: &Finding, why: impl Into<Refusal>) {
         let suggestion = f.fix.as_ref().map(|x| x.description.clone()).unwrap_or_default();
         let s = Suggestion {
             code: f.code,
             origin: f.primary.origin.clone(),
             suggestion,
-            why: why.to_string(),
+            why: why.into(),
         };
         if !self.suggestions.contains(&s) {
             self.suggestions.push(s);
@@ -173,20 +178,27 @@ pub fn plan(
     p
 }
 
-/// Whether `text`, after the edits, still parses in its language.
-fn parses(path: &Path, text: &str) -> Result<(), String> {
+/// Whether `text`, after the edits, still parses in its language; if not,
+/// the refusal with the parser's message.
+fn parses(path: &Path, text: &str) -> Result<(), Refusal> {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().to_ascii_lowercase())
         .unwrap_or_default();
     if name.ends_with(".tf") || name.ends_with(".tfvars") {
-        hcl::edit::parser::parse_body(text).map(|_| ()).map_err(|e| e.to_string())
+        hcl::edit::parser::parse_body(text)
+            .map(|_| ())
+            .map_err(|e| Refusal::WouldNotParse(e.to_string()))
     } else if name.ends_with(".bicep") || name.ends_with(".bicepparam") {
-        kmsguard_bicep_syntax::parse(text).map(|_| ()).map_err(|e| format!("{e:?}"))
+        kmsguard_bicep_syntax::parse(text)
+            .map(|_| ())
+            .map_err(|e| Refusal::WouldNotParse(format!("{e:?}")))
     } else if name.ends_with(".json") {
-        kmsguard_arm_syntax::parse_json(text).map(|_| ()).map_err(|e| format!("{e:?}"))
+        kmsguard_arm_syntax::parse_json(text)
+            .map(|_| ())
+            .map_err(|e| Refusal::WouldNotParse(format!("{e:?}")))
     } else {
-        Err("kmsguard does not edit this kind of file".into())
+        Err(Refusal::WouldNotParse("kmsguard does not edit this kind of file".into()))
     }
 }
 
@@ -195,7 +207,7 @@ fn parses(path: &Path, text: &str) -> Result<(), String> {
 /// changes turned into suggestions.
 pub fn apply(plan: &mut Plan, sources: &SourceMap) -> Vec<(FileId, PathBuf, String, String)> {
     let mut out = Vec::new();
-    let mut refused: Vec<(FileId, String)> = Vec::new();
+    let mut refused: Vec<(FileId, Refusal)> = Vec::new();
     for (file, edits) in &mut plan.edits {
         edits.sort_by_key(|e| (e.range.start, e.range.end));
         let path = sources.path(*file).to_path_buf();
@@ -222,7 +234,7 @@ pub fn apply(plan: &mut Plan, sources: &SourceMap) -> Vec<(FileId, PathBuf, Stri
         let refs: Vec<&Edit> = edits.iter().collect();
         let new = diff::apply(&text, &refs, 0..text.len());
         if let Err(e) = parses(&path, &new) {
-            refused.push((*file, format!("the edited file would not parse ({e})")));
+            refused.push((*file, e));
             continue;
         }
         if new != text {
@@ -249,7 +261,7 @@ pub fn apply(plan: &mut Plan, sources: &SourceMap) -> Vec<(FileId, PathBuf, Stri
 /// Writes `text` over `path` atomically: a temporary file in the same
 /// directory, then a rename. Refuses a symbolic link (it would be written
 /// through) and anything outside `roots`.
-pub fn write_atomically(path: &Path, text: &str, roots: &[PathBuf]) -> Result<(), String> {
+pub fn write_atomically(path: &Path, text: &str, roots: &[PathBuf]) -> Result<(), WriteError> {
     let (real, meta) = writable(path, roots)?;
     let dir = real.parent().unwrap_or(Path::new("."));
     let name = real.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
@@ -262,31 +274,31 @@ pub fn write_atomically(path: &Path, text: &str, roots: &[PathBuf]) -> Result<()
                 let written = f.write_all(text.as_bytes()).and_then(|_| f.sync_all());
                 if let Err(e) = written {
                     let _ = std::fs::remove_file(&t);
-                    return Err(format!("cannot write {}: {e}", path.display()));
+                    return Err(WriteError::io(path)(e));
                 }
                 break t;
             }
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && attempt < 100 => attempt += 1,
-            Err(e) => return Err(format!("cannot write {}: {e}", path.display())),
+            Err(e) => return Err(WriteError::io(path)(e)),
         }
     };
     let _ = std::fs::set_permissions(&temp, meta.permissions());
     std::fs::rename(&temp, &real).map_err(|e| {
         let _ = std::fs::remove_file(&temp);
-        format!("cannot write {}: {e}", path.display())
+        WriteError::io(path)(e)
     })
 }
 
 /// Where `path` really is, if kmsguard may replace it: a regular file (not a
 /// symbolic link) inside one of `roots`.
-pub fn writable(path: &Path, roots: &[PathBuf]) -> Result<(PathBuf, std::fs::Metadata), String> {
-    let meta = std::fs::symlink_metadata(path).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+pub fn writable(path: &Path, roots: &[PathBuf]) -> Result<(PathBuf, std::fs::Metadata), WriteError> {
+    let meta = std::fs::symlink_metadata(path).map_err(WriteError::io(path))?;
     if meta.file_type().is_symlink() || !meta.is_file() {
-        return Err(format!("refusing to write {}: it is not a regular file", path.display()));
+        return Err(WriteError::NotRegular(path.to_path_buf()));
     }
-    let real = std::fs::canonicalize(path).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    let real = std::fs::canonicalize(path).map_err(WriteError::io(path))?;
     if !roots.iter().any(|r| real.starts_with(r)) {
-        return Err(format!("refusing to write {}: it is outside the repository", path.display()));
+        return Err(WriteError::Outside(path.to_path_buf()));
     }
     Ok((real, meta))
 }
@@ -324,15 +336,10 @@ fn diff_text(diff: &str) -> String {
 }
 
 /// Runs `kmsguard fix`: the text to print and the exit code, or why the run failed.
-pub fn run(args: &FixArgs) -> Result<(String, u8), String> {
+pub fn run(args: &FixArgs) -> Result<(String, u8), FixError> {
     let loaded = crate::load::load(&args.model, Vec::new())?;
-    if let Some(e) = loaded.outcome.errors.first() {
-        let (file, lc) = crate::report::error_location(&loaded.outcome.sources, e);
-        let at = lc.map(|lc| format!(":{}:{}", lc.line, lc.column)).unwrap_or_default();
-        return Err(format!(
-            "could not read {file}{at}: {}; fix edits only trees that parse",
-            e.message()
-        ));
+    if let Some(e) = loaded.read_error() {
+        return Err(FixError::Unparsed(e));
     }
     let mut rules = Vec::new();
     for name in &args.select {
@@ -340,7 +347,7 @@ pub fn run(args: &FixArgs) -> Result<(String, u8), String> {
             .policy
             .rule(name.trim())
             .map(|r| r.code.clone())
-            .ok_or_else(|| format!("no rule named \"{name}\"; `kmsguard rules` lists them"))?;
+            .ok_or_else(|| FixError::UnknownRule(name.clone()))?;
         rules.push(code);
     }
     let sources = &loaded.outcome.sources;
@@ -394,7 +401,7 @@ pub fn run(args: &FixArgs) -> Result<(String, u8), String> {
             log_text(&place(sources, s.origin.file, s.origin.span().start)),
             s.code,
             log_text(&s.suggestion),
-            log_text(&s.why)
+            log_text(&s.why.to_string())
         ));
     }
     if files.is_empty() && suggestions.is_empty() {

@@ -87,7 +87,7 @@ fn in_collection(
                 }
                 placed = true;
             }
-            Err(why) => return p.suggest(f, &why),
+            Err(why) => return p.suggest(f, why),
         }
     }
     if !placed {

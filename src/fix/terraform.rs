@@ -13,6 +13,7 @@ use hcl::edit::expr::{Expression, ObjectKey, TraversalOperator};
 use hcl::edit::structure::{Block, Body};
 use hcl::edit::Span;
 
+use super::refusal::Refusal;
 use super::{Edit, Plan};
 use crate::ingest::terraform::{Evaluator, Scope};
 use crate::ingest::value::Val;
@@ -57,9 +58,9 @@ struct Cx<'a> {
     root_call: Option<(&'a Origin, String)>,
 }
 
-fn parse(sources: &SourceMap, file: FileId) -> Result<(std::sync::Arc<str>, Body), String> {
+fn parse(sources: &SourceMap, file: FileId) -> Result<(std::sync::Arc<str>, Body), Refusal> {
     let text = sources.get(file).map(|s| s.text().clone()).unwrap_or_default();
-    let body = hcl::edit::parser::parse_body(&text).map_err(|_| "the file could not be read again".to_string())?;
+    let body = hcl::edit::parser::parse_body(&text).map_err(|_| Refusal::Because("the file could not be read again"))?;
     Ok((text, body))
 }
 
@@ -70,12 +71,12 @@ fn containing<'b>(body: &'b Body, ident: &'b str, offset: usize) -> Option<&'b B
 
 /// Adds `routes` ((name, prefix) pairs) to the collection `table`'s routes
 /// are made from.
-pub(super) fn place(sources: &SourceMap, p: &Plan, table: &RouteTable, routes: &[(String, String)]) -> Result<Placed, String> {
+pub(super) fn place(sources: &SourceMap, p: &Plan, table: &RouteTable, routes: &[(String, String)]) -> Result<Placed, Refusal> {
     with_collection(sources, p, table, |shape, text, site, site_text| {
         let items = routes
             .iter()
             .map(|(name, prefix)| entry(shape, text, site, site_text, name, prefix))
-            .collect::<Result<Vec<String>, String>>()?;
+            .collect::<Result<Vec<String>, Refusal>>()?;
         let edits = insert(site_text, &site.expr, &items)?;
         Ok(Placed {
             file: site.file,
@@ -93,8 +94,8 @@ pub(super) fn with_collection<R>(
     sources: &SourceMap,
     p: &Plan,
     table: &RouteTable,
-    f: impl FnOnce(&Shape, &str, &Site, &str) -> Result<R, String>,
-) -> Result<R, String> {
+    f: impl FnOnce(&Shape, &str, &Site, &str) -> Result<R, Refusal>,
+) -> Result<R, Refusal> {
     let file = table.origin.file;
     let (text, body) = parse(sources, file)?;
     let block = containing(&body, "resource", table.origin.span().start).ok_or("the table's block was not found again")?;
@@ -156,7 +157,7 @@ fn snippet(expr: &Expression, text: &str) -> String {
 
 /// Follows `expr` (in `file`, inside the module calls `callers`) to the
 /// list or map literal it comes from.
-fn resolve(cx: &Cx, file: FileId, expr: &Expression, callers: &[Origin], hops: usize) -> Result<Site, String> {
+fn resolve(cx: &Cx, file: FileId, expr: &Expression, callers: &[Origin], hops: usize) -> Result<Site, Refusal> {
     if hops > MAX_HOPS {
         return Err("the routes' references go too deep to follow".into());
     }
@@ -182,22 +183,23 @@ fn resolve(cx: &Cx, file: FileId, expr: &Expression, callers: &[Origin], hops: u
                     {
                         return resolve(cx, file, lit, callers, hops + 1);
                     }
-                    let mut why = String::new();
+                    let mut why = None;
                     for a in args.iter().rev() {
                         match resolve(cx, file, a, callers, hops + 1) {
                             Ok(site) => return Ok(site),
-                            Err(e) if why.is_empty() => why = e,
+                            Err(e) if why.is_none() => why = Some(e),
                             Err(_) => {}
                         }
                     }
-                    Err(why)
+                    // Not reached: `args` is not empty.
+                    Err(why.unwrap_or_else(|| Refusal::Computed(snippet(expr, &text))))
                 }
-                _ => Err(format!("the routes are computed ({})", snippet(expr, &text))),
+                _ => Err(Refusal::Computed(snippet(expr, &text))),
             }
         }
         Expression::Traversal(t) => {
             let Expression::Variable(root) = &t.expr else {
-                return Err(format!("the routes are computed ({})", snippet(expr, &text)));
+                return Err(Refusal::Computed(snippet(expr, &text)));
             };
             let attrs: Vec<&str> = t
                 .operators
@@ -212,20 +214,17 @@ fn resolve(cx: &Cx, file: FileId, expr: &Expression, callers: &[Origin], hops: u
                 ("local", [name]) => local(cx, file, name, callers, hops),
                 ("each", ["value", path @ ..]) if callers.is_empty() => each_value(cx, path, hops),
                 ("var", [name]) => variable(cx, file, name, callers, hops),
-                ("data" | "module", _) => Err(format!(
-                    "the routes come from {}, which kmsguard does not follow to a written-out list",
-                    snippet(expr, &text)
-                )),
-                _ => Err(format!("the routes are computed ({})", snippet(expr, &text))),
+                ("data" | "module", _) => Err(Refusal::NotFollowed(snippet(expr, &text))),
+                _ => Err(Refusal::Computed(snippet(expr, &text))),
             }
         }
-        _ => Err(format!("the routes are computed ({})", snippet(expr, &text))),
+        _ => Err(Refusal::Computed(snippet(expr, &text))),
     }
 }
 
 /// `each.value.a.b` in a root module call whose instance a var file entry
 /// makes: the entry's `a.b`, followed on from there.
-fn each_value(cx: &Cx, path: &[&str], hops: usize) -> Result<Site, String> {
+fn each_value(cx: &Cx, path: &[&str], hops: usize) -> Result<Site, Refusal> {
     let Some(inst) = cx.instance else {
         return each_value_in_for_each(cx, path, hops);
     };
@@ -265,10 +264,13 @@ fn instance_key(address: &str) -> Option<String> {
 }
 
 /// The entry `key` of an object literal, and a step down `path` from it.
-fn entry_at<'e>(mut value: &'e Expression, key: &str, path: &[&str], what: &str) -> Result<&'e Expression, String> {
+fn entry_at<'e>(mut value: &'e Expression, key: &str, path: &[&str], what: &str) -> Result<&'e Expression, Refusal> {
     for k in std::iter::once(&key).chain(path) {
         let Expression::Object(o) = value else {
-            return Err(format!("{what} does not write out `{k}`"));
+            return Err(Refusal::KeyNotWritten {
+                what: what.to_string(),
+                key: k.to_string(),
+            });
         };
         value = o
             .iter()
@@ -278,14 +280,17 @@ fn entry_at<'e>(mut value: &'e Expression, key: &str, path: &[&str], what: &str)
                 _ => false,
             })
             .map(|(_, v)| v.expr())
-            .ok_or(format!("{what} does not write out `{k}`"))?;
+            .ok_or_else(|| Refusal::KeyNotWritten {
+                what: what.to_string(),
+                key: k.to_string(),
+            })?;
     }
     Ok(value)
 }
 
 /// `each.value.a.b` where the root module call's `for_each` is a map written
 /// out in the repository (a local, a variable's default or var file value).
-fn each_value_in_for_each(cx: &Cx, path: &[&str], hops: usize) -> Result<Site, String> {
+fn each_value_in_for_each(cx: &Cx, path: &[&str], hops: usize) -> Result<Site, Refusal> {
     let (call, key) = cx
         .root_call
         .clone()
@@ -320,7 +325,7 @@ fn module_files(sources: &SourceMap, dir: &Path) -> Vec<(FileId, Body)> {
         .collect()
 }
 
-fn local(cx: &Cx, file: FileId, name: &str, callers: &[Origin], hops: usize) -> Result<Site, String> {
+fn local(cx: &Cx, file: FileId, name: &str, callers: &[Origin], hops: usize) -> Result<Site, Refusal> {
     for (f, body) in module_files(cx.sources, &dir_of(cx.sources, file)) {
         for block in body.get_blocks("locals") {
             if let Some(a) = block.body.get_attribute(name) {
@@ -329,7 +334,7 @@ fn local(cx: &Cx, file: FileId, name: &str, callers: &[Origin], hops: usize) -> 
             }
         }
     }
-    Err(format!("local.{name} is not defined in the module"))
+    Err(Refusal::LocalUndefined(name.to_string()))
 }
 
 fn named(site: Site, what: String) -> Site {
@@ -339,7 +344,7 @@ fn named(site: Site, what: String) -> Site {
 
 /// A variable: the module call's input when the module is called, else the
 /// value the root's var files or flags give it last, else its default.
-fn variable(cx: &Cx, file: FileId, name: &str, callers: &[Origin], hops: usize) -> Result<Site, String> {
+fn variable(cx: &Cx, file: FileId, name: &str, callers: &[Origin], hops: usize) -> Result<Site, Refusal> {
     if let Some((call, outer)) = callers.split_last() {
         let (_, body) = parse(cx.sources, call.file)?;
         let block = containing(&body, "module", call.span().start).ok_or("the module call was not found again")?;
@@ -359,20 +364,20 @@ fn variable(cx: &Cx, file: FileId, name: &str, callers: &[Origin], hops: usize) 
                 continue;
             }
             let Some(d) = block.body.get_attribute("default") else {
-                return Err(format!("var.{name} has no value written in this repository"));
+                return Err(Refusal::VarWithoutValue(name.to_string()));
             };
             let site = resolve(cx, f, &d.value, &[], hops + 1)?;
             return Ok(named(site, format!("the default of var.{name}")));
         }
     }
-    Err(format!("var.{name} is not declared in the module"))
+    Err(Refusal::VarUndeclared(name.to_string()))
 }
 
 /// The value a root module's variable takes from outside the module, in
 /// Terraform's order: terraform.tfvars, terraform.tfvars.json,
 /// *.auto.tfvars[.json] by name, then --var-file and --var as given. None
 /// when nothing sets it; an error when what sets it last is no HCL file.
-fn root_value(cx: &Cx, dir: &Path, name: &str) -> Option<Result<(FileId, Expression), String>> {
+fn root_value(cx: &Cx, dir: &Path, name: &str) -> Option<Result<(FileId, Expression), Refusal>> {
     let mut auto: Vec<((u8, String), FileId)> = (0..cx.sources.len())
         .filter_map(|i| u32::try_from(i).ok().map(FileId))
         .filter(|f| dir_of(cx.sources, *f) == dir)
@@ -388,7 +393,7 @@ fn root_value(cx: &Cx, dir: &Path, name: &str) -> Option<Result<(FileId, Express
         })
         .collect();
     auto.sort();
-    let mut files: Vec<Result<FileId, String>> = auto.into_iter().map(|(_, f)| Ok(f)).collect();
+    let mut files: Vec<Result<FileId, Refusal>> = auto.into_iter().map(|(_, f)| Ok(f)).collect();
     for arg in cx.var_args {
         match arg {
             VarArg::File(p) => {
@@ -400,7 +405,7 @@ fn root_value(cx: &Cx, dir: &Path, name: &str) -> Option<Result<(FileId, Express
                     files.push(Ok(f));
                 }
             }
-            VarArg::Value(k, _) if k == name => files.push(Err(format!("var.{name} is given with --var on the command line"))),
+            VarArg::Value(k, _) if k == name => files.push(Err(Refusal::VarFlag(name.to_string()))),
             VarArg::Value(..) => {}
         }
     }
@@ -421,7 +426,10 @@ fn root_value(cx: &Cx, dir: &Path, name: &str) -> Option<Result<(FileId, Express
                 .is_some_and(|v| v.get(name).is_some());
             if sets {
                 let shown = crate::source::display_path(&path);
-                winner = Some(Err(format!("var.{name} is set in {shown}, a JSON var file kmsguard does not edit")));
+                winner = Some(Err(Refusal::VarInJson {
+                    name: name.to_string(),
+                    file: shown,
+                }));
             }
         } else if let Ok((_, body)) = parse(cx.sources, f) {
             if let Some(a) = body.get_attribute(name) {
@@ -494,7 +502,7 @@ fn fields(
     is_map: bool,
     name: &str,
     prefix: &str,
-) -> Result<Vec<(String, Option<String>)>, String> {
+) -> Result<Vec<(String, Option<String>)>, Refusal> {
     let sample_keys: Option<Vec<String>> = match sample {
         None => None,
         Some(Expression::Object(o)) => Some(
@@ -530,14 +538,14 @@ fn fields(
     for (attr, value) in [("name", name), ("address_prefix", prefix), ("next_hop_type", "Internet")] {
         let expr = &content
             .get_attribute(attr)
-            .ok_or(format!("the dynamic block sets no {attr}"))?
+            .ok_or_else(|| Refusal::DynamicSetsNo(attr.to_string()))?
             .value;
         match reads(expr, iterator) {
             // The map's key names the route.
             Some(k) if k.is_empty() && attr == "name" && is_map => {}
             Some(k) if !k.is_empty() => set.push((k, Some(value.into()))),
             _ if attr == "next_hop_type" && matches!(expr, Expression::String(s) if s.value().eq_ignore_ascii_case("Internet")) => {}
-            _ => return Err(format!("the dynamic block's {attr} is not read from the collection's entries")),
+            _ => return Err(Refusal::DynamicDoesNotRead(attr.to_string())),
         }
     }
     // What else the content reads from an entry (the next hop IP address) is null.
@@ -551,9 +559,7 @@ fn fields(
     }
     if let Some(keys) = &sample_keys {
         if let Some(k) = keys.iter().find(|k| !set.iter().any(|(s, _)| s == *k)) {
-            return Err(format!(
-                "the entries carry `{k}`, which the route does not read and kmsguard cannot choose"
-            ));
+            return Err(Refusal::UnreadKey(k.to_string()));
         }
         set.sort_by_key(|(k, _)| keys.iter().position(|s| s == k).unwrap_or(usize::MAX));
     }
@@ -571,7 +577,7 @@ fn verify(
     is_map: bool,
     name: &str,
     prefix: &str,
-) -> Result<(), String> {
+) -> Result<(), Refusal> {
     let value = Val::Object(
         set.iter()
             .map(|(k, v)| (k.clone(), v.clone().map(Val::String).unwrap_or(Val::Null)))
@@ -596,7 +602,7 @@ fn verify(
 
 /// One new entry, written like the last existing one (one line or one
 /// attribute a line, `=` aligned), indented for `indent`.
-fn entry(shape: &Shape, content_text: &str, site: &Site, text: &str, name: &str, prefix: &str) -> Result<String, String> {
+fn entry(shape: &Shape, content_text: &str, site: &Site, text: &str, name: &str, prefix: &str) -> Result<String, Refusal> {
     let is_map = matches!(site.expr, Expression::Object(_));
     let last = last_entry(&site.expr);
     let sample = last.map(|(_, v)| v);
@@ -645,7 +651,7 @@ fn entry(shape: &Shape, content_text: &str, site: &Site, text: &str, name: &str,
 
 /// Edits that add `items` to the list or map literal `coll`, after its
 /// last entry, with its separators and indentation.
-fn insert(text: &str, coll: &Expression, items: &[String]) -> Result<Vec<Edit>, String> {
+fn insert(text: &str, coll: &Expression, items: &[String]) -> Result<Vec<Edit>, Refusal> {
     let span = coll.span().ok_or("the collection has no place in the file")?;
     let is_list = matches!(coll, Expression::Array(_));
     let close = span.end.saturating_sub(1);

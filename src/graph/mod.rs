@@ -975,11 +975,8 @@ pub struct GraphArgs {
 }
 
 /// Runs `kmsguard graph`: the text to print, or why the run failed.
-pub fn run(args: &GraphArgs) -> Result<String, String> {
-    let loaded = crate::load::load(&args.model, Vec::new())?;
-    if let Some(e) = loaded.read_error() {
-        return Err(e);
-    }
+pub fn run(args: &GraphArgs) -> Result<String, crate::load::LoadError> {
+    let loaded = crate::load::load(&args.model, Vec::new())?.complete()?;
     let opts = TraceOptions::of_check(&loaded.opts);
     let sources = &loaded.outcome.sources;
     let g = build(&loaded.outcome.model, &loaded.policy, sources, &opts, &loaded.outcome.findings);

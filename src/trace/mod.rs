@@ -15,11 +15,13 @@ use crate::model::{Field, Model, Protocol, RouteTable, Unresolved};
 use crate::policy::Policy;
 use crate::source::{display_path, Origin, SourceMap};
 
+mod error;
 mod flow;
 mod nsg;
 mod render;
 mod start;
 
+pub use error::{DestinationError, StartError, TraceError};
 pub use render::{render_human, render_json, render_markdown};
 use start::{find_start, trace_start, Start};
 
@@ -42,7 +44,7 @@ pub enum Destination {
 impl Destination {
     /// Parses `kms`, `ADDRESS`, `ADDRESS:PORT`, `ADDRESS:PORT/PROTO`
     /// (`[v6]:PORT` for IPv6 with a port).
-    pub fn parse(s: &str, policy: &Policy) -> Result<Destination, String> {
+    pub fn parse(s: &str, policy: &Policy) -> Result<Destination, DestinationError> {
         let s = s.trim();
         if let Some(e) = policy.endpoints.iter().find(|e| e.id.eq_ignore_ascii_case(s)) {
             return Ok(Destination::Endpoint(e.id.clone()));
@@ -50,7 +52,7 @@ impl Destination {
         let (host, rest) = if let Some(v6) = s.strip_prefix('[') {
             match v6.split_once(']') {
                 Some((h, r)) => (h, r.strip_prefix(':')),
-                None => return Err(format!("cannot read --to {s}: a '[' without its ']'")),
+                None => return Err(DestinationError::UnclosedBracket(s.to_string())),
             }
         } else if s.matches(':').count() > 1 {
             (s, None)
@@ -60,9 +62,9 @@ impl Destination {
                 None => (s, None),
             }
         };
-        let addr: IpAddr = host.parse().map_err(|_| {
-            let ids: Vec<&str> = policy.endpoints.iter().map(|e| e.id.as_str()).collect();
-            format!("cannot read --to {s}: expected {} or ADDRESS[:PORT[/PROTO]]", ids.join(", "))
+        let addr: IpAddr = host.parse().map_err(|_| DestinationError::NotAnAddress {
+            to: s.to_string(),
+            endpoints: policy.endpoints.iter().map(|e| e.id.clone()).collect(),
         })?;
         let (port, protocol) = match rest {
             None => (None, None),
@@ -71,13 +73,16 @@ impl Destination {
                     Some((p, proto)) => (p, Some(proto)),
                     None => (r, None),
                 };
-                let port: u16 = p.parse().map_err(|_| format!("cannot read --to {s}: {p} is not a port"))?;
+                let port: u16 = p.parse().map_err(|_| DestinationError::NotAPort {
+                    to: s.to_string(),
+                    port: p.to_string(),
+                })?;
                 let protocol = match proto {
                     None => None,
                     Some(x) => match Protocol::parse(x) {
                         Some(Protocol::Tcp) => Some(Protocol::Tcp),
                         Some(Protocol::Udp) => Some(Protocol::Udp),
-                        _ => return Err(format!("cannot read --to {s}: the protocol is tcp or udp")),
+                        _ => return Err(DestinationError::Protocol(s.to_string())),
                     },
                 };
                 (Some(port), protocol)
@@ -281,7 +286,7 @@ pub fn trace(
     opts: &TraceOptions,
     from: &str,
     to: &Destination,
-) -> Result<TraceReport, String> {
+) -> Result<TraceReport, TraceError> {
     let start = find_start(model, sources, from, &opts.named_files)?;
     trace_start(model, policy, sources, opts, start, to)
 }
@@ -294,8 +299,8 @@ pub fn trace_subnet(
     opts: &TraceOptions,
     subnet: usize,
     to: &Destination,
-) -> Result<TraceReport, String> {
-    let s = model.subnets.get(subnet).ok_or_else(|| "no such subnet".to_string())?;
+) -> Result<TraceReport, TraceError> {
+    let s = model.subnets.get(subnet).ok_or(TraceError::NoSuchSubnet)?;
     trace_start(model, policy, sources, opts, Start::Subnet(subnet, s), to)
 }
 
@@ -307,7 +312,7 @@ pub fn trace_table(
     opts: &TraceOptions,
     table: &RouteTable,
     to: &Destination,
-) -> Result<TraceReport, String> {
+) -> Result<TraceReport, TraceError> {
     trace_start(model, policy, sources, opts, Start::Table(table), to)
 }
 
@@ -334,11 +339,8 @@ pub struct TraceArgs {
 
 /// Runs `kmsguard trace`: the text to print and the exit code (0 every
 /// flow reaches or is unknown, 1 one is blocked), or why the run failed.
-pub fn run(args: &TraceArgs) -> Result<(String, u8), String> {
-    let loaded = crate::load::load(&args.model, Vec::new())?;
-    if let Some(e) = loaded.read_error() {
-        return Err(e);
-    }
+pub fn run(args: &TraceArgs) -> Result<(String, u8), TraceError> {
+    let loaded = crate::load::load(&args.model, Vec::new())?.complete()?;
     let to = Destination::parse(&args.to, &loaded.policy)?;
     let opts = TraceOptions {
         named_files: args.model.paths.iter().filter(|p| p.is_file()).map(|p| display_path(p)).collect(),

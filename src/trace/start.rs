@@ -7,7 +7,7 @@ use crate::policy::{Endpoint, Policy};
 use crate::source::{FileId, Origin, SourceMap};
 
 use super::flow::{trace_flow, Target};
-use super::{place, Destination, Place, Tool, TraceOptions, TraceReport};
+use super::{place, Destination, Place, StartError, Tool, TraceError, TraceOptions, TraceReport};
 
 /// The resource a trace starts from.
 pub(super) enum Start<'a> {
@@ -21,7 +21,7 @@ fn matches_name(name: &Field<String>, address: &str, wanted: &str) -> bool {
 }
 
 /// Finds `--from`: a subnet, a NIC or a route table, by resource address or name.
-pub(super) fn find_start<'a>(model: &'a Model, sources: &SourceMap, from: &str, named: &[String]) -> Result<Start<'a>, String> {
+pub(super) fn find_start<'a>(model: &'a Model, sources: &SourceMap, from: &str, named: &[String]) -> Result<Start<'a>, StartError> {
     let from = from.trim();
     let mut found: Vec<(Start<'a>, Place)> = Vec::new();
     for (si, s) in model.subnets.iter().enumerate() {
@@ -55,9 +55,7 @@ pub(super) fn find_start<'a>(model: &'a Model, sources: &SourceMap, from: &str, 
     }
     match found.len() {
         1 => Ok(found.remove(0).0),
-        0 if crate::model::parse_prefix(from).is_some() => Err(format!(
-            "--from {from}: kmsguard does not record subnet address prefixes yet; name the subnet, its resource address, a network interface or a route table"
-        )),
+        0 if crate::model::parse_prefix(from).is_some() => Err(StartError::Prefix(from.to_string())),
         0 => {
             let mut known: Vec<String> = model
                 .subnets
@@ -67,23 +65,20 @@ pub(super) fn find_start<'a>(model: &'a Model, sources: &SourceMap, from: &str, 
                 .collect();
             known.sort();
             known.dedup();
-            let hint = if known.is_empty() {
-                "the code declares no subnet or network interface; name a route table".to_string()
-            } else {
-                format!("known subnets and network interfaces: {}", known.join(", "))
-            };
-            Err(format!("--from {from} matches no subnet, network interface or route table in the code; {hint}"))
+            Err(StartError::NoMatch {
+                from: from.to_string(),
+                known,
+            })
         }
         _ => {
-            let list: Vec<String> = found
+            let matches: Vec<String> = found
                 .iter()
                 .map(|(_, p)| format!("{} {} ({}:{})", p.kind.replace('_', " "), p.resource, p.file, p.line))
                 .collect();
-            Err(format!(
-                "--from {from} matches {} resources: {}; name one by its resource address",
-                found.len(),
-                list.join(", ")
-            ))
+            Err(StartError::Ambiguous {
+                from: from.to_string(),
+                matches,
+            })
         }
     }
 }
@@ -95,7 +90,7 @@ pub(super) fn trace_start(
     opts: &TraceOptions,
     start: Start,
     to: &Destination,
-) -> Result<TraceReport, String> {
+) -> Result<TraceReport, TraceError> {
     let (from_place, table, subnet, nic) = match &start {
         Start::Subnet(si, s) => (
             place(sources, "subnet", &s.name, &s.address, &s.origin),
@@ -122,10 +117,11 @@ pub(super) fn trace_start(
                 .endpoints
                 .iter()
                 .find(|e| &e.id == id)
-                .ok_or_else(|| format!("no endpoint {id} in the policy pack"))?;
-            let addrs = e
-                .addresses(&cloud)
-                .ok_or_else(|| format!("the policy pack lists no {} addresses for the {cloud} cloud", e.title))?;
+                .ok_or_else(|| TraceError::NoEndpoint(id.clone()))?;
+            let addrs = e.addresses(&cloud).ok_or_else(|| TraceError::NoAddresses {
+                title: e.title.clone(),
+                cloud: cloud.clone(),
+            })?;
             addrs.required.iter().map(|a| (*a, Some(e.port), Some(e.protocol))).collect()
         }
         Destination::Address { addr, port, protocol } => vec![(*addr, *port, *protocol)],
@@ -137,7 +133,7 @@ pub(super) fn trace_start(
         let port = match (port, endpoint) {
             (Some(p), _) => p,
             (None, Some(e)) => e.port,
-            (None, None) => return Err(format!("--to {addr}: say which port, as {addr}:PORT or {addr}:PORT/udp")),
+            (None, None) => return Err(TraceError::NoPort(addr)),
         };
         let protocol = protocol.or(endpoint.map(|e| e.protocol)).unwrap_or(Protocol::Tcp);
         let target = Target {

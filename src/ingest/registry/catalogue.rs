@@ -6,6 +6,69 @@ use std::collections::BTreeMap;
 use super::version::{Constraint, Version};
 use super::Produces;
 
+/// Why `silent.hcl` (written by `silent.py`) is refused.
+#[derive(Debug, thiserror::Error)]
+pub(super) enum SilentError {
+    #[error("silent.hcl: {0}")]
+    Parse(#[source] hcl::Error),
+    #[error("silent.hcl: unexpected block {0}")]
+    Block(String),
+    #[error("silent.hcl: unexpected attribute {0}")]
+    Attribute(String),
+    #[error("silent.hcl: silent_bicep is not a list")]
+    NotAList,
+    #[error("silent.hcl: an entry is not a string")]
+    NotAString,
+    #[error("silent.hcl: \"{0}\" is not an avm/res/… or avm/ptn/… module path")]
+    NotAPath(String),
+    #[error("silent.hcl: \"{0}\" is a module avm.hcl maps")]
+    Mapped(String),
+    #[error("silent.hcl: \"{0}\" is listed twice")]
+    Twice(String),
+}
+
+/// Why the embedded mapping (`avm.hcl`) or version list (`versions.hcl`)
+/// does not load: a defect of the data shipped with this build.
+#[derive(Debug, thiserror::Error)]
+pub(super) enum CatalogueError {
+    #[error("avm.hcl: {0}")]
+    Mapping(#[source] hcl::Error),
+    #[error("versions.hcl: {0}")]
+    Versions(#[source] hcl::Error),
+    #[error("a module block has no name")]
+    UnnamedModule,
+    #[error("{module}: produces {kind:?} is not a kind kmsguard lowers")]
+    UnknownKind { module: String, kind: Option<String> },
+    #[error("{module}: versions \"{constraint}\" is not a constraint")]
+    BadConstraint { module: String, constraint: String },
+    #[error("an input block has no name")]
+    UnnamedInput,
+    #[error("{module}: input {input} has no `to`")]
+    NoTo { module: String, input: String },
+    #[error("{module}: input {input}: {source}")]
+    Input {
+        module: String,
+        input: String,
+        #[source]
+        source: MapError,
+    },
+    #[error(transparent)]
+    Map(#[from] MapError),
+    #[error(transparent)]
+    Silent(#[from] SilentError),
+}
+
+/// An attribute that should be an object of strings and is not.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(super) enum MapError {
+    #[error("expected an object")]
+    NotAnObject,
+    #[error("object keys must be names or strings")]
+    Key,
+    #[error("{0}: expected a string")]
+    NotAString(String),
+}
+
 /// Where one element field goes: a path, and whether a list of ids becomes `[{ id }]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct Target {
@@ -129,20 +192,20 @@ fn silent_path(path: &str) -> bool {
         })
 }
 
-fn string_map(e: &hcl::Expression) -> Result<Vec<(String, String)>, String> {
+fn string_map(e: &hcl::Expression) -> Result<Vec<(String, String)>, MapError> {
     let hcl::Expression::Object(o) = e else {
-        return Err("expected an object".into());
+        return Err(MapError::NotAnObject);
     };
     o.iter()
         .map(|(k, v)| {
             let key = match k {
                 hcl::ObjectKey::Identifier(i) => i.to_string(),
                 hcl::ObjectKey::Expression(hcl::Expression::String(s)) => s.clone(),
-                _ => return Err("object keys must be names or strings".to_string()),
+                _ => return Err(MapError::Key),
             };
             match v {
                 hcl::Expression::String(s) => Ok((key, s.clone())),
-                _ => Err(format!("{key}: expected a string")),
+                _ => Err(MapError::NotAString(key)),
             }
         })
         .collect()
@@ -160,8 +223,8 @@ fn attr_string(body: &hcl::Body, key: &str) -> Option<String> {
 }
 
 impl Catalogue {
-    pub(super) fn parse(mapping: &str, versions: &str) -> Result<Catalogue, String> {
-        let body = hcl::parse(mapping).map_err(|e| format!("avm.hcl: {e}"))?;
+    pub(super) fn parse(mapping: &str, versions: &str) -> Result<Catalogue, CatalogueError> {
+        let body = hcl::parse(mapping).map_err(CatalogueError::Mapping)?;
         let known = Self::parse_versions(versions)?;
         let mut cat = Catalogue {
             silent_bicep: Vec::new(),
@@ -173,7 +236,7 @@ impl Catalogue {
                 .labels()
                 .first()
                 .map(|l| l.as_str().to_string())
-                .ok_or("a module block has no name")?;
+                .ok_or(CatalogueError::UnnamedModule)?;
             let mb = b.body();
             let produces = match attr_string(mb, "produces").as_deref() {
                 Some("route_table") => Produces::RouteTable,
@@ -186,14 +249,20 @@ impl Catalogue {
                 Some("firewall_policy") => Produces::FirewallPolicy,
                 Some("rule_collection_group") => Produces::RuleCollectionGroup,
                 Some("gateway") => Produces::Gateway,
-                other => return Err(format!("{name}: produces {other:?} is not a kind kmsguard lowers")),
+                other => {
+                    return Err(CatalogueError::UnknownKind {
+                        module: name,
+                        kind: other.map(str::to_string),
+                    })
+                }
             };
-            let constraint = |body: &hcl::Body| -> Result<Option<Constraint>, String> {
+            let constraint = |body: &hcl::Body| -> Result<Option<Constraint>, CatalogueError> {
                 match attr_string(body, "versions") {
                     None => Ok(None),
-                    Some(s) => Constraint::parse(&s)
-                        .map(Some)
-                        .ok_or(format!("{name}: versions \"{s}\" is not a constraint")),
+                    Some(s) => Constraint::parse(&s).map(Some).ok_or_else(|| CatalogueError::BadConstraint {
+                        module: name.clone(),
+                        constraint: s,
+                    }),
                 }
             };
             let mut inputs = Vec::new();
@@ -202,14 +271,22 @@ impl Catalogue {
                     .labels()
                     .first()
                     .map(|l| l.as_str().to_string())
-                    .ok_or("an input block has no name")?;
-                let to = attr_string(ib.body(), "to").ok_or(format!("{name}: input {input} has no `to`"))?;
-                let targets = |key: &str| -> Result<Option<Vec<(String, Target)>>, String> {
+                    .ok_or(CatalogueError::UnnamedInput)?;
+                let to = attr_string(ib.body(), "to").ok_or_else(|| CatalogueError::NoTo {
+                    module: name.clone(),
+                    input: input.clone(),
+                })?;
+                let in_input = |source: MapError| CatalogueError::Input {
+                    module: name.clone(),
+                    input: input.clone(),
+                    source,
+                };
+                let targets = |key: &str| -> Result<Option<Vec<(String, Target)>>, CatalogueError> {
                     match attr(ib.body(), key) {
                         None => Ok(None),
                         Some(e) => Ok(Some(
                             string_map(e)
-                                .map_err(|m| format!("{name}: input {input}: {m}"))?
+                                .map_err(in_input)?
                                 .into_iter()
                                 .map(|(k, v)| (k, Target::parse(&v)))
                                 .collect(),
@@ -221,7 +298,7 @@ impl Catalogue {
                 let set = attr(ib.body(), "set")
                     .map(string_map)
                     .transpose()
-                    .map_err(|m| format!("{name}: input {input}: {m}"))?
+                    .map_err(in_input)?
                     .unwrap_or_default();
                 inputs.push(InputMap {
                     versions: constraint(ib.body())?,
@@ -251,31 +328,31 @@ impl Catalogue {
     /// is an error rather than skipped, so a bad regeneration fails the
     /// tests instead of quietly reporting (or hiding) calls; so is a module
     /// the mapping reads, which would otherwise never be lowered.
-    pub(super) fn with_silent(mut self, text: &str) -> Result<Catalogue, String> {
-        let body = hcl::parse(text).map_err(|e| format!("silent.hcl: {e}"))?;
+    pub(super) fn with_silent(mut self, text: &str) -> Result<Catalogue, SilentError> {
+        let body = hcl::parse(text).map_err(SilentError::Parse)?;
         if let Some(b) = body.blocks().next() {
-            return Err(format!("silent.hcl: unexpected block {}", b.identifier()));
+            return Err(SilentError::Block(b.identifier().to_string()));
         }
         let mut list = Vec::new();
         for a in body.attributes() {
             if a.key() != "silent_bicep" {
-                return Err(format!("silent.hcl: unexpected attribute {}", a.key()));
+                return Err(SilentError::Attribute(a.key().to_string()));
             }
             let hcl::Expression::Array(items) = a.expr() else {
-                return Err("silent.hcl: silent_bicep is not a list".into());
+                return Err(SilentError::NotAList);
             };
             for item in items {
                 let hcl::Expression::String(path) = item else {
-                    return Err("silent.hcl: an entry is not a string".into());
+                    return Err(SilentError::NotAString);
                 };
                 if !silent_path(path) {
-                    return Err(format!("silent.hcl: \"{path}\" is not an avm/res/… or avm/ptn/… module path"));
+                    return Err(SilentError::NotAPath(path.clone()));
                 }
                 if self.module(path).is_some() {
-                    return Err(format!("silent.hcl: \"{path}\" is a module avm.hcl maps"));
+                    return Err(SilentError::Mapped(path.clone()));
                 }
                 if list.contains(path) {
-                    return Err(format!("silent.hcl: \"{path}\" is listed twice"));
+                    return Err(SilentError::Twice(path.clone()));
                 }
                 list.push(path.clone());
             }
@@ -284,8 +361,8 @@ impl Catalogue {
         Ok(self)
     }
 
-    fn parse_versions(text: &str) -> Result<BTreeMap<String, Vec<Known>>, String> {
-        let body = hcl::parse(text).map_err(|e| format!("versions.hcl: {e}"))?;
+    fn parse_versions(text: &str) -> Result<BTreeMap<String, Vec<Known>>, CatalogueError> {
+        let body = hcl::parse(text).map_err(CatalogueError::Versions)?;
         let mut out = BTreeMap::new();
         for b in body.blocks().filter(|b| b.identifier() == "module") {
             let Some(name) = b.labels().first() else { continue };

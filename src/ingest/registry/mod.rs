@@ -100,7 +100,7 @@ pub fn catalogue() -> &'static Catalogue {
     static CAT: OnceLock<Catalogue> = OnceLock::new();
     CAT.get_or_init(|| {
         Catalogue::parse(MAPPING, VERSIONS)
-            .and_then(|c| c.with_silent(SILENT))
+            .and_then(|c| c.with_silent(SILENT).map_err(catalogue::CatalogueError::from))
             .unwrap_or_default()
     })
 }

@@ -21,7 +21,7 @@ fn the_embedded_catalogue_parses_and_every_mapped_module_has_known_versions() {
 #[test]
 fn the_embedded_silent_list_parses_and_names_no_mapped_module() {
     let cat = Catalogue::parse(MAPPING, VERSIONS)
-        .and_then(|c| c.with_silent(SILENT))
+        .and_then(|c| Ok(c.with_silent(SILENT)?))
         .expect("silent.hcl parses");
     assert!(cat.silent_bicep.len() > 100);
     assert!(cat.silent_bicep.iter().any(|s| s == "avm/res/key-vault/vault"));

@@ -216,7 +216,7 @@ fn arm_child(text: &str, at: usize, old: &str, routes: &[(String, String)]) -> R
 }
 
 /// A route entry in the REST shape, one property a line, indented for `ind`.
-fn rest_entry(dialect: Dialect, ind: &str, name: &str, prefix: &str) -> String {
+pub(super) fn rest_entry(dialect: Dialect, ind: &str, name: &str, prefix: &str) -> String {
     match dialect {
         Dialect::Bicep => format!(
             "{{\n{ind}  name: '{name}'\n{ind}  properties: {}\n{ind}}}",

@@ -17,6 +17,7 @@ mod bicep_loop;
 pub mod diff;
 mod entry;
 mod hop;
+mod pattern;
 mod routes;
 mod terraform;
 

@@ -55,6 +55,7 @@ fn in_collection(
         let names = crate::rules::fix::route_names(table, endpoint, missing.len());
         let routes: Vec<(String, String)> = names.into_iter().zip(missing.iter().map(crate::rules::fix::host_prefix)).collect();
         let placed_at = match table.authoring.dialect {
+            _ if super::pattern::is_pattern_table(table) => super::pattern::place(sources, p, table, &routes),
             Dialect::Terraform => super::terraform::place(sources, p, table, &routes),
             Dialect::Bicep | Dialect::Arm => super::azure::place(sources, p.parameters.as_slice(), table, &routes),
         };
@@ -115,7 +116,7 @@ pub(super) fn kg101(
     let Some(at) = insert_at else {
         let collection = matches!(table.authoring.style, RouteStyle::Inline | RouteStyle::AttributeList)
             || (table.authoring.style == RouteStyle::Separate && table.authoring.dialect != Dialect::Terraform);
-        if collection && !table.elsewhere {
+        if (collection || super::pattern::is_pattern_table(table)) && !table.elsewhere {
             return in_collection(model, policy, sources, f, cloud, p, supplied, table);
         }
         let why = match (table.authoring.dialect, &table.authoring.style) {

@@ -105,6 +105,8 @@ fn every_example_with_route_findings_is_fixed_idempotently_and_only_where_it_say
         "23-terraform-module: 1 -> 0",
         "29-avm-bicep-route-table: 1 -> 0",
         "30-avm-terraform-route-table: 1 -> 0",
+        "40-avm-bicep-hub-networking: 1 -> 0",
+        "41-avm-terraform-hub-networking: 1 -> 0",
     ] {
         assert!(done.iter().any(|d| d == must), "{must} in {done:#?}");
     }

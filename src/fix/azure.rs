@@ -217,7 +217,7 @@ fn arm_child(text: &str, at: usize, old: &str, routes: &[(String, String)]) -> R
 }
 
 /// A route entry in the REST shape, one property a line, indented for `ind`.
-fn rest_entry(dialect: Dialect, ind: &str, name: &str, prefix: &str) -> String {
+pub(super) fn rest_entry(dialect: Dialect, ind: &str, name: &str, prefix: &str) -> String {
     match dialect {
         Dialect::Bicep => format!(
             "{{\n{ind}  name: '{name}'\n{ind}  properties: {}\n{ind}}}",
@@ -236,14 +236,16 @@ fn bicep_collection(sources: &SourceMap, table: &RouteTable, routes: &[(String, 
     let text = text_of(sources, file);
     let program = kmsguard_bicep_syntax::parse(&text).map_err(|_| Refusal::Because("the file could not be read again"))?;
     let at = table.origin.span().start;
-    let (decl, _) = bicep_resources(&program)
+    let value = match bicep_resources(&program)
         .into_iter()
         .filter(|(_, s)| contains(s, at))
         .min_by_key(|(_, s)| s.len())
-        .ok_or("the table was not found again")?;
-    let value = bicep_property(&decl.value, "properties")
-        .and_then(|p| bicep_property(p, "routes"))
-        .ok_or("the table has no routes property to add to")?;
+    {
+        Some((decl, _)) => bicep_property(&decl.value, "properties")
+            .and_then(|p| bicep_property(p, "routes"))
+            .ok_or("the table has no routes property to add to")?,
+        None => module_routes(&program, at)?,
+    };
     if matches!(value.kind, ExprKind::For { .. }) {
         return super::bicep_loop::place(sources, table, &program, value, routes);
     }
@@ -295,6 +297,26 @@ fn bicep_collection(sources: &SourceMap, table: &RouteTable, routes: &[(String, 
         edits,
         what,
     })
+}
+
+/// The `routes` input of the registry module call at `at` that deploys a table.
+fn module_routes(program: &Program, at: usize) -> Result<&Expr, Refusal> {
+    let (m, _) = program
+        .statements
+        .iter()
+        .find_map(|s| match &s.kind {
+            StatementKind::Module(m) if contains(&s.span, at) => Some((m, &s.span)),
+            _ => None,
+        })
+        .ok_or("the table's declaration was not found again")?;
+    let path = m.path.as_literal_string().unwrap_or_default();
+    if !matches!(m.value.kind, ExprKind::Object(_)) {
+        return Err(format!("the table is built by the registry module {path} in a call that is conditional or a loop").into());
+    }
+    bicep_property(&m.value, "params").and_then(|p| bicep_property(p, "routes")).ok_or(
+        format!("the table is built by the registry module {path}, and the call sets no routes input; add `routes: [ … ]` to its params")
+            .into(),
+    )
 }
 
 /// A name whose value the routes may come from: (name, value, file it is written in, description).

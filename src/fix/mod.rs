@@ -18,6 +18,7 @@ pub mod diff;
 mod entry;
 mod error;
 mod hop;
+mod pattern;
 mod refusal;
 mod routes;
 mod terraform;

@@ -9,6 +9,10 @@ pub enum Refusal {
     /// A fixed sentence: nothing in it comes from the code.
     #[error("{0}")]
     Because(&'static str),
+    /// A reason worded where it arises, naming what it is about (a registry
+    /// pattern's hub and input, the place to add the routes by hand).
+    #[error("{0}")]
+    Said(String),
     /// `0`: the expression, shortened (Terraform).
     #[error("the routes are computed ({0})")]
     Computed(String),
@@ -79,6 +83,12 @@ pub enum Refusal {
 impl From<&'static str> for Refusal {
     fn from(why: &'static str) -> Self {
         Refusal::Because(why)
+    }
+}
+
+impl From<String> for Refusal {
+    fn from(reason: String) -> Self {
+        Refusal::Said(reason)
     }
 }
 

@@ -55,6 +55,7 @@ fn in_collection(
         let names = crate::rules::fix::route_names(table, endpoint, missing.len());
         let routes: Vec<(String, String)> = names.into_iter().zip(missing.iter().map(crate::rules::fix::host_prefix)).collect();
         let placed_at = match table.authoring.dialect {
+            _ if super::pattern::is_pattern_table(table) => super::pattern::place(sources, p, table, &routes),
             Dialect::Terraform => super::terraform::place(sources, p, table, &routes),
             Dialect::Bicep | Dialect::Arm => super::azure::place(sources, p.parameters.as_slice(), table, &routes),
         };
@@ -115,15 +116,10 @@ pub(super) fn kg101(
     let Some(at) = insert_at else {
         let collection = matches!(table.authoring.style, RouteStyle::Inline | RouteStyle::AttributeList)
             || (table.authoring.style == RouteStyle::Separate && table.authoring.dialect != Dialect::Terraform);
-        if collection && !table.elsewhere {
+        if (collection || super::pattern::is_pattern_table(table)) && !table.elsewhere {
             return in_collection(model, policy, sources, f, cloud, p, supplied, table);
         }
-        let why = match (table.authoring.dialect, &table.authoring.style) {
-            (_, RouteStyle::AzapiBody) => "routes in an azapi body are not placed automatically yet",
-            (Dialect::Bicep | Dialect::Arm, _) => "the table has no written-out routes array to add to",
-            _ => "the table is written where kmsguard cannot add routes (JSON configuration or a plan)",
-        };
-        return p.suggest(f, why);
+        return p.suggest(f, unplaceable(sources, table));
     };
     let Some(text) = sources.get(at.file).map(|s| s.text().clone()) else {
         return p.suggest(f, "the file could not be read again");
@@ -182,6 +178,26 @@ pub(super) fn kg101(
                 },
             );
         }
+    }
+}
+
+/// Why routes cannot be added to a table that has no recorded place for them.
+fn unplaceable(sources: &SourceMap, table: &RouteTable) -> String {
+    let json = sources
+        .path(table.origin.file)
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"));
+    match (table.authoring.dialect, &table.authoring.style) {
+        _ if table.elsewhere => {
+            "the table is declared outside the checked code (an existing resource, a data source or a module output); add the routes where it is defined".into()
+        }
+        (_, RouteStyle::AzapiBody) => "routes in an azapi body are not placed automatically yet".into(),
+        (Dialect::Terraform, _) if json => "the table is written in JSON (a .tf.json file or a plan), which kmsguard does not edit".into(),
+        (Dialect::Terraform, RouteStyle::ModuleMap) => format!(
+            "the table is built by the registry module {} from its routes input, which is not a written-out map; add the routes to that input where it is written",
+            table.authoring.reference
+        ),
+        _ => "the table has no written-out routes to add to".into(),
     }
 }
 

@@ -58,13 +58,13 @@ struct Cx<'a> {
     root_call: Option<(&'a Origin, String)>,
 }
 
-fn parse(sources: &SourceMap, file: FileId) -> Result<(std::sync::Arc<str>, Body), Refusal> {
+pub(super) fn parse(sources: &SourceMap, file: FileId) -> Result<(std::sync::Arc<str>, Body), Refusal> {
     let text = sources.get(file).map(|s| s.text().clone()).unwrap_or_default();
     let body = hcl::edit::parser::parse_body(&text).map_err(|_| Refusal::Because("the file could not be read again"))?;
     Ok((text, body))
 }
 
-fn containing<'b>(body: &'b Body, ident: &'b str, offset: usize) -> Option<&'b Block> {
+pub(super) fn containing<'b>(body: &'b Body, ident: &'b str, offset: usize) -> Option<&'b Block> {
     body.get_blocks(ident)
         .find(|b| b.span().is_some_and(|s| s.start <= offset && offset < s.end))
 }
@@ -126,23 +126,33 @@ pub(super) fn with_collection<R>(
             )
         }
     };
-    let instance = p
-        .instances
-        .iter()
-        .find(|i| i.namespace == table.namespace && table.address.starts_with(&i.prefix));
-    let cx = Cx {
-        sources,
-        var_args: &p.var_args,
-        instance,
-        root_call: table.called_from.first().zip(instance_key(&table.address)),
-    };
-    let site = resolve(&cx, file, &expr, &table.called_from, 0)?;
+    let site = resolve(&cx_of(sources, p, table), file, &expr, &table.called_from, 0)?;
     let site_text = if site.file == file {
         text.clone()
     } else {
         sources.get(site.file).map(|s| s.text().clone()).unwrap_or_default()
     };
     f(&shape, &text, &site, &site_text)
+}
+
+fn cx_of<'a>(sources: &'a SourceMap, p: &'a Plan, table: &'a RouteTable) -> Cx<'a> {
+    let instance = p
+        .instances
+        .iter()
+        .find(|i| i.namespace == table.namespace && table.address.starts_with(&i.prefix));
+    Cx {
+        sources,
+        var_args: &p.var_args,
+        instance,
+        root_call: table.called_from.first().zip(instance_key(&table.address)),
+    }
+}
+
+/// Follows `expr`, an input written in `file` in the module call that
+/// deploys `table` (the last of its callers), to the literal it comes from.
+pub(super) fn resolve_input(sources: &SourceMap, p: &Plan, table: &RouteTable, file: FileId, expr: &Expression) -> Result<Site, Refusal> {
+    let callers = table.called_from.split_last().map_or(&[][..], |(_, outer)| outer);
+    resolve(&cx_of(sources, p, table), file, expr, callers, 0)
 }
 
 fn snippet(expr: &Expression, text: &str) -> String {
@@ -264,7 +274,7 @@ fn instance_key(address: &str) -> Option<String> {
 }
 
 /// The entry `key` of an object literal, and a step down `path` from it.
-fn entry_at<'e>(mut value: &'e Expression, key: &str, path: &[&str], what: &str) -> Result<&'e Expression, Refusal> {
+pub(super) fn entry_at<'e>(mut value: &'e Expression, key: &str, path: &[&str], what: &str) -> Result<&'e Expression, Refusal> {
     for k in std::iter::once(&key).chain(path) {
         let Expression::Object(o) = value else {
             return Err(Refusal::KeyNotWritten {
@@ -651,7 +661,7 @@ fn entry(shape: &Shape, content_text: &str, site: &Site, text: &str, name: &str,
 
 /// Edits that add `items` to the list or map literal `coll`, after its
 /// last entry, with its separators and indentation.
-fn insert(text: &str, coll: &Expression, items: &[String]) -> Result<Vec<Edit>, Refusal> {
+pub(super) fn insert(text: &str, coll: &Expression, items: &[String]) -> Result<Vec<Edit>, Refusal> {
     let span = coll.span().ok_or("the collection has no place in the file")?;
     let is_list = matches!(coll, Expression::Array(_));
     let close = span.end.saturating_sub(1);

@@ -337,6 +337,33 @@ fn location_of_dir(dir: &Path) -> PathBuf {
     std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf())
 }
 
+/// Why a named path is not read when it reaches out of its repository
+/// through a directory link on the way down (`infra/shared/main.tf` where
+/// `infra/shared` links outside): the file is not the repository's, as a
+/// link met while walking would not be followed. The repository is found on
+/// the path as written, and a link is never a repository root; links above
+/// the repository (a workspace reached through a linked home) are the
+/// user's business.
+fn linked_out(arg: &Path) -> Option<String> {
+    let cwd = std::env::current_dir().ok()?;
+    let written = crate::source::normalise(&cwd.join(arg));
+    let is_link = |p: &Path| std::fs::symlink_metadata(p).is_ok_and(|m| m.file_type().is_symlink());
+    let root = written
+        .ancestors()
+        .skip(1)
+        .find(|a| !is_link(a) && std::fs::symlink_metadata(a.join(".git")).is_ok())?;
+    let canonical_root = std::fs::canonicalize(root).ok()?;
+    written
+        .ancestors()
+        .skip(1)
+        .take_while(|a| *a != root)
+        .filter(|a| is_link(a))
+        .find_map(|a| match follow(a, &canonical_root) {
+            Link::Outside(reason) | Link::Special(reason) => Some(reason),
+            Link::File | Link::Dir(_) | Link::Dangling(_) => None,
+        })
+}
+
 /// Walks `paths` (files or directories), skipping hidden directories,
 /// `.terraform` and `node_modules`, and following symbolic links only to
 /// places inside the repository ([`repository_root`]); the links not followed
@@ -350,6 +377,10 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<Found>, Vec<FileError>, Vec<Skipped>)
             continue;
         };
         let root = repository_root(arg);
+        if let Some(reason) = linked_out(arg) {
+            walk.skip(arg, reason);
+            continue;
+        }
         if own.file_type().is_symlink() {
             match follow(arg, &root) {
                 Link::Outside(reason) | Link::Special(reason) => {

@@ -209,6 +209,45 @@ fn a_link_to_a_secret_outside_the_repository_is_never_read() {
     assert_eq!(doc["summary"]["files"], 0, "{doc:#}");
 }
 
+/// A path named on the command line (pre-commit names files, the action
+/// names directories) that goes down through a directory link leading out
+/// of the repository reaches a file the repository does not hold: it is
+/// skipped as the same link met while walking is, whether named as a file
+/// or a directory below the link, and `fix` writes nothing there. A link
+/// that stays inside the repository still leads to its file.
+#[test]
+fn a_named_path_through_a_directory_link_out_of_the_repository_is_not_read() {
+    let (scratch, repo) = repository();
+    let outside = scratch.path().join("elsewhere");
+    fs::create_dir_all(outside.join("deep")).expect("mkdir");
+    fs::write(outside.join("main.tf"), FORCED_TUNNEL.replace("hub", "outside")).expect("write");
+    fs::write(outside.join("deep/main.tf"), FORCED_TUNNEL.replace("hub", "deep")).expect("write");
+    symlink(&outside, repo.join("linked")).expect("symlink");
+    fs::create_dir(repo.join("inner")).expect("mkdir");
+    fs::write(repo.join("inner/main.tf"), FORCED_TUNNEL.replace("hub", "inner")).expect("write");
+    symlink("inner", repo.join("inner-link")).expect("symlink");
+
+    for named in ["linked/main.tf", "linked/deep", "linked/deep/main.tf", "./linked/deep/../main.tf"] {
+        let run = kmsguard_in(&repo, &["check", named, "--format", "json"], Duration::from_secs(20));
+        let doc = run.json();
+        assert_eq!(doc["summary"]["files"], 0, "{named}: {doc:#}");
+        assert!(route_table_names(&doc).is_empty(), "{named}: {doc:#}");
+        let reason = skipped(&doc).into_iter().map(|(_, r)| r).collect::<Vec<_>>().join("; ");
+        assert!(reason.contains("outside the repository"), "{named}: {reason}");
+
+        let before = fs::read_to_string(outside.join("main.tf")).expect("read");
+        let run = kmsguard_in(&repo, &["fix", named], Duration::from_secs(20));
+        assert_eq!(run.code, Some(0), "{named}: {}{}", run.stdout, run.stderr);
+        assert_eq!(
+            fs::read_to_string(outside.join("main.tf")).expect("read"),
+            before,
+            "{named}: fix wrote outside"
+        );
+    }
+    let run = kmsguard_in(&repo, &["check", "inner-link/main.tf", "--format", "json"], Duration::from_secs(20));
+    assert_eq!(route_table_names(&run.json()), ["azurerm_route_table.inner"], "{}", run.stdout);
+}
+
 /// A link to `/`, `/proc` or `/sys` made the walk run until killed.
 #[test]
 fn links_to_the_file_system_root_proc_and_sys_end_at_once() {

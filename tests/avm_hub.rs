@@ -816,6 +816,38 @@ fn bicep_pattern_versions_name_the_table_and_unknown_routes_are_a_note() {
     assert_eq!(found(&doc), want(&[("KG901", "main.bicep", 17)]), "{doc:#}");
 }
 
+/// Whether a Bicep hub has an Azure Firewall decides where its routes go;
+/// an unknown `enableAzureFirewall` is a note on that hub, never read as
+/// "no firewall". A hub that says false, or leaves it out, is judged.
+#[test]
+fn bicep_pattern_hub_with_an_unknown_firewall_switch_is_a_note() {
+    let text = fs::read_to_string("examples/40-avm-bicep-hub-networking/broken/main.bicep").expect("example");
+    let d = tempfile::tempdir().expect("tempdir");
+    let first = text.find("        enableAzureFirewall: false\n").expect("switch");
+    let unknown = format!(
+        "param weuFirewall bool\n{}        enableAzureFirewall: weuFirewall\n{}",
+        &text[..first],
+        &text[first + "        enableAzureFirewall: false\n".len()..]
+    );
+    write(d.path(), "main.bicep", &unknown);
+    let doc = check(d.path());
+    let notes = messages(&doc, "KG901");
+    assert!(
+        notes
+            .iter()
+            .any(|m| m.contains("whether hub hub-weu has an Azure Firewall is unknown")),
+        "{doc:#}"
+    );
+    assert!(
+        messages(&doc, "KG101").is_empty(),
+        "no verdict on the hub with the unknown switch: {doc:#}"
+    );
+    // Left out: the pattern deploys no firewall, and the hub is judged.
+    let d = tempfile::tempdir().expect("tempdir");
+    write(d.path(), "main.bicep", &text.replace("        enableAzureFirewall: false\n", ""));
+    assert_eq!(found(&check(d.path())), want(&[("KG101", "main.bicep", 19)]));
+}
+
 // ---------------------------------------------------------------------------
 // Route table modules associating subnets by id (Terraform subnet_resource_ids).
 

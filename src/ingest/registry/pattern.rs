@@ -236,7 +236,23 @@ fn bicep(hubs: &[(String, Node)], by_key: bool, call: &Call, model: &mut Model, 
         let vnet_address = format!("{base}/virtualNetwork");
         let table_address = format!("{base}/routeTable");
         let fw_address = format!("{base}/azureFirewall");
-        let firewall = matches!(field(hub, "enableAzureFirewall").map(|n| n.to_val()), Some(Val::Bool(true)));
+        // Whether the hub has a firewall decides where its routes go (the
+        // mesh routes run through it): unknown, the hub is not judged.
+        let firewall = match field(hub, "enableAzureFirewall").map(|n| (n.to_val(), n.origin.clone())) {
+            Some((Val::Bool(b), _)) => b,
+            Some((Val::Unknown(r), at)) => {
+                model.unchecked.push((
+                    base.clone(),
+                    Unresolved {
+                        reason: format!("whether hub {key} has an Azure Firewall is unknown ({r}); its routes are not judged"),
+                        origin: at,
+                    },
+                ));
+                continue;
+            }
+            // Absent or null: the pattern deploys no firewall (`if (hub.value.enableAzureFirewall)`).
+            _ => false,
+        };
         let settings = field(hub, "azureFirewallSettings");
         model
             .vnets

@@ -606,8 +606,10 @@ module "Azure/avm-res-network-firewallpolicy/azurerm//modules/rule_collection_gr
   }
 }
 
-# The Terraform AVM gateway is the pattern module avm-ptn-vnetgateway (no
-# avm-res-network-virtualnetworkgateway is published). BGP is
+# The Terraform AVM gateway is the pattern module avm-ptn-vnetgateway. The
+# azapi-based Azure/avm-res-network-virtualnetworkgateway/azapi has a
+# repository but no release tag: versions.hcl lists it with no versions, and
+# it is mapped here once a version is published. BGP is
 # vpn_bgp_enabled and the default site vpn_default_local_network_gateway_id
 # (0.5.0+). The gateway's subnet: subnet_id before 0.3.0; from 0.3.0 the
 # GatewaySubnet of virtual_network_id, or (0.7.0+)

@@ -8129,3 +8129,8 @@ module "Azure/avm-ptn-vnetgateway/azurerm" {
     }
   }
 }
+
+module "Azure/avm-res-network-virtualnetworkgateway/azapi" {
+  language   = "terraform"
+  repository = "https://github.com/Azure/terraform-azapi-avm-res-network-virtualnetworkgateway"
+}

@@ -300,3 +300,29 @@ fn outputs_give_the_id_a_subnet_links_by() {
     let Val::Object(o) = outputs(m, &body) else { panic!("object") };
     assert!(o.get("resourceId").is_some_and(Val::is_unknown));
 }
+
+/// A Terraform registry source is NAMESPACE/NAME/PROVIDER and the provider
+/// is part of the module's name: an azapi-based module is looked up as
+/// `…/azapi`, and the same name with another provider is a different module.
+#[test]
+fn a_terraform_source_is_matched_with_its_provider() {
+    let versions = r#"
+module "Azure/avm-res-x-y/azapi" {
+  version "0.1.0" {
+    inputs = { name = "a" }
+  }
+}"#;
+    let mapping = r#"
+module "Azure/avm-res-x-y/azapi" {
+  produces = "route_table"
+  input "name" { to = "name" }
+}"#;
+    let cat = Catalogue::parse(mapping, versions).expect("parses");
+    for s in ["Azure/avm-res-x-y/azapi", "registry.terraform.io/Azure/avm-res-x-y/azapi"] {
+        assert!(
+            matches!(cat.terraform(s, Some("0.1.0")), Some(Resolution::Mapped { exact: true, .. })),
+            "{s}"
+        );
+    }
+    assert!(cat.terraform("Azure/avm-res-x-y/azurerm", Some("0.1.0")).is_none());
+}

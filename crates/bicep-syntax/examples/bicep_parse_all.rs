@@ -1,7 +1,7 @@
 //! Parses every `.bicep` and `.bicepparam` file under the given paths and
 //! reports failures as `path:line:col: message`.
 //!
-//! Usage: `cargo run --release --example parse_all -- DIR_OR_FILE...`
+//! Usage: `cargo run --release --example bicep_parse_all -- DIR_OR_FILE...`
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -30,7 +30,7 @@ fn collect(path: &Path, out: &mut Vec<PathBuf>) {
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.is_empty() {
-        eprintln!("usage: parse_all PATH...");
+        eprintln!("usage: bicep_parse_all PATH...");
         return ExitCode::from(2);
     }
     let mut files = Vec::new();

@@ -3,7 +3,7 @@
 //! template expression.
 //!
 //! ```text
-//! cargo run --release --example parse_all -- [--stats] [--json-errors] PATH...
+//! cargo run --release --example arm_parse_all -- [--stats] [--json-errors] PATH...
 //! ```
 //!
 //! Prints each expression failure as `path:line:col: message`, then
@@ -48,7 +48,7 @@ fn main() -> ExitCode {
         }
     }
     if roots.is_empty() {
-        eprintln!("usage: parse_all [--stats] [--json-errors] PATH...");
+        eprintln!("usage: arm_parse_all [--stats] [--json-errors] PATH...");
         return ExitCode::from(2);
     }
     let mut files = Vec::new();

@@ -352,15 +352,7 @@ fn tf_entry(text: &str, list: &Expression, name: &str, prefix: &str) -> String {
         return format!("{{{pad}{}{pad}}}", body.join(", "));
     }
     let base = sample.and_then(|s| s.span()).map(|s| indent_at(text, s.start)).unwrap_or_default();
-    let inner = match sample {
-        Some(Expression::Object(o)) => o
-            .iter()
-            .next()
-            .and_then(|(k, _)| k.span())
-            .map(|s| indent_at(text, s.start))
-            .unwrap_or_else(|| format!("{base}  ")),
-        _ => format!("{base}  "),
-    };
+    let inner = super::terraform::inner_indent(text, sample, &base);
     multi_entry(&base, &inner, op, &keys, name, prefix)
 }
 

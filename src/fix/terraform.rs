@@ -630,15 +630,7 @@ fn entry(shape: &Shape, content_text: &str, site: &Site, text: &str, name: &str,
             .and_then(|(k, v)| k.and_then(|k| k.span()).or(v.span()))
             .map(|s| indent_at(text, s.start));
         let base = base.unwrap_or_default();
-        let inner = match sample {
-            Some(Expression::Object(o)) => o
-                .iter()
-                .next()
-                .and_then(|(k, _)| k.span())
-                .map(|s| indent_at(text, s.start))
-                .unwrap_or_else(|| format!("{base}  ")),
-            _ => format!("{base}  "),
-        };
+        let inner = inner_indent(text, sample, &base);
         let width = set.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
         let mut s = "{\n".to_string();
         for (k, v) in &set {
@@ -714,6 +706,20 @@ pub(super) fn insert(text: &str, coll: &Expression, items: &[String]) -> Result<
         text: added,
     });
     Ok(edits)
+}
+
+/// The indentation of a new entry's keys: that of the first key of `sample`
+/// (an entry already written), else two spaces past `base`.
+pub(super) fn inner_indent(text: &str, sample: Option<&Expression>, base: &str) -> String {
+    match sample {
+        Some(Expression::Object(o)) => o
+            .iter()
+            .next()
+            .and_then(|(k, _)| k.span())
+            .map(|s| indent_at(text, s.start))
+            .unwrap_or_else(|| format!("{base}  ")),
+        _ => format!("{base}  "),
+    }
 }
 
 #[cfg(test)]

@@ -45,8 +45,8 @@ impl Format for Arm {
             .collect()
     }
 
-    fn lower_all(&self, dirs: Vec<Vec<Model>>, _: &Run<'_>, _: &Vec<ArmDoc>) -> (Vec<Unit>, Vec<FileError>) {
-        (dirs.into_iter().flatten().map(Unit::Own).collect(), Vec::new())
+    fn lower_all(&self, dirs: Vec<Box<Vec<Model>>>, _: &Run<'_>, _: &Vec<ArmDoc>) -> (Vec<Unit>, Vec<FileError>) {
+        (dirs.into_iter().flat_map(|d| *d).map(Unit::Own).collect(), Vec::new())
     }
 }
 

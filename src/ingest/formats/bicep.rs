@@ -39,8 +39,8 @@ impl Format for Bicep {
         files
     }
 
-    fn lower_all(&self, dirs: Vec<Vec<BicepFile>>, run: &Run<'_>, _: &()) -> (Vec<Unit>, Vec<FileError>) {
-        let files: Vec<BicepFile> = dirs.into_iter().flatten().collect();
+    fn lower_all(&self, dirs: Vec<Box<Vec<BicepFile>>>, run: &Run<'_>, _: &()) -> (Vec<Unit>, Vec<FileError>) {
+        let files: Vec<BicepFile> = dirs.into_iter().flat_map(|d| *d).collect();
         let first_dir = files.first().and_then(|f| f.path.parent()).unwrap_or(Path::new("."));
         match guarded(first_dir, || bicep::lower_all(&files, run.context_paths, run.opts.limits)) {
             Ok(models) => (models.into_iter().map(Unit::Own).collect(), Vec::new()),

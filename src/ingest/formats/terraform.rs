@@ -123,7 +123,7 @@ impl Format for Terraform {
         out
     }
 
-    fn lower_all(&self, mut dirs: Vec<TfDir>, run: &Run<'_>, inputs: &VarInputs) -> (Vec<Unit>, Vec<FileError>) {
+    fn lower_all(&self, mut dirs: Vec<Box<TfDir>>, run: &Run<'_>, inputs: &VarInputs) -> (Vec<Unit>, Vec<FileError>) {
         // A module is read again for the roots that call it: its syntax
         // trees were dropped with its directory's.
         let load = |dir: &Path| {
@@ -169,7 +169,7 @@ fn module_of(files: Vec<TfFile>) -> (TfModule, Vec<Plan>) {
 /// root of its own in a later round, so that every file is checked at least
 /// once and a few lines in a pull request cannot hide a directory.
 fn lower_roots(
-    dirs: &mut [TfDir],
+    dirs: &mut [Box<TfDir>],
     run: &Run<'_>,
     modules: &terraform::ModuleSet,
     load: &(dyn Fn(&Path) -> Option<TfModule> + Sync),
@@ -238,7 +238,7 @@ fn lower_roots(
 /// the modules they call.
 fn lower_round(
     round: &[usize],
-    dirs: &mut [TfDir],
+    dirs: &mut [Box<TfDir>],
     run: &Run<'_>,
     modules: &terraform::ModuleSet,
     load: &(dyn Fn(&Path) -> Option<TfModule> + Sync),
@@ -248,7 +248,7 @@ fn lower_round(
         .iter()
         .map(|i| (*i, dirs.get_mut(*i).and_then(|d| d.standalone.take())))
         .collect();
-    let dirs: &[TfDir] = dirs;
+    let dirs: &[Box<TfDir>] = dirs;
     standalone
         .into_par_iter()
         .map(|(i, standalone)| {

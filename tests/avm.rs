@@ -19,46 +19,11 @@ use std::path::Path;
 use assert_cmd::Command;
 use serde_json::Value;
 
+mod common;
+use common::{found, messages};
+
 fn check(path: &Path) -> (Value, i32) {
-    let out = Command::cargo_bin("kmsguard")
-        .expect("builds")
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("NO_COLOR", "1")
-        .arg("check")
-        .arg(path)
-        .args(["--format", "json"])
-        .output()
-        .expect("runs");
-    let doc: Value = serde_json::from_slice(&out.stdout).expect("stdout is the JSON report");
-    (doc, out.status.code().unwrap_or(-1))
-}
-
-/// (rule, file name, line) of every finding.
-fn found(doc: &Value) -> Vec<(String, String, u64)> {
-    doc["findings"]
-        .as_array()
-        .expect("findings")
-        .iter()
-        .map(|f| {
-            let file = f["file"].as_str().unwrap_or_default();
-            let name = Path::new(file).file_name().and_then(|n| n.to_str()).unwrap_or_default();
-            (
-                f["rule"].as_str().unwrap_or_default().to_string(),
-                name.to_string(),
-                f["line"].as_u64().unwrap_or_default(),
-            )
-        })
-        .collect()
-}
-
-fn messages(doc: &Value, rule: &str) -> Vec<String> {
-    doc["findings"]
-        .as_array()
-        .expect("findings")
-        .iter()
-        .filter(|f| f["rule"] == rule)
-        .map(|f| f["message"].as_str().unwrap_or_default().to_string())
-        .collect()
+    common::check_report(path, &[])
 }
 
 fn related_lines(f: &Value) -> Vec<u64> {

@@ -17,53 +17,17 @@
 use std::fs;
 use std::path::Path;
 
-use assert_cmd::Command;
 use serde_json::Value;
 
+mod common;
+use common::{found, messages};
+
 fn check_args(path: &Path, args: &[&str]) -> Value {
-    let out = Command::cargo_bin("kmsguard")
-        .expect("builds")
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("NO_COLOR", "1")
-        .arg("check")
-        .arg(path)
-        .args(["--format", "json"])
-        .args(args)
-        .output()
-        .expect("runs");
-    serde_json::from_slice(&out.stdout).expect("stdout is the JSON report")
+    common::check_report(path, args).0
 }
 
 fn check(path: &Path) -> Value {
     check_args(path, &[])
-}
-
-/// (rule, file name, line) of every finding.
-fn found(doc: &Value) -> Vec<(String, String, u64)> {
-    doc["findings"]
-        .as_array()
-        .expect("findings")
-        .iter()
-        .map(|f| {
-            let file = f["file"].as_str().unwrap_or_default();
-            let name = Path::new(file).file_name().and_then(|n| n.to_str()).unwrap_or_default();
-            (
-                f["rule"].as_str().unwrap_or_default().to_string(),
-                name.to_string(),
-                f["line"].as_u64().unwrap_or_default(),
-            )
-        })
-        .collect()
-}
-
-fn messages(doc: &Value, rule: &str) -> Vec<String> {
-    doc["findings"]
-        .as_array()
-        .expect("findings")
-        .iter()
-        .filter(|f| f["rule"] == rule)
-        .map(|f| f["message"].as_str().unwrap_or_default().to_string())
-        .collect()
 }
 
 fn want(list: &[(&str, &str, u64)]) -> Vec<(String, String, u64)> {

@@ -1,5 +1,6 @@
-//! Helpers the `fix` tests share: running kmsguard, copying trees, the
-//! KG101–KG103 findings of a check, and applying a printed diff in memory.
+//! Helpers the integration tests share: running kmsguard, copying trees, the
+//! KG101–KG103 findings of a check, applying a printed diff in memory, and
+//! reading a JSON report (the AVM tests).
 #![allow(dead_code)]
 
 use std::collections::BTreeSet;
@@ -232,4 +233,48 @@ pub fn refused(name: &str, extra: &[&str], why: &str) {
     for (p, bytes) in &old {
         assert_eq!(&std::fs::read(p).expect("read"), bytes, "{name}: nothing written");
     }
+}
+
+/// `kmsguard check PATH --format json ARGS` run from the crate's root: the
+/// report and the exit code.
+pub fn check_report(path: &Path, args: &[&str]) -> (Value, i32) {
+    let out = kmsguard()
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .arg("check")
+        .arg(path)
+        .args(["--format", "json"])
+        .args(args)
+        .output()
+        .expect("runs");
+    let doc: Value = serde_json::from_slice(&out.stdout).expect("stdout is the JSON report");
+    (doc, out.status.code().unwrap_or(-1))
+}
+
+/// (rule, file name, line) of every finding.
+pub fn found(doc: &Value) -> Vec<(String, String, u64)> {
+    doc["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| {
+            let file = f["file"].as_str().unwrap_or_default();
+            let name = Path::new(file).file_name().and_then(|n| n.to_str()).unwrap_or_default();
+            (
+                f["rule"].as_str().unwrap_or_default().to_string(),
+                name.to_string(),
+                f["line"].as_u64().unwrap_or_default(),
+            )
+        })
+        .collect()
+}
+
+/// The messages of the findings of `rule`.
+pub fn messages(doc: &Value, rule: &str) -> Vec<String> {
+    doc["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["rule"] == rule)
+        .map(|f| f["message"].as_str().unwrap_or_default().to_string())
+        .collect()
 }
